@@ -1,0 +1,34 @@
+/** Defaults shared by the inference plugin, the executors and the generators. */
+
+/** Every project's packages land in `<outputRoot>/<projectRoot>`. */
+export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
+
+/** Label put on every container and image nx-conda makes. */
+export const NX_CONDA_LABEL = 'nx-conda';
+
+/**
+ * bioconda's build-env image. Written without a registry host so that the
+ * engine's configured default registry (or a mirror) decides where it comes
+ * from; users who need a fully qualified reference set `baseImage`.
+ */
+export const DEFAULT_BASE_IMAGE = 'bioconda/bioconda-utils-build-env-cos7:latest';
+
+/** Namespace of per-package images: `<namespace>/<name>:<version>--<build>`. */
+export const DEFAULT_IMAGE_NAMESPACE = 'biocontainers';
+
+/** Repository name of the builder images made by `docker-image`. */
+export const DEFAULT_BUILDER_IMAGE_NAME = 'nx-conda/builder';
+
+/** Default name of the project created by `init` that builds the builder image. */
+export const DEFAULT_IMAGE_PROJECT = 'builder-image';
+
+export const DEFAULT_PLATFORM = 'linux-64';
+
+export const DEFAULT_TARGETS = {
+  buildRecipe: 'build-recipe',
+  purgeImage: 'purge-image',
+  dockerImage: 'docker-image',
+} as const;
+
+export type Builder = 'conda-build' | 'rattler-build';
+export type EngineName = 'docker' | 'podman';
