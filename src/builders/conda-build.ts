@@ -1,0 +1,30 @@
+import type { BuilderDefinition, BuildPlan } from './types';
+
+/**
+ * conda-build: build into the staging channel (--output-folder), which is also
+ * the first channel the solver sees, then re-index it so every new package
+ * has a record. conda-build's own croot (and its src_cache) stays inside the
+ * container.
+ */
+export const condaBuild: BuilderDefinition = {
+  defaultTemplate: `#!/usr/bin/env bash
+# Written by nx-conda for one conda-build run; see README.md for the placeholders.
+set -eo pipefail
+# Hand everything the build wrote in the staging channel back to the invoking user,
+# on success and on failure alike.
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" {{stagingDir}} 2>/dev/null || true' EXIT
+
+echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
+{{command}}
+conda index {{stagingDir}}
+`,
+  command(plan: BuildPlan): string[] {
+    const words = plan.mambabuild ? ['conda', 'mambabuild'] : ['conda', 'build'];
+    words.push('--no-anaconda-upload', '-c', `file://${plan.stagingDir}`, '--output-folder', plan.stagingDir);
+    for (const file of plan.exclusiveConfigFiles) words.push('-e', file);
+    for (const file of plan.variantConfigFiles) words.push('-m', file);
+    if (plan.packageFormat) words.push('--package-format', plan.packageFormat);
+    words.push(...plan.buildArgs, plan.recipeFile);
+    return words;
+  },
+};

@@ -1,0 +1,42 @@
+import type { Builder } from '../defaults';
+import { condaBuild } from './conda-build';
+import { rattlerBuild } from './rattler-build';
+import { shellJoin } from './shell';
+import { renderTemplate } from './template';
+import type { BuilderDefinition, BuildPlan } from './types';
+
+export type { BuildPlan } from './types';
+export { TemplateError } from './template';
+export { shellJoin, shellQuote } from './shell';
+
+const BUILDERS: Record<Builder, BuilderDefinition> = {
+  'conda-build': condaBuild,
+  'rattler-build': rattlerBuild,
+};
+
+/** The file each builder reads in a recipe folder. */
+export const RECIPE_FILE: Record<Builder, string> = {
+  'conda-build': 'meta.yaml',
+  'rattler-build': 'recipe.yaml',
+};
+
+export function buildCommand(plan: BuildPlan): string[] {
+  return BUILDERS[plan.builder].command(plan);
+}
+
+/**
+ * The build script for `plan`: the builder's default template, or the
+ * user's (`template` with `source` naming its file for error messages).
+ */
+export function renderBuildScript(plan: BuildPlan, template?: { text: string; source: string }): string {
+  const values: Record<string, string> = {
+    command: shellJoin(buildCommand(plan)),
+    recipeDir: plan.recipeDir,
+    recipeFile: plan.recipeFile,
+    stagingDir: plan.stagingDir,
+    platform: plan.platform,
+    buildArgs: shellJoin(plan.buildArgs),
+  };
+  const chosen = template ?? { text: BUILDERS[plan.builder].defaultTemplate, source: `default ${plan.builder} template` };
+  return renderTemplate(chosen.text, values, chosen.source);
+}

@@ -1,0 +1,25 @@
+import type { BuilderDefinition, BuildPlan } from './types';
+
+/**
+ * rattler-build: build into the staging channel (--output-dir), which it
+ * indexes by itself after packaging, with the staging channel as the first
+ * channel the solver sees.
+ */
+export const rattlerBuild: BuilderDefinition = {
+  defaultTemplate: `#!/usr/bin/env bash
+# Written by nx-conda for one rattler-build run; see README.md for the placeholders.
+set -eo pipefail
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" {{stagingDir}} 2>/dev/null || true' EXIT
+
+echo "nx-conda: $(rattler-build --version 2>&1) in $(hostname)"
+{{command}}
+`,
+  command(plan: BuildPlan): string[] {
+    const words = ['rattler-build', 'build', '--recipe', plan.recipeFile, '--output-dir', plan.stagingDir];
+    words.push('-c', `file://${plan.stagingDir}`, '--target-platform', plan.platform);
+    for (const file of plan.variantConfigFiles) words.push('-m', file);
+    if (plan.skipTests) words.push('--test', 'skip');
+    words.push(...plan.buildArgs);
+    return words;
+  },
+};

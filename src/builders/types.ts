@@ -1,0 +1,32 @@
+import type { Builder } from '../defaults';
+
+/** What a builder needs to know to write its build script and command line. */
+export interface BuildPlan {
+  builder: Builder;
+  /** The recipe file inside the container, e.g. /opt/recipe/meta.yaml. */
+  recipeFile: string;
+  /** The recipe folder inside the container (mounted read-only). */
+  recipeDir: string;
+  /** The staging channel inside the container (mounted read-write). */
+  stagingDir: string;
+  platform: string;
+  /** Variant config files inside the container (conda-build -m, rattler-build -m). */
+  variantConfigFiles: string[];
+  /** conda-build exclusive config files (-e); rattler-build has none. */
+  exclusiveConfigFiles: string[];
+  /** Extra arguments for the build command, one word each. */
+  buildArgs: string[];
+  /** conda-build only: `conda mambabuild` instead of `conda build`. */
+  mambabuild: boolean;
+  /** conda-build only: `conda` or `tar.bz2`; undefined leaves the builder's default. */
+  packageFormat?: string;
+  /** rattler-build only: skip the recipe's tests. */
+  skipTests: boolean;
+}
+
+export interface BuilderDefinition {
+  /** The default script template; placeholders as documented in README.md. */
+  defaultTemplate: string;
+  /** The build command, one word each, as the script runs it. */
+  command(plan: BuildPlan): string[];
+}

@@ -1,0 +1,42 @@
+import type { ProjectGraph } from '@nx/devkit';
+import { DEFAULT_OUTPUT_ROOT } from '../defaults';
+import { joinPathFragments } from '@nx/devkit';
+
+export const RECIPE_BUILD_EXECUTOR = 'nx-conda:recipe-build';
+
+export interface DependencyOutput {
+  project: string;
+  /** Workspace-relative output folder of the dependency's recipe-build target. */
+  outputPath: string;
+}
+
+/** Where a project's recipe-build target puts its packages, workspace-relative. */
+export function outputPathOf(projectRoot: string, configured?: string): string {
+  return configured ?? joinPathFragments(DEFAULT_OUTPUT_ROOT, projectRoot);
+}
+
+/**
+ * The output folders of every project `projectName` depends on, directly or
+ * transitively, that builds a recipe. Dependencies without a recipe-build
+ * target are walked through (a recipe can depend on a recipe through them)
+ * but contribute no folder.
+ */
+export function dependencyOutputs(graph: ProjectGraph, projectName: string): DependencyOutput[] {
+  const seen = new Set<string>([projectName]);
+  const queue = [projectName];
+  const result: DependencyOutput[] = [];
+  while (queue.length > 0) {
+    const current = queue.shift() as string;
+    for (const dep of graph.dependencies[current] ?? []) {
+      if (seen.has(dep.target) || !graph.nodes[dep.target]) continue;
+      seen.add(dep.target);
+      queue.push(dep.target);
+      const node = graph.nodes[dep.target];
+      for (const target of Object.values(node.data.targets ?? {})) {
+        if (target.executor !== RECIPE_BUILD_EXECUTOR) continue;
+        result.push({ project: dep.target, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
+      }
+    }
+  }
+  return result;
+}

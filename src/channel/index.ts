@@ -1,0 +1,4 @@
+export * from './repodata';
+export * from './staging';
+export * from './dependencies';
+export { withDirectoryLock } from './lock';

@@ -1,0 +1,67 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One package's entry in a channel subdir's repodata.json. */
+export interface PackageRecord {
+  name: string;
+  version: string;
+  build: string;
+  build_number?: number;
+  depends?: string[];
+  subdir?: string;
+  sha256?: string;
+  md5?: string;
+  size?: number;
+  [key: string]: unknown;
+}
+
+/** The parts of repodata.json nx-conda reads and writes. */
+export interface Repodata {
+  info: { subdir: string };
+  packages: Record<string, PackageRecord>;
+  'packages.conda': Record<string, PackageRecord>;
+  removed: string[];
+  repodata_version: number;
+}
+
+/** conda subdirs look like `noarch`, `linux-64`, `osx-arm64`; `src_cache` and friends do not. */
+export const SUBDIR_PATTERN = /^(noarch|[a-z0-9]+-[a-z0-9]+)$/;
+
+export function isPackageFile(fileName: string): boolean {
+  return fileName.endsWith('.conda') || fileName.endsWith('.tar.bz2');
+}
+
+export function emptyRepodata(subdir: string): Repodata {
+  return { info: { subdir }, packages: {}, 'packages.conda': {}, removed: [], repodata_version: 1 };
+}
+
+/** Which repodata map a package file belongs in. */
+export function repodataKey(fileName: string): 'packages' | 'packages.conda' {
+  return fileName.endsWith('.conda') ? 'packages.conda' : 'packages';
+}
+
+export function readRepodata(subdirPath: string, subdir: string): Repodata {
+  const file = join(subdirPath, 'repodata.json');
+  if (!existsSync(file)) return emptyRepodata(subdir);
+  let parsed: Partial<Repodata>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`);
+  }
+  return {
+    ...emptyRepodata(subdir),
+    ...parsed,
+    packages: { ...(parsed.packages ?? {}) },
+    'packages.conda': { ...(parsed['packages.conda'] ?? {}) },
+  };
+}
+
+export function writeRepodata(subdirPath: string, repodata: Repodata): void {
+  writeFileSync(join(subdirPath, 'repodata.json'), JSON.stringify(repodata, null, 1) + '\n');
+}
+
+/** The record of `fileName` in `repodata`, if the index has one. */
+export function findRecord(repodata: Repodata, fileName: string): PackageRecord | undefined {
+  return repodata[repodataKey(fileName)][fileName];
+}

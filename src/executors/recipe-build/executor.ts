@@ -1,0 +1,184 @@
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { buildCommand, renderBuildScript, shellJoin, TemplateError, type BuildPlan } from '../../builders';
+import {
+  assembleStagingChannel,
+  collectNewPackages,
+  dependencyOutputs,
+  MissingRecordError,
+  snapshotChannel,
+  withDirectoryLock,
+  type CollectedPackage,
+} from '../../channel';
+import { checkEngine, EngineError, imageId, removeImage, runContainer, type Mount } from '../../container';
+import { resolveBuilderImage } from '../docker-image/image-spec';
+import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
+import type { RecipeBuildExecutorSchema } from './schema';
+
+/** Where the build script and the variant files appear in the container. */
+const CONTAINER_TOOLS = '/opt/nx-conda';
+
+/** Errors whose message is the whole story: no stack for these. */
+const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError];
+
+export default async function recipeBuildExecutor(
+  options: RecipeBuildExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  const started = Date.now();
+  try {
+    const resolved = resolveOptions(options, context);
+    await checkEngine(resolved.engine);
+    const image = await chooseImage(resolved, context);
+    const build = () => buildInStaging(resolved, image, context);
+    const collected = resolved.sharedStagingDir
+      ? await withDirectoryLock(resolved.sharedStagingDir, build, (holder) =>
+          logger.info(`nx-conda: waiting for ${holder} to release the shared staging channel ${resolved.sharedStagingDir}`),
+        )
+      : await build();
+    printSummary(resolved, image, collected, context.root, started);
+    if (!resolved.keepImage && resolved.image.kind === 'project') await removeImage(resolved.engine, image);
+    return { success: true };
+  } catch (error) {
+    if (USER_ERRORS.some((kind) => error instanceof kind)) logger.error(`nx-conda: ${(error as Error).message}`);
+    else logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return { success: false };
+  }
+}
+
+/** The image to build in: an explicit ref (the engine may pull it), or the builder image of the image project, which must exist. */
+async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext): Promise<string> {
+  if (resolved.image.kind === 'ref') return resolved.image.ref;
+  const { project, target } = resolved.image;
+  const node = context.projectGraph.nodes[project];
+  const targetConfig = node?.data.targets?.[target];
+  if (!targetConfig) {
+    throw new RecipeBuildError(`imageProject ${project} has no ${target} target; create it with \`nx g nx-conda:init\` or set \`image\` instead.`);
+  }
+  const { tag } = resolveBuilderImage(targetConfig.options ?? {}, context.root);
+  if (!(await imageId(resolved.engine, tag))) {
+    throw new RecipeBuildError(`Builder image ${tag} is not in ${resolved.engine}. Build it with \`nx run ${project}:${target}\`.`);
+  }
+  return tag;
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+async function buildInStaging(resolved: ResolvedOptions, image: string, context: ExecutorContext): Promise<CollectedPackage[]> {
+  mkdirSync(resolved.stagingRoot, { recursive: true });
+  const staging = resolved.sharedStagingDir ?? mkdtempSync(join(resolved.stagingRoot, `${safeName(resolved.projectName)}-`));
+  const tools = mkdtempSync(join(resolved.stagingRoot, `${safeName(resolved.projectName)}-script-`));
+  try {
+    const sources = dependencyOutputs(context.projectGraph, resolved.projectName).filter(({ project, outputPath }) => {
+      if (existsSync(resolve(context.root, outputPath))) return true;
+      logger.warn(`nx-conda: dependency ${project} has no packages at ${outputPath}; build it first (build-recipe depends on ^build-recipe).`);
+      return false;
+    });
+    const assembled = assembleStagingChannel(staging, sources.map(({ outputPath }) => resolve(context.root, outputPath)), resolved.platform);
+    for (const file of assembled.unindexed) logger.warn(`nx-conda: ${relative(context.root, file)} has no record in its repodata.json; the solver will not see it.`);
+    logger.info(
+      `nx-conda: staging channel for ${resolved.projectName}: ${assembled.packages} package(s) from ${sources.length} dependenc${sources.length === 1 ? 'y' : 'ies'}` +
+        (sources.length ? ` (${sources.map((s) => s.project).join(', ')})` : ''),
+    );
+
+    const mounts: Mount[] = [
+      { host: resolved.recipeDir, container: resolved.containerRecipe, readOnly: true },
+      { host: staging, container: resolved.containerStaging },
+    ];
+    const configInContainer = (files: string[], kind: string) =>
+      files.map((file, i) => {
+        const inContainer = `${CONTAINER_TOOLS}/config/${kind}-${i}-${basename(file)}`;
+        mounts.push({ host: file, container: inContainer, readOnly: true });
+        return inContainer;
+      });
+
+    const plan: BuildPlan = {
+      builder: resolved.builder,
+      recipeDir: resolved.containerRecipe,
+      recipeFile: `${resolved.containerRecipe}/${resolved.recipeFile}`,
+      stagingDir: resolved.containerStaging,
+      platform: resolved.platform,
+      variantConfigFiles: configInContainer(resolved.variantConfigFiles, 'variant'),
+      exclusiveConfigFiles: configInContainer(resolved.exclusiveConfigFiles, 'exclusive'),
+      buildArgs: resolved.skipTests && resolved.builder === 'conda-build' ? ['--no-test', ...resolved.buildArgs] : resolved.buildArgs,
+      mambabuild: resolved.mambabuild,
+      packageFormat: resolved.packageFormat,
+      skipTests: resolved.skipTests,
+    };
+    const template = resolved.buildScriptTemplate
+      ? { text: readFileSync(resolved.buildScriptTemplate, 'utf8'), source: relative(context.root, resolved.buildScriptTemplate) }
+      : undefined;
+    const script = renderBuildScript(plan, template);
+    const scriptFile = join(tools, 'build.sh');
+    writeFileSync(scriptFile, script);
+    chmodSync(scriptFile, 0o755);
+    mounts.push({ host: scriptFile, container: `${CONTAINER_TOOLS}/build.sh`, readOnly: true });
+    if (resolved.verbose) logger.info(`nx-conda: build script:\n${script}`);
+    logger.info(`nx-conda: ${shellJoin(buildCommand(plan))}`);
+
+    const before = snapshotChannel(staging);
+    const result = await runContainer({
+      engine: resolved.engine,
+      image,
+      command: ['bash', `${CONTAINER_TOOLS}/build.sh`],
+      mounts,
+      env: {
+        ...resolved.env,
+        NX_CONDA_HOST_UID: String(process.getuid?.() ?? 0),
+        NX_CONDA_HOST_GID: String(process.getgid?.() ?? 0),
+      },
+      network: resolved.network,
+      labels: { 'nx-conda.project': resolved.projectName },
+      namePrefix: `nx-conda-${safeName(resolved.projectName)}`,
+      logPrefix: `[${resolved.projectName}] `,
+      timeoutSeconds: resolved.timeoutSeconds || undefined,
+      verbose: resolved.verbose,
+    });
+    if (result.exitCode !== 0 || result.signal || result.timedOut) {
+      const why = result.timedOut
+        ? `timed out after ${resolved.timeoutSeconds} s`
+        : result.signal
+          ? `was stopped by ${result.signal}`
+          : `exited with code ${result.exitCode}`;
+      throw new RecipeBuildError(
+        `build of ${resolved.projectName} (${relative(context.root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
+          `container ${result.containerName} was removed. The builder's output is above.`,
+      );
+    }
+
+    const collected = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
+    if (collected.length === 0) {
+      throw new RecipeBuildError(`the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`);
+    }
+    return collected;
+  } finally {
+    if (!resolved.keepStaging) {
+      for (const dir of resolved.sharedStagingDir ? [tools] : [staging, tools]) {
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch (e) {
+          logger.warn(`nx-conda: could not remove ${dir}: ${(e as Error).message}`);
+        }
+      }
+    } else {
+      logger.info(`nx-conda: kept staging channel ${staging} and build script ${tools}`);
+    }
+  }
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function printSummary(resolved: ResolvedOptions, image: string, collected: CollectedPackage[], root: string, started: number): void {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const lines = collected.map(({ subdir, file, size }) => `  ${relative(root, join(resolved.outputDir, subdir, file))}  (${formatSize(size)})`);
+  logger.info(
+    `nx-conda: built ${collected.length} package(s) for ${resolved.projectName} with ${resolved.builder} in ${seconds} s (image ${image}):\n${lines.join('\n')}`,
+  );
+}

@@ -1,0 +1,147 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { RECIPE_FILE } from '../../builders';
+import { outputPathOf } from '../../channel/dependencies';
+import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName } from '../../defaults';
+import type { RecipeBuildExecutorSchema } from './schema';
+
+/** A bad option or a missing file: reported as it is, without a stack. */
+export class RecipeBuildError extends Error {}
+
+export type ImageChoice = { kind: 'ref'; ref: string } | { kind: 'project'; project: string; target: string };
+
+/** The executor's options with every default applied and every path made absolute. */
+export interface ResolvedOptions {
+  projectName: string;
+  projectRoot: string;
+  recipeDir: string;
+  recipeFile: string;
+  builder: Builder;
+  outputPath: string;
+  outputDir: string;
+  image: ImageChoice;
+  engine: EngineName;
+  platform: string;
+  buildArgs: string[];
+  env: Record<string, string>;
+  containerRecipe: string;
+  containerStaging: string;
+  variantConfigFiles: string[];
+  exclusiveConfigFiles: string[];
+  mambabuild: boolean;
+  packageFormat?: string;
+  skipTests: boolean;
+  buildScriptTemplate?: string;
+  network?: string;
+  timeoutSeconds: number;
+  keepImage: boolean;
+  stagingRoot: string;
+  sharedStagingDir?: string;
+  keepStaging: boolean;
+  verbose: boolean;
+}
+
+const DEFAULT_VARIANT_FILE: Record<Builder, string> = {
+  'conda-build': 'conda_build_config.yaml',
+  'rattler-build': 'variants.yaml',
+};
+
+function workspaceFile(root: string, path: string, what: string): string {
+  const absolute = resolve(root, path);
+  if (!existsSync(absolute)) throw new RecipeBuildError(`${what} ${path} does not exist (looked for ${absolute}).`);
+  return absolute;
+}
+
+function detectBuilder(recipeDir: string): Builder | undefined {
+  if (existsSync(join(recipeDir, RECIPE_FILE['rattler-build']))) return 'rattler-build';
+  if (existsSync(join(recipeDir, RECIPE_FILE['conda-build']))) return 'conda-build';
+  return undefined;
+}
+
+function containerPath(path: string, option: string): string {
+  if (!isAbsolute(path) || path === '/') throw new RecipeBuildError(`${option} must be an absolute path inside the container other than /, got "${path}".`);
+  return path.replace(/\/+$/, '');
+}
+
+/** Resolves the options of one recipe-build task; throws RecipeBuildError for anything a user must fix. */
+export function resolveOptions(options: RecipeBuildExecutorSchema, context: ExecutorContext, environment: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const projectName = context.projectName;
+  if (!projectName) throw new RecipeBuildError('recipe-build must run as a project target (no project name in the executor context).');
+  const project = context.projectsConfigurations.projects[projectName];
+  const root = context.root;
+  const recipeDir = resolve(root, options.recipeDir || project.root);
+  if (!existsSync(recipeDir)) throw new RecipeBuildError(`Recipe folder ${relative(root, recipeDir) || '.'} does not exist.`);
+
+  const builder = options.builder ?? detectBuilder(recipeDir);
+  if (!builder) {
+    throw new RecipeBuildError(`No meta.yaml or recipe.yaml in ${relative(root, recipeDir) || '.'}: nothing to build for project ${projectName}.`);
+  }
+  const recipeFile = RECIPE_FILE[builder];
+  if (!existsSync(join(recipeDir, recipeFile))) {
+    throw new RecipeBuildError(`builder ${builder} needs ${recipeFile}, which ${relative(root, recipeDir)} does not hold.`);
+  }
+
+  const outputPath = options.outputPath || outputPathOf(project.root);
+  const outputDir = resolve(root, outputPath);
+  if (relative(root, outputDir).startsWith('..') || outputDir === root) {
+    throw new RecipeBuildError(`outputPath must be a folder inside the workspace (it is emptied before each build), got "${outputPath}".`);
+  }
+
+  const env: Record<string, string> = { ...(options.env ?? {}) };
+  for (const name of options.passEnv ?? []) {
+    const value = environment[name];
+    if (value !== undefined) env[name] = value;
+  }
+
+  let variantConfigFiles = (options.variantConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Variant config file'));
+  if (!options.variantConfigFiles?.length && existsSync(join(root, DEFAULT_VARIANT_FILE[builder]))) {
+    variantConfigFiles = [join(root, DEFAULT_VARIANT_FILE[builder])];
+  }
+  const exclusiveConfigFiles = (options.exclusiveConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Exclusive config file'));
+  if (builder === 'rattler-build' && exclusiveConfigFiles.length > 0) {
+    throw new RecipeBuildError('exclusiveConfigFiles is a conda-build option; rattler-build takes variantConfigFiles only.');
+  }
+  if (builder === 'rattler-build' && (options.mambabuild || options.packageFormat)) {
+    throw new RecipeBuildError('mambabuild and packageFormat are conda-build options; remove them for a rattler-build recipe.');
+  }
+
+  const image: ImageChoice = options.image
+    ? { kind: 'ref', ref: options.image }
+    : options.imageProject
+      ? { kind: 'project', project: options.imageProject, target: options.imageTarget || DEFAULT_TARGETS.dockerImage }
+      : { kind: 'ref', ref: DEFAULT_BASE_IMAGE };
+
+  const timeoutSeconds = options.timeoutSeconds ?? 0;
+  if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
+
+  return {
+    projectName,
+    projectRoot: project.root,
+    recipeDir,
+    recipeFile,
+    builder,
+    outputPath,
+    outputDir,
+    image,
+    engine: options.engine ?? 'docker',
+    platform: options.platform || DEFAULT_PLATFORM,
+    buildArgs: options.buildArgs ?? [],
+    env,
+    containerRecipe: containerPath(options.containerRecipe || '/opt/recipe', 'containerRecipe'),
+    containerStaging: containerPath(options.containerStaging || '/opt/host-conda-bld', 'containerStaging'),
+    variantConfigFiles,
+    exclusiveConfigFiles,
+    mambabuild: options.mambabuild ?? false,
+    packageFormat: options.packageFormat,
+    skipTests: options.skipTests ?? false,
+    buildScriptTemplate: options.buildScriptTemplate ? workspaceFile(root, options.buildScriptTemplate, 'Build script template') : undefined,
+    network: options.network === undefined ? 'host' : options.network || undefined,
+    timeoutSeconds,
+    keepImage: options.keepImage ?? true,
+    stagingRoot: resolve(root, options.stagingRoot || 'tmp/nx-conda/staging'),
+    sharedStagingDir: options.sharedStagingDir ? resolve(root, options.sharedStagingDir) : undefined,
+    keepStaging: options.keepStaging ?? false,
+    verbose: options.verbose ?? context.isVerbose ?? false,
+  };
+}

@@ -1,0 +1,30 @@
+import type { Builder, EngineName } from '../../defaults';
+
+export interface RecipeBuildExecutorSchema {
+  recipeDir?: string;
+  builder?: Builder;
+  outputPath?: string;
+  image?: string;
+  imageProject?: string;
+  imageTarget?: string;
+  engine?: EngineName;
+  platform?: string;
+  buildArgs?: string[];
+  env?: Record<string, string>;
+  passEnv?: string[];
+  containerRecipe?: string;
+  containerStaging?: string;
+  variantConfigFiles?: string[];
+  exclusiveConfigFiles?: string[];
+  mambabuild?: boolean;
+  packageFormat?: 'conda' | 'tar.bz2';
+  skipTests?: boolean;
+  buildScriptTemplate?: string;
+  network?: string;
+  timeoutSeconds?: number;
+  keepImage?: boolean;
+  stagingRoot?: string;
+  sharedStagingDir?: string;
+  keepStaging?: boolean;
+  verbose?: boolean;
+}
