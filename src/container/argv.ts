@@ -1,0 +1,131 @@
+/**
+ * Pure builders of engine command lines. Nothing here spawns anything, so
+ * the unit tests cover exactly what the engine will be asked to do.
+ */
+import { randomBytes } from 'node:crypto';
+import { NX_CONDA_LABEL } from '../defaults';
+import type { BuildImageOptions, ContainerFilter, ImageFilter, Mount, RunOptions } from './types';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Names whose value we must not replace in the engine client's own
+ * environment (the value of `-e NAME` / `--build-arg NAME` is read from it).
+ */
+export function isReservedEnvName(name: string): boolean {
+  return name === 'PATH' || name === 'HOME' || name.startsWith('DOCKER_') || name.startsWith('CONTAINERS_');
+}
+
+export function validateEnvNames(env: Record<string, string> | undefined, what: string): void {
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (!ENV_NAME.test(name)) {
+      throw new Error(`${what} name '${name}' is not a valid variable name (letters, digits, _)`);
+    }
+    if (isReservedEnvName(name)) {
+      throw new Error(
+        `${what} '${name}' cannot be passed: its value travels through the engine client's environment, where ${name} has its own meaning`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new Error(`${what} '${name}' must be a string`);
+    }
+  }
+}
+
+/** Container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, unique per call. */
+export function containerName(namePrefix: string | undefined, random = randomBytes(6).toString('hex')): string {
+  let prefix = (namePrefix ?? 'nx-conda').replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+  if (!prefix) prefix = 'nx-conda';
+  prefix = prefix.slice(0, 100);
+  return `${prefix}-${random}`;
+}
+
+export function labelArgs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+}
+
+export function mountArg(m: Mount): string {
+  for (const [what, path] of [
+    ['host', m.host],
+    ['container', m.container],
+  ] as const) {
+    if (!path) throw new Error(`mount has an empty ${what} path`);
+    if (/[,\n]/.test(path)) throw new Error(`mount ${what} path '${path}' contains a comma or newline, which the engine cannot take`);
+  }
+  return `type=bind,source=${m.host},target=${m.container}${m.readOnly ? ',readonly' : ''}`;
+}
+
+/** `<engine> run ...` arguments (without the engine itself). */
+export function runArgv(o: RunOptions, name: string): string[] {
+  if (!o.image) throw new Error('runContainer: image is empty');
+  if (!o.command || o.command.length === 0) throw new Error('runContainer: command is empty');
+  validateEnvNames(o.env, 'environment variable');
+  const labels: Record<string, string> = { [NX_CONDA_LABEL]: 'run', ...(o.labels ?? {}) };
+  const args = ['run', '--rm', '--init', '--name', name, ...labelArgs(labels)];
+  if (o.network) args.push('--network', o.network);
+  if (o.user) args.push('--user', o.user);
+  if (o.workdir) args.push('--workdir', o.workdir);
+  for (const m of o.mounts ?? []) args.push('--mount', mountArg(m));
+  for (const envName of Object.keys(o.env ?? {})) args.push('--env', envName);
+  args.push(o.image, ...o.command);
+  return args;
+}
+
+/** `<engine> build ...` arguments (without the engine itself). */
+export function buildArgv(o: BuildImageOptions, dockerfilePath: string): string[] {
+  if (!o.tags || o.tags.length === 0) throw new Error('buildImage: no tag given');
+  validateEnvNames(o.buildArgs, 'build argument');
+  const args = ['build', '--file', dockerfilePath];
+  for (const tag of o.tags) args.push('--tag', tag);
+  if (o.network) args.push('--network', o.network);
+  if (o.noCache) args.push('--no-cache');
+  for (const name of Object.keys(o.buildArgs ?? {})) args.push('--build-arg', name);
+  args.push(...labelArgs({ [NX_CONDA_LABEL]: 'image', ...(o.labels ?? {}) }));
+  args.push(o.contextDir);
+  return args;
+}
+
+export function imageListArgv(filter: ImageFilter): string[] {
+  const args = ['image', 'ls', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'];
+  if (filter.label) args.push('--filter', `label=${filter.label}`);
+  if (filter.reference) args.push('--filter', `reference=${filter.reference}`);
+  return args;
+}
+
+/**
+ * Refs from `image ls` output (`repo:tag id` lines): untagged images are
+ * given by id so that they can still be removed.
+ */
+export function parseImageList(stdout: string, normalizeRef: (ref: string) => string = (r) => r): string[] {
+  const refs: string[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (!trimmed) continue;
+    const [ref, id] = trimmed.split(/\s+/);
+    const untagged = !ref || ref.includes('<none>');
+    const value = untagged ? id : normalizeRef(ref);
+    if (value && !refs.includes(value)) refs.push(value);
+  }
+  return refs;
+}
+
+export function containerListArgv(filter: ContainerFilter): string[] {
+  const args = ['container', 'ls', '--all', '--format', '{{.Names}}'];
+  if (filter.label) args.push('--filter', `label=${filter.label}`);
+  return args;
+}
+
+const SAFE_ARG = /^[A-Za-z0-9_@%+=:,./{}-]+$/;
+
+/** URL credentials `scheme://user:pass@host` become `scheme://***@host`. */
+export function maskCredentials(text: string): string {
+  return text.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/@'"]+@/g, '$1***@');
+}
+
+/** A copy-pasteable shell rendering of a command (credentials in URLs masked). */
+export function formatCommand(file: string, args: string[]): string {
+  return [file, ...args]
+    .map((a) => maskCredentials(a))
+    .map((a) => (a !== '' && SAFE_ARG.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}

@@ -1,0 +1,26 @@
+import type { EngineName } from '../defaults';
+
+/**
+ * The container engine is missing, not answering, or refused a command.
+ * The message is one line that names the engine and says what to do.
+ */
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/** First non-empty line of an engine's stderr, for one-line messages. */
+export function firstLine(text: string | undefined): string {
+  const line = (text ?? '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
+  return line ?? '';
+}
+
+export function engineFailure(engine: EngineName, what: string, stderr: string | undefined): EngineError {
+  const detail = firstLine(stderr);
+  return new EngineError(`${engine} ${what} failed${detail ? `: ${detail}` : ''}`);
+}

@@ -1,0 +1,108 @@
+/**
+ * The one place that loads execa. execa 9 is ESM-only and our output is
+ * CommonJS: with `module: node16`, TypeScript keeps this `import()` as a real
+ * dynamic import, so Node loads the ESM module at run time. It is loaded
+ * lazily, on the first spawn, so modules that merely import this file (and
+ * their unit tests) never touch it.
+ */
+import type { EngineName } from '../defaults';
+
+type Execa = typeof import('execa', { with: { 'resolution-mode': 'import' } });
+
+let loading: Promise<Execa> | undefined;
+
+function loadExeca(): Promise<Execa> {
+  loading ??= import('execa');
+  return loading;
+}
+
+export interface SpawnResult {
+  /** undefined when the process did not exit by itself (killed, not started) */
+  exitCode?: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** The binary is not on PATH. */
+  notFound: boolean;
+  /** Why the process could not run, when it could not. */
+  spawnError?: string;
+}
+
+function spawnErrorOf(result: { cause?: unknown; exitCode?: number; signal?: string }): {
+  notFound: boolean;
+  spawnError?: string;
+} {
+  const cause = result.cause as NodeJS.ErrnoException | undefined;
+  if (cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string') {
+    return { notFound: cause.code === 'ENOENT', spawnError: cause.message };
+  }
+  return { notFound: false };
+}
+
+/** Runs `<engine> args` to completion and captures its output. */
+export async function capture(
+  engine: EngineName,
+  args: string[],
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<SpawnResult> {
+  const { execa } = await loadExeca();
+  const result = await execa(engine, args, {
+    reject: false,
+    stdin: 'ignore',
+    timeout: opts.timeoutMs,
+    env: opts.env,
+    extendEnv: true,
+    stripFinalNewline: true,
+  });
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    timedOut: result.timedOut,
+    ...spawnErrorOf(result),
+  };
+}
+
+export interface StreamingProcess {
+  /** Resolves when the process ends (never rejects). */
+  done: Promise<SpawnResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts `<engine> args` and hands each output chunk to the callbacks as it comes. */
+export async function stream(
+  engine: EngineName,
+  args: string[],
+  opts: {
+    env?: Record<string, string>;
+    onStdout: (chunk: Buffer) => void;
+    onStderr: (chunk: Buffer) => void;
+  },
+): Promise<StreamingProcess> {
+  const { execa } = await loadExeca();
+  const subprocess = execa(engine, args, {
+    reject: false,
+    stdin: 'ignore',
+    buffer: false,
+    env: opts.env,
+    extendEnv: true,
+  });
+  subprocess.stdout?.on('data', opts.onStdout);
+  subprocess.stderr?.on('data', opts.onStderr);
+  const done = subprocess.then((result) => ({
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: '',
+    stderr: '',
+    timedOut: result.timedOut,
+    ...spawnErrorOf(result),
+  }));
+  return {
+    done,
+    kill: (signal) => {
+      subprocess.kill(signal);
+    },
+  };
+}

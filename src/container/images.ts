@@ -1,0 +1,96 @@
+/** Engine queries and removals: images, containers, the engine itself. */
+import type { EngineName } from '../defaults';
+import { adapterFor } from './adapter';
+import { containerListArgv, imageListArgv, parseImageList } from './argv';
+import { EngineError, engineFailure, firstLine } from './errors';
+import { capture, type SpawnResult } from './exec';
+import type { ContainerFilter, ImageFilter } from './types';
+
+const CHECK_TIMEOUT_MS = 5000;
+
+function notFoundError(engine: EngineName): EngineError {
+  return new EngineError(
+    `${engine}: command not found on PATH; install ${engine} or choose the other engine with the 'engine' option`,
+  );
+}
+
+/** Throws EngineError when the binary is missing or the spawn itself failed. */
+function assertSpawned(engine: EngineName, r: SpawnResult): void {
+  if (r.notFound) throw notFoundError(engine);
+  if (r.spawnError) throw new EngineError(`${engine} could not be started: ${r.spawnError}`);
+}
+
+/**
+ * Missing binary, or a daemon that does not answer: EngineError within 5 s.
+ */
+export async function checkEngine(engine: EngineName): Promise<void> {
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, adapter.probeArgs, { timeoutMs: CHECK_TIMEOUT_MS });
+  assertSpawned(engine, r);
+  if (r.timedOut) {
+    throw new EngineError(
+      `${engine} did not answer within ${CHECK_TIMEOUT_MS / 1000} s; is its daemon running? (start it, e.g. 'sudo systemctl start ${engine}')`,
+    );
+  }
+  if (r.exitCode !== 0) {
+    const detail = firstLine(r.stderr) || `exit code ${r.exitCode ?? r.signal}`;
+    throw new EngineError(`${engine} is not usable: ${detail}; start its daemon or check your permissions on its socket`);
+  }
+}
+
+/** The image id (`sha256:...`), or undefined when no such image exists. */
+export async function imageId(engine: EngineName, ref: string): Promise<string | undefined> {
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, ['image', 'inspect', '--format', '{{.Id}}', ref]);
+  assertSpawned(engine, r);
+  if (r.exitCode === 0) {
+    const id = r.stdout.split(/\r?\n/)[0] ?? '';
+    return id ? adapter.normalizeId(id) : undefined;
+  }
+  if (adapter.isNoSuchImage(r.stderr)) return undefined;
+  throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
+}
+
+/** 'missing' when the image was already gone; any other engine error throws. */
+export async function removeImage(
+  engine: EngineName,
+  ref: string,
+  opts: { force?: boolean } = {},
+): Promise<'removed' | 'missing'> {
+  const adapter = adapterFor(engine);
+  const args = ['image', 'rm', ...(opts.force ? ['--force'] : []), ref];
+  const r = await capture(engine, args);
+  assertSpawned(engine, r);
+  if (r.exitCode === 0) return 'removed';
+  if (adapter.isNoSuchImage(r.stderr)) return 'missing';
+  throw engineFailure(engine, `image rm ${ref}`, r.stderr);
+}
+
+/** Image refs (`repo:tag`; an untagged image by its id) matching every filter given. */
+export async function listImages(engine: EngineName, filter: ImageFilter): Promise<string[]> {
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, imageListArgv(filter));
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) throw engineFailure(engine, 'image ls', r.stderr);
+  return parseImageList(r.stdout, (ref) => adapter.normalizeRef(ref));
+}
+
+/** Container names, in every state, matching the filter. */
+export async function listContainers(engine: EngineName, filter: ContainerFilter): Promise<string[]> {
+  const r = await capture(engine, containerListArgv(filter));
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) throw engineFailure(engine, 'container ls', r.stderr);
+  return r.stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
+/** Force-removes a container; quiet when it is already gone. */
+export async function removeContainer(engine: EngineName, name: string): Promise<void> {
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, ['container', 'rm', '--force', name]);
+  assertSpawned(engine, r);
+  if (r.exitCode === 0 || adapter.isNoSuchContainer(r.stderr)) return;
+  throw engineFailure(engine, `container rm ${name}`, r.stderr);
+}

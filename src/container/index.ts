@@ -1,0 +1,19 @@
+/**
+ * The only code of nx-conda that runs a container engine (docker or podman).
+ */
+export type { EngineName } from '../defaults';
+export { EngineError } from './errors';
+export type { Mount, RunOptions, RunResult, BuildImageOptions, ImageFilter, ContainerFilter } from './types';
+export { runContainer, buildImage } from './run';
+export { checkEngine, imageId, removeImage, listImages, listContainers, removeContainer } from './images';
+export { adapterFor, ENGINES, type EngineAdapter } from './adapter';
+export {
+  buildArgv,
+  runArgv,
+  containerName,
+  formatCommand,
+  maskCredentials,
+  parseImageList,
+  isReservedEnvName,
+} from './argv';
+export { LineWriter, TailBuffer, linePrefix } from './lines';

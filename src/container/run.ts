@@ -1,0 +1,125 @@
+/** Long-running engine commands whose output streams live: run and build. */
+import { join } from 'node:path';
+import { logger } from '@nx/devkit';
+import { buildArgv, containerName, formatCommand, runArgv } from './argv';
+import { EngineError } from './errors';
+import { stream } from './exec';
+import { removeContainer } from './images';
+import { LineWriter, TailBuffer, linePrefix } from './lines';
+import type { BuildImageOptions, RunOptions, RunResult } from './types';
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const TIMEOUT_EXIT = 124;
+
+function writers(logPrefix: string | undefined): { out: LineWriter; err: LineWriter; tail: TailBuffer } {
+  const prefix = linePrefix(logPrefix);
+  const tail = new TailBuffer(20);
+  return {
+    out: new LineWriter((s) => process.stdout.write(s), prefix, tail),
+    err: new LineWriter((s) => process.stderr.write(s), prefix, tail),
+    tail,
+  };
+}
+
+/**
+ * Runs a command in a fresh container (`--rm --init`, unique name, nx-conda
+ * label, never a TTY), streaming its output. On timeout, SIGINT or SIGTERM
+ * the container is removed and the result says why.
+ */
+export async function runContainer(o: RunOptions): Promise<RunResult> {
+  const name = containerName(o.namePrefix);
+  const args = runArgv(o, name);
+  if (o.verbose) logger.info(formatCommand(o.engine, args));
+
+  const { out, err } = writers(o.logPrefix);
+  const proc = await stream(o.engine, args, {
+    env: o.env,
+    onStdout: (c) => out.push(c),
+    onStderr: (c) => err.push(c),
+  });
+
+  let signal: string | undefined;
+  let timedOut = false;
+  let removal: Promise<void> | undefined;
+  const remove = () => {
+    removal ??= removeContainer(o.engine, name).catch((e: unknown) => {
+      logger.warn(`could not remove container ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signal) return;
+    signal = sig;
+    logger.warn(`${sig} received: removing container ${name}`);
+    remove();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const timer =
+    o.timeoutSeconds && o.timeoutSeconds > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          logger.warn(`container ${name} ran longer than ${o.timeoutSeconds} s: removing it`);
+          remove();
+        }, o.timeoutSeconds * 1000)
+      : undefined;
+
+  try {
+    const r = await proc.done;
+    out.flush();
+    err.flush();
+    if (r.notFound) throw new EngineError(`${o.engine}: command not found on PATH; install it or choose another engine`);
+    if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
+    if (signal || timedOut) {
+      // The container may have been created after the first removal: make sure it is gone.
+      await removal;
+      removal = undefined;
+      remove();
+      await removal;
+    }
+    const exitCode = signal
+      ? SIGNAL_EXIT[signal] ?? 1
+      : timedOut
+        ? TIMEOUT_EXIT
+        : r.exitCode ?? 1;
+    const result: RunResult = { exitCode, containerName: name };
+    if (signal) result.signal = signal;
+    else if (r.signal) result.signal = r.signal;
+    if (timedOut) result.timedOut = true;
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+  }
+}
+
+/**
+ * Builds an image from a context folder, streaming output live. Throws an
+ * Error naming the image and quoting the last lines of output on failure.
+ */
+export async function buildImage(o: BuildImageOptions): Promise<void> {
+  const dockerfile = o.dockerfile ?? join(o.contextDir, 'Dockerfile');
+  const args = buildArgv(o, dockerfile);
+  if (o.verbose) logger.info(formatCommand(o.engine, args));
+
+  const { out, err, tail } = writers(o.logPrefix);
+  const proc = await stream(o.engine, args, {
+    env: o.buildArgs,
+    onStdout: (c) => out.push(c),
+    onStderr: (c) => err.push(c),
+  });
+  const r = await proc.done;
+  out.flush();
+  err.flush();
+  if (r.notFound) throw new EngineError(`${o.engine}: command not found on PATH; install it or choose another engine`);
+  if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
+  if (r.exitCode !== 0) {
+    const last = tail.lines().join('\n');
+    throw new Error(
+      `${o.engine} build of ${o.tags[0]} failed (${r.exitCode !== undefined ? `exit code ${r.exitCode}` : r.signal ?? 'killed'})` +
+        (last ? `; last lines of output:\n${last}` : ''),
+    );
+  }
+}

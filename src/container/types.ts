@@ -1,0 +1,67 @@
+import type { EngineName } from '../defaults';
+
+export type { EngineName };
+
+export interface Mount {
+  host: string;
+  container: string;
+  readOnly?: boolean;
+}
+
+export interface RunOptions {
+  engine: EngineName;
+  image: string;
+  command: string[];
+  mounts?: Mount[];
+  /** Values never go on the command line nor into logs: `-e NAME` + the child's environment. */
+  env?: Record<string, string>;
+  /** e.g. 'host' */
+  network?: string;
+  user?: string;
+  workdir?: string;
+  /** Added to the container; `nx-conda=<value>` is always set (default value `run`). */
+  labels?: Record<string, string>;
+  /** Container name is `${namePrefix}-${random}` (default prefix `nx-conda`). */
+  namePrefix?: string;
+  /** Each output line is written live to our stdout/stderr with this prefix (see linePrefix). */
+  logPrefix?: string;
+  /** 0/undefined: no limit. On timeout the container is removed. */
+  timeoutSeconds?: number;
+  /** Print the exact command (it never holds env values). */
+  verbose?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  containerName: string;
+  /** Set when we were interrupted (SIGINT/SIGTERM) and removed the container. */
+  signal?: string;
+  timedOut?: boolean;
+}
+
+export interface BuildImageOptions {
+  engine: EngineName;
+  contextDir: string;
+  /** Path of the Dockerfile; default `<contextDir>/Dockerfile`. */
+  dockerfile?: string;
+  tags: string[];
+  network?: string;
+  /** Passed as `--build-arg NAME`, the value through the environment. */
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Build every layer again (`--no-cache`). */
+  noCache?: boolean;
+  logPrefix?: string;
+  verbose?: boolean;
+}
+
+export interface ImageFilter {
+  /** `key` or `key=value` */
+  label?: string;
+  /** docker's reference filter, e.g. `biocontainers/samtools` (every tag) */
+  reference?: string;
+}
+
+export interface ContainerFilter {
+  label?: string;
+}
