@@ -1,0 +1,20 @@
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The repository under test. */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+/** Scratch space of the end-to-end suite: the packed plugin, a template install, the test workspaces. */
+export const E2E_ROOT = join(tmpdir(), 'nx-conda-e2e');
+export const STATE_FILE = join(E2E_ROOT, 'state.json');
+
+/** Images made by `npm run e2e:images`; nothing can be pulled here. */
+export const TEST_IMAGES = {
+  base: 'nx-conda-e2e/base:bookworm',
+  condaBuild: 'nx-conda-e2e/conda-build:latest',
+  rattlerBuild: 'nx-conda-e2e/rattler-build:latest',
+} as const;
+
+export interface E2EState {
+  tarball: string;
+  templateDir: string;
+}

@@ -1,0 +1,68 @@
+import { buildCommand, renderBuildScript, shellQuote, type BuildPlan } from './index';
+
+const plan = (overrides: Partial<BuildPlan> = {}): BuildPlan => ({
+  builder: 'conda-build',
+  recipeDir: '/opt/recipe',
+  recipeFile: '/opt/recipe/meta.yaml',
+  stagingDir: '/opt/host-conda-bld',
+  platform: 'linux-64',
+  variantConfigFiles: [],
+  exclusiveConfigFiles: [],
+  buildArgs: [],
+  mambabuild: false,
+  skipTests: false,
+  ...overrides,
+});
+
+describe('conda-build command', () => {
+  it('builds into the staging channel, which is also its first channel', () => {
+    expect(buildCommand(plan())).toEqual([
+      'conda', 'build', '--no-anaconda-upload', '-c', 'file:///opt/host-conda-bld', '--output-folder', '/opt/host-conda-bld', '/opt/recipe/meta.yaml',
+    ]);
+  });
+
+  it('passes config files, format, mambabuild and extra args in order', () => {
+    const words = buildCommand(
+      plan({ mambabuild: true, exclusiveConfigFiles: ['/c/e.yaml'], variantConfigFiles: ['/c/v.yaml'], packageFormat: 'conda', buildArgs: ['--skip-existing'] }),
+    );
+    expect(words.slice(0, 2)).toEqual(['conda', 'mambabuild']);
+    expect(words.join(' ')).toContain('-e /c/e.yaml -m /c/v.yaml --package-format conda --skip-existing /opt/recipe/meta.yaml');
+  });
+});
+
+describe('rattler-build command', () => {
+  it('maps the plan onto the flags rattler-build takes', () => {
+    expect(
+      buildCommand(plan({ builder: 'rattler-build', recipeFile: '/opt/recipe/recipe.yaml', variantConfigFiles: ['/c/variants.yaml'], skipTests: true, platform: 'linux-aarch64' })),
+    ).toEqual([
+      'rattler-build', 'build', '--recipe', '/opt/recipe/recipe.yaml', '--output-dir', '/opt/host-conda-bld',
+      '-c', 'file:///opt/host-conda-bld', '--target-platform', 'linux-aarch64', '-m', '/c/variants.yaml', '--test', 'skip',
+    ]);
+  });
+});
+
+describe('build script', () => {
+  it('runs the quoted command, indexes and hands files back in the default conda-build template', () => {
+    const script = renderBuildScript(plan({ buildArgs: ['--extra', 'two words'] }));
+    expect(script).toContain("conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld --extra 'two words' /opt/recipe/meta.yaml");
+    expect(script).toContain('conda index /opt/host-conda-bld');
+    expect(script).toMatch(/trap 'chown -R "\$NX_CONDA_HOST_UID:\$NX_CONDA_HOST_GID" \/opt\/host-conda-bld/);
+  });
+
+  it('fills a user template and names an unknown placeholder with its line', () => {
+    expect(renderBuildScript(plan(), { text: 'set -e\n{{ command }} # in {{platform}}', source: 'tpl.sh' })).toBe(
+      'set -e\nconda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld /opt/recipe/meta.yaml # in linux-64',
+    );
+    expect(() => renderBuildScript(plan(), { text: 'ok\n{{comand}}', source: 'tpl.sh' })).toThrow(/^tpl.sh:2: unknown placeholder \{\{comand\}\}/);
+  });
+});
+
+describe('shellQuote', () => {
+  it.each([
+    ['plain-word_1.0', 'plain-word_1.0'],
+    ['', "''"],
+    ['a b', "'a b'"],
+    ["it's", "'it'\\''s'"],
+    ['$HOME', "'$HOME'"],
+  ])('%s', (input, expected) => expect(shellQuote(input)).toBe(expected));
+});

@@ -1,0 +1,107 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assembleStagingChannel, collectNewPackages, snapshotChannel } from './staging';
+import { emptyRepodata, writeRepodata } from './repodata';
+
+function channel(files: Record<string, string>, records: Record<string, Record<string, object>> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-conda-channel-'));
+  for (const [path, content] of Object.entries(files)) {
+    const [subdir] = path.split('/');
+    mkdirSync(join(dir, subdir), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  for (const [subdir, byFile] of Object.entries(records)) {
+    const repodata = emptyRepodata(subdir);
+    for (const [file, record] of Object.entries(byFile)) {
+      repodata[file.endsWith('.conda') ? 'packages.conda' : 'packages'][file] = { name: file.split('-')[0], version: '1', build: '0', ...record };
+    }
+    writeRepodata(join(dir, subdir), repodata);
+  }
+  return dir;
+}
+
+const repodata = (dir: string, subdir: string) => JSON.parse(readFileSync(join(dir, subdir, 'repodata.json'), 'utf8'));
+
+describe('assembleStagingChannel', () => {
+  it('copies every dependency package and merges their records per subdir', () => {
+    const a = channel({ 'linux-64/a-1-0.tar.bz2': 'A' }, { 'linux-64': { 'a-1-0.tar.bz2': { sha256: 'aa' } } });
+    const b = channel({ 'noarch/b-1-0.conda': 'B', 'linux-64/c-1-0.tar.bz2': 'C' }, { noarch: { 'b-1-0.conda': {} }, 'linux-64': { 'c-1-0.tar.bz2': {} } });
+    const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
+
+    const result = assembleStagingChannel(staging, [a, b], 'linux-64');
+
+    expect(result).toEqual({ packages: 3, unindexed: [] });
+    expect(readdirSync(join(staging, 'linux-64')).sort()).toEqual(['a-1-0.tar.bz2', 'c-1-0.tar.bz2', 'repodata.json']);
+    expect(Object.keys(repodata(staging, 'linux-64').packages).sort()).toEqual(['a-1-0.tar.bz2', 'c-1-0.tar.bz2']);
+    expect(repodata(staging, 'linux-64').packages['a-1-0.tar.bz2'].sha256).toBe('aa');
+    expect(Object.keys(repodata(staging, 'noarch')['packages.conda'])).toEqual(['b-1-0.conda']);
+  });
+
+  it('makes an empty but valid channel when there are no dependencies', () => {
+    const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
+    assembleStagingChannel(staging, [], 'linux-aarch64');
+    expect(repodata(staging, 'noarch').packages).toEqual({});
+    expect(repodata(staging, 'linux-aarch64').info.subdir).toBe('linux-aarch64');
+  });
+
+  it('reports a package that its folder does not index', () => {
+    const a = channel({ 'linux-64/a-1-0.tar.bz2': 'A' });
+    const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
+    expect(assembleStagingChannel(staging, [a], 'linux-64').unindexed).toEqual([join(a, 'linux-64', 'a-1-0.tar.bz2')]);
+  });
+});
+
+describe('collectNewPackages', () => {
+  it('moves only new packages, by subdir, never from src_cache, with their records', () => {
+    const staging = channel({ 'linux-64/dep-1-0.tar.bz2': 'D' }, { 'linux-64': { 'dep-1-0.tar.bz2': {} } });
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'src_cache'));
+    writeFileSync(join(staging, 'src_cache', 'source-1.tar.bz2'), 'S');
+    mkdirSync(join(staging, 'noarch'), { recursive: true });
+    writeFileSync(join(staging, 'linux-64', 'new-1-0.conda'), 'N');
+    writeFileSync(join(staging, 'noarch', 'py-1-0.tar.bz2'), 'P');
+    const index = emptyRepodata('linux-64');
+    index.packages['dep-1-0.tar.bz2'] = { name: 'dep', version: '1', build: '0' };
+    index['packages.conda']['new-1-0.conda'] = { name: 'new', version: '1', build: '0', sha256: 'nn' };
+    writeRepodata(join(staging, 'linux-64'), index);
+    const noarch = emptyRepodata('noarch');
+    noarch.packages['py-1-0.tar.bz2'] = { name: 'py', version: '1', build: '0', noarch: 'python' };
+    writeRepodata(join(staging, 'noarch'), noarch);
+    const out = join(mkdtempSync(join(tmpdir(), 'nx-conda-out-')), 'dist');
+    mkdirSync(out);
+    writeFileSync(join(out, 'stale.txt'), 'from an earlier build');
+
+    const collected = collectNewPackages(staging, before, out, 'linux-64');
+
+    expect(collected.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual(['linux-64/new-1-0.conda', 'noarch/py-1-0.tar.bz2']);
+    expect(readdirSync(out).sort()).toEqual(['linux-64', 'noarch']);
+    expect(readFileSync(join(out, 'linux-64', 'new-1-0.conda'), 'utf8')).toBe('N');
+    expect(repodata(out, 'linux-64')['packages.conda']).toEqual({ 'new-1-0.conda': { name: 'new', version: '1', build: '0', sha256: 'nn' } });
+    expect(repodata(out, 'linux-64').packages).toEqual({});
+    expect(Object.keys(repodata(out, 'noarch').packages)).toEqual(['py-1-0.tar.bz2']);
+  });
+
+  it('takes a package rebuilt under the same file name, with the fresh record', () => {
+    const staging = channel({ 'linux-64/same-1-0.tar.bz2': 'old' }, { 'linux-64': { 'same-1-0.tar.bz2': { sha256: 'old', size: 3 } } });
+    const before = snapshotChannel(staging);
+    writeFileSync(join(staging, 'linux-64', 'same-1-0.tar.bz2'), 'newer');
+    utimesSync(join(staging, 'linux-64', 'same-1-0.tar.bz2'), new Date(), new Date(Date.now() + 5000));
+    const index = emptyRepodata('linux-64');
+    index.packages['same-1-0.tar.bz2'] = { name: 'same', version: '1', build: '0', sha256: 'new', size: 5 };
+    writeRepodata(join(staging, 'linux-64'), index);
+    const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
+
+    collectNewPackages(staging, before, out, 'linux-64');
+
+    expect(repodata(out, 'linux-64').packages['same-1-0.tar.bz2']).toMatchObject({ sha256: 'new', size: 5 });
+  });
+
+  it('fails, naming the file, when the build did not index its package', () => {
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'linux-64'));
+    writeFileSync(join(staging, 'linux-64', 'x-1-0.tar.bz2'), 'X');
+    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(/linux-64\/x-1-0.tar.bz2.*no record/);
+  });
+});
