@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { NX_CONDA_LABEL } from '../../defaults';
+import { buildImage, checkEngine, imageId, maskCredentials } from '../../container';
+import { BUILDER_LABEL_VALUE, resolveBuilderImage, resolveImageOptions } from './image-spec';
+import type { DockerImageExecutorSchema } from './schema';
+
+/**
+ * nx-conda:docker-image — builds the builder image when no image with its
+ * hash tag exists (or when forced), and prints tag, id, built/reused, time.
+ */
+export default async function dockerImageExecutor(
+  options: DockerImageExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  const started = Date.now();
+  try {
+    const o = resolveImageOptions(options);
+    const spec = resolveBuilderImage(options, context.root);
+    await checkEngine(o.engine);
+
+    if (o.verbose) {
+      logger.info(`Dockerfile for ${spec.tag}:\n${maskCredentials(spec.dockerfile)}`);
+    }
+
+    let id = o.force ? undefined : await imageId(o.engine, spec.tag);
+    const reused = id !== undefined;
+    if (!reused) {
+      logger.info(`Building ${spec.tag} from ${spec.baseImage}${o.force ? ' (forced)' : ''}`);
+      const contextDir = mkdtempSync(join(tmpdir(), 'nx-conda-image-'));
+      try {
+        writeFileSync(join(contextDir, 'Dockerfile'), spec.dockerfile, { mode: 0o600 });
+        for (const [name, content] of Object.entries(spec.contextFiles)) {
+          writeFileSync(join(contextDir, name), content, { mode: 0o600 });
+        }
+        await buildImage({
+          engine: o.engine,
+          contextDir,
+          tags: [spec.tag],
+          network: o.network,
+          buildArgs: o.buildArgs,
+          labels: {
+            [NX_CONDA_LABEL]: BUILDER_LABEL_VALUE,
+            [`${NX_CONDA_LABEL}.hash`]: spec.hash,
+          },
+          noCache: o.force,
+          verbose: o.verbose,
+        });
+      } finally {
+        rmSync(contextDir, { recursive: true, force: true });
+      }
+      id = await imageId(o.engine, spec.tag);
+      if (!id) {
+        logger.error(`${o.engine} reported success but image ${spec.tag} is not there`);
+        return { success: false };
+      }
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    logger.info(`${reused ? 'Reused' : 'Built'} ${spec.tag} (${id}) in ${seconds} s`);
+    return { success: true };
+  } catch (e) {
+    // ImageSpecError (options), EngineError (engine down), build failures: one message, no stack.
+    logger.error(maskCredentials(e instanceof Error ? e.message : String(e)));
+    return { success: false };
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * What the builder image is, computed without any engine call: the rendered
+ * Dockerfile, the files of its build context and the tag, a hash of all of
+ * it. The recipe-build executor uses it to learn the tag a docker-image
+ * target produces.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME, NX_CONDA_LABEL, type EngineName } from '../../defaults';
+import type { DockerImageExecutorSchema } from './schema';
+
+export class ImageSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageSpecError';
+  }
+}
+
+/** Label value of builder images (`nx-conda=builder`). */
+export const BUILDER_LABEL_VALUE = 'builder';
+
+/** Name of the copied requirements file inside the build context. */
+export const REQUIREMENTS_CONTEXT_FILE = 'requirements.txt';
+const REQUIREMENTS_IN_IMAGE = '/tmp/nx-conda-requirements.txt';
+
+/** Placeholders a Dockerfile template may use, as `{{name}}`. */
+export const TEMPLATE_PLACEHOLDERS: Record<string, string> = {
+  baseImage: 'the base image reference (option baseImage)',
+  proxyEnv: 'ENV lines with the http/https/no-proxy settings of the environment (empty when none)',
+  installPackages:
+    'COPY/RUN lines installing requirementsFile (conda install -y --file) and packages (conda install -y ...); empty when neither is set',
+  labels: `a LABEL line: ${NX_CONDA_LABEL}="${BUILDER_LABEL_VALUE}"`,
+  packages: 'the packages, shell-quoted and space-separated (empty when none)',
+  requirementsFile: `the requirements file's name in the build context (${REQUIREMENTS_CONTEXT_FILE}), empty when none`,
+};
+
+export const DEFAULT_DOCKERFILE_TEMPLATE = `# nx-conda builder image (default template)
+FROM {{baseImage}}
+{{proxyEnv}}
+{{installPackages}}
+{{labels}}
+`;
+
+export interface ResolvedBuilderImage {
+  /** `<imageName>:<hash12>` */
+  tag: string;
+  imageName: string;
+  hash: string;
+  baseImage: string;
+  /** The rendered Dockerfile (may hold proxy credentials: mask before printing). */
+  dockerfile: string;
+  /** Other files of the build context, by name (the Dockerfile is not among them). */
+  contextFiles: Record<string, string>;
+}
+
+export interface ResolvedDockerImageOptions {
+  baseImage: string;
+  imageName: string;
+  packages: string[];
+  buildArgs: Record<string, string>;
+  network?: 'host';
+  force: boolean;
+  engine: EngineName;
+  verbose: boolean;
+}
+
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_NAME = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+/** Checks and defaults the options (they may come unchecked from the project graph). */
+export function resolveImageOptions(options: DockerImageExecutorSchema): ResolvedDockerImageOptions {
+  const o = (options ?? {}) as Record<string, unknown>;
+  const baseImage = o.baseImage ?? DEFAULT_BASE_IMAGE;
+  if (typeof baseImage !== 'string' || !baseImage.trim() || /\s/.test(baseImage)) {
+    throw new ImageSpecError(`baseImage '${String(baseImage)}' is not an image reference`);
+  }
+  const imageName = o.imageName ?? DEFAULT_BUILDER_IMAGE_NAME;
+  if (typeof imageName !== 'string' || !IMAGE_NAME.test(imageName)) {
+    throw new ImageSpecError(
+      `imageName '${String(imageName)}' is not a valid image repository (lowercase, no tag: the tag is the hash)`,
+    );
+  }
+  const packages = o.packages ?? [];
+  if (!isStringArray(packages)) throw new ImageSpecError('packages must be a list of strings');
+  for (const p of packages) {
+    if (!p.trim() || /[\s'\\]/.test(p)) {
+      throw new ImageSpecError(`package '${p}' is not a conda package spec (no spaces, quotes or backslashes)`);
+    }
+  }
+  const buildArgs = o.buildArgs ?? {};
+  if (typeof buildArgs !== 'object' || buildArgs === null || Array.isArray(buildArgs)) {
+    throw new ImageSpecError('buildArgs must be an object of NAME: value');
+  }
+  for (const [name, value] of Object.entries(buildArgs)) {
+    if (!BUILD_ARG_NAME.test(name)) throw new ImageSpecError(`build argument name '${name}' is not valid`);
+    if (typeof value !== 'string') throw new ImageSpecError(`build argument '${name}' must be a string`);
+  }
+  const network = o.network;
+  if (network !== undefined && network !== '' && network !== 'host') {
+    throw new ImageSpecError(`network '${String(network)}' is not supported: use 'host' or leave it out`);
+  }
+  const engine = o.engine ?? 'docker';
+  if (engine !== 'docker' && engine !== 'podman') {
+    throw new ImageSpecError(`engine '${String(engine)}' is not supported: use 'docker' or 'podman'`);
+  }
+  return {
+    baseImage,
+    imageName,
+    packages,
+    buildArgs: buildArgs as Record<string, string>,
+    network: network === 'host' ? 'host' : undefined,
+    force: o.force === true,
+    engine,
+    verbose: o.verbose === true,
+  };
+}
+
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'no_proxy'] as const;
+
+/**
+ * Proxy settings of the environment, by lowercase name. Either case may be
+ * set; both with the same value is fine; different values are an error that
+ * names both variables (never their values, which may hold credentials).
+ */
+export function findProxySettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const lower of PROXY_VARIABLES) {
+    const upper = lower.toUpperCase();
+    const values = [env[lower], env[upper]].filter((v): v is string => typeof v === 'string' && v !== '');
+    if (values.length === 0) continue;
+    if (values.length === 2 && values[0] !== values[1]) {
+      throw new ImageSpecError(`${lower} and ${upper} are both set, to different values: unset one or make them equal`);
+    }
+    if (/[\r\n]/.test(values[0])) throw new ImageSpecError(`${lower} contains a line break`);
+    found[lower] = values[0];
+  }
+  return found;
+}
+
+function dockerfileQuote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `ENV` lines setting each proxy variable in both cases. */
+export function proxyEnvLines(proxies: Record<string, string>): string {
+  return Object.entries(proxies)
+    .map(([lower, value]) => `ENV ${lower}=${dockerfileQuote(value)} ${lower.toUpperCase()}=${dockerfileQuote(value)}`)
+    .join('\n');
+}
+
+/**
+ * Replaces `{{name}}` placeholders. Unknown names are an error; a line that
+ * holds only a placeholder rendering to nothing is dropped.
+ */
+export function renderTemplate(template: string, values: Record<string, string>, source = 'template'): string {
+  const unknown = new Set<string>();
+  const lines: string[] = [];
+  for (const line of template.split('\n')) {
+    const only = /^\s*\{\{\s*(\w+)\s*\}\}\s*$/.exec(line);
+    if (only && values[only[1]] === '') continue;
+    lines.push(
+      line.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) => {
+        if (!(name in values)) {
+          unknown.add(name);
+          return match;
+        }
+        return values[name];
+      }),
+    );
+  }
+  if (unknown.size > 0) {
+    throw new ImageSpecError(
+      `${source} uses unknown placeholder(s) ${[...unknown].map((n) => `{{${n}}}`).join(', ')}; known: ${Object.keys(
+        values,
+      )
+        .map((n) => `{{${n}}}`)
+        .join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function readWorkspaceFile(workspaceRoot: string, path: string, option: string): string {
+  if (typeof path !== 'string' || !path) throw new ImageSpecError(`${option} must be a workspace-relative path`);
+  const full = isAbsolute(path) ? path : resolve(workspaceRoot, path);
+  try {
+    return readFileSync(full, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageSpecError(`${option} '${path}' cannot be read (${code ?? String(e)})`);
+  }
+}
+
+export function imageHash(dockerfile: string, contextFiles: Record<string, string>, buildArgs: Record<string, string>): string {
+  const sorted = <T>(r: Record<string, T>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const payload = JSON.stringify({ v: 1, dockerfile, files: sorted(contextFiles), buildArgs: sorted(buildArgs) });
+  return createHash('sha256').update(payload).digest('hex');
+}
+
+/**
+ * The tag, Dockerfile and context files of the builder image described by a
+ * docker-image target's options. Reads the template and requirements files
+ * and the proxy variables of `env`; never calls the engine.
+ */
+export function resolveBuilderImage(
+  options: DockerImageExecutorSchema,
+  workspaceRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedBuilderImage {
+  const o = resolveImageOptions(options);
+  const raw = (options ?? {}) as Record<string, unknown>;
+  const template =
+    raw.dockerfileTemplate !== undefined && raw.dockerfileTemplate !== ''
+      ? readWorkspaceFile(workspaceRoot, raw.dockerfileTemplate as string, 'dockerfileTemplate')
+      : DEFAULT_DOCKERFILE_TEMPLATE;
+
+  const contextFiles: Record<string, string> = {};
+  const install: string[] = [];
+  if (raw.requirementsFile !== undefined && raw.requirementsFile !== '') {
+    contextFiles[REQUIREMENTS_CONTEXT_FILE] = readWorkspaceFile(
+      workspaceRoot,
+      raw.requirementsFile as string,
+      'requirementsFile',
+    );
+    install.push(`COPY ${REQUIREMENTS_CONTEXT_FILE} ${REQUIREMENTS_IN_IMAGE}`);
+    install.push(`RUN conda install -y --file ${REQUIREMENTS_IN_IMAGE}`);
+  }
+  const packages = o.packages.map(shellQuote).join(' ');
+  if (o.packages.length > 0) install.push(`RUN conda install -y ${packages}`);
+
+  const dockerfile = renderTemplate(
+    template,
+    {
+      baseImage: o.baseImage,
+      proxyEnv: proxyEnvLines(findProxySettings(env)),
+      installPackages: install.join('\n'),
+      labels: `LABEL ${NX_CONDA_LABEL}="${BUILDER_LABEL_VALUE}"`,
+      packages,
+      requirementsFile: REQUIREMENTS_CONTEXT_FILE in contextFiles ? REQUIREMENTS_CONTEXT_FILE : '',
+    },
+    raw.dockerfileTemplate ? `dockerfileTemplate '${String(raw.dockerfileTemplate)}'` : 'the default template',
+  );
+  const hash = imageHash(dockerfile, contextFiles, o.buildArgs);
+  return {
+    tag: `${o.imageName}:${hash.slice(0, 12)}`,
+    imageName: o.imageName,
+    hash,
+    baseImage: o.baseImage,
+    dockerfile,
+    contextFiles,
+  };
+}
