@@ -1,0 +1,66 @@
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { NX_CONDA_LABEL } from '../../defaults';
+import { checkEngine, listImages, removeImage } from '../../container';
+import { BUILDER_LABEL_VALUE } from '../docker-image/image-spec';
+import { planPurge } from './targets';
+import type { PurgeImageExecutorSchema } from './schema';
+
+/**
+ * nx-conda:purge-image — removes images by ref, package spec, package name
+ * (every tag) or builder label. Already gone is a warning; an engine error
+ * fails the task (after trying the other images).
+ */
+export default async function purgeImageExecutor(
+  options: PurgeImageExecutorSchema,
+  _context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  try {
+    const plan = planPurge(options);
+    await checkEngine(plan.engine);
+
+    const refs = [...plan.refs];
+    let gone = 0;
+    for (const repository of plan.repositories) {
+      const found = await listImages(plan.engine, { reference: repository });
+      if (found.length === 0) {
+        logger.warn(`no image of ${repository}: already gone`);
+        gone++;
+      }
+      refs.push(...found);
+    }
+    if (plan.builderImages) {
+      const found = await listImages(plan.engine, { label: `${NX_CONDA_LABEL}=${BUILDER_LABEL_VALUE}` });
+      if (found.length === 0) logger.warn(`no builder image (label ${NX_CONDA_LABEL}=${BUILDER_LABEL_VALUE})`);
+      refs.push(...found);
+    }
+
+    let removed = 0;
+    const failures: string[] = [];
+    for (const ref of [...new Set(refs)]) {
+      try {
+        const outcome = await removeImage(plan.engine, ref, { force: plan.force });
+        if (outcome === 'removed') {
+          removed++;
+          logger.info(`removed ${ref}`);
+        } else {
+          gone++;
+          logger.warn(`${ref}: already gone`);
+        }
+      } catch (e) {
+        failures.push(`${ref}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const summary = `removed ${removed}, already gone ${gone}${failures.length ? `, failed ${failures.length}` : ''}`;
+    if (failures.length > 0) {
+      for (const f of failures) logger.error(f);
+      logger.error(summary);
+      return { success: false };
+    }
+    logger.info(summary);
+    return { success: true };
+  } catch (e) {
+    // PurgeOptionError (bad option), EngineError (engine down): one message, no stack.
+    logger.error(e instanceof Error ? e.message : String(e));
+    return { success: false };
+  }
+}

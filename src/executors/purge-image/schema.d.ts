@@ -1,0 +1,17 @@
+import type { EngineName } from '../../defaults';
+
+export interface PurgeImageExecutorSchema {
+  /** Image references to remove as given. */
+  images?: string[];
+  /** Package specs `name=version--build`: removes `<namespace>/<name>:<version>--<build>`. */
+  packages?: string[];
+  /** Package names: removes every tag of `<namespace>/<name>`. */
+  names?: string[];
+  /** Namespace of per-package images. Default: DEFAULT_IMAGE_NAMESPACE. */
+  namespace?: string;
+  /** Remove every image labelled nx-conda=builder. */
+  builderImages?: boolean;
+  engine?: EngineName;
+  /** `image rm --force` (removes images used by stopped containers or with several tags). */
+  force?: boolean;
+}

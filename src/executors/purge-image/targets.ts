@@ -1,0 +1,95 @@
+/** Pure parts of purge-image: package specs and the image refs they name. */
+import { DEFAULT_IMAGE_NAMESPACE, type EngineName } from '../../defaults';
+import type { PurgeImageExecutorSchema } from './schema';
+
+export class PurgeOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PurgeOptionError';
+  }
+}
+
+export interface PackageSpec {
+  name: string;
+  version: string;
+  build: string;
+}
+
+const NAME = /^[a-z0-9_][a-z0-9_.-]*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const NAMESPACE = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*$`);
+
+/** `name=version--build` (the build after the last `--`, the version after the last `=`). */
+export function parsePackageSpec(spec: string): PackageSpec {
+  const bad = (why: string) =>
+    new PurgeOptionError(`package spec '${spec}' is not name=version--build: ${why}`);
+  if (typeof spec !== 'string' || /\s/.test(spec)) throw bad('it must be one word');
+  const dashes = spec.lastIndexOf('--');
+  if (dashes < 0) throw bad("no '--' before the build string");
+  const build = spec.slice(dashes + 2);
+  const nameVersion = spec.slice(0, dashes);
+  const eq = nameVersion.lastIndexOf('=');
+  if (eq < 0) throw bad("no '=' between name and version");
+  const name = nameVersion.slice(0, eq);
+  const version = nameVersion.slice(eq + 1);
+  if (!name) throw bad('empty name');
+  if (!version) throw bad('empty version');
+  if (!build) throw bad('empty build string');
+  if (!NAME.test(name)) throw bad(`'${name}' is not a lowercase package name`);
+  const tag = `${version}--${build}`;
+  if (!TAG.test(tag)) throw bad(`'${tag}' is not a valid image tag`);
+  return { name, version, build };
+}
+
+export function packageImageRef(namespace: string, p: PackageSpec): string {
+  return `${namespace}/${p.name}:${p.version}--${p.build}`;
+}
+
+export interface PurgePlan {
+  engine: EngineName;
+  force: boolean;
+  namespace: string;
+  /** Refs to remove as they are (images + packages), deduplicated, in order. */
+  refs: string[];
+  /** Repositories `<namespace>/<name>` whose every tag is removed. */
+  repositories: string[];
+  builderImages: boolean;
+}
+
+function stringList(value: unknown, option: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new PurgeOptionError(`${option} must be a list of strings`);
+  }
+  return value.map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+/** Checks the options and lists what to remove; no engine call. */
+export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
+  const o = (options ?? {}) as Record<string, unknown>;
+  const engine = o.engine ?? 'docker';
+  if (engine !== 'docker' && engine !== 'podman') {
+    throw new PurgeOptionError(`engine '${String(engine)}' is not supported: use 'docker' or 'podman'`);
+  }
+  const namespace = o.namespace === undefined || o.namespace === '' ? DEFAULT_IMAGE_NAMESPACE : o.namespace;
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+    throw new PurgeOptionError(`namespace '${String(namespace)}' is not a valid image namespace (lowercase, no tag)`);
+  }
+  const images = stringList(o.images, 'images');
+  for (const ref of images) {
+    if (/\s/.test(ref)) throw new PurgeOptionError(`image '${ref}' is not an image reference`);
+  }
+  const packages = stringList(o.packages, 'packages').map((spec) => packageImageRef(namespace, parsePackageSpec(spec)));
+  const names = stringList(o.names, 'names');
+  for (const name of names) {
+    if (!NAME.test(name)) throw new PurgeOptionError(`name '${name}' is not a lowercase package name`);
+  }
+  const builderImages = o.builderImages === true;
+  const refs = [...new Set([...images, ...packages])];
+  const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
+  if (refs.length === 0 && repositories.length === 0 && !builderImages) {
+    throw new PurgeOptionError('nothing to purge: set images, packages, names or builderImages');
+  }
+  return { engine, force: o.force === true, namespace, refs, repositories, builderImages };
+}
