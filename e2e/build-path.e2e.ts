@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
+import { createWorkspace, docker, explain, type Workspace } from './utils/workspace';
+
+/**
+ * Issue 2: the core build path with projects declared in project.json
+ * (no inference), a builder image made by docker-image over the conda-build
+ * test image, and real packages built in real containers.
+ */
+const recipe = (name: string, requirements: string, script: string) => ({
+  meta: `package:\n  name: ${name}\n  version: "1.0"\nbuild:\n  number: 0\n${requirements}`,
+  script: `#!/bin/bash\nset -e\n${script}\n`,
+});
+
+const recipes: Record<string, { meta: string; script: string; deps: string[] }> = {
+  one: { ...recipe('one', '', 'echo one > "$PREFIX/file-one"'), deps: [] },
+  two: {
+    ...recipe('two', 'requirements:\n  build:\n    - one\n', 'test -f "$BUILD_PREFIX/file-one"\necho two > "$PREFIX/file-two"'),
+    deps: ['one'],
+  },
+  three: {
+    ...recipe(
+      'three',
+      'requirements:\n  host:\n    - one\n  run:\n    - one\n',
+      'test -f "$PREFIX/file-one" || { echo "file-one is missing from the host prefix" >&2; exit 1; }\necho three > "$PREFIX/file-three"',
+    ),
+    deps: ['one'],
+  },
+  broken: { ...recipe('broken', '', 'echo "about to fail"\nexit 1'), deps: [] },
+  slow: { ...recipe('slow', '', 'echo "slow build started"\nsleep 300'), deps: [] },
+};
+
+function setUp(): Workspace {
+  const ws = createWorkspace('build-path', {
+    targetDefaults: {
+      'build-recipe': { dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }], cache: true, inputs: ['{projectRoot}/**/*'], outputs: ['{options.outputPath}'] },
+    },
+  });
+  ws.write(
+    'tools/builder-image/project.json',
+    JSON.stringify({ name: 'builder-image', root: 'tools/builder-image', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/builder' } } } }),
+  );
+  for (const [name, r] of Object.entries(recipes)) {
+    ws.write(`recipes/${name}/meta.yaml`, r.meta);
+    ws.write(`recipes/${name}/build.sh`, r.script, 0o755);
+    ws.write(
+      `recipes/${name}/project.json`,
+      JSON.stringify({
+        name,
+        root: `recipes/${name}`,
+        implicitDependencies: r.deps,
+        targets: { 'build-recipe': { executor: 'nx-conda:recipe-build', options: { imageProject: 'builder-image', outputPath: `dist/conda/recipes/${name}` } } },
+      }),
+    );
+  }
+  ws.write('tools/project.json', JSON.stringify({ name: 'tools', root: 'tools', targets: {} }));
+  return ws;
+}
+
+const labelled = () => docker(['ps', '-a', '--filter', 'label=nx-conda', '--format', '{{.Names}}']).stdout;
+
+describe('core build path (conda-build test image, real engine)', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = setUp();
+  });
+
+  it('builds one, two and three in dependency order, each into its own output folder', () => {
+    const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three', '--parallel=2']);
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/staging channel for three: 1 package\(s\) from 1 dependency \(one\)/);
+    expect(result.output).toMatch(/staging channel for two: 1 package\(s\) from 1 dependency \(one\)/);
+
+    for (const name of ['one', 'two', 'three']) {
+      const out = join(ws.root, 'dist/conda/recipes', name);
+      const packages = channelPackages(out);
+      expect(packages).toHaveLength(1);
+      expect(packages[0]).toMatch(new RegExp(`^linux-64/${name}-1\\.0-.*\\.tar\\.bz2$`));
+      const file = join(out, packages[0]);
+      expect(statSync(file).uid).toBe(process.getuid!());
+      expect(statSync(file).gid).toBe(process.getgid!());
+      const record = repodata(out, 'linux-64').packages[packages[0].split('/')[1]];
+      expect(record).toMatchObject({ name, version: '1.0', size: statSync(file).size });
+    }
+    const three = join(ws.root, 'dist/conda/recipes/three', channelPackages(join(ws.root, 'dist/conda/recipes/three'))[0]);
+    expect(readPackageMember(three, 'file-three').trim()).toBe('three');
+    const index = JSON.parse(readPackageMember(three, 'info/index.json'));
+    expect(index).toMatchObject({ name: 'three', version: '1.0', subdir: 'linux-64' });
+    expect(index.depends).toEqual(['one']);
+    const files = readPackageMember(three, 'info/files').split('\n').filter(Boolean);
+    expect(files).toEqual(['file-three']);
+    expect(labelled()).toBe('');
+  });
+
+  it('serves a second run entirely from the cache, and restores deleted outputs from it', () => {
+    const again = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three']);
+    expect(again.code).toBe(0);
+    expect(again.output).toMatch(/Nx read the output from the cache instead of running the command for 3 out of 4 tasks/);
+
+    const before = channelPackages(join(ws.root, 'dist/conda/recipes/three'));
+    rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
+    const restored = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three']);
+    expect(restored.code).toBe(0);
+    expect(restored.output).toMatch(/3 out of 4 tasks/);
+    for (const name of ['one', 'two', 'three']) expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toHaveLength(1);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/three'))).toEqual(before);
+  });
+
+  it('fails a build whose script exits 1, leaving no package and no container', () => {
+    const result = ws.nx(['run', 'broken:build-recipe']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('[broken] about to fail');
+    expect(result.output).toMatch(/build of broken \(recipes\/broken\/meta\.yaml\) exited with code 1/);
+    expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
+    expect(labelled()).toBe('');
+    const staging = join(ws.root, 'tmp/nx-conda/staging');
+    expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
+  });
+
+  it('removes the container when the task is cancelled', async () => {
+    const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'], {
+      cwd: ws.root,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 120_000;
+    while (!labelled().includes('nx-conda-slow') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(labelled()).toContain('nx-conda-slow');
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await exited;
+    expect(code).not.toBe(0);
+    const gone = Date.now() + 20_000;
+    while (labelled() !== '' && Date.now() < gone) await new Promise((r) => setTimeout(r, 500));
+    expect(labelled()).toBe('');
+  });
+
+  it('says in one line that an engine is missing', () => {
+    const result = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--engine=podman']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/podman/);
+    expect(existsSync(join(ws.root, 'dist/conda/recipes/one'))).toBe(true);
+  });
+
+  it('purges images given as package specs and is quiet about those already gone', () => {
+    expect(docker(['tag', TEST_IMAGES.base, 'biocontainers/fake:1.0--0']).code).toBe(0);
+    ws.write(
+      'tools/project.json',
+      JSON.stringify({
+        name: 'tools',
+        root: 'tools',
+        targets: { purge: { executor: 'nx-conda:purge-image', options: { packages: ['fake=1.0--0', 'never-built=2.0--1'], images: ['nx-conda-e2e/absent:1'] } } },
+      }),
+    );
+    const result = ws.nx(['run', 'tools:purge']);
+    expect(result.code).toBe(0);
+    expect(docker(['image', 'inspect', 'biocontainers/fake:1.0--0']).code).not.toBe(0);
+    expect(result.output).toMatch(/biocontainers\/never-built:2\.0--1/);
+    expect(docker(['image', 'inspect', TEST_IMAGES.base]).code).toBe(0);
+  });
+});

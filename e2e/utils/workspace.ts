@@ -1,0 +1,78 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { E2E_ROOT, STATE_FILE, type E2EState } from './paths';
+
+export interface NxResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr together, for messages that may land on either. */
+  output: string;
+}
+
+export interface Workspace {
+  root: string;
+  write(path: string, content: string, mode?: number): void;
+  read(path: string): string;
+  nx(args: string[], env?: Record<string, string>): NxResult;
+  git(args: string[]): string;
+}
+
+function state(): E2EState {
+  return JSON.parse(readFileSync(STATE_FILE, 'utf8'));
+}
+
+/**
+ * A fresh Nx workspace in a temporary folder with the packed plugin installed:
+ * node_modules is a hard-linked copy of the template install made by the
+ * global setup, so no test reaches into the repository's own folders.
+ */
+export function createWorkspace(name: string, nxJson: object = {}): Workspace {
+  const { templateDir } = state();
+  mkdirSync(join(E2E_ROOT, 'workspaces'), { recursive: true });
+  const root = mkdtempSync(join(E2E_ROOT, 'workspaces', `${name}-`));
+  execFileSync('cp', ['-al', join(templateDir, 'node_modules'), join(root, 'node_modules')]);
+  const pkg = JSON.parse(readFileSync(join(templateDir, 'package.json'), 'utf8'));
+  const workspace: Workspace = {
+    root,
+    write(path, content, mode) {
+      const file = join(root, path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      if (mode !== undefined) chmodSync(file, mode);
+    },
+    read(path) {
+      return readFileSync(join(root, path), 'utf8');
+    },
+    nx(args, env = {}) {
+      const result = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', 'bin', 'nx.js'), ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: '', FORCE_COLOR: '0', CI: 'true', ...env },
+      });
+      const out = { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}\n${result.stderr}` };
+      if (process.env.NX_CONDA_E2E_VERBOSE) process.stdout.write(`$ nx ${args.join(' ')}\n${out.output}\n`);
+      return out;
+    },
+    git(args) {
+      return execFileSync('git', args, { cwd: root, encoding: 'utf8' });
+    },
+  };
+  workspace.write('package.json', JSON.stringify({ ...pkg, name }, null, 2));
+  workspace.write('nx.json', JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json', ...nxJson }, null, 2));
+  workspace.write('.gitignore', 'node_modules\n.nx\ndist\ntmp\n');
+  return workspace;
+}
+
+/** Runs the engine for what a test asserts on (containers left, images present). */
+export function docker(args: string[]): { code: number; stdout: string } {
+  const result = spawnSync('docker', args, { encoding: 'utf8' });
+  return { code: result.status ?? 1, stdout: result.stdout.trim() };
+}
+
+/** The failure message a test prints: the command's whole output. */
+export function explain(result: NxResult): string {
+  return `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh machine (a running Docker
+# engine, npm dependencies, the offline test images), then runs the unit and
+# end-to-end tests and prints one closing line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-engine.sh
+npm ci --no-audit --no-fund --loglevel=error
+npm run e2e:images
+
+results=$(mktemp -d)
+status=0
+npx jest --selectProjects unit --json --outputFile="$results/unit.json" || status=$?
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e --runInBand \
+  --json --outputFile="$results/e2e.json" || status=$?
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) { failed++; continue; }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+' "$results/unit.json" "$results/e2e.json"
+exit "$status"
