@@ -1,0 +1,44 @@
+import { packageNameOfSpec } from './match-spec';
+import type { RecipeRequirements } from './types';
+
+export function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function asName(v: unknown): string | undefined {
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  const s = String(v).trim().toLowerCase();
+  return s.length > 0 ? s : undefined;
+}
+
+export function asText(v: unknown): string | undefined {
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  const s = String(v).trim();
+  return s.length > 0 ? s : undefined;
+}
+
+/** Collects requirement names into sets, then gives sorted arrays. */
+export class RequirementCollector {
+  private readonly sets = { build: new Set<string>(), host: new Set<string>(), run: new Set<string>() };
+
+  add(section: keyof RecipeRequirements, specs: unknown[]): void {
+    for (const spec of specs) {
+      const name = packageNameOfSpec(spec);
+      if (name) this.sets[section].add(name);
+    }
+  }
+
+  result(): RecipeRequirements {
+    return {
+      build: [...this.sets.build].sort(),
+      host: [...this.sets.host].sort(),
+      run: [...this.sets.run].sort(),
+    };
+  }
+}
+
+export function asList(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return [];
+  return [v];
+}

@@ -1,0 +1,28 @@
+/** A recipe that cannot be read: the file, the reason and, where known, the line. */
+export class RecipeReadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly line?: number,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
+    this.name = 'RecipeReadError';
+  }
+}
+
+/** Plain-data form of a RecipeReadError (what the parse cache stores). */
+export interface RecipeReadErrorData {
+  file: string;
+  reason: string;
+  line?: number;
+}
+
+export function toErrorData(e: RecipeReadError): RecipeReadErrorData {
+  return e.line === undefined
+    ? { file: e.file, reason: e.reason }
+    : { file: e.file, reason: e.reason, line: e.line };
+}
+
+export function fromErrorData(d: RecipeReadErrorData): RecipeReadError {
+  return new RecipeReadError(d.file, d.reason, d.line);
+}

@@ -1,0 +1,42 @@
+/**
+ * Reading recipes: the only place in nx-conda that parses a recipe.
+ *
+ * - `meta.yaml` (conda-build): Jinja, then line selectors, then YAML.
+ * - `recipe.yaml` (rattler-build, v1): YAML, then `context`, `${{ }}` and
+ *   `if/then/else` selectors.
+ */
+import { basename } from 'node:path';
+import { RecipeReadError } from './errors';
+import { readMetaYaml } from './meta';
+import type { RecipeInfo, RecipeKind } from './types';
+import { readRecipeV1 } from './v1';
+
+export { RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
+export { packageNameOfSpec } from './match-spec';
+export { applySelectors, evalSelector, selectorNamespace } from './selectors';
+export type { RecipeInfo, RecipeKind, RecipeRequirements } from './types';
+
+export const RECIPE_FILE_NAMES = ['recipe.yaml', 'meta.yaml'] as const;
+
+/** The kind of a recipe file by its name, or undefined if it is not one. */
+export function recipeKindOf(filePath: string): RecipeKind | undefined {
+  const b = basename(filePath);
+  if (b === 'meta.yaml') return 'meta';
+  if (b === 'recipe.yaml') return 'v1';
+  return undefined;
+}
+
+/**
+ * Reads a recipe for a platform (e.g. `linux-64`). Throws a RecipeReadError
+ * (file, reason, line where known) when the recipe cannot be read.
+ */
+export function readRecipe(filePath: string, contents: string, platform: string): RecipeInfo {
+  const kind = recipeKindOf(filePath);
+  try {
+    if (kind === 'v1') return readRecipeV1(filePath, contents, platform);
+    return readMetaYaml(filePath, contents, platform);
+  } catch (e) {
+    if (e instanceof RecipeReadError) throw e;
+    throw new RecipeReadError(filePath, e instanceof Error ? e.message : String(e));
+  }
+}

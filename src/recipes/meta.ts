@@ -1,0 +1,82 @@
+/**
+ * conda-build's meta.yaml, read as conda-build reads it: Jinja first, then
+ * line selectors for the platform, then YAML.
+ */
+import { asList, asName, asText, isMapping, RequirementCollector } from './common';
+import { RecipeReadError } from './errors';
+import { JinjaError, JinjaRenderer, condaBuildGlobals } from './jinja';
+import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
+import type { RecipeInfo } from './types';
+import { loadYaml, YamlError } from './yaml';
+
+interface PlatformReader {
+  ns: Record<string, SelectorValue>;
+  jinja: JinjaRenderer;
+}
+
+const readers = new Map<string, PlatformReader>();
+
+function readerFor(platform: string): PlatformReader {
+  let r = readers.get(platform);
+  if (!r) {
+    const ns = selectorNamespace(platform);
+    // The selector names are Jinja variables too, as conda-build makes them.
+    r = { ns, jinja: new JinjaRenderer(() => ({ ...ns, ...condaBuildGlobals() })) };
+    readers.set(platform, r);
+  }
+  return r;
+}
+
+export function readMetaYaml(file: string, contents: string, platform: string): RecipeInfo {
+  const { ns, jinja } = readerFor(platform);
+  let rendered: string;
+  try {
+    rendered = jinja.render(contents, {});
+  } catch (e) {
+    const je = e instanceof JinjaError ? e : new JinjaError(String(e));
+    throw new RecipeReadError(file, `Jinja: ${je.message}`, je.line);
+  }
+  const selected = applySelectors(rendered, ns);
+  let doc: unknown;
+  try {
+    doc = loadYaml(selected);
+  } catch (e) {
+    const ye = e instanceof YamlError ? e : new YamlError(String(e));
+    throw new RecipeReadError(file, `YAML: ${ye.message}`, ye.line);
+  }
+  if (!isMapping(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
+
+  const pkg = isMapping(doc.package) ? doc.package : {};
+  const names: string[] = [];
+  const top = asName(pkg.name);
+  if (top) names.push(top);
+  const reqs = new RequirementCollector();
+  addRequirements(reqs, doc.requirements);
+  for (const out of asList(doc.outputs)) {
+    if (!isMapping(out)) continue;
+    const n = asName(out.name);
+    if (n && !names.includes(n)) names.push(n);
+    addRequirements(reqs, out.requirements);
+  }
+  if (names.length === 0) throw new RecipeReadError(file, 'no package.name (and no named outputs)');
+  const version = asText(pkg.version);
+  return {
+    kind: 'meta',
+    packageName: names[0],
+    ...(version !== undefined ? { version } : {}),
+    names,
+    requirements: reqs.result(),
+  };
+}
+
+/** `requirements:` is a mapping of build/host/run lists; an output's flat list counts as run. */
+function addRequirements(reqs: RequirementCollector, r: unknown): void {
+  if (Array.isArray(r)) {
+    reqs.add('run', r);
+    return;
+  }
+  if (!isMapping(r)) return;
+  reqs.add('build', asList(r.build));
+  reqs.add('host', asList(r.host));
+  reqs.add('run', asList(r.run));
+}

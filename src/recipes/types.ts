@@ -1,0 +1,20 @@
+export type RecipeKind = 'meta' | 'v1';
+
+export interface RecipeRequirements {
+  build: string[];
+  host: string[];
+  run: string[];
+}
+
+/** What the rest of nx-conda needs to know about a recipe. */
+export interface RecipeInfo {
+  /** `meta` for conda-build's meta.yaml, `v1` for rattler-build's recipe.yaml. */
+  kind: RecipeKind;
+  /** The recipe's package name, lower-cased (`package.name`; v1: or `recipe.name`). */
+  packageName: string;
+  version?: string;
+  /** Every package the recipe provides: top level and outputs, lower-cased, unique. */
+  names: string[];
+  /** Requirement package names of the top level and of every output, merged, unique, sorted. */
+  requirements: RecipeRequirements;
+}

@@ -1,0 +1,125 @@
+/**
+ * rattler-build's recipe.yaml (format v1): YAML first, then `context`
+ * (evaluated in order, each value seeing the ones before it), `${{ ... }}`
+ * expressions and `if/then/else` selectors for the platform.
+ */
+import { asList, asName, asText, isMapping, RequirementCollector } from './common';
+import { RecipeReadError } from './errors';
+import { JinjaError, JinjaRenderer, rattlerBuildGlobals } from './jinja';
+import { selectorNamespace } from './selectors';
+import type { RecipeInfo } from './types';
+import { loadYaml, YamlError } from './yaml';
+
+const renderers = new Map<string, JinjaRenderer>();
+
+function rendererFor(platform: string): JinjaRenderer {
+  let r = renderers.get(platform);
+  if (!r) {
+    const ns = selectorNamespace(platform);
+    r = new JinjaRenderer(() => ({ ...ns, ...rattlerBuildGlobals() }));
+    renderers.set(platform, r);
+  }
+  return r;
+}
+
+const EXPR = /\$\{\{([\s\S]*?)\}\}/g;
+
+function isTruthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (isMapping(v)) return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+class V1Evaluator {
+  constructor(
+    private readonly file: string,
+    private readonly jinja: JinjaRenderer,
+    readonly ctx: Record<string, unknown>,
+  ) {}
+
+  private wrap<T>(fn: () => T, what: string): T {
+    try {
+      return fn();
+    } catch (e) {
+      const msg = e instanceof JinjaError ? e.message : String(e);
+      throw new RecipeReadError(this.file, `${what}: ${msg}`);
+    }
+  }
+
+  /** Renders `${{ }}` in a string; other values are returned as they are. */
+  value(v: unknown): unknown {
+    if (typeof v !== 'string' || !v.includes('${{')) return v;
+    const whole = /^\$\{\{([\s\S]*?)\}\}$/.exec(v.trim());
+    if (whole && !whole[1].includes('}}')) {
+      const r = this.wrap(() => this.jinja.evalExpr(whole[1], this.ctx), `expression ${v.trim()}`);
+      return r === undefined || r === null ? '' : r;
+    }
+    return this.wrap(
+      () => this.jinja.render(v.replace(EXPR, (_m, e: string) => `{{${e}}}`), this.ctx),
+      `template ${JSON.stringify(v)}`,
+    );
+  }
+
+  condition(expr: unknown): boolean {
+    if (typeof expr === 'boolean') return expr;
+    if (typeof expr !== 'string') return isTruthy(expr);
+    const src = expr.replace(EXPR, (_m, e: string) => `(${e})`);
+    return isTruthy(this.wrap(() => this.jinja.evalExpr(src, this.ctx), `if: ${expr}`));
+  }
+
+  /** A list with `if/then/else` items flattened for the platform. */
+  list(v: unknown): unknown[] {
+    const out: unknown[] = [];
+    for (const item of asList(v)) {
+      if (isMapping(item) && 'if' in item) {
+        const branch = this.condition(item.if) ? item.then : item.else;
+        out.push(...this.list(branch));
+      } else out.push(this.value(item));
+    }
+    return out;
+  }
+}
+
+export function readRecipeV1(file: string, contents: string, platform: string): RecipeInfo {
+  let doc: unknown;
+  try {
+    doc = loadYaml(contents);
+  } catch (e) {
+    const ye = e instanceof YamlError ? e : new YamlError(String(e));
+    throw new RecipeReadError(file, `YAML: ${ye.message}`, ye.line);
+  }
+  if (!isMapping(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
+
+  const ev = new V1Evaluator(file, rendererFor(platform), {});
+  if (isMapping(doc.context)) {
+    for (const [k, v] of Object.entries(doc.context)) ev.ctx[k] = ev.value(v);
+  }
+  const pkg = isMapping(doc.package) ? doc.package : isMapping(doc.recipe) ? doc.recipe : {};
+  const names: string[] = [];
+  const top = asName(ev.value(pkg.name));
+  if (top) names.push(top);
+  const reqs = new RequirementCollector();
+  const addReqs = (r: unknown) => {
+    if (!isMapping(r)) return;
+    reqs.add('build', ev.list(r.build));
+    reqs.add('host', ev.list(r.host));
+    reqs.add('run', ev.list(r.run));
+  };
+  addReqs(doc.requirements);
+  for (const out of ev.list(doc.outputs)) {
+    if (!isMapping(out)) continue;
+    const opkg = isMapping(out.package) ? out.package : {};
+    const n = asName(ev.value(opkg.name));
+    if (n && !names.includes(n)) names.push(n);
+    addReqs(out.requirements);
+  }
+  if (names.length === 0) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
+  const version = asText(ev.value(pkg.version));
+  return {
+    kind: 'v1',
+    packageName: names[0],
+    ...(version !== undefined ? { version } : {}),
+    names,
+    requirements: reqs.result(),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * YAML as conda-build loads it: numbers stay strings (`1.10` is not `1.1`),
+ * duplicate keys do not throw (the last one wins, as in PyYAML).
+ */
+import { parseDocument, type Tags } from 'yaml';
+
+export class YamlError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+const INT_OR_FLOAT = /^tag:yaml\.org,2002:(int|float)$/;
+
+const customTags = (tags: Tags): Tags => tags.filter((t) => !(typeof t === 'object' && INT_OR_FLOAT.test(t.tag)));
+
+export function loadYaml(text: string): unknown {
+  const doc = parseDocument(text, {
+    uniqueKeys: false,
+    customTags,
+    prettyErrors: true,
+    strict: false,
+    logLevel: 'error',
+  });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = e.linePos?.[0]?.line;
+    throw new YamlError(e.message.split('\n')[0], line);
+  }
+  return doc.toJS({ maxAliasCount: -1 });
+}
