@@ -1,0 +1,171 @@
+import {
+  buildArgv,
+  containerListArgv,
+  containerName,
+  formatCommand,
+  imageListArgv,
+  maskCredentials,
+  mountArg,
+  parseImageList,
+  runArgv,
+} from './argv';
+import { adapterFor } from './adapter';
+import { LineWriter, TailBuffer, linePrefix } from './lines';
+
+describe('runArgv', () => {
+  it('always removes, inits, names and labels; never -t; env by name only', () => {
+    const args = runArgv(
+      {
+        engine: 'docker',
+        image: 'img:1',
+        command: ['bash', '/opt/build.sh'],
+        mounts: [
+          { host: '/w/recipe', container: '/opt/recipe', readOnly: true },
+          { host: '/w/stage', container: '/opt/stage' },
+        ],
+        env: { SECRET_TOKEN: 's3cr3t', HOST_USER_ID: '1000' },
+        network: 'host',
+        user: '1000:1000',
+        workdir: '/opt',
+        labels: { 'nx-conda.project': 'samtools' },
+      },
+      'nx-conda-abc',
+    );
+    expect(args).toEqual([
+      'run', '--rm', '--init', '--name', 'nx-conda-abc',
+      '--label', 'nx-conda=run', '--label', 'nx-conda.project=samtools',
+      '--network', 'host', '--user', '1000:1000', '--workdir', '/opt',
+      '--mount', 'type=bind,source=/w/recipe,target=/opt/recipe,readonly',
+      '--mount', 'type=bind,source=/w/stage,target=/opt/stage',
+      '--env', 'SECRET_TOKEN', '--env', 'HOST_USER_ID',
+      'img:1', 'bash', '/opt/build.sh',
+    ]);
+    expect(args).not.toContain('-t');
+    expect(args.join(' ')).not.toContain('s3cr3t');
+  });
+
+  it('keeps a caller-given nx-conda label value', () => {
+    const args = runArgv({ engine: 'docker', image: 'i', command: ['true'], labels: { 'nx-conda': 'build' } }, 'n');
+    expect(args.filter((a) => a.startsWith('nx-conda='))).toEqual(['nx-conda=build']);
+  });
+
+  it('rejects bad and reserved env names, commas in mounts, empty commands', () => {
+    const base = { engine: 'docker' as const, image: 'i', command: ['true'] };
+    expect(() => runArgv({ ...base, env: { 'A-B': 'x' } }, 'n')).toThrow(/A-B/);
+    expect(() => runArgv({ ...base, env: { PATH: '/x' } }, 'n')).toThrow(/PATH/);
+    expect(() => runArgv({ ...base, env: { DOCKER_HOST: 'x' } }, 'n')).toThrow(/DOCKER_HOST/);
+    expect(() => runArgv({ ...base, command: [] }, 'n')).toThrow(/command/);
+    expect(() => mountArg({ host: '/a,b', container: '/c' })).toThrow(/comma/);
+  });
+});
+
+describe('containerName', () => {
+  it('is prefix-random, sanitized and unique', () => {
+    expect(containerName('samtools', 'abc')).toBe('samtools-abc');
+    expect(containerName('@scope/pkg name', 'x')).toBe('scope-pkg-name-x');
+    expect(containerName(undefined, 'x')).toBe('nx-conda-x');
+    expect(containerName('---', 'x')).toBe('nx-conda-x');
+    expect(containerName('a')).not.toBe(containerName('a'));
+  });
+});
+
+describe('buildArgv', () => {
+  it('passes build args by name, labels, tags, network and no-cache', () => {
+    const args = buildArgv(
+      {
+        engine: 'docker',
+        contextDir: '/tmp/ctx',
+        tags: ['nx-conda/builder:0123456789ab'],
+        network: 'host',
+        buildArgs: { TOKEN: 'hidden' },
+        labels: { 'nx-conda': 'builder' },
+        noCache: true,
+      },
+      '/tmp/ctx/Dockerfile',
+    );
+    expect(args).toEqual([
+      'build', '--file', '/tmp/ctx/Dockerfile', '--tag', 'nx-conda/builder:0123456789ab',
+      '--network', 'host', '--no-cache', '--build-arg', 'TOKEN',
+      '--label', 'nx-conda=builder', '/tmp/ctx',
+    ]);
+    expect(args.join(' ')).not.toContain('hidden');
+  });
+
+  it('needs a tag', () => {
+    expect(() => buildArgv({ engine: 'docker', contextDir: '.', tags: [] }, 'D')).toThrow(/tag/);
+  });
+});
+
+describe('image and container listing', () => {
+  it('builds filters', () => {
+    expect(imageListArgv({ label: 'nx-conda=builder', reference: 'biocontainers/samtools' })).toEqual([
+      'image', 'ls', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}',
+      '--filter', 'label=nx-conda=builder', '--filter', 'reference=biocontainers/samtools',
+    ]);
+    expect(containerListArgv({ label: 'nx-conda' })).toEqual([
+      'container', 'ls', '--all', '--format', '{{.Names}}', '--filter', 'label=nx-conda',
+    ]);
+  });
+
+  it('parses refs, gives untagged images by id, strips podman localhost/', () => {
+    const out = 'biocontainers/samtools:1.9--h0 sha256:aa\n<none>:<none> sha256:bb\n\nbiocontainers/samtools:1.9--h0 sha256:aa\n';
+    expect(parseImageList(out)).toEqual(['biocontainers/samtools:1.9--h0', 'sha256:bb']);
+    const podman = adapterFor('podman');
+    expect(parseImageList('localhost/nx-conda/builder:abc sha256:cc', podman.normalizeRef)).toEqual([
+      'nx-conda/builder:abc',
+    ]);
+  });
+});
+
+describe('engine adapter', () => {
+  it('normalizes ids and recognizes "gone" errors of both engines', () => {
+    const docker = adapterFor('docker');
+    const podman = adapterFor('podman');
+    expect(podman.normalizeId('0123abcd')).toBe('sha256:0123abcd');
+    expect(docker.normalizeId('sha256:0123abcd\n')).toBe('sha256:0123abcd');
+    expect(docker.isNoSuchImage('Error response from daemon: No such image: x:latest')).toBe(true);
+    expect(podman.isNoSuchImage('Error: x: image not known')).toBe(true);
+    expect(docker.isNoSuchImage('Cannot connect to the Docker daemon at unix:///var/run/docker.sock')).toBe(false);
+    expect(docker.isNoSuchContainer('Error response from daemon: No such container: n')).toBe(true);
+    expect(podman.isNoSuchContainer('Error: no container with name or ID "n" found: no such container')).toBe(true);
+    expect(() => adapterFor('nerdctl' as never)).toThrow(/nerdctl/);
+  });
+});
+
+describe('formatCommand and maskCredentials', () => {
+  it('masks URL credentials and quotes for the shell', () => {
+    expect(maskCredentials('http://user:pa$$@proxy:3128 and https://tok@h/x')).toBe(
+      'http://***@proxy:3128 and https://***@h/x',
+    );
+    expect(maskCredentials('http://proxy:3128')).toBe('http://proxy:3128');
+    expect(formatCommand('docker', ['run', '--label', 'a=b c', "it's", 'http://u:p@h'])).toBe(
+      "docker run --label 'a=b c' 'it'\\''s' 'http://***@h'",
+    );
+  });
+});
+
+describe('LineWriter', () => {
+  it('writes whole prefixed lines live, across chunk and UTF-8 boundaries, and keeps a shared tail', () => {
+    const written: string[] = [];
+    const tail = new TailBuffer(2);
+    const out = new LineWriter((s) => written.push(s), '[p] ', tail);
+    const err = new LineWriter((s) => written.push(s), '[p] ', tail);
+    const euro = Buffer.from('€\n');
+    out.push('hel');
+    expect(written).toEqual([]);
+    out.push('lo\r\nwor');
+    err.push(euro.subarray(0, 1));
+    err.push(euro.subarray(1));
+    out.push('ld');
+    out.flush();
+    err.flush();
+    expect(written).toEqual(['[p] hello\n', '[p] €\n', '[p] world\n']);
+    expect(tail.lines()).toEqual(['€', 'world']);
+  });
+
+  it('linePrefix brackets a name, keeps a prefix ending in space', () => {
+    expect(linePrefix('samtools')).toBe('[samtools] ');
+    expect(linePrefix('samtools | ')).toBe('samtools | ');
+    expect(linePrefix(undefined)).toBe('');
+  });
+});
