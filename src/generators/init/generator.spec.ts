@@ -1,0 +1,230 @@
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { logger, readJson, readNxJson, readProjectConfiguration, updateNxJson, type Tree } from '@nx/devkit';
+import { DEFAULT_BASE_IMAGE } from '../../defaults';
+import initGenerator from './generator';
+
+/** Every file the generators changed, with its content. */
+function snapshot(tree: Tree): Record<string, string | null> {
+  return Object.fromEntries(tree.listChanges().map((c) => [c.path, c.content?.toString('utf-8') ?? null]));
+}
+
+function pluginEntries(tree: Tree) {
+  return (readNxJson(tree)?.plugins ?? []).filter((p) =>
+    typeof p === 'string' ? p === 'nx-conda' : p.plugin === 'nx-conda',
+  );
+}
+
+describe('nx-conda:init', () => {
+  let tree: Tree;
+  beforeEach(() => {
+    tree = createTreeWithEmptyWorkspace();
+    // formatFiles warns that the test workspace's formatter is not installed
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('registers the plugin, creates the builder-image project and ignores the outputs', async () => {
+    await initGenerator(tree, { skipFormat: true });
+
+    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
+
+    const project = readProjectConfiguration(tree, 'builder-image');
+    expect(project.root).toBe('tools/builder-image');
+    expect(project.targets).toEqual({
+      'docker-image': {
+        executor: 'nx-conda:docker-image',
+        cache: false,
+        options: {
+          baseImage: DEFAULT_BASE_IMAGE,
+          requirementsFile: 'tools/builder-image/requirements.txt',
+        },
+      },
+    });
+    expect(project.targets?.['docker-image'].outputs).toBeUndefined();
+
+    const requirements = tree.read('tools/builder-image/requirements.txt', 'utf-8')!;
+    expect(requirements.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual([]);
+    expect(requirements).toContain('builder-image');
+
+    const gitignore = tree.read('.gitignore', 'utf-8')!;
+    expect(gitignore).toContain('/dist/conda\n');
+    expect(gitignore).toContain('/tmp/nx-conda\n');
+  });
+
+  it('writes no targetDefaults (the inferred targets carry their own cache settings)', async () => {
+    const before = readNxJson(tree)?.targetDefaults;
+    await initGenerator(tree, { skipFormat: true });
+    expect(readNxJson(tree)?.targetDefaults).toEqual(before);
+  });
+
+  it('works when called with no options at all, as `nx add` does', async () => {
+    await initGenerator(tree, undefined as never);
+    expect(pluginEntries(tree)).toHaveLength(1);
+    expect(tree.exists('tools/builder-image/project.json')).toBe(true);
+  });
+
+  it('formats by default without failing', async () => {
+    await initGenerator(tree, {});
+    expect(tree.exists('tools/builder-image/project.json')).toBe(true);
+  });
+
+  it('is idempotent: a second run changes nothing', async () => {
+    await initGenerator(tree, { skipFormat: true });
+    const first = snapshot(tree);
+    await initGenerator(tree, { skipFormat: true });
+    expect(snapshot(tree)).toEqual(first);
+    expect(tree.read('.gitignore', 'utf-8')!.match(/dist\/conda/g)).toHaveLength(1);
+  });
+
+  it('a later run without options keeps customized values', async () => {
+    await initGenerator(tree, {
+      skipFormat: true,
+      builder: 'rattler-build',
+      engine: 'podman',
+      baseImage: 'localhost/my-base:1',
+    });
+    const first = snapshot(tree);
+    await initGenerator(tree, { skipFormat: true });
+    expect(snapshot(tree)).toEqual(first);
+    await initGenerator(tree, {
+      skipFormat: true,
+      builder: 'rattler-build',
+      engine: 'podman',
+      baseImage: 'localhost/my-base:1',
+    });
+    expect(snapshot(tree)).toEqual(first);
+  });
+
+  it('--builder rattler-build makes recipe.yaml the default format; an explicit later --builder replaces it', async () => {
+    await initGenerator(tree, { skipFormat: true, builder: 'rattler-build' });
+    expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'recipe' } });
+    // nothing about the builder goes into the plugin options
+    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    await initGenerator(tree, { skipFormat: true, builder: 'conda-build' });
+    expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
+  });
+
+  it('keeps other generator defaults and updates the nested form in place', async () => {
+    const nxJson = readNxJson(tree)!;
+    nxJson.generators = { 'nx-conda': { recipe: { format: 'meta', license: 'BSD-3-Clause' } }, '@nx/js:lib': { x: 1 } };
+    updateNxJson(tree, nxJson);
+    await initGenerator(tree, { skipFormat: true, builder: 'rattler-build' });
+    expect(readNxJson(tree)?.generators).toEqual({
+      'nx-conda': { recipe: { format: 'recipe', license: 'BSD-3-Clause' } },
+      '@nx/js:lib': { x: 1 },
+    });
+  });
+
+  it('--engine podman goes into the plugin options and the docker-image target', async () => {
+    await initGenerator(tree, { skipFormat: true, engine: 'podman', baseImage: 'docker.io/library/debian:12' });
+    expect(pluginEntries(tree)).toEqual([
+      { plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } },
+    ]);
+    const options = readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options;
+    expect(options).toEqual({
+      baseImage: 'docker.io/library/debian:12',
+      engine: 'podman',
+      requirementsFile: 'tools/builder-image/requirements.txt',
+    });
+
+    // explicitly back to docker: the (default) engine is removed again
+    await initGenerator(tree, { skipFormat: true, engine: 'docker' });
+    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options.engine).toBeUndefined();
+  });
+
+  it('an explicit --baseImage on a later run updates the existing project', async () => {
+    await initGenerator(tree, { skipFormat: true });
+    await initGenerator(tree, { skipFormat: true, baseImage: 'localhost/other:2' });
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options.baseImage).toBe(
+      'localhost/other:2',
+    );
+  });
+
+  it('--directory places the image project elsewhere', async () => {
+    await initGenerator(tree, { skipFormat: true, directory: './infra/image/' });
+    const project = readProjectConfiguration(tree, 'builder-image');
+    expect(project.root).toBe('infra/image');
+    expect(project.targets?.['docker-image'].options.requirementsFile).toBe('infra/image/requirements.txt');
+    expect(tree.exists('infra/image/requirements.txt')).toBe(true);
+  });
+
+  it.each(['/abs/path', '../outside', '.', ''])('rejects --directory %p', async (directory) => {
+    await expect(initGenerator(tree, { skipFormat: true, directory })).rejects.toThrow(/inside the workspace/);
+  });
+
+  it('rejects an unknown builder or engine', async () => {
+    await expect(initGenerator(tree, { builder: 'boa' as never })).rejects.toThrow(/--builder must be one of/);
+    await expect(initGenerator(tree, { engine: 'lxc' as never })).rejects.toThrow(/--engine must be one of/);
+  });
+
+  it('does not register twice: a string entry is completed in place', async () => {
+    const nxJson = readNxJson(tree)!;
+    nxJson.plugins = ['@nx/js/typescript', 'nx-conda'];
+    updateNxJson(tree, nxJson);
+    await initGenerator(tree, { skipFormat: true });
+    expect(readNxJson(tree)?.plugins).toEqual([
+      '@nx/js/typescript',
+      { plugin: 'nx-conda', options: { imageProject: 'builder-image' } },
+    ]);
+  });
+
+  it('does not register twice: an object entry keeps its options; the gitignore follows its outputRoot', async () => {
+    const nxJson = readNxJson(tree)!;
+    nxJson.plugins = [
+      { plugin: 'nx-conda', options: { imageProject: 'conda-image', outputRoot: 'out/pkgs' }, include: ['recipes/**'] },
+    ];
+    updateNxJson(tree, nxJson);
+    await initGenerator(tree, { skipFormat: true });
+    expect(readNxJson(tree)?.plugins).toEqual([
+      { plugin: 'nx-conda', options: { imageProject: 'conda-image', outputRoot: 'out/pkgs' }, include: ['recipes/**'] },
+    ]);
+    // the image project is created under the name the plugin uses
+    expect(readProjectConfiguration(tree, 'conda-image').targets?.['docker-image']).toBeDefined();
+    expect(tree.read('.gitignore', 'utf-8')).toContain('/out/pkgs\n');
+  });
+
+  it('creates no image project when the plugin uses a prebuilt image', async () => {
+    const nxJson = readNxJson(tree)!;
+    nxJson.plugins = [{ plugin: 'nx-conda', options: { image: 'localhost/prebuilt:1' } }];
+    updateNxJson(tree, nxJson);
+    await initGenerator(tree, { skipFormat: true });
+    expect(tree.exists('tools/builder-image/project.json')).toBe(false);
+    expect(readNxJson(tree)?.plugins).toEqual([{ plugin: 'nx-conda', options: { image: 'localhost/prebuilt:1' } }]);
+  });
+
+  it('leaves an existing builder-image project without a docker-image target alone', async () => {
+    tree.write('tools/builder-image/project.json', JSON.stringify({ name: 'builder-image', targets: {} }));
+    await initGenerator(tree, { skipFormat: true, baseImage: 'x:1' });
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('left unchanged'));
+    expect(readJson(tree, 'tools/builder-image/project.json')).toEqual({ name: 'builder-image', targets: {} });
+  });
+
+  it('refuses to create the project over another project', async () => {
+    tree.write('tools/builder-image/project.json', JSON.stringify({ name: 'something-else' }));
+    await expect(initGenerator(tree, { skipFormat: true })).rejects.toThrow(/already holds a project \('something-else'\)/);
+  });
+
+  it('keeps an existing .gitignore and adds only what it does not cover', async () => {
+    tree.write('.gitignore', 'node_modules\n/dist');
+    await initGenerator(tree, { skipFormat: true });
+    expect(tree.read('.gitignore', 'utf-8')).toBe(
+      'node_modules\n/dist\n\n# nx-conda: built packages and staging channels\n/tmp/nx-conda\n',
+    );
+  });
+
+  it.each(['dist/conda', '/dist/conda/', 'dist/conda/**', 'dist/'])('treats %p as covering dist/conda', async (line) => {
+    tree.write('.gitignore', `${line}\ntmp\n`);
+    await initGenerator(tree, { skipFormat: true });
+    expect(tree.read('.gitignore', 'utf-8')).toBe(`${line}\ntmp\n`);
+  });
+
+  it('works in a workspace without nx.json', async () => {
+    tree.delete('nx.json');
+    await initGenerator(tree, { skipFormat: true });
+    expect(pluginEntries(tree)).toHaveLength(1);
+  });
+});

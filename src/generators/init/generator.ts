@@ -1,0 +1,276 @@
+/**
+ * `nx g nx-conda:init` (also what `nx add nx-conda` runs, with no options).
+ *
+ * - registers the plugin in nx.json (once: a string entry or an object entry
+ *   with `plugin: 'nx-conda'` both count), pointing it at the image project;
+ * - creates the builder-image project (project.json with a `docker-image`
+ *   target, a commented requirements file);
+ * - sets the recipe generator's default format (`--builder`) in nx.json's
+ *   `generators`, keeping the plugin options for the plugin;
+ * - ignores the output root and the staging folder in .gitignore.
+ *
+ * Idempotent: a second run with the same options changes nothing. An option
+ * given explicitly on a later run (`--baseImage`, `--engine`, `--builder`)
+ * replaces the value written before; an omitted one never does, so
+ * `nx add nx-conda` never undoes a customization.
+ *
+ * No targetDefaults are written: the inferred `build-recipe` target already
+ * carries `cache: true`, its inputs, outputs and dependsOn, so a default
+ * would only duplicate (and could shadow) what the plugin infers.
+ */
+import * as path from 'node:path';
+import {
+  addProjectConfiguration,
+  formatFiles,
+  generateFiles,
+  getProjects,
+  logger,
+  readNxJson,
+  updateNxJson,
+  updateProjectConfiguration,
+  writeJson,
+  type NxJsonConfiguration,
+  type PluginConfiguration,
+  type ProjectConfiguration,
+  type Tree,
+} from '@nx/devkit';
+import {
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_IMAGE_PROJECT,
+  DEFAULT_OUTPUT_ROOT,
+  DEFAULT_TARGETS,
+  type Builder,
+  type EngineName,
+} from '../../defaults';
+import type { InitGeneratorSchema } from './schema';
+import {
+  PLUGIN_NAME,
+  RECIPE_GENERATOR_KEY,
+  STAGING_ROOT,
+  findPluginRegistration,
+  normalizeDirectory,
+  readDefaultRecipeFormat,
+  readPluginOptions,
+  type NxCondaPluginOptions,
+  type RecipeFormat,
+} from '../utils';
+
+export const DEFAULT_IMAGE_PROJECT_ROOT = 'tools/builder-image';
+const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
+const BUILDERS: readonly Builder[] = ['conda-build', 'rattler-build'];
+const ENGINES: readonly EngineName[] = ['docker', 'podman'];
+
+export interface DockerImageTargetOptions {
+  baseImage: string;
+  engine?: EngineName;
+  requirementsFile?: string;
+  imageName?: string;
+}
+
+interface NormalizedOptions {
+  baseImage?: string;
+  builder?: Builder;
+  engine?: EngineName;
+  directory: string;
+  skipFormat: boolean;
+}
+
+export function formatForBuilder(builder: Builder): RecipeFormat {
+  return builder === 'rattler-build' ? 'recipe' : 'meta';
+}
+
+export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}): Promise<void> {
+  const options = normalizeOptions(schema ?? {});
+  const nxJson: NxJsonConfiguration = readNxJson(tree) ?? {};
+  const before = JSON.stringify(nxJson);
+
+  const imageProject = registerPlugin(nxJson, options);
+  setRecipeFormatDefault(nxJson, options.builder);
+  if (!tree.exists('nx.json')) {
+    // updateNxJson only edits an existing nx.json.
+    writeJson(tree, 'nx.json', nxJson);
+  } else if (JSON.stringify(nxJson) !== before) {
+    updateNxJson(tree, nxJson);
+  }
+
+  if (imageProject) {
+    ensureImageProject(tree, imageProject, options);
+  }
+
+  const outputRoot = readPluginOptions(nxJson).outputRoot ?? DEFAULT_OUTPUT_ROOT;
+  addToGitignore(tree, [outputRoot, STAGING_ROOT]);
+
+  if (!options.skipFormat) {
+    await formatFiles(tree);
+  }
+}
+
+export default initGenerator;
+
+function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
+  if (schema.builder !== undefined && !BUILDERS.includes(schema.builder)) {
+    throw new Error(`nx-conda:init: --builder must be one of ${BUILDERS.join(', ')} (got '${schema.builder}').`);
+  }
+  if (schema.engine !== undefined && !ENGINES.includes(schema.engine)) {
+    throw new Error(`nx-conda:init: --engine must be one of ${ENGINES.join(', ')} (got '${schema.engine}').`);
+  }
+  const baseImage = schema.baseImage?.trim();
+  if (schema.baseImage !== undefined && (!baseImage || /\s/.test(baseImage))) {
+    throw new Error(`nx-conda:init: --baseImage must be an image reference without spaces (got '${schema.baseImage}').`);
+  }
+  return {
+    baseImage: baseImage || undefined,
+    builder: schema.builder,
+    engine: schema.engine,
+    directory: normalizeDirectory(schema.directory ?? DEFAULT_IMAGE_PROJECT_ROOT),
+    skipFormat: schema.skipFormat ?? false,
+  };
+}
+
+/**
+ * Adds or completes nx-conda's registration. Returns the name of the image
+ * project the plugin uses, or undefined when it uses a prebuilt `image`.
+ */
+function registerPlugin(nxJson: NxJsonConfiguration, options: NormalizedOptions): string | undefined {
+  nxJson.plugins ??= [];
+  const index = findPluginRegistration(nxJson);
+  if (index < 0) {
+    const pluginOptions: NxCondaPluginOptions = { imageProject: DEFAULT_IMAGE_PROJECT };
+    if (options.engine && options.engine !== 'docker') pluginOptions.engine = options.engine;
+    nxJson.plugins.push({ plugin: PLUGIN_NAME, options: pluginOptions } as PluginConfiguration);
+    return DEFAULT_IMAGE_PROJECT;
+  }
+
+  const entry = nxJson.plugins[index];
+  const pluginOptions: NxCondaPluginOptions =
+    typeof entry === 'string' ? {} : { ...((entry.options ?? {}) as NxCondaPluginOptions) };
+  const original = JSON.stringify(pluginOptions);
+  // A prebuilt image replaces the image project: leave that choice alone.
+  const usesPrebuiltImage = pluginOptions.image !== undefined && pluginOptions.imageProject === undefined;
+  if (!usesPrebuiltImage) {
+    pluginOptions.imageProject ??= DEFAULT_IMAGE_PROJECT;
+  }
+  if (options.engine === 'podman') pluginOptions.engine = 'podman';
+  if (options.engine === 'docker') delete pluginOptions.engine;
+
+  if (typeof entry === 'string' || JSON.stringify(pluginOptions) !== original) {
+    nxJson.plugins[index] =
+      typeof entry === 'string'
+        ? ({ plugin: PLUGIN_NAME, options: pluginOptions } as PluginConfiguration)
+        : ({ ...entry, options: pluginOptions } as PluginConfiguration);
+  }
+  if (usesPrebuiltImage) {
+    logger.info(`nx-conda: the plugin uses the prebuilt image '${pluginOptions.image}'; no builder-image project is created.`);
+    return undefined;
+  }
+  return pluginOptions.imageProject;
+}
+
+/** Writes `generators['nx-conda:recipe'].format`: the given builder's format,
+ * or 'meta' when nothing is set yet. */
+function setRecipeFormatDefault(nxJson: NxJsonConfiguration, builder: Builder | undefined): void {
+  const current = readDefaultRecipeFormat(nxJson);
+  const wanted = builder ? formatForBuilder(builder) : (current ?? formatForBuilder('conda-build'));
+  if (current === wanted) return;
+  const generators = (nxJson.generators ??= {}) as Record<string, Record<string, unknown>>;
+  const nested = generators[PLUGIN_NAME]?.['recipe'] as Record<string, unknown> | undefined;
+  if (nested && nested['format'] !== undefined && generators[RECIPE_GENERATOR_KEY]?.['format'] === undefined) {
+    nested['format'] = wanted;
+  } else {
+    generators[RECIPE_GENERATOR_KEY] = { ...(generators[RECIPE_GENERATOR_KEY] ?? {}), format: wanted };
+  }
+}
+
+function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions): void {
+  const existing = getProjects(tree).get(name);
+  if (existing) {
+    updateImageProject(tree, name, existing, options);
+    return;
+  }
+
+  const root = options.directory;
+  const clash = [...getProjects(tree).entries()].find(([, project]) => project.root === root);
+  if (clash || tree.exists(path.posix.join(root, 'project.json'))) {
+    throw new Error(
+      `nx-conda:init: ${root} already holds a project${clash ? ` ('${clash[0]}')` : ''}; ` +
+        `pass --directory to create the '${name}' project elsewhere.`,
+    );
+  }
+
+  const requirementsFile = path.posix.join(root, 'requirements.txt');
+  const targetOptions: DockerImageTargetOptions = {
+    baseImage: options.baseImage ?? DEFAULT_BASE_IMAGE,
+    ...(options.engine && options.engine !== 'docker' ? { engine: options.engine } : {}),
+    requirementsFile,
+  };
+  addProjectConfiguration(tree, name, {
+    name,
+    root,
+    targets: {
+      [DEFAULT_TARGETS.dockerImage]: {
+        executor: DOCKER_IMAGE_EXECUTOR,
+        // The image lives in the engine, not in a folder Nx could restore:
+        // the executor itself skips the build when the hash-tagged image exists.
+        cache: false,
+        options: targetOptions,
+      },
+    },
+  });
+  if (!tree.exists(requirementsFile)) {
+    generateFiles(tree, path.join(__dirname, 'files'), root, { tmpl: '', projectName: name });
+  }
+}
+
+/** Applies explicitly given --baseImage/--engine to an existing image project. */
+function updateImageProject(
+  tree: Tree,
+  name: string,
+  project: ProjectConfiguration,
+  options: NormalizedOptions,
+): void {
+  const target = project.targets?.[DEFAULT_TARGETS.dockerImage];
+  if (!target || target.executor !== DOCKER_IMAGE_EXECUTOR) {
+    logger.warn(
+      `nx-conda: project '${name}' has no '${DEFAULT_TARGETS.dockerImage}' target using ${DOCKER_IMAGE_EXECUTOR}; left unchanged.`,
+    );
+    return;
+  }
+  const targetOptions = { ...((target.options ?? {}) as Partial<DockerImageTargetOptions>) };
+  const original = JSON.stringify(targetOptions);
+  if (options.baseImage) targetOptions.baseImage = options.baseImage;
+  if (options.engine === 'podman') targetOptions.engine = 'podman';
+  if (options.engine === 'docker') delete targetOptions.engine;
+  if (JSON.stringify(targetOptions) === original) return;
+  target.options = targetOptions;
+  updateProjectConfiguration(tree, name, project);
+}
+
+/** Appends the folders .gitignore does not cover yet (under one comment). */
+export function addToGitignore(tree: Tree, folders: string[]): void {
+  const content = tree.exists('.gitignore') ? (tree.read('.gitignore', 'utf-8') ?? '') : '';
+  const lines = content.split(/\r?\n/);
+  const missing = folders.filter((folder) => !isIgnored(lines, folder));
+  if (missing.length === 0) return;
+  const prefix = content === '' || content.endsWith('\n') ? content : `${content}\n`;
+  const separator = prefix === '' ? '' : '\n';
+  tree.write(
+    '.gitignore',
+    `${prefix}${separator}# nx-conda: built packages and staging channels\n${missing.map((f) => `/${f}`).join('\n')}\n`,
+  );
+}
+
+/** True when a plain (glob-free) pattern of `lines` ignores `folder` or one of
+ * its parents. Negations and globs are not interpreted: when in doubt, add. */
+function isIgnored(lines: string[], folder: string): boolean {
+  const target = folder.replace(/^\/+|\/+$/g, '');
+  return lines.some((line) => {
+    const pattern = line.trim();
+    if (!pattern || pattern.startsWith('#') || pattern.startsWith('!') || /[*?[\]]/.test(pattern.replace(/\/\*\*$/, ''))) {
+      return false;
+    }
+    const anchored = pattern.replace(/\/\*\*$/, '').replace(/^\/+|\/+$/g, '');
+    // An unanchored single-segment pattern ('dist') matches at any depth,
+    // including the root; a pattern with a slash is relative to the root.
+    return target === anchored || target.startsWith(`${anchored}/`);
+  });
+}

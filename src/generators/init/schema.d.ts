@@ -1,0 +1,13 @@
+import type { Builder, EngineName } from '../../defaults';
+
+export interface InitGeneratorSchema {
+  /** Base image of the builder image; default DEFAULT_BASE_IMAGE. */
+  baseImage?: string;
+  /** Sets the recipe generator's default format; default 'conda-build'. */
+  builder?: Builder;
+  /** Container engine; default 'docker'. */
+  engine?: EngineName;
+  /** Root of the builder-image project; default 'tools/builder-image'. */
+  directory?: string;
+  skipFormat?: boolean;
+}

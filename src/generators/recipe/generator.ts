@@ -1,0 +1,226 @@
+/**
+ * `nx g nx-conda:recipe NAME`: scaffolds `recipes/NAME` (or `--directory`)
+ * with a meta.yaml (conda-build) or recipe.yaml (rattler-build, v1 format)
+ * and a build.sh that installs one small file, so that the recipe builds as
+ * generated with nothing but what the builder image holds (no compilers, no
+ * python unless `--noarch=python`).
+ *
+ * The format comes from `--format`, else from the generator default in
+ * nx.json (`generators['nx-conda:recipe'].format`, set by `init --builder`),
+ * else meta. An existing recipe is never overwritten.
+ */
+import * as path from 'node:path';
+import { formatFiles, generateFiles, logger, readNxJson, type Tree } from '@nx/devkit';
+import type { Builder } from '../../defaults';
+import {
+  findPluginRegistration,
+  normalizeDirectory,
+  readDefaultRecipeFormat,
+  splitList,
+  yamlScalar,
+  type RecipeFormat,
+} from '../utils';
+import type { NoarchOption, RecipeGeneratorSchema } from './schema';
+
+/** conda's package-name rule, as conda-build enforces it. */
+export const PACKAGE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const PACKAGE_NAME_RULE =
+  'a conda package name uses only lower-case letters, digits, "-", "_" and ".", and starts with a letter or digit';
+
+/** conda versions: no '-' (it separates version and build), no spaces. */
+const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
+
+const RECIPE_FILES: Record<RecipeFormat, string> = { meta: 'meta.yaml', recipe: 'recipe.yaml' };
+const BUILDERS: Record<RecipeFormat, Builder> = { meta: 'conda-build', recipe: 'rattler-build' };
+const NOARCH: readonly NoarchOption[] = ['generic', 'python', 'none'];
+const SECTIONS = ['build', 'host', 'run'] as const;
+
+export interface NormalizedRecipeOptions {
+  name: string;
+  directory: string;
+  format: RecipeFormat;
+  packageVersion: string;
+  summary: string;
+  license: string;
+  source: { url?: string; sha256?: string; path?: string } | null;
+  buildNumber: number;
+  noarch: Exclude<NoarchOption, 'none'> | null;
+  requirements: Record<(typeof SECTIONS)[number], string[]>;
+  testCommands: string[];
+  skipFormat: boolean;
+}
+
+export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
+  const options = normalizeOptions(tree, schema);
+  const recipeFile = path.posix.join(options.directory, RECIPE_FILES[options.format]);
+
+  for (const file of Object.values(RECIPE_FILES)) {
+    const existing = path.posix.join(options.directory, file);
+    if (tree.exists(existing)) {
+      throw new Error(`nx-conda:recipe: ${existing} already exists; an existing recipe is never overwritten. ` +
+        `Choose another name or --directory.`);
+    }
+  }
+  if (findPluginRegistration(readNxJson(tree) ?? {}) < 0) {
+    logger.warn(`nx-conda is not registered in nx.json: run 'nx add nx-conda' (or 'nx g nx-conda:init') so that ${recipeFile} becomes a project.`);
+  }
+
+  const substitutions = templateSubstitutions(options);
+  const buildScript = path.posix.join(options.directory, 'build.sh');
+  if (tree.exists(buildScript)) {
+    logger.warn(`nx-conda:recipe: ${buildScript} already exists and is kept.`);
+  } else {
+    generateFiles(tree, path.join(__dirname, 'files', 'common'), options.directory, substitutions);
+    tree.changePermissions(buildScript, '755');
+  }
+  if (options.format === 'recipe') {
+    generateFiles(tree, path.join(__dirname, 'files', 'recipe'), options.directory, substitutions);
+  }
+
+  if (!options.skipFormat) {
+    await formatFiles(tree);
+  }
+  // Written after formatting: meta.yaml is Jinja before it is YAML, which a
+  // YAML formatter cannot parse (and must not rewrite).
+  if (options.format === 'meta') {
+    generateFiles(tree, path.join(__dirname, 'files', 'meta'), options.directory, substitutions);
+  }
+}
+
+export default recipeGenerator;
+
+export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): NormalizedRecipeOptions {
+  const name = (schema.name ?? '').trim();
+  if (!PACKAGE_NAME_PATTERN.test(name)) {
+    throw new Error(`nx-conda:recipe: invalid package name '${schema.name ?? ''}': ${PACKAGE_NAME_RULE}.`);
+  }
+
+  const format = schema.format ?? readDefaultRecipeFormat(readNxJson(tree) ?? {}) ?? 'meta';
+  if (format !== 'meta' && format !== 'recipe') {
+    throw new Error(`nx-conda:recipe: --format must be meta (conda-build) or recipe (rattler-build), got '${format}'.`);
+  }
+
+  const packageVersion = String(schema.packageVersion ?? '0.1.0').trim();
+  if (!VERSION_PATTERN.test(packageVersion)) {
+    throw new Error(
+      `nx-conda:recipe: invalid --packageVersion '${packageVersion}': a conda version uses letters, digits, ` +
+        `'.', '_', '+' and '!' only (no '-' or spaces).`,
+    );
+  }
+
+  const buildNumber = Number(schema.buildNumber ?? 0);
+  if (!Number.isInteger(buildNumber) || buildNumber < 0) {
+    throw new Error(`nx-conda:recipe: --buildNumber must be a whole number >= 0 (got '${schema.buildNumber}').`);
+  }
+
+  const noarchOption = schema.noarch ?? 'generic';
+  if (!NOARCH.includes(noarchOption)) {
+    throw new Error(`nx-conda:recipe: --noarch must be one of ${NOARCH.join(', ')} (got '${noarchOption}').`);
+  }
+  const noarch = noarchOption === 'none' ? null : noarchOption;
+
+  const source = normalizeSource(schema);
+
+  const requirements = {} as NormalizedRecipeOptions['requirements'];
+  for (const section of SECTIONS) {
+    requirements[section] = splitList(schema[section], true);
+    for (const spec of requirements[section]) validateMatchSpec(spec, section);
+  }
+  if (noarch === 'python') {
+    // conda-build and rattler-build both require python in host and run of a
+    // noarch: python package.
+    for (const section of ['host', 'run'] as const) {
+      if (!requirements[section].some((spec) => specName(spec) === 'python')) {
+        requirements[section].push('python');
+      }
+    }
+  }
+
+  const testCommands = splitList(schema.testCommands);
+  if (testCommands.length === 0) {
+    testCommands.push(`test -f $PREFIX/share/${name}/README`);
+  }
+
+  const summary = (schema.summary ?? '').trim() || `The ${name} package`;
+  const license = (schema.license ?? 'MIT').trim() || 'MIT';
+
+  return {
+    name,
+    directory: normalizeDirectory(schema.directory ?? `recipes/${name}`),
+    format,
+    packageVersion,
+    summary,
+    license,
+    source,
+    buildNumber,
+    noarch,
+    requirements,
+    testCommands,
+    skipFormat: schema.skipFormat ?? false,
+  };
+}
+
+function normalizeSource(schema: RecipeGeneratorSchema): NormalizedRecipeOptions['source'] {
+  const url = schema.sourceUrl?.trim() || undefined;
+  const sha256 = schema.sha256?.trim().toLowerCase() || undefined;
+  const sourcePath = schema.sourcePath?.trim() || undefined;
+  if (url && sourcePath) {
+    throw new Error('nx-conda:recipe: give either --sourceUrl (with --sha256) or --sourcePath, not both.');
+  }
+  if (sha256 && !url) {
+    throw new Error('nx-conda:recipe: --sha256 is the checksum of --sourceUrl; give --sourceUrl too.');
+  }
+  if (sha256 && !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new Error(`nx-conda:recipe: --sha256 must be 64 hexadecimal digits (got '${schema.sha256}').`);
+  }
+  if (url && !sha256) {
+    logger.warn('nx-conda:recipe: --sourceUrl without --sha256: add source.sha256 to the recipe before publishing it (rattler-build requires a checksum).');
+  }
+  if (url) return { url, ...(sha256 ? { sha256 } : {}) };
+  if (sourcePath) return { path: sourcePath };
+  return null;
+}
+
+/** The package name of a match spec (`chan::name >=1` → `name`), or ''. */
+function specName(spec: string): string {
+  const withoutChannel = spec.includes('::') ? spec.slice(spec.lastIndexOf('::') + 2) : spec;
+  return /^[A-Za-z0-9_.-]+/.exec(withoutChannel)?.[0] ?? '';
+}
+
+function validateMatchSpec(spec: string, section: string): void {
+  // Jinja (conda-build `{{ compiler('c') }}`, rattler-build `${{ ... }}`) is
+  // the builder's business.
+  if (spec.startsWith('{{') || spec.startsWith('${{')) return;
+  const name = specName(spec);
+  if (!name || !PACKAGE_NAME_PATTERN.test(name)) {
+    throw new Error(
+      `nx-conda:recipe: invalid match spec '${spec}' in --${section}: it must start with a package name (${PACKAGE_NAME_RULE}).`,
+    );
+  }
+}
+
+function templateSubstitutions(options: NormalizedRecipeOptions): Record<string, unknown> {
+  const source = options.source && {
+    url: options.source.url && yamlScalar(options.source.url),
+    sha256: options.source.sha256,
+    path: options.source.path && yamlScalar(options.source.path),
+  };
+  return {
+    tmpl: '',
+    name: options.name,
+    packageVersion: options.packageVersion,
+    quotedName: JSON.stringify(options.name),
+    quotedVersion: JSON.stringify(options.packageVersion),
+    builder: BUILDERS[options.format],
+    summary: yamlScalar(options.summary),
+    license: yamlScalar(options.license),
+    source,
+    buildNumber: options.buildNumber,
+    noarch: options.noarch,
+    requirements: SECTIONS.filter((section) => options.requirements[section].length > 0).map((section) => ({
+      name: section,
+      specs: options.requirements[section].map(yamlScalar),
+    })),
+    testCommands: options.testCommands.map(yamlScalar),
+  };
+}
