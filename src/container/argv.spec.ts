@@ -10,7 +10,7 @@ import {
   runArgv,
 } from './argv';
 import { adapterFor } from './adapter';
-import { LineWriter, TailBuffer, linePrefix } from './lines';
+import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 
 describe('runArgv', () => {
   it('always removes, inits, names and labels; never -t; env by name only', () => {
@@ -167,5 +167,20 @@ describe('LineWriter', () => {
     expect(linePrefix('samtools')).toBe('[samtools] ');
     expect(linePrefix('samtools | ')).toBe('samtools | ');
     expect(linePrefix(undefined)).toBe('');
+  });
+});
+
+describe('bannerFilter', () => {
+  it("drops docker's legacy-builder banner and nothing else", () => {
+    const f = bannerFilter();
+    const lines = [
+      'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
+      '            Install the buildx component to build images with BuildKit:',
+      '            https://docs.docker.com/go/buildx/',
+      '',
+      'Step 1/2 : FROM x',
+      '',
+    ];
+    expect(lines.map(f).filter((l) => l !== undefined)).toEqual(['Step 1/2 : FROM x', '']);
   });
 });

@@ -16,4 +16,4 @@ export {
   parseImageList,
   isReservedEnvName,
 } from './argv';
-export { LineWriter, TailBuffer, linePrefix } from './lines';
+export { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';

@@ -26,6 +26,8 @@ export class LineWriter {
     private readonly prefix = '',
     /** May be shared by the stdout and stderr writers of one process. */
     readonly tailBuffer: TailBuffer = new TailBuffer(),
+    /** Rewrites each line (e.g. masks credentials); returning undefined drops it. */
+    private readonly filter: (line: string) => string | undefined = (line) => line,
   ) {}
 
   push(chunk: Buffer | string): void {
@@ -48,7 +50,8 @@ export class LineWriter {
   }
 
   private emit(raw: string): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const line = this.filter(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    if (line === undefined) return;
     this.tailBuffer.add(line);
     this.write(`${this.prefix}${line}\n`);
   }
@@ -61,4 +64,24 @@ export class LineWriter {
 export function linePrefix(logPrefix: string | undefined): string {
   if (!logPrefix) return '';
   return /\s$/.test(logPrefix) ? logPrefix : `[${logPrefix}] `;
+}
+
+/**
+ * A filter for engine output that drops the multi-line legacy-builder
+ * deprecation banner docker prints on every build when buildx is absent.
+ * Stateful: make one per process.
+ */
+export function bannerFilter(): (line: string) => string | undefined {
+  let inBanner = false;
+  return (line) => {
+    if (line.startsWith('DEPRECATED: The legacy builder is deprecated')) {
+      inBanner = true;
+      return undefined;
+    }
+    if (inBanner) {
+      if (line.trim() === '') inBanner = false;
+      return undefined;
+    }
+    return line;
+  };
 }

@@ -1,22 +1,37 @@
 /** Long-running engine commands whose output streams live: run and build. */
 import { join } from 'node:path';
 import { logger } from '@nx/devkit';
-import { buildArgv, containerName, formatCommand, runArgv } from './argv';
+import { buildArgv, containerName, formatCommand, maskCredentials, runArgv } from './argv';
 import { EngineError } from './errors';
 import { stream } from './exec';
 import { removeContainer } from './images';
-import { LineWriter, TailBuffer, linePrefix } from './lines';
+import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 import type { BuildImageOptions, RunOptions, RunResult } from './types';
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 const TIMEOUT_EXIT = 124;
 
-function writers(logPrefix: string | undefined): { out: LineWriter; err: LineWriter; tail: TailBuffer } {
+/**
+ * Live writers for a process's stdout and stderr, sharing one tail. URL
+ * credentials (`scheme://user:pass@`) are masked in every line: engine
+ * output echoes Dockerfile ENV lines and tools print channel URLs.
+ */
+function writers(
+  logPrefix: string | undefined,
+  quietBanners = false,
+): { out: LineWriter; err: LineWriter; tail: TailBuffer } {
   const prefix = linePrefix(logPrefix);
   const tail = new TailBuffer(20);
+  const filterFor = () => {
+    const banner = quietBanners ? bannerFilter() : (line: string) => line;
+    return (line: string) => {
+      const kept = banner(line);
+      return kept === undefined ? undefined : maskCredentials(kept);
+    };
+  };
   return {
-    out: new LineWriter((s) => process.stdout.write(s), prefix, tail),
-    err: new LineWriter((s) => process.stderr.write(s), prefix, tail),
+    out: new LineWriter((s) => process.stdout.write(s), prefix, tail, filterFor()),
+    err: new LineWriter((s) => process.stderr.write(s), prefix, tail, filterFor()),
     tail,
   };
 }
@@ -104,7 +119,7 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   const args = buildArgv(o, dockerfile);
   if (o.verbose) logger.info(formatCommand(o.engine, args));
 
-  const { out, err, tail } = writers(o.logPrefix);
+  const { out, err, tail } = writers(o.logPrefix, !o.verbose);
   const proc = await stream(o.engine, args, {
     env: o.buildArgs,
     onStdout: (c) => out.push(c),
