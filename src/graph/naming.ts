@@ -1,0 +1,79 @@
+/**
+ * Project names.
+ *
+ * Rule: a project is named after its recipe's package name (lower-cased).
+ * When several recipe folders have the same package name (for example old
+ * versions kept in `recipes/foo/1.2/`), the shallowest folder (fewest path
+ * segments; ties broken by the lexicographically first path) gets the bare
+ * name `foo`; every other one is named `foo@<suffix>`, where `<suffix>` is
+ * its folder path relative to the bare one's folder when nested inside it
+ * (`recipes/foo/1.2` → `foo@1.2`), and its whole workspace-relative folder
+ * path otherwise (`other/foo` → `foo@other/foo`). Conda package names cannot
+ * contain `@`, and folder paths are unique, so names are unique; they depend
+ * only on the set of recipe folders, never on which files changed.
+ */
+export interface NamedRecipe {
+  root: string;
+  packageName: string;
+}
+
+function depth(root: string): number {
+  return root === '.' || root === '' ? 0 : root.split('/').length;
+}
+
+function shallowFirst(a: string, b: string): number {
+  return depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Returns project name by recipe root. */
+export function assignProjectNames(recipes: NamedRecipe[]): Map<string, string> {
+  const byName = new Map<string, string[]>();
+  for (const r of recipes) {
+    const list = byName.get(r.packageName);
+    if (list) list.push(r.root);
+    else byName.set(r.packageName, [r.root]);
+  }
+  const names = new Map<string, string>();
+  for (const [pkg, roots] of byName) {
+    if (roots.length === 1) {
+      names.set(roots[0], pkg);
+      continue;
+    }
+    roots.sort(shallowFirst);
+    const bare = roots[0];
+    names.set(bare, pkg);
+    const prefix = bare === '.' || bare === '' ? '' : `${bare}/`;
+    for (const root of roots.slice(1)) {
+      const suffix = prefix === '' ? root : root.startsWith(prefix) ? root.slice(prefix.length) : root;
+      names.set(root, `${pkg}@${suffix}`);
+    }
+  }
+  return names;
+}
+
+/** Orders candidate providers of a package: see `chooseProvider`. */
+export interface ProviderCandidate {
+  root: string;
+  projectName: string;
+  packageName: string;
+}
+
+/**
+ * When several recipes provide a package, edges go to one of them:
+ * the recipe whose project name is the bare package name; otherwise (the
+ * package is only an output of other recipes) the shallowest recipe folder,
+ * ties broken by the lexicographically first path.
+ */
+export function chooseProvider(pkg: string, candidates: ProviderCandidate[]): ProviderCandidate {
+  let best = candidates[0];
+  for (const c of candidates.slice(1)) {
+    const cBare = c.projectName === pkg;
+    const bBare = best.projectName === pkg;
+    if (cBare !== bBare) {
+      if (cBare) best = c;
+      continue;
+    }
+    if (shallowFirst(c.root, best.root) < 0) best = c;
+  }
+  return best;
+}

@@ -1,0 +1,51 @@
+import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type EngineName } from '../defaults';
+
+/** Options of the nx-conda inference plugin (the `options` of its entry in nx.json `plugins`). */
+export interface NxCondaPluginOptions {
+  /** Name of the inferred build target. Default `build-recipe`. */
+  buildTargetName?: string;
+  /** Name of the inferred image purge target. Default `purge-image`. */
+  purgeTargetName?: string;
+  /** Each project's packages land in `<outputRoot>/<projectRoot>`. Default `dist/conda`. */
+  outputRoot?: string;
+  /** Platform for selectors and builds, e.g. `linux-64` (default), `linux-aarch64`, `osx-arm64`. */
+  platform?: string;
+  /** Globs on recipe folder paths (workspace-relative): only matching recipes become projects. */
+  include?: string[];
+  /** Globs on recipe folder paths (workspace-relative): matching recipes are ignored. */
+  exclude?: string[];
+  /** Project with a `docker-image` target that builds the builder image; build-recipe depends on it. */
+  imageProject?: string;
+  /** An explicit image reference passed to the executor. */
+  image?: string;
+  /** Container engine passed to the executors. */
+  engine?: EngineName;
+}
+
+export interface NormalizedOptions {
+  buildTargetName: string;
+  purgeTargetName: string;
+  outputRoot: string;
+  platform: string;
+  include: string[];
+  exclude: string[];
+  imageProject?: string;
+  image?: string;
+  engine?: EngineName;
+}
+
+export function normalizeOptions(o: NxCondaPluginOptions | undefined): NormalizedOptions {
+  const opts = o ?? {};
+  const out: NormalizedOptions = {
+    buildTargetName: opts.buildTargetName || DEFAULT_TARGETS.buildRecipe,
+    purgeTargetName: opts.purgeTargetName || DEFAULT_TARGETS.purgeImage,
+    outputRoot: (opts.outputRoot || DEFAULT_OUTPUT_ROOT).replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, ''),
+    platform: opts.platform || DEFAULT_PLATFORM,
+    include: Array.isArray(opts.include) ? opts.include : [],
+    exclude: Array.isArray(opts.exclude) ? opts.exclude : [],
+  };
+  if (opts.imageProject) out.imageProject = opts.imageProject;
+  if (opts.image) out.image = opts.image;
+  if (opts.engine) out.engine = opts.engine;
+  return out;
+}

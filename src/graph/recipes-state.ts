@@ -1,0 +1,94 @@
+/**
+ * The recipes of the workspace as the plugin sees them: which file is the
+ * recipe of which folder, what it says, and the project names. Computed by
+ * createNodes and reused by createDependencies in the same process.
+ */
+import { logger } from '@nx/devkit';
+import { dirname } from 'node:path';
+import { recipeKindOf } from '../recipes';
+import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
+import { isSelected } from './glob';
+import { assignProjectNames } from './naming';
+import type { NormalizedOptions } from './options';
+
+export interface RecipeEntry {
+  /** Recipe folder, workspace-relative (`.` for the root). */
+  root: string;
+  /** The recipe file, workspace-relative. */
+  file: string;
+  outcome: ParseOutcome;
+  /** Project name, for readable recipes. */
+  projectName?: string;
+}
+
+export interface WorkspaceRecipes {
+  workspaceRoot: string;
+  platform: string;
+  /** By recipe folder. */
+  byRoot: Map<string, RecipeEntry>;
+  stats: LoadStats;
+}
+
+function posixDirname(file: string): string {
+  const d = dirname(file);
+  return d === '' ? '.' : d;
+}
+
+/**
+ * Picks one recipe file per folder: a folder holding both `recipe.yaml` and
+ * `meta.yaml` is a rattler-build recipe (`recipe.yaml` wins; `meta.yaml` is
+ * then ignored). Applies include/exclude to the folder path.
+ */
+export function selectRecipeFiles(files: readonly string[], opts: NormalizedOptions): Map<string, string> {
+  const byRoot = new Map<string, string>();
+  for (const file of files) {
+    const kind = recipeKindOf(file);
+    if (!kind) continue;
+    const root = posixDirname(file.replace(/\\/g, '/'));
+    if (!isSelected(root, opts.include, opts.exclude)) continue;
+    const existing = byRoot.get(root);
+    if (existing && recipeKindOf(existing) === 'v1') continue;
+    byRoot.set(root, file.replace(/\\/g, '/'));
+  }
+  return byRoot;
+}
+
+let last: WorkspaceRecipes | undefined;
+const warned = new Set<string>();
+
+/** Reads the recipes (through the caches), names the projects, warns once per broken recipe. */
+export function readWorkspaceRecipes(
+  workspaceRoot: string,
+  files: readonly string[],
+  opts: NormalizedOptions,
+): WorkspaceRecipes {
+  const selected = selectRecipeFiles(files, opts);
+  const ordered = [...selected.values()].sort();
+  const { outcomes, stats } = loadRecipes(workspaceRoot, ordered, opts.platform);
+  const byRoot = new Map<string, RecipeEntry>();
+  for (const [root, file] of selected) {
+    const outcome = outcomes.get(file);
+    if (outcome) byRoot.set(root, { root, file, outcome });
+  }
+  const names = assignProjectNames(
+    [...byRoot.values()].flatMap((e) => (e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : [])),
+  );
+  for (const e of byRoot.values()) {
+    if (e.outcome.ok) e.projectName = names.get(e.root);
+    else {
+      const { file, line, reason } = e.outcome.error;
+      const msg = `nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`;
+      if (!warned.has(msg)) {
+        warned.add(msg);
+        logger.warn(msg);
+      }
+    }
+  }
+  last = { workspaceRoot, platform: opts.platform, byRoot, stats };
+  return last;
+}
+
+/** The recipes of the most recent createNodes in this process, if for this workspace and platform. */
+export function lastWorkspaceRecipes(workspaceRoot: string, platform: string): WorkspaceRecipes | undefined {
+  return last && last.workspaceRoot === workspaceRoot && last.platform === platform ? last : undefined;
+}

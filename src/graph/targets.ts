@@ -1,0 +1,75 @@
+import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { DEFAULT_TARGETS, type Builder } from '../defaults';
+import type { RecipeInfo } from '../recipes';
+import type { NormalizedOptions } from './options';
+
+/** The project of one recipe folder, with its inferred targets. */
+export function recipeProject(
+  root: string,
+  file: string,
+  projectName: string,
+  info: RecipeInfo,
+  opts: NormalizedOptions,
+): ProjectConfiguration {
+  const builder: Builder = info.kind === 'v1' ? 'rattler-build' : 'conda-build';
+  const outputPath = root === '.' ? opts.outputRoot : `${opts.outputRoot}/${root}`;
+
+  const dependsOn: NonNullable<TargetConfiguration['dependsOn']> = [`^${opts.buildTargetName}`];
+  const inputs: NonNullable<TargetConfiguration['inputs']> = [
+    '{projectRoot}/**/*',
+    '{workspaceRoot}/conda_build_config.yaml',
+    '{workspaceRoot}/variants.yaml',
+  ];
+  const buildOptions: Record<string, unknown> = { outputPath, builder, platform: opts.platform };
+  if (opts.imageProject) {
+    dependsOn.push({ projects: [opts.imageProject], target: DEFAULT_TARGETS.dockerImage });
+    // The builder image's identity: the files of the image project.
+    inputs.push({ input: 'default', projects: [opts.imageProject] });
+    buildOptions.imageProject = opts.imageProject;
+  }
+  if (opts.image) buildOptions.image = opts.image;
+  if (opts.engine) buildOptions.engine = opts.engine;
+  inputs.push({ externalDependencies: ['nx-conda'] });
+
+  const version = info.version ? ` ${info.version}` : '';
+  const provides = info.names.join(', ');
+  const build: TargetConfiguration = {
+    executor: 'nx-conda:recipe-build',
+    cache: true,
+    dependsOn,
+    inputs,
+    outputs: ['{options.outputPath}'],
+    options: buildOptions,
+    metadata: {
+      technologies: ['conda'],
+      description: `Build ${file} (${provides}${version}) with ${builder} for ${opts.platform}, in a container; packages land in ${outputPath}`,
+      help: {
+        command: `nx run ${projectName}:${opts.buildTargetName} --help`,
+        example: { options: { platform: opts.platform } },
+      },
+    },
+  };
+  const purgeOptions: Record<string, unknown> = { names: [...info.names] };
+  if (opts.engine) purgeOptions.engine = opts.engine;
+  const purge: TargetConfiguration = {
+    executor: 'nx-conda:purge-image',
+    cache: false,
+    options: purgeOptions,
+    metadata: {
+      technologies: ['conda'],
+      description: `Remove the container images nx-conda made for ${provides}`,
+    },
+  };
+  return {
+    name: projectName,
+    root,
+    projectType: 'library',
+    tags: ['conda', `conda:${builder}`],
+    targets: { [opts.buildTargetName]: build, [opts.purgeTargetName]: purge },
+    metadata: {
+      technologies: ['conda'],
+      description: `conda recipe ${file} (${provides})`,
+      targetGroups: { conda: [opts.buildTargetName, opts.purgeTargetName] },
+    },
+  };
+}
