@@ -1,6 +1,7 @@
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { logger, readNxJson, updateNxJson, type Tree } from '@nx/devkit';
 import { parse } from 'yaml';
+import { readRecipe } from '../../recipes';
 import initGenerator from '../init/generator';
 import recipeGenerator from './generator';
 import type { RecipeGeneratorSchema } from './schema';
@@ -249,5 +250,17 @@ describe('nx-conda:recipe', () => {
     const recipe = parse(tree.read('recipes/foo/recipe.yaml', 'utf-8')!);
     expect(recipe.about).toEqual({ summary: '1.10', license: 'yes' });
     expect(recipe.context).toEqual({ name: 'foo', version: '1.10' });
+  });
+
+  it.each(['meta', 'recipe'] as const)('writes a %s recipe that nx-conda itself reads (name, version, requirements)', async (format) => {
+    await generate(tree, { name: 'foo', format, packageVersion: '1.0', host: 'zlib', run: 'bar >=1,<2', noarch: 'python' });
+    const file = `recipes/foo/${format}.yaml`;
+    const info = readRecipe(file, tree.read(file, 'utf-8')!, 'linux-64');
+    expect(info).toMatchObject({
+      packageName: 'foo',
+      version: '1.0',
+      names: ['foo'],
+      requirements: { build: [], host: ['python', 'zlib'], run: ['bar', 'python'] },
+    });
   });
 });
