@@ -19,6 +19,8 @@ LABEL="nx-conda-e2e=1"
 # Pinned: the shim uses the Stage0Recipe/render/run_build API of this release.
 RATTLER_BUILD_VERSION="${RATTLER_BUILD_VERSION:-0.73.0}"
 
+# The 20.10 engine's legacy builder prints a deprecation banner on every build: drop it.
+quiet_build() { docker build --quiet "$@" 2> >(grep -v -e '^DEPRECATED: The legacy builder' -e 'Install the buildx' -e 'docs.docker.com/go/buildx' -e '^ *$' >&2); }
 log() { printf '[e2e:images] %s\n' "$*" >&2; }
 die() { printf '[e2e:images] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -ne 0 ] && printf "[e2e:images] FAILED (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2' ERR
@@ -46,8 +48,14 @@ build_base() {
   local t0; t0=$(date +%s)
   local pkgs; pkgs=$(IFS=,; echo "${BASE_PKGS[*]}")
   log "$BASE_IMAGE: mmdebstrap --variant=minbase $SUITE (+ $pkgs) | docker import"
+  # merged-usr hook: sets up /usr-merge itself, so apt does not pull usrmerge
+  # (and perl, ~55 MB) in.
   # Drop docs, man pages and apt lists to keep the image small.
-  mmdebstrap --variant=minbase --include="$pkgs" \
+  local hooks=()
+  for h in merged-usr; do
+    [ -d "/usr/share/mmdebstrap/hooks/$h" ] && hooks+=("--hook-dir=/usr/share/mmdebstrap/hooks/$h")
+  done
+  mmdebstrap --variant=minbase --include="$pkgs" "${hooks[@]}" \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \
@@ -72,7 +80,7 @@ build_base() {
 build_conda() {
   local t0; t0=$(date +%s)
   log "$CONDA_IMAGE: docker build $HERE/conda-build (conda test double)"
-  docker build --quiet --build-arg "BASE=$BASE_IMAGE" --label "$LABEL" \
+  quiet_build --build-arg "BASE=$BASE_IMAGE" --label "$LABEL" \
     -t "$CONDA_IMAGE" "$HERE/conda-build" >/dev/null
   log "$CONDA_IMAGE: built in $(elapsed "$t0")"
 }
@@ -95,7 +103,7 @@ build_rattler() {
   cp "$HERE"/rattler-build/Dockerfile "$HERE"/rattler-build/rattler-build "$ctx"/
   mkdir "$ctx/wheels" && cp "$wheels"/py_rattler_build-"$RATTLER_BUILD_VERSION"-*.whl "$ctx/wheels/"
   log "$RATTLER_IMAGE: docker build (offline pip install of $(ls "$ctx/wheels" | tr '\n' ' '))"
-  docker build --quiet --build-arg "BASE=$BASE_IMAGE" --label "$LABEL" \
+  quiet_build --build-arg "BASE=$BASE_IMAGE" --label "$LABEL" \
     -t "$RATTLER_IMAGE" "$ctx" >/dev/null
   log "$RATTLER_IMAGE: built in $(elapsed "$t0")"
 }

@@ -468,30 +468,18 @@ def conda_index(folder, quiet=False):
         pkgs = [f for f in os.listdir(sdp) if f.endswith(".tar.bz2") or f.endswith(".conda")]
         if not pkgs and sd not in KNOWN_SUBDIRS:
             continue
-        # reuse records of unchanged files
-        old = {}
-        try:
-            with open(os.path.join(sdp, "repodata.json"), encoding="utf-8") as f:
-                prev = json.load(f)
-            for key in ("packages", "packages.conda"):
-                old.update(prev.get(key) or {})
-        except (OSError, ValueError):
-            pass
         repodata = {"info": {"subdir": sd}, "packages": {}, "packages.conda": {}, "removed": [],
                     "repodata_version": 1}
         for fn in sorted(pkgs):
             path = os.path.join(sdp, fn)
-            st = os.stat(path)
-            rec = old.get(fn)
-            if not rec or rec.get("size") != st.st_size or rec.get("_mtime") != int(st.st_mtime):
-                idx = read_index_json(path)
-                sha, md5 = _digest(path)
-                rec = {k: idx[k] for k in ("name", "version", "build", "build_number", "depends", "subdir",
-                                           "noarch", "license", "timestamp", "arch", "platform",
-                                           "constrains", "track_features") if k in idx}
-                rec.setdefault("depends", [])
-                rec.setdefault("subdir", sd)
-                rec.update(sha256=sha, md5=md5, size=st.st_size, _mtime=int(st.st_mtime))
+            idx = read_index_json(path)
+            sha, md5 = _digest(path)
+            rec = {k: idx[k] for k in ("name", "version", "build", "build_number", "depends", "subdir",
+                                       "noarch", "license", "timestamp", "arch", "platform",
+                                       "constrains", "track_features") if k in idx}
+            rec.setdefault("depends", [])
+            rec.setdefault("subdir", sd)
+            rec.update(sha256=sha, md5=md5, size=os.path.getsize(path))
             key = "packages.conda" if fn.endswith(".conda") else "packages"
             repodata[key][fn] = rec
             cd = channeldata["packages"].setdefault(rec["name"], {"subdirs": [], "version": rec["version"]})
@@ -499,10 +487,7 @@ def conda_index(folder, quiet=False):
                 cd["subdirs"].append(sd)
             if _cmp(rec["version"], cd["version"]) > 0:
                 cd["version"] = rec["version"]
-        # _mtime is our cache key only: strip it from what clients read, keep it in a side file
-        clean = {k: ({fn: {kk: vv for kk, vv in r.items() if kk != "_mtime"} for fn, r in v.items()}
-                     if k in ("packages", "packages.conda") else v) for k, v in repodata.items()}
-        _write_json(os.path.join(sdp, "repodata.json"), clean)
+        _write_json(os.path.join(sdp, "repodata.json"), repodata)
         if pkgs or sd == "noarch":
             channeldata["subdirs"].append(sd)
         if not quiet:
