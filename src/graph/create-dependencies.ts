@@ -2,7 +2,6 @@ import { DependencyType, logger, type CreateDependencies, type RawProjectGraphDe
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCycles } from './cycles';
-import { chooseProvider, type ProviderCandidate } from './naming';
 import { normalizeOptions, type NormalizedOptions, type NxCondaPluginOptions } from './options';
 import { lastWorkspaceRecipes, readWorkspaceRecipes, type WorkspaceRecipes } from './recipes-state';
 
@@ -29,27 +28,28 @@ export interface RecipeEdge {
 }
 
 /**
- * Edges from each recipe to the recipes providing its build, host and run
- * requirements (top level and every output). No self-edges. When several
- * recipes provide a package, the edge goes to one (see chooseProvider).
+ * Edges from each recipe to every recipe providing one of its build, host or
+ * run requirements (top level and every output), by package name (a
+ * recipe's top-level name or any output name). No self-edges.
+ *
+ * When several recipes provide the same package (old versions kept beside
+ * the current one, the same package in two channels' trees), the edge goes
+ * to each of them: the solver may pick any of their packages (a pin like
+ * `foo 1.2.*` may need the old one), so each must be built first, be in the
+ * staging channel, and make its dependents affected.
  * `projectNameOf` maps a recipe folder to its project name in the graph.
  */
 export function recipeEdges(state: WorkspaceRecipes, projectNameOf: (root: string) => string | undefined): RecipeEdge[] {
-  const providers = new Map<string, ProviderCandidate[]>();
+  const providers = new Map<string, string[]>();
   for (const e of state.byRoot.values()) {
     if (!e.outcome.ok) continue;
-    const projectName = projectNameOf(e.root);
-    if (!projectName) continue;
+    if (!projectNameOf(e.root)) continue;
     for (const n of e.outcome.info.names) {
-      const c = { root: e.root, projectName, packageName: e.outcome.info.packageName };
       const list = providers.get(n);
-      if (list) list.push(c);
-      else providers.set(n, [c]);
+      if (list) list.push(e.root);
+      else providers.set(n, [e.root]);
     }
   }
-  const chosen = new Map<string, ProviderCandidate>();
-  for (const [pkg, list] of providers) chosen.set(pkg, chooseProvider(pkg, list));
-
   const edges: RecipeEdge[] = [];
   for (const e of [...state.byRoot.values()].sort((a, b) => (a.root < b.root ? -1 : 1))) {
     if (!e.outcome.ok) continue;
@@ -58,8 +58,9 @@ export function recipeEdges(state: WorkspaceRecipes, projectNameOf: (root: strin
     const { build, host, run } = e.outcome.info.requirements;
     const targets = new Set<string>();
     for (const req of [...build, ...host, ...run]) {
-      const p = chosen.get(req);
-      if (p && p.root !== e.root) targets.add(p.projectName);
+      for (const root of providers.get(req) ?? []) {
+        if (root !== e.root) targets.add(projectNameOf(root)!);
+      }
     }
     for (const target of [...targets].sort()) edges.push({ source, target, sourceFile: e.file });
   }

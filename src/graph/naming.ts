@@ -50,30 +50,3 @@ export function assignProjectNames(recipes: NamedRecipe[]): Map<string, string> 
   }
   return names;
 }
-
-/** Orders candidate providers of a package: see `chooseProvider`. */
-export interface ProviderCandidate {
-  root: string;
-  projectName: string;
-  packageName: string;
-}
-
-/**
- * When several recipes provide a package, edges go to one of them:
- * the recipe whose project name is the bare package name; otherwise (the
- * package is only an output of other recipes) the shallowest recipe folder,
- * ties broken by the lexicographically first path.
- */
-export function chooseProvider(pkg: string, candidates: ProviderCandidate[]): ProviderCandidate {
-  let best = candidates[0];
-  for (const c of candidates.slice(1)) {
-    const cBare = c.projectName === pkg;
-    const bBare = best.projectName === pkg;
-    if (cBare !== bBare) {
-      if (cBare) best = c;
-      continue;
-    }
-    if (shallowFirst(c.root, best.root) < 0) best = c;
-  }
-  return best;
-}
