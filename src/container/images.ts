@@ -6,7 +6,7 @@ import { EngineError, engineFailure, firstLine } from './errors';
 import { capture, type SpawnResult } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
 
-const CHECK_TIMEOUT_MS = 5000;
+const CHECK_TIMEOUT_MS = 4500;
 
 function notFoundError(engine: EngineName): EngineError {
   return new EngineError(
