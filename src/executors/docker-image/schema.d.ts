@@ -13,8 +13,8 @@ export interface DockerImageExecutorSchema {
   requirementsFile?: string;
   /** `--build-arg NAME` (values through the environment); part of the hash. */
   buildArgs?: Record<string, string>;
-  /** `host` builds with `--network host`. */
-  network?: 'host';
+  /** `host` builds with `--network host`; empty/absent: the engine's default. */
+  network?: 'host' | '';
   /** Rebuild (without layer cache) even when the tag exists. */
   force?: boolean;
   engine?: EngineName;
