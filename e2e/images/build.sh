@@ -20,7 +20,7 @@ LABEL="nx-conda-e2e=1"
 RATTLER_BUILD_VERSION="${RATTLER_BUILD_VERSION:-0.73.0}"
 
 # The 20.10 engine's legacy builder prints a deprecation banner on every build: drop it.
-quiet_build() { docker build --quiet "$@" 2> >(grep -v -e '^DEPRECATED: The legacy builder' -e 'Install the buildx' -e 'docs.docker.com/go/buildx' -e '^ *$' >&2); }
+quiet_build() { docker build --quiet "$@" 2> >(grep -v -e '^DEPRECATED: The legacy builder' -e 'Install the buildx' -e '/go/buildx' -e '^ *$' >&2); }
 log() { printf '[e2e:images] %s\n' "$*" >&2; }
 die() { printf '[e2e:images] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -ne 0 ] && printf "[e2e:images] FAILED (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2' ERR
