@@ -1,0 +1,244 @@
+import { logger, type CreateNodesContext } from '@nx/devkit';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDependencies, createNodes, createNodesV2 } from '../index';
+import { clearMemoryCache, loadRecipes } from './cache';
+import { findCycles } from './cycles';
+import { isSelected } from './glob';
+import { assignProjectNames } from './naming';
+
+const meta = (name: string, reqs: string[] = [], outputs: string[] = []) =>
+  [
+    `{% set name = "${name}" %}`,
+    'package:',
+    '  name: {{ name }}',
+    '  version: "1.0"',
+    'requirements:',
+    '  host:',
+    ...reqs.map((r) => `    - ${r}`),
+    '    - linux-only  # [linux]',
+    ...(outputs.length ? ['outputs:', ...outputs.map((o) => `  - name: ${o}`)] : []),
+    '',
+  ].join('\n');
+
+describe('assignProjectNames', () => {
+  it('gives the bare name to the shallowest folder and a path suffix to the others', () => {
+    const names = assignProjectNames([
+      { root: 'recipes/foo/1.2', packageName: 'foo' },
+      { root: 'recipes/foo', packageName: 'foo' },
+      { root: 'other/foo', packageName: 'foo' },
+      { root: 'recipes/foo/old/0.9', packageName: 'foo' },
+      { root: 'recipes/bar', packageName: 'bar' },
+    ]);
+    expect(Object.fromEntries(names)).toEqual({
+      'other/foo': 'foo',
+      'recipes/foo': 'foo@recipes/foo',
+      'recipes/foo/1.2': 'foo@recipes/foo/1.2',
+      'recipes/foo/old/0.9': 'foo@recipes/foo/old/0.9',
+      'recipes/bar': 'bar',
+    });
+    const nested = assignProjectNames([
+      { root: 'recipes/foo/1.2', packageName: 'foo' },
+      { root: 'recipes/foo', packageName: 'foo' },
+    ]);
+    expect(Object.fromEntries(nested)).toEqual({ 'recipes/foo': 'foo', 'recipes/foo/1.2': 'foo@1.2' });
+  });
+});
+
+describe('glob and cycles', () => {
+  it('matches folder globs', () => {
+    expect(isSelected('recipes/foo', ['recipes/**'], [])).toBe(true);
+    expect(isSelected('recipes/foo', ['recipes/*'], ['recipes/{foo,bar}'])).toBe(false);
+    expect(isSelected('other/foo', ['recipes/**'], [])).toBe(false);
+    expect(isSelected('recipes/foo/1.2', [], ['recipes/foo'])).toBe(false);
+  });
+  it('finds cycles', () => {
+    const edges = new Map([
+      ['a', new Set(['b'])],
+      ['b', new Set(['c'])],
+      ['c', new Set(['a'])],
+      ['d', new Set(['a'])],
+    ]);
+    expect(findCycles(edges.keys(), edges)).toEqual([['a', 'b', 'c']]);
+  });
+});
+
+describe('createNodes / createDependencies on a workspace', () => {
+  let root: string;
+  let dataDir: string;
+  let warn: jest.SpyInstance;
+  const context = (): CreateNodesContext => ({ workspaceRoot: root, nxJsonConfiguration: {} });
+  const write = (file: string, text: string) => {
+    mkdirSync(join(root, file, '..'), { recursive: true });
+    writeFileSync(join(root, file), text);
+  };
+  const files = [
+    'recipes/foo/meta.yaml',
+    'recipes/foo/1.2/meta.yaml',
+    'recipes/bar/meta.yaml',
+    'recipes/both/meta.yaml',
+    'recipes/both/recipe.yaml',
+    'recipes/broken/meta.yaml',
+    'recipes/cyc1/meta.yaml',
+    'recipes/cyc2/meta.yaml',
+  ];
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'nx-conda-graph-'));
+    dataDir = join(root, '.nx', 'workspace-data');
+    process.env.NX_WORKSPACE_DATA_DIRECTORY = dataDir;
+    clearMemoryCache();
+    warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    write('recipes/foo/meta.yaml', meta('foo', ['bar >=1', 'python'], ['libfoo']));
+    write('recipes/foo/1.2/meta.yaml', meta('foo', ['bar']));
+    write('recipes/bar/meta.yaml', meta('bar', ['zlib']));
+    write('recipes/both/meta.yaml', meta('ignored-meta'));
+    write('recipes/both/recipe.yaml', 'package:\n  name: both\n  version: 1.0\nrequirements:\n  run:\n    - libfoo\n');
+    write('recipes/broken/meta.yaml', 'package:\n  name: broken\n  version: {{ oops( }}\n');
+    write('recipes/cyc1/meta.yaml', meta('cyc1', ['cyc2']));
+    write('recipes/cyc2/meta.yaml', meta('cyc2', ['cyc1']));
+    write('linux-only/meta.yaml', meta('linux-only'));
+  });
+  afterEach(() => {
+    warn.mockRestore();
+    delete process.env.NX_WORKSPACE_DATA_DIRECTORY;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function nodes(options: Record<string, unknown> = {}, list = [...files, 'linux-only/meta.yaml']) {
+    const results = await createNodes[1](list, options, context());
+    return Object.fromEntries(results.flatMap(([, r]) => Object.entries(r.projects ?? {})));
+  }
+
+  it('exports the same tuple as createNodesV2 on both recipe kinds', () => {
+    expect(createNodesV2).toBe(createNodes);
+    expect(createNodes[0]).toBe('**/{meta,recipe}.yaml');
+  });
+
+  it('makes a project per readable recipe folder with the contract targets', async () => {
+    const projects = await nodes();
+    expect(Object.keys(projects).sort()).toEqual([
+      'linux-only',
+      'recipes/bar',
+      'recipes/both',
+      'recipes/cyc1',
+      'recipes/cyc2',
+      'recipes/foo',
+      'recipes/foo/1.2',
+    ]);
+    expect(projects['recipes/foo'].name).toBe('foo');
+    expect(projects['recipes/foo/1.2'].name).toBe('foo@1.2');
+    expect(projects['recipes/both'].name).toBe('both');
+    const foo = projects['recipes/foo'];
+    expect(foo.projectType).toBe('library');
+    expect(foo.targets!['build-recipe']).toMatchObject({
+      executor: 'nx-conda:recipe-build',
+      cache: true,
+      dependsOn: ['^build-recipe'],
+      inputs: [
+        '{projectRoot}/**/*',
+        '{workspaceRoot}/conda_build_config.yaml',
+        '{workspaceRoot}/variants.yaml',
+        { externalDependencies: ['nx-conda'] },
+      ],
+      outputs: ['{options.outputPath}'],
+      options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },
+      metadata: { technologies: ['conda'] },
+    });
+    expect(foo.targets!['purge-image']).toMatchObject({
+      executor: 'nx-conda:purge-image',
+      cache: false,
+      options: { names: ['foo', 'libfoo'] },
+    });
+    expect(projects['recipes/both'].targets!['build-recipe'].options.builder).toBe('rattler-build');
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      expect.stringMatching(/^nx-conda: skipping recipe recipes\/broken\/meta.yaml:3: Jinja: syntax error/),
+    ]);
+  });
+
+  it('applies options: target names, output root, platform, image project, engine, include/exclude', async () => {
+    const projects = await nodes({
+      buildTargetName: 'conda-build',
+      purgeTargetName: 'conda-purge',
+      outputRoot: 'out/pkgs/',
+      platform: 'osx-arm64',
+      imageProject: 'builder-image',
+      image: 'my/image:1',
+      engine: 'podman',
+      include: ['recipes/**'],
+      exclude: ['recipes/cyc*'],
+    });
+    expect(Object.keys(projects).sort()).toEqual(['recipes/bar', 'recipes/both', 'recipes/foo', 'recipes/foo/1.2']);
+    const t = projects['recipes/foo'].targets!;
+    expect(t['conda-build']).toMatchObject({
+      dependsOn: ['^conda-build', { projects: ['builder-image'], target: 'docker-image' }],
+      inputs: expect.arrayContaining([{ input: 'default', projects: ['builder-image'] }]),
+      options: {
+        outputPath: 'out/pkgs/recipes/foo',
+        platform: 'osx-arm64',
+        imageProject: 'builder-image',
+        image: 'my/image:1',
+        engine: 'podman',
+      },
+    });
+    expect(t['conda-purge'].options).toEqual({ names: ['foo', 'libfoo'], engine: 'podman' });
+  });
+
+  it('returns edges to every provider, without self-edges, and reports cycles', async () => {
+    const projects = await nodes();
+    const byName = Object.fromEntries(Object.entries(projects).map(([r, p]) => [p.name!, { ...p, root: r }]));
+    const depsContext = {
+      projects: byName,
+      externalNodes: {},
+      workspaceRoot: root,
+      nxJsonConfiguration: {},
+      fileMap: { projectFileMap: {}, nonProjectFiles: [] },
+      filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+    };
+    const deps = await createDependencies({}, depsContext);
+    const pairs = deps.map((d) => `${d.source}->${d.target}`).sort();
+    expect(pairs).toEqual([
+      'bar->linux-only',
+      'both->foo',
+      'cyc1->cyc2',
+      'cyc1->linux-only',
+      'cyc2->cyc1',
+      'cyc2->linux-only',
+      'foo->bar',
+      'foo->linux-only',
+      'foo@1.2->bar',
+      'foo@1.2->linux-only',
+    ]);
+    expect(deps[0]).toMatchObject({ type: 'static', sourceFile: expect.stringMatching(/meta.yaml$/) });
+    expect(warn.mock.calls.map((c) => c[0])).toContainEqual(
+      expect.stringContaining('dependency cycle between recipes cyc1, cyc2'),
+    );
+
+    // Without the state of createNodes (another process): same edges, from the caches.
+    clearMemoryCache();
+    jest.resetModules();
+    const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const fresh = (await import('../index')) as typeof import('../index');
+    const again = await fresh.createDependencies({}, depsContext);
+    expect(again.map((d) => `${d.source}->${d.target}`).sort()).toEqual(pairs);
+    quiet.mockRestore();
+  });
+
+  it('caches parse results on disk and re-reads only changed recipes', async () => {
+    const list = ['recipes/foo/meta.yaml', 'recipes/bar/meta.yaml', 'recipes/broken/meta.yaml'];
+    expect(loadRecipes(root, list, 'linux-64').stats).toMatchObject({ parsed: 3, fromDisk: 0 });
+    expect(readdirSync(dataDir).some((f) => f.startsWith('nx-conda-recipes-'))).toBe(true);
+    expect(loadRecipes(root, list, 'linux-64').stats).toMatchObject({ parsed: 0, fromMemory: 3 });
+    clearMemoryCache();
+    write('recipes/bar/meta.yaml', meta('bar', ['zlib', 'xz']));
+    const warm = loadRecipes(root, list, 'linux-64');
+    expect(warm.stats).toMatchObject({ parsed: 1, fromDisk: 2 });
+    const bar = warm.outcomes.get('recipes/bar/meta.yaml')!;
+    expect(bar.ok && bar.info.requirements.host).toEqual(['linux-only', 'xz', 'zlib']);
+    const broken = warm.outcomes.get('recipes/broken/meta.yaml')!;
+    expect(broken).toMatchObject({ ok: false, error: { file: 'recipes/broken/meta.yaml', line: 3 } });
+    // another platform is another key
+    expect(loadRecipes(root, list, 'win-64').stats.parsed).toBe(3);
+  });
+});

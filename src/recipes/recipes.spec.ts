@@ -1,0 +1,194 @@
+import { applySelectors, evalSelector, packageNameOfSpec, readRecipe, RecipeReadError, selectorNamespace } from './index';
+
+describe('packageNameOfSpec', () => {
+  it.each([
+    ['foo', 'foo'],
+    ['foo >=1,<2', 'foo'],
+    ['foo 1.2.*', 'foo'],
+    ['foo=1.2=h0', 'foo'],
+    ['foo>=1', 'foo'],
+    ['foo!=1', 'foo'],
+    ['foo~=1.2', 'foo'],
+    ['conda-forge::foo', 'foo'],
+    ['conda-forge/linux-64::foo >=1', 'foo'],
+    ["foo[version='>=1']", 'foo'],
+    ['foo [build_number=2]', 'foo'],
+    ['  Foo  ', 'foo'],
+  ])('%s → %s', (spec, name) => expect(packageNameOfSpec(spec)).toBe(name));
+  it('ignores empty and non-string specs', () => {
+    expect(packageNameOfSpec('')).toBeUndefined();
+    expect(packageNameOfSpec(null)).toBeUndefined();
+    expect(packageNameOfSpec({ a: 1 })).toBeUndefined();
+  });
+});
+
+describe('selectors', () => {
+  const linux = selectorNamespace('linux-64');
+  const arm = selectorNamespace('linux-aarch64');
+  const osx = selectorNamespace('osx-arm64');
+  it('evaluates with conda-build names and rules', () => {
+    expect(evalSelector('linux and not aarch64', linux)).toBe(true);
+    expect(evalSelector('linux and not aarch64', arm)).toBe(false);
+    expect(evalSelector('osx and arm64', osx)).toBe(true);
+    expect(evalSelector('unix', osx)).toBe(true);
+    expect(evalSelector('win or py2k', linux)).toBe(false);
+    expect(evalSelector('py>=36', linux)).toBe(true);
+    expect(evalSelector('py == 312', linux)).toBe(true);
+    expect(evalSelector('py>=3.5', linux)).toBe(true);
+    expect(evalSelector('(win and py34) or (linux64 and py3k)', linux)).toBe(true);
+    expect(evalSelector('target_platform == "linux-64"', linux)).toBe(true);
+    expect(evalSelector("target_platform in ('osx-64', 'osx-arm64')", osx)).toBe(true);
+    expect(evalSelector('unknown_name', linux)).toBe(false);
+    expect(evalSelector('not unknown_name', linux)).toBe(true);
+    expect(evalSelector('unknown < 3', linux)).toBe(true); // False < 3, as in Python
+    expect(evalSelector('linux ==', linux)).toBeUndefined();
+  });
+  it('applies line selectors, keeping line numbers', () => {
+    const text = ['a:', '  - x  # [linux]', '  - y  # [win]', '# comment', '  - "z"  # [not win]', '  - w'].join('\n');
+    expect(applySelectors(text, linux).split('\n')).toEqual(['a:', '  - x', '', '', '  - "z"', '  - w', '']);
+  });
+  it('treats a bare trailing [expr] as a selector, like conda-build', () => {
+    expect(applySelectors('  - x [win]', linux)).toBe('\n');
+    expect(applySelectors('  - x [linux]', linux)).toBe('  - x\n');
+    expect(applySelectors('  files: [a, b', linux)).toBe('  files: [a, b\n');
+  });
+});
+
+describe('readRecipe: meta.yaml', () => {
+  const meta = `
+{% set name = "Foo-Bar" %}
+{% set version = "1.10" %}
+{% set data = load_setup_py_data() %}
+package:
+  name: {{ name|lower }}
+  version: {{ version }}
+build:
+  number: 0
+  skip: true  # [win]
+requirements:
+  build:
+    - {{ compiler('c') }}
+    - {{ stdlib('c') }}
+    - {{ cdt('libx11') }}
+    - make  # [unix]
+    - m2-make  # [win]
+  host:
+    - python {{ python }}
+    - numpy >=1.10
+    - {{ pin_compatible('numpy', max_pin='x.x') }}
+    - libfoo {{ environ.get('LIBFOO', '2.0') }}
+    - zlib {{ os.environ.get('ZLIB', '') }}
+    - {{ data.get('name', 'fromsetup') }}
+  run:
+    - conda-forge::bar >=1
+    - baz[version='>=2']   # [linux and not aarch64]
+    - qux                  # [aarch64]
+outputs:
+  - name: libfoo-bar
+    requirements:
+      run:
+        - {{ pin_subpackage('foo-bar', exact=True) }}
+        - only-out
+  - name: foo-bar-flat
+    requirements:
+      - flat-run
+test:
+  imports:
+    - foo
+extra:
+  a: 1
+  a: 2
+`;
+  it('renders Jinja, applies selectors and keeps numbers as strings', () => {
+    const r = readRecipe('recipes/foo/meta.yaml', meta, 'linux-64');
+    expect(r).toEqual({
+      kind: 'meta',
+      packageName: 'foo-bar',
+      version: '1.10',
+      names: ['foo-bar', 'libfoo-bar', 'foo-bar-flat'],
+      requirements: {
+        build: ['make'],
+        host: ['fromsetup', 'libfoo', 'numpy', 'python', 'zlib'],
+        run: ['bar', 'baz', 'flat-run', 'foo-bar', 'only-out'],
+      },
+    });
+  });
+  it('reads the platform given', () => {
+    const r = readRecipe('recipes/foo/meta.yaml', meta, 'linux-aarch64');
+    expect(r.requirements.run).toContain('qux');
+    expect(r.requirements.run).not.toContain('baz');
+  });
+  it('reports Jinja errors with file and line', () => {
+    const bad = 'package:\n  name: x\n  version: {{ 1 + }}\n';
+    expect(() => readRecipe('r/meta.yaml', bad, 'linux-64')).toThrow(RecipeReadError);
+    try {
+      readRecipe('r/meta.yaml', bad, 'linux-64');
+    } catch (e) {
+      expect(e).toMatchObject({ file: 'r/meta.yaml', line: 3 });
+      expect((e as Error).message).toMatch(/^r\/meta.yaml:3: Jinja: syntax error/);
+    }
+  });
+  it('reports YAML errors with file and line, and a missing name', () => {
+    expect(() => readRecipe('r/meta.yaml', 'package:\n  name: x\n   bad: [\n', 'linux-64')).toThrow(/r\/meta.yaml:\d+: YAML/);
+    expect(() => readRecipe('r/meta.yaml', 'about:\n  home: x\n', 'linux-64')).toThrow(/no package.name/);
+    expect(() => readRecipe('r/meta.yaml', '- a\n', 'linux-64')).toThrow(/not a YAML mapping/);
+  });
+  it('survives an undefined function and keeps working afterwards', () => {
+    expect(() => readRecipe('r/meta.yaml', 'package:\n  name: {{ nosuchfunc() }}\n', 'linux-64')).toThrow(RecipeReadError);
+    expect(readRecipe('r/meta.yaml', 'package:\n  name: ok\n', 'linux-64').packageName).toBe('ok');
+  });
+});
+
+describe('readRecipe: recipe.yaml (v1)', () => {
+  const v1 = `
+context:
+  name: Foo
+  version: "2.0"
+  lower: \${{ name | lower }}
+package:
+  name: \${{ lower }}
+  version: \${{ version }}
+requirements:
+  build:
+    - \${{ compiler('c') }}
+    - if: linux
+      then: make
+      else: nmake
+    - if: win
+      then:
+        - m2-patch
+  host:
+    - python
+    - if: unix
+      then:
+        - zlib
+        - if: aarch64
+          then: arm-only
+  run:
+    - \${{ pin_compatible('python') }}
+    - libfoo >=\${{ version }}
+outputs:
+  - package:
+      name: libfoo
+    requirements:
+      run:
+        - \${{ pin_subpackage('foo', exact=true) }}
+`;
+  it('evaluates context, expressions and if/then/else', () => {
+    expect(readRecipe('r/recipe.yaml', v1, 'linux-64')).toEqual({
+      kind: 'v1',
+      packageName: 'foo',
+      version: '2.0',
+      names: ['foo', 'libfoo'],
+      requirements: { build: ['make'], host: ['python', 'zlib'], run: ['foo', 'libfoo', 'python'] },
+    });
+    expect(readRecipe('r/recipe.yaml', v1, 'win-64').requirements.build).toEqual(['m2-patch', 'nmake']);
+    expect(readRecipe('r/recipe.yaml', v1, 'linux-aarch64').requirements.host).toContain('arm-only');
+  });
+  it('takes recipe.name when there is no package', () => {
+    const r = readRecipe('r/recipe.yaml', 'recipe:\n  name: multi\n  version: 1.0\noutputs:\n  - package:\n      name: a\n', 'linux-64');
+    expect(r.packageName).toBe('multi');
+    expect(r.version).toBe('1.0');
+    expect(r.names).toEqual(['multi', 'a']);
+  });
+});
