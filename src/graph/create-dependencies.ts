@@ -1,4 +1,5 @@
-import { DependencyType, logger, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
+import type { CreateDependencies, RawProjectGraphDependency } from '@nx/devkit';
+import { warn } from './devkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCycles } from './cycles';
@@ -89,7 +90,7 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
     const report = cycles.map((c) => c.join(', ')).join('; ');
     if (cycles.length > 0 && report !== lastCycleReport) {
       for (const c of cycles) {
-        logger.warn(
+        warn(
           `nx-conda: dependency cycle between recipes ${c.join(', ')}: their builds cannot be ordered ` +
             `(break it in the recipes, or run with --nxIgnoreCycles)`,
         );
@@ -102,11 +103,11 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
         source: e.source,
         target: e.target,
         sourceFile: e.sourceFile,
-        type: DependencyType.static,
+        type: 'static' as RawProjectGraphDependency['type'],
       }),
     );
   } catch (e) {
-    logger.warn(`nx-conda: could not infer recipe dependencies: ${e instanceof Error ? e.message : String(e)}`);
+    warn(`nx-conda: could not infer recipe dependencies: ${e instanceof Error ? e.message : String(e)}`);
     return [];
   }
 };

@@ -1,4 +1,5 @@
-import { createNodesFromFiles, logger, type CreateNodes, type CreateNodesResult } from '@nx/devkit';
+import type { CreateNodes, CreateNodesResultArray } from '@nx/devkit';
+import { warn } from './devkit';
 import { normalizeOptions, type NxCondaPluginOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
 import { recipeProject } from './targets';
@@ -19,20 +20,20 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
     try {
       state = readWorkspaceRecipes(context.workspaceRoot, files, opts);
     } catch (e) {
-      logger.warn(`nx-conda: could not infer recipe projects: ${e instanceof Error ? e.message : String(e)}`);
+      warn(`nx-conda: could not infer recipe projects: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     }
-    const byFile = new Map([...state.byRoot.values()].map((e) => [e.file, e] as const));
-    const recipeFiles = files.filter((f) => byFile.get(f)?.outcome.ok);
-    return createNodesFromFiles(
-      (file): CreateNodesResult => {
-        const e = byFile.get(file);
-        if (!e || !e.outcome.ok || !e.projectName) return {};
-        return { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts) } };
-      },
-      recipeFiles,
-      rawOptions ?? {},
-      context,
-    );
+    // Per file, like createNodesFromFiles, but nothing here can fail on a user
+    // file: unreadable recipes were reported and skipped above.
+    const results: CreateNodesResultArray = [];
+    for (const e of [...state.byRoot.values()].sort((a, b) => (a.file < b.file ? -1 : 1))) {
+      if (!e.outcome.ok || !e.projectName) continue;
+      try {
+        results.push([e.file, { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts) } }]);
+      } catch (err) {
+        warn(`nx-conda: skipping recipe ${e.file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return results;
   },
 ];

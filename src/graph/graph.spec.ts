@@ -219,7 +219,8 @@ describe('createNodes / createDependencies on a workspace', () => {
     clearMemoryCache();
     jest.resetModules();
     const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const fresh = (await import('../index')) as typeof import('../index');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fresh = require('../index') as typeof import('../index');
     const again = await fresh.createDependencies({}, depsContext);
     expect(again.map((d) => `${d.source}->${d.target}`).sort()).toEqual(pairs);
     quiet.mockRestore();

@@ -3,11 +3,11 @@
  * recipe of which folder, what it says, and the project names. Computed by
  * createNodes and reused by createDependencies in the same process.
  */
-import { logger } from '@nx/devkit';
 import { dirname } from 'node:path';
 import { recipeKindOf } from '../recipes';
 import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
 import { isSelected } from './glob';
+import { warn } from './devkit';
 import { assignProjectNames } from './naming';
 import type { NormalizedOptions } from './options';
 
@@ -80,7 +80,7 @@ export function readWorkspaceRecipes(
       const msg = `nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`;
       if (!warned.has(msg)) {
         warned.add(msg);
-        logger.warn(msg);
+        warn(msg);
       }
     }
   }
