@@ -19,7 +19,7 @@ module.exports = {
       testMatch: ['**/*.e2e.ts'],
       transform: { '^.+\\.ts$': tsJest },
       globalSetup: '<rootDir>/e2e/utils/global-setup.ts',
-      testTimeout: 900000,
+      setupFilesAfterEnv: ['<rootDir>/e2e/utils/timeout.ts'],
       modulePathIgnorePatterns: ['<rootDir>/lib/'],
     },
   ],

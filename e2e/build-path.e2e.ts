@@ -121,7 +121,7 @@ describe('core build path (conda-build test image, real engine)', () => {
   });
 
   it('removes the container when the task is cancelled', async () => {
-    const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'], {
+    const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'], {
       cwd: ws.root,
       env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
       stdio: 'ignore',

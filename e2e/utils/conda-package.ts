@@ -29,7 +29,7 @@ export function readPackageMember(packageFile: string, member: string): string {
     'set -e',
     'mkdir -p /tmp/x',
     `cph x --dest /tmp/x /pkg/${file} >/dev/null`,
-    `cat "/tmp/x/$(ls /tmp/x)/${member}"`,
+    `cat "/tmp/x/${member}"`,
   ].join('\n');
   return execFileSync('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/pkg:ro`, 'nx-conda-e2e/base:bookworm', 'bash', '-c', script], {
     encoding: 'utf8',

@@ -46,7 +46,9 @@ export function createWorkspace(name: string, nxJson: object = {}): Workspace {
       return readFileSync(join(root, path), 'utf8');
     },
     nx(args, env = {}) {
-      const result = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', 'bin', 'nx.js'), ...args], {
+      // Multi-task commands hide successful tasks' output unless told otherwise.
+      if (['run-many', 'affected'].includes(args[0]) && !args.some((a) => a.startsWith('--output-style'))) args = [...args, '--output-style=static'];
+      const result = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], {
         cwd: root,
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
