@@ -1,4 +1,4 @@
-import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type EngineName } from '../defaults';
+import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type Builder, type EngineName } from '../defaults';
 
 /** Options of the nx-conda inference plugin (the `options` of its entry in nx.json `plugins`). */
 export interface NxCondaPluginOptions {
@@ -18,6 +18,8 @@ export interface NxCondaPluginOptions {
   imageProject?: string;
   /** An explicit image reference passed to the executor. */
   image?: string;
+  /** An image per builder, e.g. `{ "rattler-build": "my/rattler:1" }`, for workspaces mixing meta.yaml and recipe.yaml; wins over `image` and `imageProject` for that builder. */
+  images?: Partial<Record<Builder, string>>;
   /** Container engine passed to the executors. */
   engine?: EngineName;
 }
@@ -31,6 +33,7 @@ export interface NormalizedOptions {
   exclude: string[];
   imageProject?: string;
   image?: string;
+  images: Partial<Record<Builder, string>>;
   engine?: EngineName;
 }
 
@@ -43,6 +46,7 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     platform: opts.platform || DEFAULT_PLATFORM,
     include: Array.isArray(opts.include) ? opts.include : [],
     exclude: Array.isArray(opts.exclude) ? opts.exclude : [],
+    images: opts.images && typeof opts.images === 'object' ? { ...opts.images } : {},
   };
   if (opts.imageProject) out.imageProject = opts.imageProject;
   if (opts.image) out.image = opts.image;

@@ -27,7 +27,8 @@ export function recipeProject(
     inputs.push({ input: 'default', projects: [opts.imageProject] });
     buildOptions.imageProject = opts.imageProject;
   }
-  if (opts.image) buildOptions.image = opts.image;
+  const image = opts.images[builder] ?? opts.image;
+  if (image) buildOptions.image = image;
   if (opts.engine) buildOptions.engine = opts.engine;
   inputs.push({ externalDependencies: ['nx-conda'] });
 
