@@ -138,6 +138,7 @@ describe('createNodes / createDependencies on a workspace', () => {
       dependsOn: ['^build-recipe'],
       inputs: [
         '{projectRoot}/**/*',
+        '^default',
         '{workspaceRoot}/conda_build_config.yaml',
         '{workspaceRoot}/variants.yaml',
         { externalDependencies: ['nx-conda'] },

@@ -17,6 +17,8 @@ export function recipeProject(
   const dependsOn: NonNullable<TargetConfiguration['dependsOn']> = [`^${opts.buildTargetName}`];
   const inputs: NonNullable<TargetConfiguration['inputs']> = [
     '{projectRoot}/**/*',
+    // A dependency's recipe changes what this recipe builds against: rebuild on it too.
+    '^default',
     '{workspaceRoot}/conda_build_config.yaml',
     '{workspaceRoot}/variants.yaml',
   ];
