@@ -3,7 +3,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, explain, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, type Workspace } from './utils/workspace';
 
 /**
  * Issue 2: the core build path with projects declared in project.json
@@ -70,7 +70,7 @@ describe('core build path (conda-build test image, real engine)', () => {
 
   it('builds one, two and three in dependency order, each into its own output folder', () => {
     const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three', '--parallel=2']);
-    expect(result.code).toBe(0);
+    expectSuccess(result);
     expect(result.output).toMatch(/staging channel for three: 1 package\(s\) from 1 dependency \(one\)/);
     expect(result.output).toMatch(/staging channel for two: 1 package\(s\) from 1 dependency \(one\)/);
 
@@ -97,13 +97,13 @@ describe('core build path (conda-build test image, real engine)', () => {
 
   it('serves a second run entirely from the cache, and restores deleted outputs from it', () => {
     const again = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three']);
-    expect(again.code).toBe(0);
+    expectSuccess(again);
     expect(again.output).toMatch(/Nx read the output from the cache instead of running the command for 3 out of 4 tasks/);
 
     const before = channelPackages(join(ws.root, 'dist/conda/recipes/three'));
     rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
     const restored = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three']);
-    expect(restored.code).toBe(0);
+    expectSuccess(restored);
     expect(restored.output).toMatch(/3 out of 4 tasks/);
     for (const name of ['one', 'two', 'three']) expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toHaveLength(1);
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/three'))).toEqual(before);
@@ -157,7 +157,7 @@ describe('core build path (conda-build test image, real engine)', () => {
       }),
     );
     const result = ws.nx(['run', 'tools:purge']);
-    expect(result.code).toBe(0);
+    expectSuccess(result);
     expect(docker(['image', 'inspect', 'biocontainers/fake:1.0--0']).code).not.toBe(0);
     expect(result.output).toMatch(/biocontainers\/never-built:2\.0--1/);
     expect(docker(['image', 'inspect', TEST_IMAGES.base]).code).toBe(0);

@@ -78,3 +78,8 @@ export function docker(args: string[]): { code: number; stdout: string } {
 export function explain(result: NxResult): string {
   return `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
 }
+
+/** Fails the test with the command's whole output unless it exited 0. */
+export function expectSuccess(result: NxResult): void {
+  if (result.code !== 0) throw new Error(`nx failed: ${explain(result)}`);
+}

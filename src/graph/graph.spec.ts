@@ -141,7 +141,6 @@ describe('createNodes / createDependencies on a workspace', () => {
         '^default',
         '{workspaceRoot}/conda_build_config.yaml',
         '{workspaceRoot}/variants.yaml',
-        { externalDependencies: ['nx-conda'] },
       ],
       outputs: ['{options.outputPath}'],
       options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },

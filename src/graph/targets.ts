@@ -1,6 +1,7 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { DEFAULT_TARGETS, type Builder } from '../defaults';
 import type { RecipeInfo } from '../recipes';
+import { PLUGIN_VERSION } from './cache';
 import type { NormalizedOptions } from './options';
 
 /** The project of one recipe folder, with its inferred targets. */
@@ -32,7 +33,6 @@ export function recipeProject(
   const image = opts.images[builder] ?? opts.image;
   if (image) buildOptions.image = image;
   if (opts.engine) buildOptions.engine = opts.engine;
-  inputs.push({ externalDependencies: ['nx-conda'] });
 
   const version = info.version ? ` ${info.version}` : '';
   const provides = info.names.join(', ');
@@ -45,6 +45,11 @@ export function recipeProject(
     options: buildOptions,
     metadata: {
       technologies: ['conda'],
+      // Nx hashes the project configuration into every task hash, so a new
+      // plugin version (new build scripts, new staging rules) rebuilds. An
+      // externalDependencies input would do the same only in workspaces whose
+      // lockfile Nx can read, and fail every task elsewhere.
+      nxCondaVersion: PLUGIN_VERSION,
       description: `Build ${file} (${provides}${version}) with ${builder} for ${opts.platform}, in a container; packages land in ${outputPath}`,
       help: {
         command: `nx run ${projectName}:${opts.buildTargetName} --help`,

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelPackages, readPackageMember } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
+import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
+
+/**
+ * Issue 3: projects and edges inferred from meta.yaml alone (no project.json
+ * for recipes), built in dependency order, and `nx affected` selecting a
+ * changed recipe and its dependents only.
+ */
+const meta = (name: string, requirements: string) =>
+  `{% set name = "${name}" %}\n{% set version = "1.0" %}\n\npackage:\n  name: {{ name }}\n  version: {{ version }}\n\nbuild:\n  number: 0\n  skip: true  # [win]\n\n${requirements}`;
+
+function setUp(): Workspace {
+  const ws = createWorkspace('inference', { plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }] });
+  ws.write(
+    'tools/builder-image/project.json',
+    JSON.stringify({ name: 'builder-image', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/builder' } } } }),
+  );
+  // Folder names differ from package names on purpose: projects are named after packages.
+  ws.write('recipes/first/meta.yaml', meta('alpha', ''));
+  ws.write('recipes/first/build.sh', 'mkdir -p "$PREFIX/share" && echo alpha > "$PREFIX/share/alpha.txt"\n', 0o755);
+  ws.write('recipes/second/meta.yaml', meta('beta', 'requirements:\n  host:\n    - alpha >=1.0\n  run:\n    - alpha\n'));
+  ws.write('recipes/second/build.sh', 'test -f "$PREFIX/share/alpha.txt"\necho beta > "$PREFIX/share/beta.txt"\n', 0o755);
+  ws.write('recipes/third/meta.yaml', meta('gamma', 'requirements:\n  run:\n    - beta 1.0.*\n    - zlib  # [osx]\n'));
+  ws.write('recipes/third/build.sh', 'mkdir -p "$PREFIX/share" && echo gamma > "$PREFIX/share/gamma.txt"\n', 0o755);
+  ws.write('recipes/broken/meta.yaml', 'package:\n  name: broken\n  version: [unclosed\n');
+  ws.git(['init', '-q', '-b', 'main']);
+  ws.git(['-c', 'user.email=e2e@example.org', '-c', 'user.name=e2e', 'add', '-A']);
+  ws.git(['-c', 'user.email=e2e@example.org', '-c', 'user.name=e2e', 'commit', '-qm', 'recipes']);
+  return ws;
+}
+
+describe('inferred recipe graph (conda-build test image, real engine)', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = setUp();
+  });
+
+  it('infers a project per recipe, named after its package, and reports the broken one without losing the others', () => {
+    const result = ws.nx(['show', 'projects', '--json']);
+    expectSuccess(result);
+    expect(JSON.parse(result.stdout).sort()).toEqual(['alpha', 'beta', 'builder-image', 'gamma']);
+    expect(result.output).toMatch(/recipes\/broken\/meta\.yaml/);
+
+    const beta = JSON.parse(ws.nx(['show', 'project', 'beta', '--json']).stdout);
+    expect(beta.root).toBe('recipes/second');
+    expect(beta.targets['build-recipe']).toMatchObject({
+      executor: 'nx-conda:recipe-build',
+      cache: true,
+      outputs: ['{options.outputPath}'],
+      options: { outputPath: 'dist/conda/recipes/second', builder: 'conda-build', imageProject: 'builder-image' },
+      metadata: { technologies: ['conda'] },
+    });
+    expect(beta.targets['purge-image'].options.names).toEqual(['beta']);
+  });
+
+  it('builds the inferred projects in dependency order', () => {
+    const result = ws.nx(['run-many', '-t', 'build-recipe', '--parallel=1']);
+    expectSuccess(result);
+    const order = ['alpha', 'beta', 'gamma'].map((p) => result.output.indexOf(`nx run ${p}:build-recipe`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(result.output).toMatch(/staging channel for gamma: 2 package\(s\) from 2 dependencies \(beta, alpha\)/);
+    for (const [folder, name] of [['first', 'alpha'], ['second', 'beta'], ['third', 'gamma']]) {
+      const packages = channelPackages(join(ws.root, 'dist/conda/recipes', folder));
+      expect(packages).toHaveLength(1);
+      expect(packages[0]).toMatch(new RegExp(`^linux-64/${name}-1\\.0-`));
+    }
+    const gamma = join(ws.root, 'dist/conda/recipes/third', channelPackages(join(ws.root, 'dist/conda/recipes/third'))[0]);
+    expect(JSON.parse(readPackageMember(gamma, 'info/index.json')).depends).toEqual(['beta 1.0.*']);
+  });
+
+  it('selects a changed recipe and its dependents only with nx affected', () => {
+    ws.write('recipes/second/build.sh', 'test -f "$PREFIX/share/alpha.txt"\necho beta, changed > "$PREFIX/share/beta.txt"\n', 0o755);
+    const shown = ws.nx(['show', 'projects', '--affected', '--base=HEAD', '--json']);
+    expect(JSON.parse(shown.stdout).sort()).toEqual(['beta', 'gamma']);
+
+    const result = ws.nx(['affected', '-t', 'build-recipe', '--base=HEAD', '--parallel=1']);
+    expectSuccess(result);
+    expect(result.output).toContain('nx run beta:build-recipe');
+    expect(result.output).toContain('nx run gamma:build-recipe');
+    expect(result.output).not.toContain('nx run alpha:build-recipe');
+    const beta = join(ws.root, 'dist/conda/recipes/second', channelPackages(join(ws.root, 'dist/conda/recipes/second'))[0]);
+    expect(readPackageMember(beta, 'share/beta.txt').trim()).toBe('beta, changed');
+    expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
+  });
+});
