@@ -19,7 +19,7 @@ export interface Workspace {
   git(args: string[]): string;
 }
 
-function state(): E2EState {
+export function state(): E2EState {
   return JSON.parse(readFileSync(STATE_FILE, 'utf8'));
 }
 
@@ -28,11 +28,13 @@ function state(): E2EState {
  * node_modules is a hard-linked copy of the template install made by the
  * global setup, so no test reaches into the repository's own folders.
  */
-export function createWorkspace(name: string, nxJson: object = {}): Workspace {
+export function createWorkspace(name: string, nxJson: object = {}, options: { realCopy?: boolean } = {}): Workspace {
   const { templateDir } = state();
   mkdirSync(join(E2E_ROOT, 'workspaces'), { recursive: true });
   const root = mkdtempSync(join(E2E_ROOT, 'workspaces', `${name}-`));
-  execFileSync('cp', ['-al', join(templateDir, 'node_modules'), join(root, 'node_modules')]);
+  // A test that runs npm in its workspace gets a real copy, so npm never writes through a shared hard link.
+  execFileSync('cp', [options.realCopy ? '-a' : '-al', join(templateDir, 'node_modules'), join(root, 'node_modules')]);
+  execFileSync('cp', [join(templateDir, 'package-lock.json'), join(root, 'package-lock.json')]);
   const pkg = JSON.parse(readFileSync(join(templateDir, 'package.json'), 'utf8'));
   const workspace: Workspace = {
     root,

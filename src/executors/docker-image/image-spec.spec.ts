@@ -47,6 +47,13 @@ describe('resolveBuilderImage', () => {
     expect(tag({ imageName: 'my/builder' })).toBe(`my/builder:${base.split(':')[1]}`);
   });
 
+  it('installs nothing for a requirements file of comments only', () => {
+    writeFileSync(join(root, 'comments.txt'), '# extra conda packages, one per line\n\n   # none yet\n');
+    const r = resolveBuilderImage({ requirementsFile: 'comments.txt' }, root, {});
+    expect(r.contextFiles).toEqual({});
+    expect(r.dockerfile).not.toContain('conda install');
+  });
+
   it('installs packages and a requirements file', () => {
     const r = resolveBuilderImage({ packages: ['samtools>=1.9', 'pysam'], requirementsFile: 'reqs.txt' }, root, {});
     expect(r.contextFiles).toEqual({ 'requirements.txt': 'samtools>=1.9\n' });

@@ -227,13 +227,13 @@ export function resolveBuilderImage(
   const contextFiles: Record<string, string> = {};
   const install: string[] = [];
   if (raw.requirementsFile !== undefined && raw.requirementsFile !== '') {
-    contextFiles[REQUIREMENTS_CONTEXT_FILE] = readWorkspaceFile(
-      workspaceRoot,
-      raw.requirementsFile as string,
-      'requirementsFile',
-    );
-    install.push(`COPY ${REQUIREMENTS_CONTEXT_FILE} ${REQUIREMENTS_IN_IMAGE}`);
-    install.push(`RUN conda install -y --file ${REQUIREMENTS_IN_IMAGE}`);
+    const requirements = readWorkspaceFile(workspaceRoot, raw.requirementsFile as string, 'requirementsFile');
+    // A file of comments only (as `init` creates it) installs nothing: no layer, no conda run.
+    if (/^\s*[^#\s]/m.test(requirements)) {
+      contextFiles[REQUIREMENTS_CONTEXT_FILE] = requirements;
+      install.push(`COPY ${REQUIREMENTS_CONTEXT_FILE} ${REQUIREMENTS_IN_IMAGE}`);
+      install.push(`RUN conda install -y --file ${REQUIREMENTS_IN_IMAGE}`);
+    }
   }
   const packages = o.packages.map(shellQuote).join(' ');
   if (o.packages.length > 0) install.push(`RUN conda install -y ${packages}`);
