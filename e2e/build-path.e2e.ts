@@ -31,6 +31,10 @@ const recipes: Record<string, { meta: string; script: string; deps: string[] }> 
   },
   broken: { ...recipe('broken', '', 'echo "about to fail"\nexit 1'), deps: [] },
   slow: { ...recipe('slow', '', 'echo "slow build started"\nsleep 300'), deps: [] },
+  secretive: {
+    ...recipe('secretive', '', 'test "$NX_CONDA_TOKEN" = "s3cr3t-value-42" || { echo "token not passed" >&2; exit 1; }\nmkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/secretive"'),
+    deps: [],
+  },
 };
 
 function setUp(): Workspace {
@@ -52,7 +56,16 @@ function setUp(): Workspace {
         name,
         root: `recipes/${name}`,
         implicitDependencies: r.deps,
-        targets: { 'build-recipe': { executor: 'nx-conda:recipe-build', options: { imageProject: 'builder-image', outputPath: `dist/conda/recipes/${name}` } } },
+        targets: {
+          'build-recipe': {
+            executor: 'nx-conda:recipe-build',
+            options: {
+              imageProject: 'builder-image',
+              outputPath: `dist/conda/recipes/${name}`,
+              ...(name === 'secretive' ? { env: { NX_CONDA_TOKEN: 's3cr3t-value-42' }, verbose: true } : {}),
+            },
+          },
+        },
       }),
     );
   }
@@ -137,6 +150,14 @@ describe('core build path (conda-build test image, real engine)', () => {
     const gone = Date.now() + 20_000;
     while (labelled() !== '' && Date.now() < gone) await new Promise((r) => setTimeout(r, 500));
     expect(labelled()).toBe('');
+  });
+
+  it('passes environment variables into the build without ever printing their values', () => {
+    const result = ws.nx(['run', 'secretive:build-recipe', '--verbose']);
+    expectSuccess(result);
+    expect(result.output).toContain('NX_CONDA_TOKEN');
+    expect(result.output).not.toContain('s3cr3t-value-42');
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/secretive'))).toHaveLength(1);
   });
 
   it('says in one line that an engine is missing', () => {
