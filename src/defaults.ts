@@ -3,6 +3,9 @@
 /** Every project's packages land in `<outputRoot>/<projectRoot>`. */
 export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 
+/** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
+export const STAGING_FOLDER = 'tmp/nx-conda';
+
 /** Label put on every container and image nx-conda makes. */
 export const NX_CONDA_LABEL = 'nx-conda';
 

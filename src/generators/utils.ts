@@ -7,28 +7,15 @@ import type { ExpandedPluginConfiguration, NxJsonConfiguration } from '@nx/devki
 /** The package name users register in nx.json's `plugins`. */
 export const PLUGIN_NAME = 'nx-conda';
 
-/** Where the recipe-build executor assembles its staging channels. */
-export const STAGING_ROOT = 'tmp/nx-conda';
+export { STAGING_FOLDER as STAGING_ROOT } from '../defaults';
 
 /** Key of the recipe generator's defaults in nx.json's `generators`. */
 export const RECIPE_GENERATOR_KEY = `${PLUGIN_NAME}:recipe`;
 
 export type RecipeFormat = 'meta' | 'recipe';
 
-/** The options nx-conda's inference plugin takes in nx.json (the subset the
- * generators read or write). */
-export interface NxCondaPluginOptions {
-  buildTargetName?: string;
-  purgeTargetName?: string;
-  outputRoot?: string;
-  platform?: string;
-  include?: string[];
-  exclude?: string[];
-  imageProject?: string;
-  image?: string;
-  engine?: string;
-  variantConfigFiles?: string[];
-}
+import type { NxCondaPluginOptions } from '../graph/options';
+export type { NxCondaPluginOptions };
 
 /** Index of nx-conda's registration in `nxJson.plugins` (a string entry or an
  * object entry both count), or -1. */

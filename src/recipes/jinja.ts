@@ -56,16 +56,17 @@ function emptyMapping(): Record<string, unknown> {
   return { get: getDefault };
 }
 
+/** The functions both builders offer whose output never names a recipe dependency. */
+function packagingFunctions(): Record<string, unknown> {
+  return { compiler: empty, cdt: empty, stdlib: empty, pin_subpackage: firstArgAsName, pin_compatible: firstArgAsName };
+}
+
 /** The conda-build Jinja functions, as the reference graph renders them. */
 export function condaBuildGlobals(): Record<string, unknown> {
   const environ = emptyMapping();
   const loaded = safe(() => emptyMapping(), {});
   return {
-    compiler: empty,
-    cdt: empty,
-    stdlib: empty,
-    pin_subpackage: firstArgAsName,
-    pin_compatible: firstArgAsName,
+    ...packagingFunctions(),
     environ,
     os: { environ, sep: '/', getenv: getDefault, path: { join: safe((...a) => positional(a).join('/')) } },
     load_setup_py_data: loaded,
@@ -82,11 +83,7 @@ export function condaBuildGlobals(): Record<string, unknown> {
 /** The rattler-build (recipe.yaml v1) Jinja functions. */
 export function rattlerBuildGlobals(): Record<string, unknown> {
   return {
-    compiler: empty,
-    cdt: empty,
-    stdlib: empty,
-    pin_subpackage: firstArgAsName,
-    pin_compatible: firstArgAsName,
+    ...packagingFunctions(),
     env: { get: getDefault, exists: safe(() => false, false) },
     match: safe(() => false, false),
     is_linux: safe((p?: unknown) => String(p ?? '').startsWith('linux'), false),

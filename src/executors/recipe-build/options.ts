@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RECIPE_FILE } from '../../builders';
 import { outputPathOf } from '../../channel/dependencies';
-import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName } from '../../defaults';
+import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
 import type { RecipeBuildExecutorSchema } from './schema';
 
 /** A bad option or a missing file: reported as it is, without a stack. */
@@ -139,7 +139,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     network: options.network === undefined ? 'host' : options.network || undefined,
     timeoutSeconds,
     keepImage: options.keepImage ?? true,
-    stagingRoot: resolve(root, options.stagingRoot || 'tmp/nx-conda/staging'),
+    stagingRoot: resolve(root, options.stagingRoot || `${STAGING_FOLDER}/staging`),
     sharedStagingDir: options.sharedStagingDir ? resolve(root, options.sharedStagingDir) : undefined,
     keepStaging: options.keepStaging ?? false,
     verbose: options.verbose ?? context.isVerbose ?? false,
