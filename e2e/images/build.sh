@@ -44,7 +44,12 @@ BASE_PKGS=(
   conda-package-handling python3-conda-package-streaming
 )
 build_base() {
-  command -v mmdebstrap >/dev/null || die "mmdebstrap not installed (apt-get install -y mmdebstrap)"
+  if ! command -v mmdebstrap >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "mmdebstrap is not installed; as root: apt-get install -y mmdebstrap"
+    log "installing Debian's mmdebstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+  fi
   local t0; t0=$(date +%s)
   local pkgs; pkgs=$(IFS=,; echo "${BASE_PKGS[*]}")
   log "$BASE_IMAGE: mmdebstrap --variant=minbase $SUITE (+ $pkgs) | docker import"
