@@ -1,8 +1,10 @@
 // Benchmark of the inference plugin: `nx show projects`, cold and warm, for
 // generated workspaces of realistic recipes, against a no-op plugin making the
 // same projects (Nx's own floor). Usage: node bench/run.mjs [sizes...]
+// Env: BENCH_RUNS (default 3), BENCH_LIB (an already built plugin folder),
+// BENCH_KEEP (keep the workspaces), BENCH_GENERATE_ONLY (only write them).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +14,24 @@ const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const SIZES = sizes.length ? sizes : [1000, 10000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-console.log('building the plugin (npm run build)...');
-execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
-const pluginEntry = join(repo, 'lib', 'index.js');
+// The plugin is built into its own folder (never lib/, which e2e runs may be
+// using at the same time), unless BENCH_LIB points at an already built one
+// (a folder with lib/index.js, package.json and node_modules).
+function buildPlugin() {
+  if (process.env.BENCH_LIB) return resolve(process.env.BENCH_LIB);
+  const out = join(tmpdir(), 'nx-conda-bench-plugin');
+  console.log(`building the plugin into ${out}...`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(out, 'lib')], {
+    cwd: repo,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  copyFileSync(join(repo, 'package.json'), join(out, 'package.json'));
+  symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'), 'dir');
+  return out;
+}
+const pluginEntry = join(buildPlugin(), 'lib', 'index.js');
 const noopEntry = join(repo, 'bench', 'noop-plugin.js');
 const nxBin = join(repo, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 
@@ -159,27 +176,35 @@ function runNx(dir, { cold }) {
     rmSync(join(dir, '.nx'), { recursive: true, force: true });
   }
   const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' };
+  // Output to a file: Nx may exit before a pipe is drained, which cut the
+  // list short (and made the project count look wrong) on some runs.
+  const outFile = join(dir, '.bench-out.txt');
+  const out = openSync(outFile, 'w');
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [nxBin, 'show', 'projects'], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [nxBin, 'show', 'projects'], { cwd: dir, env, stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`nx show projects failed in ${dir}:\n${r.stderr}\n${r.stdout}`);
-  return { secs, projects: r.stdout.trim().split('\n').filter(Boolean).length };
+  closeSync(out);
+  const stdout = readFileSync(outFile, 'utf8');
+  if (r.status !== 0) throw new Error(`nx show projects failed in ${dir}:\n${r.stderr}\n${stdout}`);
+  return { secs, projects: stdout.trim().split('\n').filter(Boolean).length };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function measure(dir, entry) {
-  setPlugin(dir, entry);
-  const cold = [];
-  const warm = [];
-  let projects = 0;
+// Floor and plugin runs alternate, so that a change of machine load during
+// the run weighs on both alike.
+function measureBoth(dir, entries) {
+  const res = entries.map(() => ({ cold: [], warm: [], projects: 0 }));
   for (let i = 0; i < RUNS; i++) {
-    const c = runNx(dir, { cold: true });
-    cold.push(c.secs);
-    projects = c.projects;
-    warm.push(runNx(dir, { cold: false }).secs);
+    entries.forEach((entry, k) => {
+      setPlugin(dir, entry);
+      const c = runNx(dir, { cold: true });
+      res[k].cold.push(c.secs);
+      res[k].projects = c.projects;
+      res[k].warm.push(runNx(dir, { cold: false }).secs);
+    });
   }
-  return { cold: median(cold), warm: median(warm), projects };
+  return res.map((r) => ({ cold: median(r.cold), warm: median(r.warm), projects: r.projects }));
 }
 
 const rows = [];
@@ -187,9 +212,9 @@ for (const n of SIZES) {
   const dir = join(tmpdir(), `nx-conda-bench-${n}`);
   console.log(`generating ${n} recipes in ${dir}...`);
   const count = generate(dir, n);
+  if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
   console.log(`measuring (${RUNS} runs each, median)...`);
-  const floor = measure(dir, noopEntry);
-  const plugin = measure(dir, pluginEntry);
+  const [floor, plugin] = measureBoth(dir, [noopEntry, pluginEntry]);
   if (plugin.projects !== count || floor.projects !== count) {
     console.warn(`warning: expected ${count} projects, got ${plugin.projects} (plugin) and ${floor.projects} (floor)`);
   }
@@ -197,6 +222,7 @@ for (const n of SIZES) {
   if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
 }
 
+if (rows.length === 0) process.exit(0);
 const f = (x) => x.toFixed(2);
 console.log('\n`nx show projects` (seconds, median; NX_DAEMON=false; cold = workspace data cleared)\n');
 console.log('| recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.50) | floor warm | plugin warm | warm ratio (goal ≤ 1.15) |');

@@ -16,7 +16,7 @@ import {
 } from '../recipes';
 
 /** Bump when the reading rules change, so old cache entries are not used. */
-const PARSER_VERSION = '1';
+const PARSER_VERSION = '2';
 
 export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
 

@@ -27,11 +27,16 @@ function readerFor(platform: string): PlatformReader {
   return r;
 }
 
+function hasJinja(text: string): boolean {
+  return text.includes('{{') || text.includes('{%') || text.includes('{#');
+}
+
 export function readMetaYaml(file: string, contents: string, platform: string): RecipeInfo {
   const { ns, jinja } = readerFor(platform);
   let rendered: string;
   try {
-    rendered = jinja.render(contents, {});
+    // Without Jinja syntax, rendering gives the text back: skip the engine.
+    rendered = hasJinja(contents) ? jinja.render(contents, {}) : contents;
   } catch (e) {
     const je = e instanceof JinjaError ? e : new JinjaError(String(e));
     throw new RecipeReadError(file, `Jinja: ${je.message}`, je.line);

@@ -262,6 +262,18 @@ export function evalSelector(expr: string, ns: Record<string, SelectorValue>): b
   }
 }
 
+/** Selector results by namespace and expression: recipes repeat a few selectors. */
+const selectorResults = new WeakMap<Record<string, SelectorValue>, Map<string, boolean | undefined>>();
+
+function evalSelectorCached(expr: string, ns: Record<string, SelectorValue>): boolean | undefined {
+  let results = selectorResults.get(ns);
+  if (!results) selectorResults.set(ns, (results = new Map()));
+  if (results.has(expr)) return results.get(expr);
+  const r = evalSelector(expr, ns);
+  if (results.size < 10000) results.set(expr, r);
+  return r;
+}
+
 // conda-build's RE_SELECTOR: `(.+?)\s*(#.*)?\[([^\[\]]+)\](?(2)[^\(\)]*)$`, with
 // its conditional group written as an alternation tried in the same order.
 const SELECTOR_LINE = /^(.+?)\s*(?:(#.*)\[([^[\]]+)\][^()]*|\[([^[\]]+)\])$/;
@@ -279,7 +291,7 @@ export function applySelectors(text: string, ns: Record<string, SelectorValue>):
   const lines = text.split(/\r?\n/);
   const out: string[] = new Array(lines.length);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\s+$/, '');
+    const line = lines[i].trimEnd();
     if (line.length === 0 || line.trimStart().startsWith('#')) {
       out[i] = '';
       continue;
@@ -297,7 +309,7 @@ export function applySelectors(text: string, ns: Record<string, SelectorValue>):
     }
     const inComment = m[2] !== undefined;
     const expr = inComment ? m[3] : m[4];
-    const keep = evalSelector(expr, ns);
+    const keep = evalSelectorCached(expr, ns);
     if (keep === undefined) out[i] = inComment ? '' : line;
     else out[i] = keep ? m[1] + trailingQuote : '';
   }
