@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelPackages } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
+import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
+
+/**
+ * The same build path with `engine: podman` (set up by scripts/ensure-podman.sh):
+ * the builder image is built by podman, and recipes build in podman containers.
+ */
+const podmanWorks = spawnSync('podman', ['run', '--rm', '--init', TEST_IMAGES.condaBuild, 'true'], { stdio: 'ignore' }).status === 0;
+if (!podmanWorks) console.warn('podman cannot run the conda-build test image here (see scripts/ensure-podman.sh): the podman test is skipped');
+
+const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' });
+const labelled = () => podman(['ps', '-a', '--filter', 'label=nx-conda', '--format', '{{.Names}}']).stdout.trim();
+
+(podmanWorks ? describe : describe.skip)('podman engine (real podman)', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = createWorkspace('podman', { plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } }] });
+    ws.write(
+      'tools/builder-image/project.json',
+      JSON.stringify({
+        name: 'builder-image',
+        targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/podman-builder', engine: 'podman' } } },
+      }),
+    );
+    ws.write('recipes/pone/meta.yaml', 'package:\n  name: pone\n  version: "1.0"\nbuild:\n  number: 0\n');
+    ws.write('recipes/pone/build.sh', 'mkdir -p "$PREFIX/share" && echo pone > "$PREFIX/share/pone.txt"\n', 0o755);
+    ws.write('recipes/ptwo/meta.yaml', 'package:\n  name: ptwo\n  version: "1.0"\nbuild:\n  number: 0\nrequirements:\n  host:\n    - pone\n');
+    ws.write('recipes/ptwo/build.sh', 'test -f "$PREFIX/share/pone.txt"\necho ptwo > "$PREFIX/share/ptwo.txt"\n', 0o755);
+    ws.write('recipes/pbad/meta.yaml', 'package:\n  name: pbad\n  version: "1.0"\n');
+    ws.write('recipes/pbad/build.sh', 'exit 3\n', 0o755);
+  });
+
+  afterAll(() => {
+    podman(['rmi', '-f', ...podman(['images', '-q', '--filter', 'reference=nx-conda-e2e/podman-builder']).stdout.split('\n').filter(Boolean)]);
+  });
+
+  it('builds the builder image and the recipes with podman, in order', () => {
+    const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'pone', 'ptwo', '--parallel=1']);
+    expectSuccess(result);
+    expect(podman(['image', 'exists', `localhost/${/Built (\S+)/.exec(result.output)?.[1] ?? 'missing'}`]).status).toBe(0);
+    expect(result.output).toMatch(/staging channel for ptwo: 1 package\(s\) from 1 dependency \(pone\)/);
+    for (const name of ['pone', 'ptwo']) {
+      expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([expect.stringMatching(new RegExp(`^linux-64/${name}-1\\.0-`))]);
+    }
+    expect(labelled()).toBe('');
+  });
+
+  it('fails a broken build and leaves no podman container', () => {
+    const result = ws.nx(['run', 'pbad:build-recipe']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/exited with code 1/);
+    expect(existsSync(join(ws.root, 'dist/conda/recipes/pbad'))).toBe(false);
+    expect(labelled()).toBe('');
+  });
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Makes podman usable for the podman end-to-end test: installs Debian's podman
+# (and catatonit, which `podman run --init` needs), gives it default ulimits
+# this sandbox lets a container set, and loads the conda-build test image from
+# Docker's store. Exits non-zero (and the podman test then says why it is
+# skipped) when podman cannot run a container here.
+set -euo pipefail
+log() { echo "[ensure-podman] $*" >&2; }
+image=nx-conda-e2e/conda-build:latest
+
+if ! command -v podman >/dev/null 2>&1 || [ ! -x /usr/libexec/podman/catatonit ]; then
+  log "installing Debian's podman and catatonit"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq podman catatonit >/dev/null
+fi
+
+# podman's own default rlimits (nproc 4194304 for root) are refused here;
+# values under the sandbox's limits are not.
+conf=/etc/containers/containers.conf
+if [ ! -f "$conf" ] || ! grep -q default_ulimits "$conf"; then
+  log "writing default_ulimits to $conf"
+  mkdir -p /etc/containers
+  nofile=$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=20000:20000"]\n' "$nofile" "$nofile" >> "$conf"
+fi
+
+if ! podman image exists "$image"; then
+  log "loading $image from docker into podman"
+  docker save "$image" | podman load -q >/dev/null
+fi
+podman run --rm --init "$image" true
+log "podman runs containers"
