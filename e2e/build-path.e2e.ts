@@ -31,6 +31,17 @@ const recipes: Record<string, { meta: string; script: string; deps: string[] }> 
   },
   broken: { ...recipe('broken', '', 'echo "about to fail"\nexit 1'), deps: [] },
   slow: { ...recipe('slow', '', 'echo "slow build started"\nsleep 300'), deps: [] },
+  variant: {
+    meta: 'package:\n  name: variant\n  version: "1.0"\nbuild:\n  number: 0\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "{{ greeting }}" > $PREFIX/share/greeting.txt\n',
+    script: '',
+    deps: [],
+  },
+  custom: { ...recipe('custom', '', 'mkdir -p "$PREFIX/share" && echo custom > "$PREFIX/share/custom.txt"'), deps: [] },
+  'shared-a': { ...recipe('shared-a', '', 'mkdir -p "$PREFIX/share" && echo a > "$PREFIX/share/shared-a.txt"'), deps: [] },
+  'shared-b': {
+    ...recipe('shared-b', 'requirements:\n  host:\n    - shared-a\n', 'test -f "$PREFIX/share/shared-a.txt"\necho b > "$PREFIX/share/shared-b.txt"'),
+    deps: ['shared-a'],
+  },
   secretive: {
     ...recipe('secretive', '', 'test "$NX_CONDA_TOKEN" = "s3cr3t-value-42" || { echo "token not passed" >&2; exit 1; }\nmkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/secretive"'),
     deps: [],
@@ -49,7 +60,7 @@ function setUp(): Workspace {
   );
   for (const [name, r] of Object.entries(recipes)) {
     ws.write(`recipes/${name}/meta.yaml`, r.meta);
-    ws.write(`recipes/${name}/build.sh`, r.script, 0o755);
+    if (r.script) ws.write(`recipes/${name}/build.sh`, r.script, 0o755);
     ws.write(
       `recipes/${name}/project.json`,
       JSON.stringify({
@@ -63,6 +74,8 @@ function setUp(): Workspace {
               imageProject: 'builder-image',
               outputPath: `dist/conda/recipes/${name}`,
               ...(name === 'secretive' ? { env: { NX_CONDA_TOKEN: 's3cr3t-value-42' }, verbose: true } : {}),
+              ...(name === 'custom' ? { buildScriptTemplate: 'tools/build-template.sh', mambabuild: true } : {}),
+              ...(name.startsWith('shared-') ? { sharedStagingDir: 'tmp/shared-channel' } : {}),
             },
           },
         },
@@ -70,6 +83,11 @@ function setUp(): Workspace {
     );
   }
   ws.write('tools/project.json', JSON.stringify({ name: 'tools', root: 'tools', targets: {} }));
+  ws.write('conda_build_config.yaml', 'greeting:\n  - hola from the variant file\n');
+  ws.write(
+    'tools/build-template.sh',
+    'set -eo pipefail\necho "custom template building {{recipeFile}} for {{platform}}"\n{{command}}\nconda index {{stagingDir}}\n',
+  );
   return ws;
 }
 
@@ -158,6 +176,32 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(result.output).toContain('NX_CONDA_TOKEN');
     expect(result.output).not.toContain('s3cr3t-value-42');
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/secretive'))).toHaveLength(1);
+  });
+
+  it('mounts the workspace conda_build_config.yaml and passes it to conda-build', () => {
+    const result = ws.nx(['run', 'variant:build-recipe']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/-m \/opt\/nx-conda\/config\/variant-0-conda_build_config\.yaml/);
+    const out = join(ws.root, 'dist/conda/recipes/variant');
+    expect(readPackageMember(join(out, channelPackages(out)[0]), 'share/greeting.txt').trim()).toBe('hola from the variant file');
+  });
+
+  it('runs a user build script template, with mambabuild', () => {
+    const result = ws.nx(['run', 'custom:build-recipe']);
+    expectSuccess(result);
+    expect(result.output).toContain('[custom] custom template building /opt/recipe/meta.yaml for linux-64');
+    expect(result.output).toMatch(/conda mambabuild --no-anaconda-upload/);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/custom'))).toHaveLength(1);
+  });
+
+  it('builds through a bioconda-style shared staging channel, serialized by its lock', () => {
+    const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'shared-a', 'shared-b', '--parallel=2']);
+    expectSuccess(result);
+    const shared = join(ws.root, 'tmp/shared-channel');
+    expect(channelPackages(shared).map((p) => p.replace(/-h.*/, ''))).toEqual(['linux-64/shared-a-1.0', 'linux-64/shared-b-1.0']);
+    expect(Object.keys(repodata(shared, 'linux-64').packages)).toHaveLength(2);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/shared-b'))).toEqual([expect.stringMatching(/^linux-64\/shared-b-1\.0-/)]);
+    expect(existsSync(join(shared, '.nx-conda.lock'))).toBe(false);
   });
 
   it('says in one line that an engine is missing', () => {
