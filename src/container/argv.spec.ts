@@ -138,6 +138,9 @@ describe('formatCommand and maskCredentials', () => {
       'http://***@proxy:3128 and https://***@h/x',
     );
     expect(maskCredentials('http://proxy:3128')).toBe('http://proxy:3128');
+    expect(maskCredentials('http://h/p?q=a@b#c@d')).toBe('http://h/p?q=a@b#c@d');
+    expect(maskCredentials('http://u:p@ss@host:3128/x@y')).toBe('http://***@host:3128/x@y');
+    expect(maskCredentials('https://u:a@b@c@h a@b http://h/@x')).toBe('https://***@h a@b http://h/@x');
     expect(formatCommand('docker', ['run', '--label', 'a=b c', "it's", 'http://u:p@h'])).toBe(
       "docker run --label 'a=b c' 'it'\\''s' 'http://***@h'",
     );

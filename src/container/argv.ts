@@ -117,9 +117,12 @@ export function containerListArgv(filter: ContainerFilter): string[] {
 
 const SAFE_ARG = /^[A-Za-z0-9_@%+=:,./{}-]+$/;
 
-/** URL credentials `scheme://user:pass@host` become `scheme://***@host`. */
+/**
+ * URL credentials `scheme://user:pass@host` become `scheme://***@host`. The
+ * userinfo runs to the last `@` before the host (a password may hold `@`).
+ */
 export function maskCredentials(text: string): string {
-  return text.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/@'"]+@/g, '$1***@');
+  return text.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/?#'"]*@/g, '$1***@');
 }
 
 /** A copy-pasteable shell rendering of a command (credentials in URLs masked). */
