@@ -45,8 +45,15 @@ describe('build script', () => {
   it('runs the quoted command, indexes and hands files back in the default conda-build template', () => {
     const script = renderBuildScript(plan({ buildArgs: ['--extra', 'two words'] }));
     expect(script).toContain("conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld --extra 'two words' /opt/recipe/meta.yaml");
-    expect(script).toContain('conda index /opt/host-conda-bld');
-    expect(script).toMatch(/trap 'chown -R "\$NX_CONDA_HOST_UID:\$NX_CONDA_HOST_GID" \/opt\/host-conda-bld/);
+    expect(script).toContain('staging=/opt/host-conda-bld\n');
+    expect(script).toContain('conda index "$staging"');
+    expect(script).toContain(`trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT`);
+  });
+
+  it('quotes every path it writes into the script', () => {
+    const script = renderBuildScript(plan({ stagingDir: "/opt/it's staging", recipeFile: '/opt/my recipe/meta.yaml' }));
+    expect(script).toContain(`staging='/opt/it'\\''s staging'`);
+    expect(script).toContain(`'/opt/my recipe/meta.yaml'`);
   });
 
   it('fills a user template and names an unknown placeholder with its line', () => {

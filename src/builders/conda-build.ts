@@ -10,13 +10,14 @@ export const condaBuild: BuilderDefinition = {
   defaultTemplate: `#!/usr/bin/env bash
 # Written by nx-conda for one conda-build run; see README.md for the placeholders.
 set -eo pipefail
+staging={{stagingDir}}
 # Hand everything the build wrote in the staging channel back to the invoking user,
 # on success and on failure alike.
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" {{stagingDir}} 2>/dev/null || true' EXIT
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
 
 echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
 {{command}}
-conda index {{stagingDir}}
+conda index "$staging"
 `,
   command(plan: BuildPlan): string[] {
     const words = plan.mambabuild ? ['conda', 'mambabuild'] : ['conda', 'build'];

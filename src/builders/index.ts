@@ -1,7 +1,7 @@
 import type { Builder } from '../defaults';
 import { condaBuild } from './conda-build';
 import { rattlerBuild } from './rattler-build';
-import { shellJoin } from './shell';
+import { shellJoin, shellQuote } from './shell';
 import { renderTemplate } from './template';
 import type { BuilderDefinition, BuildPlan } from './types';
 
@@ -29,12 +29,13 @@ export function buildCommand(plan: BuildPlan): string[] {
  * user's (`template` with `source` naming its file for error messages).
  */
 export function renderBuildScript(plan: BuildPlan, template?: { text: string; source: string }): string {
+  // Every value is shell-quoted, ready to stand as one word (or, for command and buildArgs, several) in a bash script.
   const values: Record<string, string> = {
     command: shellJoin(buildCommand(plan)),
-    recipeDir: plan.recipeDir,
-    recipeFile: plan.recipeFile,
-    stagingDir: plan.stagingDir,
-    platform: plan.platform,
+    recipeDir: shellQuote(plan.recipeDir),
+    recipeFile: shellQuote(plan.recipeFile),
+    stagingDir: shellQuote(plan.stagingDir),
+    platform: shellQuote(plan.platform),
     buildArgs: shellJoin(plan.buildArgs),
   };
   const chosen = template ?? { text: BUILDERS[plan.builder].defaultTemplate, source: `default ${plan.builder} template` };

@@ -9,7 +9,8 @@ export const rattlerBuild: BuilderDefinition = {
   defaultTemplate: `#!/usr/bin/env bash
 # Written by nx-conda for one rattler-build run; see README.md for the placeholders.
 set -eo pipefail
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" {{stagingDir}} 2>/dev/null || true' EXIT
+staging={{stagingDir}}
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
 
 echo "nx-conda: $(rattler-build --version 2>&1) in $(hostname)"
 {{command}}

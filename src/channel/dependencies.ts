@@ -12,7 +12,7 @@ export interface DependencyOutput {
 
 /** Where a project's recipe-build target puts its packages, workspace-relative. */
 export function outputPathOf(projectRoot: string, configured?: string): string {
-  return configured ?? joinPathFragments(DEFAULT_OUTPUT_ROOT, projectRoot);
+  return configured || joinPathFragments(DEFAULT_OUTPUT_ROOT, projectRoot);
 }
 
 /**

@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * A lock on a folder shared by several processes (a bioconda-style shared
- * staging channel): `mkdir` is atomic, and the owner's pid inside lets a lock
- * left by a dead process be taken over.
+ * A lock on a folder shared by several processes of one machine (a
+ * bioconda-style shared staging channel): `mkdir` is atomic, and the owner's
+ * pid inside lets a lock left by a dead process be taken over. Between
+ * machines sharing the folder a pid means nothing: don't share it that way.
  */
 export async function withDirectoryLock<T>(dir: string, work: () => Promise<T>, onWait?: (holder: string) => void): Promise<T> {
   const lockDir = join(dir, '.nx-conda.lock');
@@ -19,7 +20,15 @@ export async function withDirectoryLock<T>(dir: string, work: () => Promise<T>, 
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = readHolder(lockDir);
       if (holder !== undefined && !isAlive(holder)) {
-        rmSync(lockDir, { recursive: true, force: true });
+        // Several waiters may see the same dead holder: only one rename of the
+        // stale lock succeeds, so only one of them clears it.
+        const stale = `${lockDir}.stale-${process.pid}`;
+        try {
+          renameSync(lockDir, stale);
+          rmSync(stale, { recursive: true, force: true });
+        } catch {
+          // Another waiter took it over first; try again.
+        }
         continue;
       }
       if (!announced) {

@@ -69,13 +69,18 @@ describe('collectNewPackages', () => {
     noarch.packages['py-1-0.tar.bz2'] = { name: 'py', version: '1', build: '0', noarch: 'python' };
     writeRepodata(join(staging, 'noarch'), noarch);
     const out = join(mkdtempSync(join(tmpdir(), 'nx-conda-out-')), 'dist');
-    mkdirSync(out);
-    writeFileSync(join(out, 'stale.txt'), 'from an earlier build');
+    mkdirSync(join(out, 'linux-64'), { recursive: true });
+    writeFileSync(join(out, 'linux-64', 'old-0.9-0.conda'), 'from an earlier build');
+    // The output folder of a recipe nested in this one's folder: not this build's to touch.
+    mkdirSync(join(out, '1.2', 'noarch'), { recursive: true });
+    writeFileSync(join(out, '1.2', 'noarch', 'nested-1.2-0.tar.bz2'), 'nested');
 
     const collected = collectNewPackages(staging, before, out, 'linux-64');
 
     expect(collected.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual(['linux-64/new-1-0.conda', 'noarch/py-1-0.tar.bz2']);
-    expect(readdirSync(out).sort()).toEqual(['linux-64', 'noarch']);
+    expect(readdirSync(out).sort()).toEqual(['1.2', 'linux-64', 'noarch']);
+    expect(readdirSync(join(out, 'linux-64')).sort()).toEqual(['new-1-0.conda', 'repodata.json']);
+    expect(readFileSync(join(out, '1.2', 'noarch', 'nested-1.2-0.tar.bz2'), 'utf8')).toBe('nested');
     expect(readFileSync(join(out, 'linux-64', 'new-1-0.conda'), 'utf8')).toBe('N');
     expect(repodata(out, 'linux-64')['packages.conda']).toEqual({ 'new-1-0.conda': { name: 'new', version: '1', build: '0', sha256: 'nn' } });
     expect(repodata(out, 'linux-64').packages).toEqual({});
@@ -95,6 +100,14 @@ describe('collectNewPackages', () => {
     collectNewPackages(staging, before, out, 'linux-64');
 
     expect(repodata(out, 'linux-64').packages['same-1-0.tar.bz2']).toMatchObject({ sha256: 'new', size: 5 });
+  });
+
+  it('refuses a package for a subdir the build does not own', () => {
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'osx-arm64'));
+    writeFileSync(join(staging, 'osx-arm64', 'x-1-0.conda'), 'X');
+    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(/osx-arm64\/x-1-0.conda, for subdir osx-arm64, but this build is for noarch and linux-64/);
   });
 
   it('fails, naming the file, when the build did not index its package', () => {

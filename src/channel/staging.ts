@@ -100,13 +100,16 @@ export class MissingRecordError extends Error {}
 
 /**
  * Moves the packages a build added to (or rewrote in) `stagingDir` into
- * `outputDir`, which is emptied first, keeping each in the subdir the build
- * put it in, and writes `outputDir` as an indexed channel holding exactly
- * those packages. The records are those of the staging channel's index,
- * which the build refreshed after building, so a package rebuilt under the
- * same file name never keeps a stale sha256 or size.
+ * `outputDir`, keeping each in the subdir the build put it in, and writes
+ * `outputDir` as an indexed channel holding exactly those packages. A build
+ * owns only the `noarch` and `platform` subdirs of its output folder: those
+ * are replaced, anything else there (such as the output folder of a recipe
+ * nested in this one's folder) is left alone. The records are those of the
+ * staging channel's index, which the build refreshed after building, so a
+ * package rebuilt under the same file name never keeps a stale sha256 or size.
  */
 export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, outputDir: string, platform: string): CollectedPackage[] {
+  const owned = ownedSubdirs(platform);
   const after = snapshotChannel(stagingDir);
   const fresh = [...after].filter(([key, stat]) => {
     const old = before.get(key);
@@ -124,9 +127,16 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
   };
 
   const collected: CollectedPackage[] = [];
-  const outputIndexes = new Map<string, Repodata>();
+  const outputIndexes = new Map(owned.map((subdir) => [subdir, emptyRepodata(subdir)]));
   for (const [key, stat] of fresh) {
     const [subdir, file] = key.split('/');
+    const outIndex = outputIndexes.get(subdir);
+    if (!outIndex) {
+      throw new MissingRecordError(
+        `The build made ${key}, for subdir ${subdir}, but this build is for ${owned.join(' and ')}. ` +
+          'Set the platform option to the platform the builder targets.',
+      );
+    }
     const record = findRecord(indexOf(subdir), file);
     if (!record) {
       throw new MissingRecordError(
@@ -134,18 +144,22 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
           'The build script must index its output folder after building (conda index, or rattler-build, which indexes by itself).',
       );
     }
-    const outIndex = outputIndexes.get(subdir) ?? emptyRepodata(subdir);
-    outputIndexes.set(subdir, outIndex);
     outIndex[repodataKey(file)][file] = record;
     collected.push({ subdir, file, size: stat.size });
   }
+  if (collected.length === 0) return collected;
 
-  rmSync(outputDir, { recursive: true, force: true });
-  for (const { subdir, file } of collected) {
-    mkdirSync(join(outputDir, subdir), { recursive: true });
-    copyPackage(join(stagingDir, subdir, file), join(outputDir, subdir, file));
+  for (const [subdir, index] of outputIndexes) {
+    const path = join(outputDir, subdir);
+    rmSync(path, { recursive: true, force: true });
+    mkdirSync(path, { recursive: true });
+    writeRepodata(path, index);
   }
-  for (const [subdir, index] of outputIndexes) writeRepodata(join(outputDir, subdir), index);
-  if (collected.length > 0) ensureChannelLayout(outputDir, platform);
+  for (const { subdir, file } of collected) copyPackage(join(stagingDir, subdir, file), join(outputDir, subdir, file));
   return collected;
+}
+
+/** The subdirs of a project's output folder that its build owns (and Nx caches): `noarch` and the target platform's. */
+export function ownedSubdirs(platform: string): string[] {
+  return platform === 'noarch' ? ['noarch'] : ['noarch', platform];
 }

@@ -11,8 +11,8 @@ import {
   withDirectoryLock,
   type CollectedPackage,
 } from '../../channel';
-import { checkEngine, EngineError, imageId, removeImage, runContainer, type Mount } from '../../container';
-import { resolveBuilderImage } from '../docker-image/image-spec';
+import { checkEngine, EngineError, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
+import { ImageSpecError, resolveBuilderImage } from '../docker-image/image-spec';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
 
@@ -20,7 +20,7 @@ import type { RecipeBuildExecutorSchema } from './schema';
 const CONTAINER_TOOLS = '/opt/nx-conda';
 
 /** Errors whose message is the whole story: no stack for these. */
-const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError];
+const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError, ImageSpecError];
 
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
@@ -38,12 +38,26 @@ export default async function recipeBuildExecutor(
         )
       : await build();
     printSummary(resolved, image, collected, context.root, started);
-    if (!resolved.keepImage && resolved.image.kind === 'project') await removeImage(resolved.engine, image);
+    if (!resolved.keepImage && resolved.image.kind === 'project') await removeBuilderImage(resolved, image);
     return { success: true };
   } catch (error) {
     if (USER_ERRORS.some((kind) => error instanceof kind)) logger.error(`nx-conda: ${(error as Error).message}`);
     else logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return { success: false };
+  }
+}
+
+/**
+ * keepImage: false, as bioconda's RecipeBuilder cleanup: best effort, since a
+ * parallel build may still use the image (the engine then refuses), and the
+ * packages are already built.
+ */
+async function removeBuilderImage(resolved: ResolvedOptions, image: string): Promise<void> {
+  try {
+    await removeImage(resolved.engine, image);
+    logger.info(`nx-conda: removed builder image ${image} (keepImage: false)`);
+  } catch (error) {
+    logger.warn(`nx-conda: kept builder image ${image}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -58,7 +72,10 @@ async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext):
   }
   const { tag } = resolveBuilderImage(targetConfig.options ?? {}, context.root);
   if (!(await imageId(resolved.engine, tag))) {
-    throw new RecipeBuildError(`Builder image ${tag} is not in ${resolved.engine}. Build it with \`nx run ${project}:${target}\`.`);
+    throw new RecipeBuildError(
+      `Builder image ${tag} is not in ${resolved.engine}. Build it with \`nx run ${project}:${target}\`; the tag is computed from ` +
+        `the options of ${project}:${target} in the project graph (a configuration or command-line option given to that target makes another tag).`,
+    );
   }
   return tag;
 }
@@ -116,8 +133,9 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
     writeFileSync(scriptFile, script);
     chmodSync(scriptFile, 0o755);
     mounts.push({ host: scriptFile, container: `${CONTAINER_TOOLS}/build.sh`, readOnly: true });
-    if (resolved.verbose) logger.info(`nx-conda: build script:\n${script}`);
-    logger.info(`nx-conda: ${shellJoin(buildCommand(plan))}`);
+    // Build args may hold channel URLs with tokens: never print those in clear.
+    if (resolved.verbose) logger.info(`nx-conda: build script:\n${maskCredentials(script)}`);
+    logger.info(`nx-conda: ${maskCredentials(shellJoin(buildCommand(plan)))}`);
 
     const before = snapshotChannel(staging);
     const result = await runContainer({

@@ -2,6 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RECIPE_FILE } from '../../builders';
+import { validateEnvNames } from '../../container/argv';
 import { outputPathOf } from '../../channel/dependencies';
 import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
 import type { RecipeBuildExecutorSchema } from './schema';
@@ -92,6 +93,11 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
   for (const name of options.passEnv ?? []) {
     const value = environment[name];
     if (value !== undefined) env[name] = value;
+  }
+  try {
+    validateEnvNames(env, 'env');
+  } catch (e) {
+    throw new RecipeBuildError((e as Error).message);
   }
 
   let variantConfigFiles = (options.variantConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Variant config file'));
