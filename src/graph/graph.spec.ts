@@ -142,7 +142,7 @@ describe('createNodes / createDependencies on a workspace', () => {
         '{workspaceRoot}/conda_build_config.yaml',
         '{workspaceRoot}/variants.yaml',
       ],
-      outputs: ['{options.outputPath}'],
+      outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
       options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },
       metadata: { technologies: ['conda'] },
     });
@@ -164,7 +164,7 @@ describe('createNodes / createDependencies on a workspace', () => {
       outputRoot: 'out/pkgs/',
       platform: 'osx-arm64',
       imageProject: 'builder-image',
-      image: 'my/image:1',
+      images: { 'rattler-build': 'my/rattler:1' },
       engine: 'podman',
       include: ['recipes/**'],
       exclude: ['recipes/cyc*'],
@@ -178,10 +178,14 @@ describe('createNodes / createDependencies on a workspace', () => {
         outputPath: 'out/pkgs/recipes/foo',
         platform: 'osx-arm64',
         imageProject: 'builder-image',
-        image: 'my/image:1',
         engine: 'podman',
       },
     });
+    // A builder with its own image neither uses nor waits for the image project.
+    const both = projects['recipes/both'].targets!['conda-build'];
+    expect(both.options).toMatchObject({ builder: 'rattler-build', image: 'my/rattler:1' });
+    expect(both.options.imageProject).toBeUndefined();
+    expect(both.dependsOn).toEqual(['^conda-build']);
     expect(t['conda-purge'].options).toEqual({ names: ['foo', 'libfoo'], engine: 'podman' });
   });
 

@@ -24,24 +24,27 @@ export function recipeProject(
     '{workspaceRoot}/variants.yaml',
   ];
   const buildOptions: Record<string, unknown> = { outputPath, builder, platform: opts.platform };
-  if (opts.imageProject) {
+  const image = opts.images[builder] ?? opts.image;
+  if (image) {
+    // The image's identity is its reference; the builder-image project is not used.
+    buildOptions.image = image;
+  } else if (opts.imageProject) {
     dependsOn.push({ projects: [opts.imageProject], target: DEFAULT_TARGETS.dockerImage });
     // The builder image's identity: the files of the image project.
     inputs.push({ input: 'default', projects: [opts.imageProject] });
     buildOptions.imageProject = opts.imageProject;
   }
-  const image = opts.images[builder] ?? opts.image;
-  if (image) buildOptions.image = image;
   if (opts.engine) buildOptions.engine = opts.engine;
 
-  const version = info.version ? ` ${info.version}` : '';
   const provides = info.names.join(', ');
   const build: TargetConfiguration = {
     executor: 'nx-conda:recipe-build',
     cache: true,
     dependsOn,
     inputs,
-    outputs: ['{options.outputPath}'],
+    // Only the subdirs the build owns: a recipe nested in this one's folder has
+    // its own output folder inside this one's, which must not be cached here.
+    outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
     options: buildOptions,
     metadata: {
       technologies: ['conda'],
@@ -50,11 +53,12 @@ export function recipeProject(
       // externalDependencies input would do the same only in workspaces whose
       // lockfile Nx can read, and fail every task elsewhere.
       nxCondaVersion: PLUGIN_VERSION,
-      description: `Build ${file} (${provides}${version}) with ${builder} for ${opts.platform}, in a container; packages land in ${outputPath}`,
-      help: {
-        command: `nx run ${projectName}:${opts.buildTargetName} --help`,
-        example: { options: { platform: opts.platform } },
-      },
+      // Short: Nx copies every project configuration through its plugin
+      // worker, merge, graph cache and source maps (one entry per property),
+      // which a warm graph of 10,000 recipes pays for. Hence also no
+      // `help` (it only adds a button to `nx show project --web`; the
+      // executor's --help works without it). outputPath is in the options.
+      description: `Build ${file} with ${builder} for ${opts.platform}, in a container`,
     },
   };
   const purgeOptions: Record<string, unknown> = { names: [...info.names] };
