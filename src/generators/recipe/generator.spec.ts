@@ -106,7 +106,7 @@ describe('nx-conda:recipe', () => {
       name: 'bar',
       format: 'recipe',
       packageVersion: '2.0',
-      sourcePath: '../../src/bar',
+      sourcePath: 'src',
       host: 'foo',
       run: 'foo >=0.1',
     });
@@ -117,7 +117,7 @@ describe('nx-conda:recipe', () => {
       schema_version: 1,
       context: { name: 'bar', version: '2.0' },
       package: { name: '${{ name }}', version: '${{ version }}' },
-      source: { path: '../../src/bar' },
+      source: { path: 'src' },
       build: { number: 0, noarch: 'generic', script: 'build.sh' },
       requirements: { host: ['foo'], run: ['foo >=0.1'] },
       tests: [{ script: ['test -f $PREFIX/share/bar/README'] }],
@@ -216,6 +216,13 @@ describe('nx-conda:recipe', () => {
     await expect(generate(tree, { name: 'a', noarch: 'any' as never })).rejects.toThrow(/--noarch must be one of/);
     await expect(generate(tree, { name: 'a', format: 'conda' as never })).rejects.toThrow(/--format must be/);
     await expect(generate(tree, { name: 'a', directory: '../a' })).rejects.toThrow(/inside the workspace/);
+    // '../ok/src' from recipes/ok is recipes/ok/src: inside, allowed.
+    await generate(tree, { name: 'ok', sourcePath: '../ok/src' });
+    for (const sourcePath of ['../../src', '../b/src', '/abs/src', 'src/../../x']) {
+      await expect(generate(tree, { name: 'a', sourcePath })).rejects.toThrow(
+        'sourcePath must be inside the recipe folder recipes/a: only that folder is mounted in the build container',
+      );
+    }
   });
 
   it('warns (without failing) about a URL without checksum', async () => {

@@ -119,7 +119,8 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
   }
   const noarch = noarchOption === 'none' ? null : noarchOption;
 
-  const source = normalizeSource(schema);
+  const directory = normalizeDirectory(schema.directory ?? `recipes/${name}`);
+  const source = normalizeSource(schema, directory);
 
   const requirements = {} as NormalizedRecipeOptions['requirements'];
   for (const section of SECTIONS) {
@@ -146,7 +147,7 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
 
   return {
     name,
-    directory: normalizeDirectory(schema.directory ?? `recipes/${name}`),
+    directory,
     format,
     packageVersion,
     summary,
@@ -160,7 +161,7 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
   };
 }
 
-function normalizeSource(schema: RecipeGeneratorSchema): NormalizedRecipeOptions['source'] {
+function normalizeSource(schema: RecipeGeneratorSchema, directory: string): NormalizedRecipeOptions['source'] {
   const url = schema.sourceUrl?.trim() || undefined;
   const sha256 = schema.sha256?.trim().toLowerCase() || undefined;
   const sourcePath = schema.sourcePath?.trim() || undefined;
@@ -177,8 +178,27 @@ function normalizeSource(schema: RecipeGeneratorSchema): NormalizedRecipeOptions
     logger.warn('nx-conda:recipe: --sourceUrl without --sha256: add source.sha256 to the recipe before publishing it (rattler-build requires a checksum).');
   }
   if (url) return { url, ...(sha256 ? { sha256 } : {}) };
-  if (sourcePath) return { path: sourcePath };
+  if (sourcePath) {
+    assertInsideRecipe(sourcePath, directory);
+    return { path: sourcePath };
+  }
   return null;
+}
+
+/**
+ * Only the recipe folder is mounted in the build container, so a source
+ * path leading out of it (`../src`, `/abs`) could never be read there.
+ */
+function assertInsideRecipe(sourcePath: string, directory: string): void {
+  const relative = sourcePath.replace(/\\/g, '/');
+  const resolved = path.posix.normalize(path.posix.join(directory, relative));
+  const inside = resolved === directory || resolved.startsWith(`${directory}/`);
+  if (path.posix.isAbsolute(relative) || /^[A-Za-z]:/.test(relative) || !inside) {
+    throw new Error(
+      `nx-conda:recipe: --sourcePath '${sourcePath}': sourcePath must be inside the recipe folder ${directory}: ` +
+        'only that folder is mounted in the build container.',
+    );
+  }
 }
 
 /** The package name of a match spec (`chan::name >=1` → `name`), or ''. */
