@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, readPackageMember } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
@@ -49,7 +49,7 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
     expect(beta.targets['build-recipe']).toMatchObject({
       executor: 'nx-conda:recipe-build',
       cache: true,
-      outputs: ['{options.outputPath}'],
+      outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
       options: { outputPath: 'dist/conda/recipes/second', builder: 'conda-build', imageProject: 'builder-image' },
       metadata: { technologies: ['conda'] },
     });
@@ -87,5 +87,42 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
     const beta = join(ws.root, 'dist/conda/recipes/second', channelPackages(join(ws.root, 'dist/conda/recipes/second'))[0]);
     expect(readPackageMember(beta, 'share/beta.txt').trim()).toBe('beta, changed');
     expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
+  });
+});
+
+describe('old versions kept in nested recipe folders', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = createWorkspace('nested', { plugins: [{ plugin: 'nx-conda', options: { image: TEST_IMAGES.condaBuild } }] });
+    ws.write('recipes/foo/meta.yaml', meta('foo', '').replace('version = "1.0"', 'version = "2.0"'));
+    ws.write('recipes/foo/build.sh', 'mkdir -p "$PREFIX/share" && echo foo 2 > "$PREFIX/share/foo.txt"\n', 0o755);
+    ws.write('recipes/foo/1.0/meta.yaml', meta('foo', ''));
+    ws.write('recipes/foo/1.0/build.sh', 'mkdir -p "$PREFIX/share" && echo foo 1 > "$PREFIX/share/foo.txt"\n', 0o755);
+    ws.write('recipes/bar/meta.yaml', meta('bar', 'requirements:\n  host:\n    - foo\n'));
+    ws.write('recipes/bar/build.sh', 'test -f "$PREFIX/share/foo.txt"\necho bar > "$PREFIX/share/bar.txt"\n', 0o755);
+  });
+
+  const outputs = (ws: Workspace) => ({
+    foo: channelPackages(join(ws.root, 'dist/conda/recipes/foo')),
+    old: channelPackages(join(ws.root, 'dist/conda/recipes/foo/1.0')),
+  });
+
+  it('names the nested recipe predictably and keeps each output folder its own', () => {
+    expect(JSON.parse(ws.nx(['show', 'projects', '--json']).stdout).sort()).toEqual(['bar', 'foo', 'foo@1.0']);
+    const result = ws.nx(['run-many', '-t', 'build-recipe', '--parallel=1']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/staging channel for bar: 2 package\(s\) from 2 dependencies/);
+    expect(outputs(ws)).toEqual({ foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)], old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)] });
+
+    // Rebuilding the outer recipe leaves the nested one's packages alone.
+    expectSuccess(ws.nx(['run', 'foo:build-recipe', '--skip-nx-cache']));
+    expect(outputs(ws).old).toHaveLength(1);
+
+    // And a cache restore brings each back exactly once, in its own folder.
+    rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
+    const restored = ws.nx(['run-many', '-t', 'build-recipe']);
+    expectSuccess(restored);
+    expect(restored.output).toMatch(/3 out of 3 tasks/);
+    expect(outputs(ws)).toEqual({ foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)], old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)] });
   });
 });
