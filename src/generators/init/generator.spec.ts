@@ -107,6 +107,27 @@ describe('nx-conda:init', () => {
     expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
   });
 
+  it('--builder rattler-build without --baseImage warns that the default image has no rattler-build', async () => {
+    const warn = jest.mocked(logger.warn);
+    await initGenerator(tree, { skipFormat: true, builder: 'rattler-build' });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toMatch(/recipe\.yaml recipes \(rattler-build\) need an image with rattler-build/);
+    expect(warn.mock.calls[0][0]).toContain('--baseImage');
+    expect(warn.mock.calls[0][0]).toContain('"images": {"rattler-build": "<image>"}');
+
+    // not when a base image is given, nor when the plugin names an image for rattler-build
+    warn.mockClear();
+    await initGenerator(tree, { skipFormat: true, builder: 'rattler-build', baseImage: 'localhost/rattler:1' });
+    await initGenerator(tree, { skipFormat: true, builder: 'rattler-build' });
+    const other = createTreeWithEmptyWorkspace();
+    const nxJson = readNxJson(other)!;
+    nxJson.plugins = [{ plugin: 'nx-conda', options: { images: { 'rattler-build': 'localhost/rattler:1' } } }];
+    updateNxJson(other, nxJson);
+    await initGenerator(other, { skipFormat: true, builder: 'rattler-build' });
+    await initGenerator(tree, { skipFormat: true, builder: 'conda-build' });
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it('keeps other generator defaults and updates the nested form in place', async () => {
     const nxJson = readNxJson(tree)!;
     nxJson.generators = { 'nx-conda': { recipe: { format: 'meta', license: 'BSD-3-Clause' } }, '@nx/js:lib': { x: 1 } };

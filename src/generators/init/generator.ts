@@ -96,6 +96,9 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
   if (imageProject) {
     ensureImageProject(tree, imageProject, options);
   }
+  if (options.builder === 'rattler-build' && !options.baseImage) {
+    warnIfNoRattlerBuildImage(tree, nxJson, imageProject);
+  }
 
   const outputRoot = readPluginOptions(nxJson).outputRoot ?? DEFAULT_OUTPUT_ROOT;
   addToGitignore(tree, [outputRoot, STAGING_ROOT]);
@@ -243,6 +246,24 @@ function updateImageProject(
   if (JSON.stringify(targetOptions) === original) return;
   target.options = targetOptions;
   updateProjectConfiguration(tree, name, project);
+}
+
+/**
+ * `--builder rattler-build` without `--baseImage` leaves the builder image
+ * on bioconda's conda-build image, which has no rattler-build: say so, unless
+ * the plugin already names an image for rattler-build recipes.
+ */
+function warnIfNoRattlerBuildImage(tree: Tree, nxJson: NxJsonConfiguration, imageProject: string | undefined): void {
+  const pluginOptions = readPluginOptions(nxJson);
+  if (pluginOptions.images?.['rattler-build'] || !imageProject) return;
+  const target = getProjects(tree).get(imageProject)?.targets?.[DEFAULT_TARGETS.dockerImage];
+  const baseImage = (target?.options as Partial<DockerImageTargetOptions> | undefined)?.baseImage ?? DEFAULT_BASE_IMAGE;
+  if (baseImage !== DEFAULT_BASE_IMAGE) return;
+  logger.warn(
+    `nx-conda:init: recipe.yaml recipes (rattler-build) need an image with rattler-build on its PATH, but the builder ` +
+      `image '${imageProject}' is based on ${DEFAULT_BASE_IMAGE}, which has only conda-build. Run init again with ` +
+      `--baseImage=<an image with rattler-build>, or set the plugin option "images": {"rattler-build": "<image>"} in nx.json.`,
+  );
 }
 
 /** Appends the folders .gitignore does not cover yet (under one comment). */
