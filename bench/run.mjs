@@ -33,6 +33,10 @@ function buildPlugin() {
 }
 const pluginEntry = join(buildPlugin(), 'lib', 'index.js');
 const noopEntry = join(repo, 'bench', 'noop-plugin.js');
+// The same, with a createDependencies returning no edges: what Nx itself
+// costs a plugin that has a createDependencies (it sends it every project and
+// the file map). Reported beside the goal's floor, not instead of it.
+const noopDepsEntry = join(repo, 'bench', 'noop-plugin-deps.js');
 const nxBin = join(repo, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 
 // Deterministic pseudo-random numbers.
@@ -204,7 +208,13 @@ function measureBoth(dir, entries) {
       res[k].warm.push(runNx(dir, { cold: false }).secs);
     });
   }
-  return res.map((r) => ({ cold: median(r.cold), warm: median(r.warm), projects: r.projects }));
+  return res.map((r) => ({
+    cold: median(r.cold),
+    warm: median(r.warm),
+    coldMin: Math.min(...r.cold),
+    warmMin: Math.min(...r.warm),
+    projects: r.projects,
+  }));
 }
 
 const rows = [];
@@ -214,21 +224,23 @@ for (const n of SIZES) {
   const count = generate(dir, n);
   if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
   console.log(`measuring (${RUNS} runs each, median)...`);
-  const [floor, plugin] = measureBoth(dir, [noopEntry, pluginEntry]);
+  const [floor, floorDeps, plugin] = measureBoth(dir, [noopEntry, noopDepsEntry, pluginEntry]);
   if (plugin.projects !== count || floor.projects !== count) {
     console.warn(`warning: expected ${count} projects, got ${plugin.projects} (plugin) and ${floor.projects} (floor)`);
   }
-  rows.push({ n: count, floor, plugin });
+  rows.push({ n: count, floor, floorDeps, plugin });
   if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
 }
 
 if (rows.length === 0) process.exit(0);
 const f = (x) => x.toFixed(2);
-console.log('\n`nx show projects` (seconds, median; NX_DAEMON=false; cold = workspace data cleared)\n');
-console.log('| recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.50) | floor warm | plugin warm | warm ratio (goal ≤ 1.15) |');
-console.log('|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|');
+console.log('\n`nx show projects` (seconds, median [min]; NX_DAEMON=false; cold = workspace data cleared)\n');
+console.log('| recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.50) | floor warm | plugin warm | warm ratio (goal ≤ 1.15) | floor+deps warm | warm ratio to it |');
+console.log('|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|----------------:|-----------------:|');
+const m = (r, k) => `${f(r[k])} [${f(r[`${k}Min`])}]`;
 for (const r of rows) {
   console.log(
-    `| ${r.n} | ${f(r.floor.cold)} | ${f(r.plugin.cold)} | ${f(r.plugin.cold / r.floor.cold)} | ${f(r.floor.warm)} | ${f(r.plugin.warm)} | ${f(r.plugin.warm / r.floor.warm)} |`,
+    `| ${r.n} | ${m(r.floor, 'cold')} | ${m(r.plugin, 'cold')} | ${f(r.plugin.cold / r.floor.cold)} | ${m(r.floor, 'warm')} | ${m(r.plugin, 'warm')} | ` +
+      `${f(r.plugin.warm / r.floor.warm)} (min ${f(r.plugin.warmMin / r.floor.warmMin)}) | ${m(r.floorDeps, 'warm')} | ${f(r.plugin.warm / r.floorDeps.warm)} |`,
   );
 }

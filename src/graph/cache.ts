@@ -1,13 +1,15 @@
 /**
  * Parse results of recipes, cached in memory (shared between createNodes and
  * createDependencies in the same process) and on disk in Nx's workspace data
- * folder, keyed by the recipe's path and contents, the platform and the
- * plugin's version. A warm graph re-reads only changed recipes.
+ * folder, by recipe path: the content key (path, contents, platform, plugin
+ * version), a stat signature and the result. A warm graph stats each recipe,
+ * reads only those whose signature changed, and parses only changed ones.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  isRecipeReadError,
   readRecipe,
   RecipeReadError,
   toErrorData,
@@ -15,8 +17,8 @@ import {
   type RecipeReadErrorData,
 } from '../recipes';
 
-/** Bump when the reading rules change, so old cache entries are not used. */
-const PARSER_VERSION = '2';
+/** Bump when the reading rules or the cache's layout change, so old cache entries are not used. */
+const PARSER_VERSION = '3';
 
 export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
 
@@ -28,10 +30,21 @@ export const PLUGIN_VERSION: string = (() => {
   }
 })();
 
+/**
+ * One recipe's cache entry, by workspace-relative path: the content key, the
+ * file's stat signature when it can be trusted (see `statSignature`), and
+ * the parse result.
+ */
+export interface CacheEntry {
+  key: string;
+  sig?: string;
+  outcome: ParseOutcome;
+}
+
 interface DiskCache {
-  get(key: string): ParseOutcome | undefined;
+  get(file: string): CacheEntry | undefined;
   size(): number;
-  write(entries: Record<string, ParseOutcome>): void;
+  write(entries: Record<string, CacheEntry>): void;
 }
 
 interface PluginCacheLike<T> {
@@ -73,15 +86,15 @@ export function cacheFilePath(workspaceRoot: string, platform: string): string {
 function openDiskCache(path: string): DiskCache {
   const PluginCache = nxInternals().PluginCache;
   if (PluginCache) {
-    const pc = new PluginCache<ParseOutcome>(path);
+    const pc = new PluginCache<CacheEntry>(path);
     return {
       get: (k) => pc.get(k),
       size: () => Object.keys(pc.toSerializable().entries).length,
-      write: (entries) => new PluginCache<ParseOutcome>(path, entries).writeToDisk(),
+      write: (entries) => new PluginCache<CacheEntry>(path, entries).writeToDisk(),
     };
   }
   // Fallback for an @nx/devkit without PluginCache: one JSON file.
-  let entries: Record<string, ParseOutcome> = {};
+  let entries: Record<string, CacheEntry> = {};
   try {
     if (process.env.NX_CACHE_PROJECT_GRAPH !== 'false') entries = JSON.parse(readFileSync(path, 'utf8')).entries ?? {};
   } catch {
@@ -103,8 +116,8 @@ function openDiskCache(path: string): DiskCache {
   };
 }
 
-/** In-memory results by key, from the most recent batch of this process. */
-let memory = new Map<string, ParseOutcome>();
+/** In-memory entries by file, from the most recent batch of this process. */
+let memory = new Map<string, CacheEntry>();
 
 export function parseKey(file: string, contents: string, platform: string): string {
   return createHash('sha1')
@@ -117,9 +130,27 @@ function parse(file: string, contents: string, platform: string): ParseOutcome {
   try {
     return { ok: true, info: readRecipe(file, contents, platform) };
   } catch (e) {
-    const err = e instanceof RecipeReadError ? e : new RecipeReadError(file, e instanceof Error ? e.message : String(e));
+    const err = isRecipeReadError(e) ? e : new RecipeReadError(file, e instanceof Error ? e.message : String(e));
     return { ok: false, error: toErrorData(err) };
   }
+}
+
+/** A file changed less than this long ago may change again within its timestamps' resolution. */
+const RACY_MS = 2000;
+
+/**
+ * The file's identity on disk (size, modification and change times in
+ * nanoseconds, inode), or undefined when it cannot be trusted yet. Like
+ * git's index: a recipe whose signature equals the cached one has the cached
+ * contents, so a warm graph does not read or hash it. The change time is set
+ * by the kernel on every write (tools that restore mtimes cannot set it), and
+ * a file changed within RACY_MS of now is not trusted (its next change could
+ * fall within the same timestamps): it is read and hashed until it settles.
+ */
+function statSignature(st: BigIntStats, nowMs: number): string | undefined {
+  const changed = Math.max(Number(st.mtimeMs), Number(st.ctimeMs));
+  if (!(nowMs - changed > RACY_MS)) return undefined;
+  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
 }
 
 export interface LoadStats {
@@ -127,11 +158,19 @@ export interface LoadStats {
   parsed: number;
   fromMemory: number;
   fromDisk: number;
+  /** Files read and hashed (no trusted stat signature matched). */
+  hashed: number;
+}
+
+function unreadable(file: string, e: unknown): ParseOutcome {
+  return { ok: false, error: { file, reason: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` } };
 }
 
 /**
  * Reads every recipe file (workspace-relative paths), from the caches where
- * possible. Never throws: an unreadable recipe is an `ok: false` outcome.
+ * possible: a file whose stat signature matches its cache entry is not read;
+ * otherwise it is read and hashed, and parsed only when its contents changed.
+ * Never throws: an unreadable recipe is an `ok: false` outcome.
  */
 export function loadRecipes(
   workspaceRoot: string,
@@ -139,41 +178,59 @@ export function loadRecipes(
   platform: string,
 ): { outcomes: Map<string, ParseOutcome>; stats: LoadStats } {
   const outcomes = new Map<string, ParseOutcome>();
-  const used = new Map<string, ParseOutcome>();
-  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0 };
+  const used = new Map<string, CacheEntry>();
+  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
   const cachePath = cacheFilePath(workspaceRoot, platform);
   let disk: DiskCache | undefined;
   let diskDirty = false;
+  const now = Date.now();
   for (const file of files) {
-    let contents: string;
+    const abs = join(workspaceRoot, file);
+    let sig: string | undefined;
     try {
-      contents = readFileSync(join(workspaceRoot, file), 'utf8');
+      const st = statSync(abs, { bigint: true });
+      sig = statSignature(st, now);
     } catch (e) {
-      outcomes.set(file, {
-        ok: false,
-        error: { file, reason: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` },
-      });
+      outcomes.set(file, unreadable(file, e));
       continue;
     }
-    const key = parseKey(file, contents, platform);
-    let outcome = memory.get(key);
-    if (outcome) stats.fromMemory++;
-    else {
+    let fromMemory = true;
+    let cached = memory.get(file);
+    if (!cached) {
+      fromMemory = false;
       disk ??= openDiskCache(cachePath);
-      outcome = disk.get(key);
-      if (outcome) stats.fromDisk++;
-      else {
-        outcome = parse(file, contents, platform);
-        stats.parsed++;
-        diskDirty = true;
-      }
+      cached = disk.get(file);
     }
-    used.set(key, outcome);
-    outcomes.set(file, outcome);
+    let entry: CacheEntry;
+    if (cached && sig !== undefined && cached.sig === sig) entry = cached;
+    else {
+      let contents: string;
+      try {
+        contents = readFileSync(abs, 'utf8');
+      } catch (e) {
+        outcomes.set(file, unreadable(file, e));
+        continue;
+      }
+      stats.hashed++;
+      const key = parseKey(file, contents, platform);
+      if (cached && cached.key === key) {
+        entry = cached.sig === sig ? cached : { key, sig, outcome: cached.outcome };
+      } else {
+        entry = { key, sig, outcome: parse(file, contents, platform) };
+        cached = undefined;
+      }
+      if (entry !== cached) diskDirty = true;
+    }
+    if (!cached) stats.parsed++;
+    else if (fromMemory) stats.fromMemory++;
+    else stats.fromDisk++;
+    used.set(file, entry);
+    outcomes.set(file, entry.outcome);
   }
   memory = used;
   if (diskDirty || (disk && disk.size() !== used.size)) {
-    disk?.write(Object.fromEntries(used));
+    disk ??= openDiskCache(cachePath);
+    disk.write(Object.fromEntries(used));
   }
   return { outcomes, stats };
 }

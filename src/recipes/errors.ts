@@ -10,6 +10,14 @@ export class RecipeReadError extends Error {
   }
 }
 
+/**
+ * True for a RecipeReadError, also one from another copy of this module (the
+ * parsers are loaded on first use, possibly after a module registry reset).
+ */
+export function isRecipeReadError(e: unknown): e is RecipeReadError {
+  return e instanceof RecipeReadError || (e instanceof Error && e.name === 'RecipeReadError' && 'reason' in e && 'file' in e);
+}
+
 /** Plain-data form of a RecipeReadError (what the parse cache stores). */
 export interface RecipeReadErrorData {
   file: string;

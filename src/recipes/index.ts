@@ -6,12 +6,10 @@
  *   `if/then/else` selectors.
  */
 import { basename } from 'node:path';
-import { RecipeReadError } from './errors';
-import { readMetaYaml } from './meta';
+import { isRecipeReadError, RecipeReadError } from './errors';
 import type { RecipeInfo, RecipeKind } from './types';
-import { readRecipeV1 } from './v1';
 
-export { RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
+export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
 export { packageNameOfSpec } from './match-spec';
 export { applySelectors, evalSelector, selectorNamespace } from './selectors';
 export type { RecipeInfo, RecipeKind, RecipeRequirements } from './types';
@@ -33,10 +31,13 @@ export function recipeKindOf(filePath: string): RecipeKind | undefined {
 export function readRecipe(filePath: string, contents: string, platform: string): RecipeInfo {
   const kind = recipeKindOf(filePath);
   try {
-    if (kind === 'v1') return readRecipeV1(filePath, contents, platform);
-    return readMetaYaml(filePath, contents, platform);
+    // Loaded on first use: a warm graph parses nothing and need not load them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (kind === 'v1') return (require('./v1') as typeof import('./v1')).readRecipeV1(filePath, contents, platform);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./meta') as typeof import('./meta')).readMetaYaml(filePath, contents, platform);
   } catch (e) {
-    if (e instanceof RecipeReadError) throw e;
+    if (isRecipeReadError(e)) throw e;
     throw new RecipeReadError(filePath, e instanceof Error ? e.message : String(e));
   }
 }
