@@ -57,3 +57,16 @@ export function adapterFor(engine: EngineName): EngineAdapter {
 }
 
 export const ENGINES: readonly EngineName[] = ['docker', 'podman'];
+
+/**
+ * The uid/gid that files made in a container must belong to so that the
+ * invoking host user owns them. Rootless podman (podman run by a non-root
+ * user) maps container root to that user: chowning to the host uid would
+ * map to one of the user's subuids instead, leaving files they cannot
+ * delete, so the owner is root in the container. Elsewhere (docker, rootful
+ * podman) container ids are host ids.
+ */
+export function hostOwnerInContainer(engine: EngineName, uid: number, gid: number): { uid: number; gid: number } {
+  if (engine === 'podman' && uid !== 0) return { uid: 0, gid: 0 };
+  return { uid, gid };
+}

@@ -9,7 +9,7 @@ import {
   parseImageList,
   runArgv,
 } from './argv';
-import { adapterFor } from './adapter';
+import { adapterFor, hostOwnerInContainer } from './adapter';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 
 describe('runArgv', () => {
@@ -129,6 +129,16 @@ describe('engine adapter', () => {
     expect(docker.isNoSuchContainer('Error response from daemon: No such container: n')).toBe(true);
     expect(podman.isNoSuchContainer('Error: no container with name or ID "n" found: no such container')).toBe(true);
     expect(() => adapterFor('nerdctl' as never)).toThrow(/nerdctl/);
+  });
+});
+
+describe('hostOwnerInContainer', () => {
+  it('is root in rootless podman (container root is the host user), the host ids elsewhere', () => {
+    expect(hostOwnerInContainer('podman', 1000, 1001)).toEqual({ uid: 0, gid: 0 });
+    expect(hostOwnerInContainer('podman', 0, 0)).toEqual({ uid: 0, gid: 0 });
+    expect(hostOwnerInContainer('podman', 0, 5)).toEqual({ uid: 0, gid: 5 });
+    expect(hostOwnerInContainer('docker', 1000, 1001)).toEqual({ uid: 1000, gid: 1001 });
+    expect(hostOwnerInContainer('docker', 0, 0)).toEqual({ uid: 0, gid: 0 });
   });
 });
 
