@@ -24,3 +24,10 @@ export function engineFailure(engine: EngineName, what: string, stderr: string |
   const detail = firstLine(stderr);
   return new EngineError(`${engine} ${what} failed${detail ? `: ${detail}` : ''}`);
 }
+
+/** The engine's binary is not on PATH. */
+export function notFoundError(engine: EngineName): EngineError {
+  return new EngineError(
+    `${engine}: command not found on PATH; install ${engine} or choose the other engine with the 'engine' option`,
+  );
+}

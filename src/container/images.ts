@@ -2,17 +2,11 @@
 import type { EngineName } from '../defaults';
 import { adapterFor } from './adapter';
 import { containerListArgv, imageListArgv, parseImageList } from './argv';
-import { EngineError, engineFailure, firstLine } from './errors';
+import { EngineError, engineFailure, firstLine, notFoundError } from './errors';
 import { capture, type SpawnResult } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
 
 const CHECK_TIMEOUT_MS = 4500;
-
-function notFoundError(engine: EngineName): EngineError {
-  return new EngineError(
-    `${engine}: command not found on PATH; install ${engine} or choose the other engine with the 'engine' option`,
-  );
-}
 
 /** Throws EngineError when the binary is missing or the spawn itself failed. */
 function assertSpawned(engine: EngineName, r: SpawnResult): void {

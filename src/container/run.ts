@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { logger } from '@nx/devkit';
 import { buildArgv, containerName, formatCommand, maskCredentials, runArgv } from './argv';
-import { EngineError } from './errors';
+import { EngineError, notFoundError } from './errors';
 import { stream } from './exec';
 import { removeContainer } from './images';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
@@ -84,7 +84,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     const r = await proc.done;
     out.flush();
     err.flush();
-    if (r.notFound) throw new EngineError(`${o.engine}: command not found on PATH; install it or choose another engine`);
+    if (r.notFound) throw notFoundError(o.engine);
     if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
     if (signal || timedOut) {
       // The container may have been created after the first removal: make sure it is gone.
@@ -128,7 +128,7 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   const r = await proc.done;
   out.flush();
   err.flush();
-  if (r.notFound) throw new EngineError(`${o.engine}: command not found on PATH; install it or choose another engine`);
+  if (r.notFound) throw notFoundError(o.engine);
   if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
   if (r.exitCode !== 0) {
     const last = tail.lines().join('\n');
