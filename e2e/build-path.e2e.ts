@@ -152,21 +152,34 @@ describe('core build path (conda-build test image, real engine)', () => {
   });
 
   it('removes the container when the task is cancelled', async () => {
+    // SIGTERM to Nx alone, as a CI runner cancelling a job sends it: the engine
+    // client gets no signal of its own, so only nx-conda can remove the container.
     const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'], {
       cwd: ws.root,
       env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-      stdio: 'ignore',
-      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 120_000;
     while (!labelled().includes('nx-conda-slow') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     expect(labelled()).toContain('nx-conda-slow');
-    process.kill(-child.pid!, 'SIGINT');
+    process.kill(child.pid!, 'SIGTERM');
     const code = await exited;
     expect(code).not.toBe(0);
-    const gone = Date.now() + 20_000;
+    const gone = Date.now() + 30_000;
     while (labelled() !== '' && Date.now() < gone) await new Promise((r) => setTimeout(r, 500));
+    expect(labelled()).toBe('');
+    expect(existsSync(join(ws.root, 'dist/conda/recipes/slow'))).toBe(false);
+  });
+
+  it('stops and removes a build that runs past timeoutSeconds', () => {
+    const result = ws.nx(['run', 'slow:build-recipe', '--skip-nx-cache', '--timeoutSeconds=3']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('[slow] slow build started');
+    expect(result.output).toMatch(/build of slow \(recipes\/slow\/meta\.yaml\) timed out after 3 s/);
     expect(labelled()).toBe('');
   });
 
@@ -204,11 +217,14 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(existsSync(join(shared, '.nx-conda.lock'))).toBe(false);
   });
 
-  it('says in one line that an engine is missing', () => {
-    const result = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--engine=podman']);
-    expect(result.code).not.toBe(0);
-    expect(result.output).toMatch(/podman/);
-    expect(existsSync(join(ws.root, 'dist/conda/recipes/one'))).toBe(true);
+  it('says in one line that the engine is missing or its daemon does not answer', () => {
+    const noEngine = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--exclude-task-dependencies'], { PATH: '/nonexistent' });
+    expect(noEngine.code).not.toBe(0);
+    expect(noEngine.output).toMatch(/^nx-conda: docker: command not found on PATH; install docker or choose the other engine with the 'engine' option$/m);
+    const noDaemon = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--exclude-task-dependencies'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(noDaemon.code).not.toBe(0);
+    expect(noDaemon.output).toMatch(/^nx-conda: docker is not usable: .*daemon.*; start its daemon or check your permissions on its socket$/m);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/one'))).toHaveLength(1);
   });
 
   it('purges images given as package specs and is quiet about those already gone', () => {
