@@ -68,6 +68,7 @@ export async function capture(
 export interface StreamingProcess {
   /** Resolves when the process ends (never rejects). */
   done: Promise<SpawnResult>;
+  /** Sends `signal` (default SIGTERM); SIGKILL follows if the process is still alive 5 s later. */
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -88,6 +89,7 @@ export async function stream(
     buffer: false,
     env: opts.env,
     extendEnv: true,
+    forceKillAfterDelay: 5000,
   });
   subprocess.stdout?.on('data', opts.onStdout);
   subprocess.stderr?.on('data', opts.onStderr);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { logger } from '@nx/devkit';
 import { buildArgv, containerName, formatCommand, maskCredentials, runArgv } from './argv';
 import { EngineError, notFoundError } from './errors';
-import { stream } from './exec';
+import { stream, type StreamingProcess } from './exec';
 import { removeContainer } from './images';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 import type { BuildImageOptions, RunOptions, RunResult } from './types';
@@ -39,7 +39,7 @@ function writers(
 /**
  * Runs a command in a fresh container (`--rm --init`, unique name, nx-conda
  * label, never a TTY), streaming its output. On timeout, SIGINT or SIGTERM
- * the container is removed and the result says why.
+ * the run is stopped (see stopRun) and the result says why.
  */
 export async function runContainer(o: RunOptions): Promise<RunResult> {
   const name = containerName(o.namePrefix);
@@ -53,19 +53,21 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     onStderr: (c) => err.push(c),
   });
 
-  let signal: string | undefined;
-  let timedOut = false;
-  let removal: Promise<void> | undefined;
-  const remove = () => {
-    removal ??= removeContainer(o.engine, name).catch((e: unknown) => {
+  const remove = () =>
+    removeContainer(o.engine, name).catch((e: unknown) => {
       logger.warn(`could not remove container ${name}: ${e instanceof Error ? e.message : String(e)}`);
     });
+  let signal: string | undefined;
+  let timedOut = false;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopRun(proc, remove);
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (signal) return;
     signal = sig;
-    logger.warn(`${sig} received: removing container ${name}`);
-    remove();
+    logger.warn(`${sig} received: stopping ${o.engine} and removing container ${name}`);
+    stop();
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
@@ -75,8 +77,8 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     o.timeoutSeconds && o.timeoutSeconds > 0
       ? setTimeout(() => {
           timedOut = true;
-          logger.warn(`container ${name} ran longer than ${o.timeoutSeconds} s: removing it`);
-          remove();
+          logger.warn(`container ${name} ran longer than ${o.timeoutSeconds} s: stopping ${o.engine} and removing it`);
+          stop();
         }, o.timeoutSeconds * 1000)
       : undefined;
 
@@ -86,13 +88,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     err.flush();
     if (r.notFound) throw notFoundError(o.engine);
     if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
-    if (signal || timedOut) {
-      // The container may have been created after the first removal: make sure it is gone.
-      await removal;
-      removal = undefined;
-      remove();
-      await removal;
-    }
+    if (stopping) await stopping;
     const exitCode = signal
       ? SIGNAL_EXIT[signal] ?? 1
       : timedOut
@@ -108,6 +104,25 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
   }
+}
+
+/**
+ * Stops a `run` client and its container. The container may not exist yet
+ * (the engine may still be pulling the image), so removing it alone would
+ * let the client create and start it afterwards: the client is killed too
+ * (SIGTERM; execa follows with SIGKILL after 5 s). Once the client has
+ * exited, nothing can create the container any more, and it is removed
+ * again in case it was created between the first removal and the kill.
+ */
+export async function stopRun(
+  proc: Pick<StreamingProcess, 'done' | 'kill'>,
+  remove: () => Promise<void>,
+): Promise<void> {
+  const first = remove();
+  proc.kill('SIGTERM');
+  await first;
+  await proc.done;
+  await remove();
 }
 
 /**
