@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
@@ -31,6 +32,8 @@ function writeRattlerRecipes(ws: Workspace): void {
     recipeYaml('libc', '3.0.0', 'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo libc > $PREFIX/share/libc.txt\n\nrequirements:\n  run:\n    - libb\n'),
   );
 }
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 function indexJson(channelDir: string): any {
   const [file] = channelPackages(channelDir);
@@ -81,11 +84,27 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     expectSuccess(result);
     expect(channelPackages(out)).toEqual([file]);
     const after = repodata(out, 'noarch')['packages.conda'][file.split('/')[1]];
-    const actualSize = readFileSync(join(out, file)).length;
-    expect(after.size).toBe(actualSize);
+    expect(after.size).toBe(readFileSync(join(out, file)).length);
+    expect(after.sha256).toBe(sha256(join(out, file)));
     expect(after.sha256).not.toBe(before.sha256);
     const libbOut = join(ws.root, 'dist/conda/recipes/libb');
     expect(readPackageMember(join(libbOut, channelPackages(libbOut)[0]), 'share/libb-saw-liba.txt').trim()).toBe('rebuilt liba 1.0.0');
+  });
+
+  it('keeps the shared staging channel index true to its files across same-name rebuilds', () => {
+    const shared = join(ws.root, 'tmp/shared');
+    const check = () => {
+      const [file] = channelPackages(shared).filter((p) => p.includes('/liba-'));
+      const record = repodata(shared, 'noarch')['packages.conda'][file.split('/')[1]];
+      expect(record.sha256).toBe(sha256(join(shared, file)));
+      expect(record.size).toBe(readFileSync(join(shared, file)).length);
+      return record.sha256;
+    };
+    expectSuccess(ws.nx(['run', 'liba:build-recipe', '--skip-nx-cache', '--sharedStagingDir=tmp/shared']));
+    const first = check();
+    ws.write('recipes/liba/recipe.yaml', readFileSync(join(ws.root, 'recipes/liba/recipe.yaml'), 'utf8').replace('echo "rebuilt liba', 'echo "twice rebuilt liba'));
+    expectSuccess(ws.nx(['run', 'liba:build-recipe', '--skip-nx-cache', '--sharedStagingDir=tmp/shared']));
+    expect(check()).not.toBe(first);
   });
 
   it('builds a workspace mixing meta.yaml and recipe.yaml recipes in order', () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleStagingChannel, collectNewPackages, snapshotChannel } from './staging';
+import { assembleStagingChannel, collectNewPackages, recordOwnedPackages, removeOwnedPackages, snapshotChannel } from './staging';
 import { emptyRepodata, writeRepodata } from './repodata';
 
 function channel(files: Record<string, string>, records: Record<string, Record<string, object>> = {}): string {
@@ -116,5 +116,27 @@ describe('collectNewPackages', () => {
     mkdirSync(join(staging, 'linux-64'));
     writeFileSync(join(staging, 'linux-64', 'x-1-0.tar.bz2'), 'X');
     expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(/linux-64\/x-1-0.tar.bz2.*no record/);
+  });
+});
+
+describe('packages owned in a shared staging channel', () => {
+  it("removes a project's earlier packages, files and records, and nobody else's", () => {
+    const shared = channel(
+      { 'linux-64/a-1-0.tar.bz2': 'A', 'linux-64/b-1-0.tar.bz2': 'B', 'noarch/a-data-1-0.conda': 'AD' },
+      { 'linux-64': { 'a-1-0.tar.bz2': {}, 'b-1-0.tar.bz2': {} }, noarch: { 'a-data-1-0.conda': {} } },
+    );
+    recordOwnedPackages(shared, 'a', [
+      { subdir: 'linux-64', file: 'a-1-0.tar.bz2' },
+      { subdir: 'noarch', file: 'a-data-1-0.conda' },
+    ]);
+    recordOwnedPackages(shared, 'b', [{ subdir: 'linux-64', file: 'b-1-0.tar.bz2' }]);
+
+    expect(removeOwnedPackages(shared, 'a').sort()).toEqual(['linux-64/a-1-0.tar.bz2', 'noarch/a-data-1-0.conda']);
+
+    expect(readdirSync(join(shared, 'linux-64')).sort()).toEqual(['b-1-0.tar.bz2', 'repodata.json']);
+    expect(Object.keys(repodata(shared, 'linux-64').packages)).toEqual(['b-1-0.tar.bz2']);
+    expect(repodata(shared, 'noarch')['packages.conda']).toEqual({});
+    expect(removeOwnedPackages(shared, 'a')).toEqual([]);
+    expect(removeOwnedPackages(shared, 'b')).toEqual(['linux-64/b-1-0.tar.bz2']);
   });
 });

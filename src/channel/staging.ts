@@ -1,4 +1,4 @@
-import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emptyRepodata, findRecord, isPackageFile, readRepodata, repodataKey, Repodata, SUBDIR_PATTERN, writeRepodata } from './repodata';
 
@@ -162,4 +162,51 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
 /** The subdirs of a project's output folder that its build owns (and Nx caches): `noarch` and the target platform's. */
 export function ownedSubdirs(platform: string): string[] {
   return platform === 'noarch' ? ['noarch'] : ['noarch', platform];
+}
+
+/** In a shared staging channel, which project put which package there (`<subdir>/<file>` → project). */
+const OWNERS_FILE = '.nx-conda-owners.json';
+
+function readOwners(stagingDir: string): Record<string, string> {
+  const file = join(stagingDir, OWNERS_FILE);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Before a build in a shared staging channel: removes the packages this
+ * project built there before, files and records. Indexers skip a file name
+ * they already list, so a package rebuilt under the same name would keep the
+ * old record (sha256, size, depends) if the old one stayed.
+ */
+export function removeOwnedPackages(stagingDir: string, project: string): string[] {
+  const owners = readOwners(stagingDir);
+  const removed = Object.keys(owners).filter((key) => owners[key] === project);
+  const bySubdir = new Map<string, string[]>();
+  for (const key of removed) {
+    const [subdir, file] = key.split('/');
+    rmSync(join(stagingDir, subdir, file), { force: true });
+    bySubdir.set(subdir, [...(bySubdir.get(subdir) ?? []), file]);
+    delete owners[key];
+  }
+  for (const [subdir, files] of bySubdir) {
+    const path = join(stagingDir, subdir);
+    if (!existsSync(path)) continue;
+    const index = readRepodata(path, subdir);
+    for (const file of files) delete index[repodataKey(file)][file];
+    writeRepodata(path, index);
+  }
+  writeFileSync(join(stagingDir, OWNERS_FILE), JSON.stringify(owners, null, 1));
+  return removed;
+}
+
+/** After a build in a shared staging channel: remembers which packages this project put there. */
+export function recordOwnedPackages(stagingDir: string, project: string, packages: ChannelPackage[]): void {
+  const owners = readOwners(stagingDir);
+  for (const { subdir, file } of packages) owners[`${subdir}/${file}`] = project;
+  writeFileSync(join(stagingDir, OWNERS_FILE), JSON.stringify(owners, null, 1));
 }

@@ -7,6 +7,8 @@ import {
   collectNewPackages,
   dependencyOutputs,
   MissingRecordError,
+  recordOwnedPackages,
+  removeOwnedPackages,
   snapshotChannel,
   withDirectoryLock,
   type CollectedPackage,
@@ -137,6 +139,10 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
     if (resolved.verbose) logger.info(`nx-conda: build script:\n${maskCredentials(script)}`);
     logger.info(`nx-conda: ${maskCredentials(shellJoin(buildCommand(plan)))}`);
 
+    if (resolved.sharedStagingDir) {
+      const removed = removeOwnedPackages(staging, resolved.projectName);
+      if (removed.length) logger.info(`nx-conda: removed ${removed.length} earlier package(s) of ${resolved.projectName} from the shared staging channel`);
+    }
     const before = snapshotChannel(staging);
     const result = await runContainer({
       engine: resolved.engine,
@@ -171,6 +177,7 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
     if (collected.length === 0) {
       throw new RecipeBuildError(`the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`);
     }
+    if (resolved.sharedStagingDir) recordOwnedPackages(staging, resolved.projectName, collected);
     return collected;
   } finally {
     if (!resolved.keepStaging) {
