@@ -1,13 +1,13 @@
 import type { Builder } from '../defaults';
 import { condaBuild } from './conda-build';
 import { rattlerBuild } from './rattler-build';
-import { shellJoin, shellQuote } from './shell';
-import { renderTemplate } from './template';
+import { shellJoin, shellQuote } from '../text/shell';
+import { renderTemplate } from '../text/template';
 import type { BuilderDefinition, BuildPlan } from './types';
 
 export type { BuildPlan } from './types';
-export { TemplateError } from './template';
-export { shellJoin, shellQuote } from './shell';
+export { TemplateError } from '../text/template';
+export { shellJoin, shellQuote } from '../text/shell';
 
 const BUILDERS: Record<Builder, BuilderDefinition> = {
   'conda-build': condaBuild,

@@ -6,10 +6,10 @@ import {
   DEFAULT_DOCKERFILE_TEMPLATE,
   findProxySettings,
   proxyEnvLines,
-  renderTemplate,
   resolveBuilderImage,
   resolveImageOptions,
 } from './image-spec';
+import { renderTemplate } from '../../text/template';
 
 const root = mkdtempSync(join(tmpdir(), 'nx-conda-spec-'));
 writeFileSync(join(root, 'Dockerfile.tpl'), 'FROM {{baseImage}}\n{{proxyEnv}}\nRUN echo hi\n{{labels}}\n');
@@ -59,7 +59,7 @@ describe('resolveBuilderImage', () => {
     expect(r.contextFiles).toEqual({ 'requirements.txt': 'samtools>=1.9\n' });
     expect(r.dockerfile).toContain(
       'COPY requirements.txt /tmp/nx-conda-requirements.txt\nRUN conda install -y --file /tmp/nx-conda-requirements.txt\n' +
-        "RUN conda install -y 'samtools>=1.9' 'pysam'\n",
+        "RUN conda install -y 'samtools>=1.9' pysam\n",
     );
   });
 
@@ -77,7 +77,7 @@ describe('resolveBuilderImage', () => {
 
   it('reports unknown placeholders, missing files and bad options clearly', () => {
     expect(() => resolveBuilderImage({ dockerfileTemplate: 'bad.tpl' }, root, {})).toThrow(
-      /dockerfileTemplate 'bad.tpl' uses unknown placeholder\(s\) \{\{nope\}\}, \{\{alsoNope\}\}/,
+      /dockerfileTemplate 'bad.tpl':2: unknown placeholder \{\{nope\}\}; dockerfileTemplate 'bad.tpl':2: unknown placeholder \{\{alsoNope\}\}\. Known placeholders: \{\{baseImage\}\}/,
     );
     expect(() => resolveBuilderImage({ dockerfileTemplate: 'missing.tpl' }, root, {})).toThrow(
       /dockerfileTemplate 'missing.tpl' cannot be read \(ENOENT\)/,
@@ -117,7 +117,9 @@ describe('proxy settings', () => {
 
 describe('renderTemplate', () => {
   it('drops lines that only hold an empty placeholder, keeps engine format strings', () => {
-    expect(renderTemplate('A {{x}}\n{{y}}\n  {{ y }}  \nB {{y}}.\nC {{.Id}}', { x: '1', y: '' })).toBe(
+    expect(renderTemplate('A {{x}}\n{{y}}\n  {{ y }}  \nB {{y}}.\nC {{.Id}}', { x: '1', y: '' }, 't', {
+        dropEmptyPlaceholderLines: true,
+      })).toBe(
       'A 1\nB .\nC {{.Id}}',
     );
     expect(DEFAULT_DOCKERFILE_TEMPLATE).toContain('{{installPackages}}');

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME, NX_CONDA_LABEL, type EngineName } from '../../defaults';
+import { shellQuote } from '../../text/shell';
+import { renderTemplate } from '../../text/template';
 import type { DockerImageExecutorSchema } from './schema';
 
 export class ImageSpecError extends Error {
@@ -147,47 +149,11 @@ function dockerfileQuote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /** `ENV` lines setting each proxy variable in both cases. */
 export function proxyEnvLines(proxies: Record<string, string>): string {
   return Object.entries(proxies)
     .map(([lower, value]) => `ENV ${lower}=${dockerfileQuote(value)} ${lower.toUpperCase()}=${dockerfileQuote(value)}`)
     .join('\n');
-}
-
-/**
- * Replaces `{{name}}` placeholders. Unknown names are an error; a line that
- * holds only a placeholder rendering to nothing is dropped.
- */
-export function renderTemplate(template: string, values: Record<string, string>, source = 'template'): string {
-  const unknown = new Set<string>();
-  const lines: string[] = [];
-  for (const line of template.split('\n')) {
-    const only = /^\s*\{\{\s*(\w+)\s*\}\}\s*$/.exec(line);
-    if (only && values[only[1]] === '') continue;
-    lines.push(
-      line.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) => {
-        if (!(name in values)) {
-          unknown.add(name);
-          return match;
-        }
-        return values[name];
-      }),
-    );
-  }
-  if (unknown.size > 0) {
-    throw new ImageSpecError(
-      `${source} uses unknown placeholder(s) ${[...unknown].map((n) => `{{${n}}}`).join(', ')}; known: ${Object.keys(
-        values,
-      )
-        .map((n) => `{{${n}}}`)
-        .join(', ')}`,
-    );
-  }
-  return lines.join('\n');
 }
 
 function readWorkspaceFile(workspaceRoot: string, path: string, option: string): string {
@@ -249,6 +215,7 @@ export function resolveBuilderImage(
       requirementsFile: REQUIREMENTS_CONTEXT_FILE in contextFiles ? REQUIREMENTS_CONTEXT_FILE : '',
     },
     raw.dockerfileTemplate ? `dockerfileTemplate '${String(raw.dockerfileTemplate)}'` : 'the default template',
+    { dropEmptyPlaceholderLines: true },
   );
   const hash = imageHash(dockerfile, contextFiles, o.buildArgs);
   return {
