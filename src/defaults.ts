@@ -34,4 +34,16 @@ export const DEFAULT_TARGETS = {
 } as const;
 
 export type Builder = 'conda-build' | 'rattler-build';
-export type EngineName = 'docker' | 'podman';
+/** The container engines nx-conda can drive. */
+export const ENGINES = ['docker', 'podman'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+/**
+ * An `engine` option, checked: undefined gives 'docker'; anything but a
+ * known engine throws the error `fail` makes of the message.
+ */
+export function resolveEngine(value: unknown, fail: (message: string) => Error = (m) => new Error(m)): EngineName {
+  if (value === undefined) return 'docker';
+  if (typeof value === 'string' && (ENGINES as readonly string[]).includes(value)) return value as EngineName;
+  throw fail(`engine '${String(value)}' is not supported: use ${ENGINES.map((e) => `'${e}'`).join(' or ')}`);
+}

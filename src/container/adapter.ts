@@ -1,4 +1,4 @@
-import type { EngineName } from '../defaults';
+import { resolveEngine, type EngineName } from '../defaults';
 
 /**
  * Everything that differs between docker and podman, in one place. The rest
@@ -45,18 +45,12 @@ const podman: EngineAdapter = {
   isNoSuchContainer: (stderr) => NO_SUCH_CONTAINER.test(stderr),
 };
 
-export function adapterFor(engine: EngineName): EngineAdapter {
-  switch (engine) {
-    case 'docker':
-      return docker;
-    case 'podman':
-      return podman;
-    default:
-      throw new Error(`unknown container engine '${String(engine)}': use 'docker' or 'podman'`);
-  }
-}
+const ADAPTERS: Record<EngineName, EngineAdapter> = { docker, podman };
 
-export const ENGINES: readonly EngineName[] = ['docker', 'podman'];
+/** The adapter of an engine; throws (naming it) for anything but a known engine. */
+export function adapterFor(engine: EngineName): EngineAdapter {
+  return ADAPTERS[resolveEngine(engine)];
+}
 
 /**
  * The uid/gid that files made in a container must belong to so that the

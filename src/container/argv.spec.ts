@@ -10,6 +10,7 @@ import {
   runArgv,
 } from './argv';
 import { adapterFor, hostOwnerInContainer } from './adapter';
+import { resolveEngine } from '../defaults';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 
 describe('runArgv', () => {
@@ -129,6 +130,11 @@ describe('engine adapter', () => {
     expect(docker.isNoSuchContainer('Error response from daemon: No such container: n')).toBe(true);
     expect(podman.isNoSuchContainer('Error: no container with name or ID "n" found: no such container')).toBe(true);
     expect(() => adapterFor('nerdctl' as never)).toThrow(/nerdctl/);
+    expect(resolveEngine(undefined)).toBe('docker');
+    expect(resolveEngine('podman')).toBe('podman');
+    expect(() => resolveEngine('lxc', (m) => new TypeError(m))).toThrow(
+      new TypeError("engine 'lxc' is not supported: use 'docker' or 'podman'"),
+    );
   });
 });
 

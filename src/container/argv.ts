@@ -6,7 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { NX_CONDA_LABEL } from '../defaults';
 import type { BuildImageOptions, ContainerFilter, ImageFilter, Mount, RunOptions } from './types';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Environment variable (and build argument) names. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const REPOSITORY_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+/** An image repository without tag or digest: `[host[:port]/]component(/component)*`, lowercase. */
+export const IMAGE_REPOSITORY = new RegExp(
+  `^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${REPOSITORY_COMPONENT}(?:/${REPOSITORY_COMPONENT})*$`,
+);
 
 /**
  * Names whose value we must not replace in the engine client's own

@@ -6,7 +6,7 @@ export { EngineError } from './errors';
 export type { Mount, RunOptions, RunResult, BuildImageOptions, ImageFilter, ContainerFilter } from './types';
 export { runContainer, buildImage } from './run';
 export { checkEngine, imageId, removeImage, listImages, listContainers, removeContainer } from './images';
-export { adapterFor, ENGINES, hostOwnerInContainer, type EngineAdapter } from './adapter';
+export { adapterFor, hostOwnerInContainer, type EngineAdapter } from './adapter';
 export {
   buildArgv,
   runArgv,
@@ -15,5 +15,7 @@ export {
   maskCredentials,
   parseImageList,
   isReservedEnvName,
+  ENV_NAME,
+  IMAGE_REPOSITORY,
 } from './argv';
 export { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';

@@ -44,11 +44,6 @@ export class LineWriter {
     if (rest.length > 0) this.emit(rest);
   }
 
-  /** The last lines seen (without prefix). */
-  tail(): string[] {
-    return this.tailBuffer.lines();
-  }
-
   private emit(raw: string): void {
     const line = this.filter(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
     if (line === undefined) return;

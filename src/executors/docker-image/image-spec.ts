@@ -7,7 +7,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME, NX_CONDA_LABEL, type EngineName } from '../../defaults';
+import { ENV_NAME, IMAGE_REPOSITORY } from '../../container/argv';
+import {
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_BUILDER_IMAGE_NAME,
+  NX_CONDA_LABEL,
+  resolveEngine,
+  type EngineName,
+} from '../../defaults';
 import { shellQuote } from '../../text/shell';
 import { renderTemplate } from '../../text/template';
 import type { DockerImageExecutorSchema } from './schema';
@@ -25,17 +32,6 @@ export const BUILDER_LABEL_VALUE = 'builder';
 /** Name of the copied requirements file inside the build context. */
 export const REQUIREMENTS_CONTEXT_FILE = 'requirements.txt';
 const REQUIREMENTS_IN_IMAGE = '/tmp/nx-conda-requirements.txt';
-
-/** Placeholders a Dockerfile template may use, as `{{name}}`. */
-export const TEMPLATE_PLACEHOLDERS: Record<string, string> = {
-  baseImage: 'the base image reference (option baseImage)',
-  proxyEnv: 'ENV lines with the http/https/no-proxy settings of the environment (empty when none)',
-  installPackages:
-    'COPY/RUN lines installing requirementsFile (conda install -y --file) and packages (conda install -y ...); empty when neither is set',
-  labels: `a LABEL line: ${NX_CONDA_LABEL}="${BUILDER_LABEL_VALUE}"`,
-  packages: 'the packages, shell-quoted and space-separated (empty when none)',
-  requirementsFile: `the requirements file's name in the build context (${REQUIREMENTS_CONTEXT_FILE}), empty when none`,
-};
 
 export const DEFAULT_DOCKERFILE_TEMPLATE = `# nx-conda builder image (default template)
 FROM {{baseImage}}
@@ -67,9 +63,6 @@ export interface ResolvedDockerImageOptions {
   verbose: boolean;
 }
 
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_NAME = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*$`);
-const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -83,7 +76,7 @@ export function resolveImageOptions(options: DockerImageExecutorSchema): Resolve
     throw new ImageSpecError(`baseImage '${String(baseImage)}' is not an image reference`);
   }
   const imageName = o.imageName ?? DEFAULT_BUILDER_IMAGE_NAME;
-  if (typeof imageName !== 'string' || !IMAGE_NAME.test(imageName)) {
+  if (typeof imageName !== 'string' || !IMAGE_REPOSITORY.test(imageName)) {
     throw new ImageSpecError(
       `imageName '${String(imageName)}' is not a valid image repository (lowercase, no tag: the tag is the hash)`,
     );
@@ -100,17 +93,14 @@ export function resolveImageOptions(options: DockerImageExecutorSchema): Resolve
     throw new ImageSpecError('buildArgs must be an object of NAME: value');
   }
   for (const [name, value] of Object.entries(buildArgs)) {
-    if (!BUILD_ARG_NAME.test(name)) throw new ImageSpecError(`build argument name '${name}' is not valid`);
+    if (!ENV_NAME.test(name)) throw new ImageSpecError(`build argument name '${name}' is not valid`);
     if (typeof value !== 'string') throw new ImageSpecError(`build argument '${name}' must be a string`);
   }
   const network = o.network;
   if (network !== undefined && network !== '' && network !== 'host') {
     throw new ImageSpecError(`network '${String(network)}' is not supported: use 'host' or leave it out`);
   }
-  const engine = o.engine ?? 'docker';
-  if (engine !== 'docker' && engine !== 'podman') {
-    throw new ImageSpecError(`engine '${String(engine)}' is not supported: use 'docker' or 'podman'`);
-  }
+  const engine = resolveEngine(o.engine, (m) => new ImageSpecError(m));
   return {
     baseImage,
     imageName,

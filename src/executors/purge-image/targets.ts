@@ -1,5 +1,6 @@
 /** Pure parts of purge-image: package specs and the image refs they name. */
-import { DEFAULT_IMAGE_NAMESPACE, type EngineName } from '../../defaults';
+import { IMAGE_REPOSITORY } from '../../container/argv';
+import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../defaults';
 import type { PurgeImageExecutorSchema } from './schema';
 
 export class PurgeOptionError extends Error {
@@ -17,8 +18,6 @@ export interface PackageSpec {
 
 const NAME = /^[a-z0-9_][a-z0-9_.-]*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const NAMESPACE = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*$`);
 
 /** `name=version--build` (the build after the last `--`, the version after the last `=`). */
 export function parsePackageSpec(spec: string): PackageSpec {
@@ -68,12 +67,9 @@ function stringList(value: unknown, option: string): string[] {
 /** Checks the options and lists what to remove; no engine call. */
 export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const o = (options ?? {}) as Record<string, unknown>;
-  const engine = o.engine ?? 'docker';
-  if (engine !== 'docker' && engine !== 'podman') {
-    throw new PurgeOptionError(`engine '${String(engine)}' is not supported: use 'docker' or 'podman'`);
-  }
+  const engine = resolveEngine(o.engine, (m) => new PurgeOptionError(m));
   const namespace = o.namespace === undefined || o.namespace === '' ? DEFAULT_IMAGE_NAMESPACE : o.namespace;
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+  if (typeof namespace !== 'string' || !IMAGE_REPOSITORY.test(namespace)) {
     throw new PurgeOptionError(`namespace '${String(namespace)}' is not a valid image namespace (lowercase, no tag)`);
   }
   const images = stringList(o.images, 'images');

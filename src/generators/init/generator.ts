@@ -39,6 +39,8 @@ import {
   DEFAULT_IMAGE_PROJECT,
   DEFAULT_OUTPUT_ROOT,
   DEFAULT_TARGETS,
+  ENGINES,
+  resolveEngine,
   type Builder,
   type EngineName,
 } from '../../defaults';
@@ -58,7 +60,6 @@ import {
 export const DEFAULT_IMAGE_PROJECT_ROOT = 'tools/builder-image';
 const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
 const BUILDERS: readonly Builder[] = ['conda-build', 'rattler-build'];
-const ENGINES: readonly EngineName[] = ['docker', 'podman'];
 
 export interface DockerImageTargetOptions {
   baseImage: string;
@@ -114,8 +115,11 @@ function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
   if (schema.builder !== undefined && !BUILDERS.includes(schema.builder)) {
     throw new Error(`nx-conda:init: --builder must be one of ${BUILDERS.join(', ')} (got '${schema.builder}').`);
   }
-  if (schema.engine !== undefined && !ENGINES.includes(schema.engine)) {
-    throw new Error(`nx-conda:init: --engine must be one of ${ENGINES.join(', ')} (got '${schema.engine}').`);
+  if (schema.engine !== undefined) {
+    resolveEngine(
+      schema.engine,
+      () => new Error(`nx-conda:init: --engine must be one of ${ENGINES.join(', ')} (got '${schema.engine}').`),
+    );
   }
   const baseImage = schema.baseImage?.trim();
   if (schema.baseImage !== undefined && (!baseImage || /\s/.test(baseImage))) {
