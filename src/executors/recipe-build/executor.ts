@@ -13,7 +13,7 @@ import {
   withDirectoryLock,
   type CollectedPackage,
 } from '../../channel';
-import { checkEngine, EngineError, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
+import { checkEngine, EngineError, hostOwnerInContainer, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
 import { ImageSpecError, resolveBuilderImage } from '../docker-image/image-spec';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
@@ -144,6 +144,8 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
       if (removed.length) logger.info(`nx-conda: removed ${removed.length} earlier package(s) of ${resolved.projectName} from the shared staging channel`);
     }
     const before = snapshotChannel(staging);
+    // Whom the build script hands the staging channel back to (container root, for rootless podman).
+    const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
     const result = await runContainer({
       engine: resolved.engine,
       image,
@@ -151,8 +153,8 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
       mounts,
       env: {
         ...resolved.env,
-        NX_CONDA_HOST_UID: String(process.getuid?.() ?? 0),
-        NX_CONDA_HOST_GID: String(process.getgid?.() ?? 0),
+        NX_CONDA_HOST_UID: String(owner.uid),
+        NX_CONDA_HOST_GID: String(owner.gid),
       },
       network: resolved.network,
       labels: { 'nx-conda.project': resolved.projectName },
