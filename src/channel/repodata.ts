@@ -24,8 +24,12 @@ export interface Repodata {
   repodata_version: number;
 }
 
-/** conda subdirs look like `noarch`, `linux-64`, `osx-arm64`; `src_cache` and friends do not. */
-export const SUBDIR_PATTERN = /^(noarch|[a-z0-9]+-[a-z0-9]+)$/;
+/**
+ * conda subdirs: `noarch` and `<os>-<arch>` for the operating systems conda
+ * knows (`linux-64`, `osx-arm64`, `win-64`, `emscripten-wasm32`, ...). Not
+ * `src_cache`, and not a `conda-bld` folder inside a shared staging channel.
+ */
+export const SUBDIR_PATTERN = /^(noarch|(linux|osx|win|emscripten|wasi|zos|freebsd)-[a-z0-9_]+)$/;
 
 export function isPackageFile(fileName: string): boolean {
   return fileName.endsWith('.conda') || fileName.endsWith('.tar.bz2');

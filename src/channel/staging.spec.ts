@@ -58,6 +58,8 @@ describe('collectNewPackages', () => {
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'src_cache'));
     writeFileSync(join(staging, 'src_cache', 'source-1.tar.bz2'), 'S');
+    mkdirSync(join(staging, 'conda-bld'));
+    writeFileSync(join(staging, 'conda-bld', 'other-1-0.tar.bz2'), 'O');
     mkdirSync(join(staging, 'noarch'), { recursive: true });
     writeFileSync(join(staging, 'linux-64', 'new-1-0.conda'), 'N');
     writeFileSync(join(staging, 'noarch', 'py-1-0.tar.bz2'), 'P');
