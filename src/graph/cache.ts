@@ -6,8 +6,8 @@
  * reads only those whose signature changed, and parses only changed ones.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import {
   isRecipeReadError,
   readRecipe,
@@ -47,53 +47,29 @@ interface DiskCache {
   write(entries: Record<string, CacheEntry>): void;
 }
 
-interface PluginCacheLike<T> {
-  get(key: string): T | undefined;
-  toSerializable(): { entries: Record<string, T> };
-  writeToDisk(): void;
-}
-type PluginCacheCtor = new <T>(path: string, entries?: Record<string, T>) => PluginCacheLike<T>;
-
-interface Internals {
-  PluginCache?: PluginCacheCtor;
-  workspaceDataDirectory?: string;
-}
-
-let internals: Internals | undefined;
-function nxInternals(): Internals {
-  if (!internals) {
-    try {
-      // Public entry point of @nx/devkit (no deep import); absent in old versions.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      internals = require('@nx/devkit/internal') as Internals;
-    } catch {
-      internals = {};
-    }
-  }
-  return internals;
+/**
+ * Nx's workspace data folder, as Nx 24 finds it (its environment variables,
+ * else `.nx/workspace-data`). Computed here rather than loaded from
+ * `@nx/devkit/internal`, whose loading alone costs a plugin worker more than
+ * a warm graph's whole read of the cache.
+ */
+function workspaceDataDirectory(workspaceRoot: string): string {
+  const configured = process.env.NX_WORKSPACE_DATA_DIRECTORY ?? process.env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
+  return configured ? resolve(workspaceRoot, configured) : join(workspaceRoot, '.nx', 'workspace-data');
 }
 
 /** Where the disk cache lives: Nx's workspace data folder. */
 export function cacheFilePath(workspaceRoot: string, platform: string): string {
-  const configured = process.env.NX_WORKSPACE_DATA_DIRECTORY ?? process.env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
-  const dir = configured
-    ? resolve(workspaceRoot, configured)
-    : (nxInternals().workspaceDataDirectory ?? join(workspaceRoot, '.nx', 'workspace-data'));
   const id = createHash('sha1').update(`${platform}\0${PLUGIN_VERSION}\0${PARSER_VERSION}`).digest('hex').slice(0, 12);
-  return join(dir, `nx-conda-recipes-${id}.json`);
+  return join(workspaceDataDirectory(workspaceRoot), `nx-conda-recipes-${id}.json`);
 }
 
+/**
+ * One JSON file of entries by recipe path. It holds exactly the recipes of
+ * the last graph (entries of deleted recipes are dropped on the next write),
+ * so it needs no eviction. NX_CACHE_PROJECT_GRAPH=false disables reading it.
+ */
 function openDiskCache(path: string): DiskCache {
-  const PluginCache = nxInternals().PluginCache;
-  if (PluginCache) {
-    const pc = new PluginCache<CacheEntry>(path);
-    return {
-      get: (k) => pc.get(k),
-      size: () => Object.keys(pc.toSerializable().entries).length,
-      write: (entries) => new PluginCache<CacheEntry>(path, entries).writeToDisk(),
-    };
-  }
-  // Fallback for an @nx/devkit without PluginCache: one JSON file.
   let entries: Record<string, CacheEntry> = {};
   try {
     if (process.env.NX_CACHE_PROJECT_GRAPH !== 'false') entries = JSON.parse(readFileSync(path, 'utf8')).entries ?? {};
@@ -101,16 +77,17 @@ function openDiskCache(path: string): DiskCache {
     entries = {};
   }
   return {
-    get: (k) => entries[k],
+    get: (k) => (Object.prototype.hasOwnProperty.call(entries, k) ? entries[k] : undefined),
     size: () => Object.keys(entries).length,
     write: (e) => {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const fs = require('node:fs') as typeof import('node:fs');
-        fs.mkdirSync(join(path, '..'), { recursive: true });
-        fs.writeFileSync(path, JSON.stringify({ entries: e, accessOrder: Object.keys(e) }));
+        mkdirSync(dirname(path), { recursive: true });
+        // Write then rename: a concurrent reader sees the old file or the new one, never half of one.
+        const tmp = `${path}.${process.pid}.tmp`;
+        writeFileSync(tmp, JSON.stringify({ entries: e }));
+        renameSync(tmp, path);
       } catch {
-        // a cache is best effort
+        // A cache is best effort.
       }
     },
   };
