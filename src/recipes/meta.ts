@@ -7,7 +7,7 @@ import { RecipeReadError } from './errors';
 import { JinjaError, JinjaRenderer, condaBuildGlobals } from './jinja';
 import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
 import type { RecipeInfo } from './types';
-import { loadYaml, YamlError } from './yaml';
+import { loadRecipeYaml } from './yaml';
 
 interface PlatformReader {
   ns: Record<string, SelectorValue>;
@@ -42,14 +42,7 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
     throw new RecipeReadError(file, `Jinja: ${je.message}`, je.line);
   }
   const selected = applySelectors(rendered, ns);
-  let doc: unknown;
-  try {
-    doc = loadYaml(selected);
-  } catch (e) {
-    const ye = e instanceof YamlError ? e : new YamlError(String(e));
-    throw new RecipeReadError(file, `YAML: ${ye.message}`, ye.line);
-  }
-  if (!isMapping(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
+  const doc = loadRecipeYaml(file, selected);
 
   const pkg = isMapping(doc.package) ? doc.package : {};
   const names: string[] = [];

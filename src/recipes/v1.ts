@@ -8,7 +8,7 @@ import { RecipeReadError } from './errors';
 import { JinjaError, JinjaRenderer, rattlerBuildGlobals } from './jinja';
 import { selectorNamespace } from './selectors';
 import type { RecipeInfo } from './types';
-import { loadYaml, YamlError } from './yaml';
+import { loadRecipeYaml } from './yaml';
 
 const renderers = new Map<string, JinjaRenderer>();
 
@@ -81,14 +81,7 @@ class V1Evaluator {
 }
 
 export function readRecipeV1(file: string, contents: string, platform: string): RecipeInfo {
-  let doc: unknown;
-  try {
-    doc = loadYaml(contents);
-  } catch (e) {
-    const ye = e instanceof YamlError ? e : new YamlError(String(e));
-    throw new RecipeReadError(file, `YAML: ${ye.message}`, ye.line);
-  }
-  if (!isMapping(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
+  const doc = loadRecipeYaml(file, contents);
 
   const ev = new V1Evaluator(file, rendererFor(platform), {});
   if (isMapping(doc.context)) {

@@ -3,6 +3,7 @@
  * duplicate keys do not throw (the last one wins, as in PyYAML).
  */
 import { parseDocument, type Tags } from 'yaml';
+import { RecipeReadError } from './errors';
 import { loadYamlFast } from './yaml-fast';
 
 export class YamlError extends Error {
@@ -43,4 +44,17 @@ export function loadYamlFull(text: string): unknown {
     throw new YamlError(e.message.split('\n')[0], line);
   }
   return doc.toJS({ maxAliasCount: -1 });
+}
+
+/** A recipe file's YAML: its mapping, or a RecipeReadError naming the file and line. */
+export function loadRecipeYaml(file: string, text: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = loadYaml(text);
+  } catch (e) {
+    const ye = e instanceof YamlError ? e : new YamlError(String(e));
+    throw new RecipeReadError(file, `YAML: ${ye.message}`, ye.line);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
+  return doc as Record<string, unknown>;
 }
