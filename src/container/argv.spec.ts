@@ -10,6 +10,7 @@ import {
   runArgv,
 } from './argv';
 import { adapterFor, hostOwnerInContainer } from './adapter';
+import { FOLLOW_SCRIPT } from './follow';
 import { resolveEngine } from '../defaults';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 
@@ -33,13 +34,13 @@ describe('runArgv', () => {
       'nx-conda-abc',
     );
     expect(args).toEqual([
-      'run', '--rm', '--init', '--name', 'nx-conda-abc',
+      'run', '--rm', '--init', '--interactive', '--name', 'nx-conda-abc',
       '--label', 'nx-conda=run', '--label', 'nx-conda.project=samtools',
       '--network', 'host', '--user', '1000:1000', '--workdir', '/opt',
       '--mount', 'type=bind,source=/w/recipe,target=/opt/recipe,readonly',
       '--mount', 'type=bind,source=/w/stage,target=/opt/stage',
       '--env', 'SECRET_TOKEN', '--env', 'HOST_USER_ID',
-      'img:1', 'bash', '/opt/build.sh',
+      'img:1', 'sh', '-c', FOLLOW_SCRIPT, 'nx-conda-follow-client', 'bash', '/opt/build.sh',
     ]);
     expect(args).not.toContain('-t');
     expect(args.join(' ')).not.toContain('s3cr3t');

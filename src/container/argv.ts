@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NX_CONDA_LABEL } from '../defaults';
+import { followClient } from './follow';
 import type { BuildImageOptions, ContainerFilter, ImageFilter, Mount, RunOptions } from './types';
 
 /** Environment variable (and build argument) names. */
@@ -68,13 +69,14 @@ export function runArgv(o: RunOptions, name: string): string[] {
   if (!o.command || o.command.length === 0) throw new Error('runContainer: command is empty');
   validateEnvNames(o.env, 'environment variable');
   const labels: Record<string, string> = { [NX_CONDA_LABEL]: 'run', ...(o.labels ?? {}) };
-  const args = ['run', '--rm', '--init', '--name', name, ...labelArgs(labels)];
+  // --interactive: stdin stays attached to our process, so the container can follow it (see follow.ts).
+  const args = ['run', '--rm', '--init', '--interactive', '--name', name, ...labelArgs(labels)];
   if (o.network) args.push('--network', o.network);
   if (o.user) args.push('--user', o.user);
   if (o.workdir) args.push('--workdir', o.workdir);
   for (const m of o.mounts ?? []) args.push('--mount', mountArg(m));
   for (const envName of Object.keys(o.env ?? {})) args.push('--env', envName);
-  args.push(o.image, ...o.command);
+  args.push(o.image, ...followClient(o.command));
   return args;
 }
 

@@ -80,12 +80,17 @@ export async function stream(
     env?: Record<string, string>;
     onStdout: (chunk: Buffer) => void;
     onStderr: (chunk: Buffer) => void;
+    /**
+     * 'pipe': the child's stdin is a pipe that we never write to nor close,
+     * so it reaches end-of-file exactly when this process is gone.
+     */
+    stdin?: 'ignore' | 'pipe';
   },
 ): Promise<StreamingProcess> {
   const { execa } = await loadExeca();
   const subprocess = execa(engine, args, {
     reject: false,
-    stdin: 'ignore',
+    stdin: opts.stdin ?? 'ignore',
     buffer: false,
     env: opts.env,
     extendEnv: true,

@@ -39,7 +39,9 @@ function writers(
 /**
  * Runs a command in a fresh container (`--rm --init`, unique name, nx-conda
  * label, never a TTY), streaming its output. On timeout, SIGINT or SIGTERM
- * the run is stopped (see stopRun) and the result says why.
+ * the run is stopped (see stopRun) and the result says why. When this
+ * process dies without a chance to stop it, the container stops by itself
+ * (see follow.ts).
  */
 export async function runContainer(o: RunOptions): Promise<RunResult> {
   const name = containerName(o.namePrefix);
@@ -49,6 +51,8 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   const { out, err } = writers(o.logPrefix);
   const proc = await stream(o.engine, args, {
     env: o.env,
+    // The container ends when this pipe does, i.e. when we do (see follow.ts).
+    stdin: 'pipe',
     onStdout: (c) => out.push(c),
     onStderr: (c) => err.push(c),
   });
