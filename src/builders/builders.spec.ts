@@ -5,6 +5,7 @@ const plan = (overrides: Partial<BuildPlan> = {}): BuildPlan => ({
   recipeDir: '/opt/recipe',
   recipeFile: '/opt/recipe/meta.yaml',
   stagingDir: '/opt/host-conda-bld',
+  channels: [],
   platform: 'linux-64',
   variantConfigFiles: [],
   exclusiveConfigFiles: [],
@@ -27,6 +28,18 @@ describe('conda-build command', () => {
     );
     expect(words.slice(0, 2)).toEqual(['conda', 'mambabuild']);
     expect(words.join(' ')).toContain('-e /c/e.yaml -m /c/v.yaml --package-format conda --skip-existing /opt/recipe/meta.yaml');
+  });
+});
+
+describe('upstream channels', () => {
+  it('come after the staging channel, in order, for both builders', () => {
+    const channels = ['http://127.0.0.1:8000/upstream', 'conda-forge'];
+    expect(buildCommand(plan({ channels })).join(' ')).toContain(
+      '-c file:///opt/host-conda-bld -c http://127.0.0.1:8000/upstream -c conda-forge --output-folder',
+    );
+    expect(buildCommand(plan({ builder: 'rattler-build', channels })).join(' ')).toContain(
+      '-c file:///opt/host-conda-bld -c http://127.0.0.1:8000/upstream -c conda-forge --target-platform',
+    );
   });
 });
 

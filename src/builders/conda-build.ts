@@ -21,7 +21,9 @@ conda index "$staging"
 `,
   command(plan: BuildPlan): string[] {
     const words = plan.mambabuild ? ['conda', 'mambabuild'] : ['conda', 'build'];
-    words.push('--no-anaconda-upload', '-c', `file://${plan.stagingDir}`, '--output-folder', plan.stagingDir);
+    words.push('--no-anaconda-upload', '-c', `file://${plan.stagingDir}`);
+    for (const channel of plan.channels) words.push('-c', channel);
+    words.push('--output-folder', plan.stagingDir);
     for (const file of plan.exclusiveConfigFiles) words.push('-e', file);
     for (const file of plan.variantConfigFiles) words.push('-m', file);
     if (plan.packageFormat) words.push('--package-format', plan.packageFormat);

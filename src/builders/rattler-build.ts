@@ -17,7 +17,9 @@ echo "nx-conda: $(rattler-build --version 2>&1) in $(hostname)"
 `,
   command(plan: BuildPlan): string[] {
     const words = ['rattler-build', 'build', '--recipe', plan.recipeFile, '--output-dir', plan.stagingDir];
-    words.push('-c', `file://${plan.stagingDir}`, '--target-platform', plan.platform);
+    words.push('-c', `file://${plan.stagingDir}`);
+    for (const channel of plan.channels) words.push('-c', channel);
+    words.push('--target-platform', plan.platform);
     for (const file of plan.variantConfigFiles) words.push('-m', file);
     if (plan.skipTests) words.push('--test', 'skip');
     words.push(...plan.buildArgs);

@@ -9,6 +9,8 @@ export interface BuildPlan {
   recipeDir: string;
   /** The staging channel inside the container (mounted read-write). */
   stagingDir: string;
+  /** Upstream channels (names or URLs), searched after the staging channel, in this order. */
+  channels: string[];
   platform: string;
   /** Variant config files inside the container (conda-build -m, rattler-build -m). */
   variantConfigFiles: string[];

@@ -22,6 +22,10 @@ export interface NxCondaPluginOptions {
   images?: Partial<Record<Builder, string>>;
   /** Container engine passed to the executors. */
   engine?: EngineName;
+  /** Upstream channels (names or URLs), searched after the staging channel, in priority order. */
+  channels?: string[];
+  /** Skip a build when the upstream channels already have every package the recipe makes. */
+  skipExisting?: boolean;
 }
 
 export interface NormalizedOptions {
@@ -35,6 +39,8 @@ export interface NormalizedOptions {
   image?: string;
   images: Partial<Record<Builder, string>>;
   engine?: EngineName;
+  channels: string[];
+  skipExisting: boolean;
 }
 
 export function normalizeOptions(o: NxCondaPluginOptions | undefined): NormalizedOptions {
@@ -47,6 +53,9 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     include: Array.isArray(opts.include) ? opts.include : [],
     exclude: Array.isArray(opts.exclude) ? opts.exclude : [],
     images: opts.images && typeof opts.images === 'object' ? { ...opts.images } : {},
+    // Checked by the executor, which reports a bad entry as a task error, not a graph error.
+    channels: Array.isArray(opts.channels) ? opts.channels.filter((c) => typeof c === 'string') : [],
+    skipExisting: opts.skipExisting === true,
   };
   if (opts.imageProject) out.imageProject = opts.imageProject;
   if (opts.image) out.image = opts.image;

@@ -35,6 +35,8 @@ export function recipeProject(
     buildOptions.imageProject = opts.imageProject;
   }
   if (opts.engine) buildOptions.engine = opts.engine;
+  if (opts.channels.length) buildOptions.channels = [...opts.channels];
+  if (opts.skipExisting) buildOptions.skipExisting = true;
 
   const provides = info.names.join(', ');
   const build: TargetConfiguration = {

@@ -119,6 +119,7 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
       recipeDir: resolved.containerRecipe,
       recipeFile: `${resolved.containerRecipe}/${resolved.recipeFile}`,
       stagingDir: resolved.containerStaging,
+      channels: resolved.channels,
       platform: resolved.platform,
       variantConfigFiles: configInContainer(resolved.variantConfigFiles, 'variant'),
       exclusiveConfigFiles: configInContainer(resolved.exclusiveConfigFiles, 'exclusive'),

@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RECIPE_FILE } from '../../builders';
 import { validateEnvNames } from '../../container/argv';
 import { outputPathOf } from '../../channel/dependencies';
+import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
 import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
 import type { RecipeBuildExecutorSchema } from './schema';
 
@@ -25,6 +26,9 @@ export interface ResolvedOptions {
   engine: EngineName;
   platform: string;
   buildArgs: string[];
+  /** Upstream channels, after the staging channel, in priority order. */
+  channels: string[];
+  skipExisting: boolean;
   env: Record<string, string>;
   containerRecipe: string;
   containerStaging: string;
@@ -118,6 +122,17 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
       ? { kind: 'project', project: options.imageProject, target: options.imageTarget || DEFAULT_TARGETS.dockerImage }
       : { kind: 'ref', ref: DEFAULT_BASE_IMAGE };
 
+  let channels: string[];
+  try {
+    channels = normalizeChannels(options.channels);
+  } catch (e) {
+    if (e instanceof ChannelOptionError) throw new RecipeBuildError(e.message);
+    throw e;
+  }
+  if (options.skipExisting && channels.length === 0) {
+    throw new RecipeBuildError('skipExisting needs upstream channels to look in: set `channels` (plugin option or executor option).');
+  }
+
   const timeoutSeconds = options.timeoutSeconds ?? 0;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
 
@@ -133,6 +148,8 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     engine: options.engine ?? 'docker',
     platform: options.platform || DEFAULT_PLATFORM,
     buildArgs: options.buildArgs ?? [],
+    channels,
+    skipExisting: options.skipExisting ?? false,
     env,
     containerRecipe: containerPath(options.containerRecipe || '/opt/recipe', 'containerRecipe'),
     containerStaging: containerPath(options.containerStaging || '/opt/host-conda-bld', 'containerStaging'),

@@ -10,6 +10,8 @@ export interface RecipeBuildExecutorSchema {
   engine?: EngineName;
   platform?: string;
   buildArgs?: string[];
+  channels?: string[];
+  skipExisting?: boolean;
   env?: Record<string, string>;
   passEnv?: string[];
   containerRecipe?: string;
