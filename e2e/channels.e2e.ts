@@ -18,7 +18,7 @@ const UPA = (marker: string) =>
 const UPB = recipeYaml(
   'upb',
   '2.0.0',
-  'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - cp $PREFIX/share/upa.txt $PREFIX/share/upb-saw-upa.txt\n\nrequirements:\n  host:\n    - upa 1.0.0\n  run:\n    - upa\n',
+  'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - cp $PREFIX/share/upa.txt $PREFIX/share/upb-saw-upa.txt\n\nrequirements:\n  host:\n    - upa ==1.0.0\n  run:\n    - upa\n',
 );
 const IMAGES = { 'rattler-build': TEST_IMAGES.rattlerBuild, 'conda-build': TEST_IMAGES.condaBuild };
 
