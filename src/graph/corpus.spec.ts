@@ -12,7 +12,7 @@
  * Both classes change no edge of this corpus: the edge sets are equal.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createDependencies } from '../index';
 import { createNodes } from './create-nodes';
 import { recipeEdges } from './create-dependencies';
@@ -20,7 +20,15 @@ import { normalizeOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
 import { logger } from '@nx/devkit';
 
-const corpus = resolve(__dirname, '..', '..', '..', 'shared', 'corpus');
+/** `shared/corpus` beside the repository (or beside a folder of worktrees above it); NX_CONDA_CORPUS wins. */
+function findCorpus(): string {
+  if (process.env.NX_CONDA_CORPUS) return resolve(process.env.NX_CONDA_CORPUS);
+  for (let dir = resolve(__dirname, '..', '..', '..'); ; dir = dirname(dir)) {
+    const c = join(dir, 'shared', 'corpus');
+    if (existsSync(c) || dirname(dir) === dir) return c;
+  }
+}
+const corpus = findCorpus();
 const recipesDir = join(corpus, 'conda-recipes');
 const present = existsSync(join(corpus, 'conda-recipes.reference-graph.json'));
 if (!present) {

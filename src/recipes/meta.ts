@@ -42,7 +42,7 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
     throw new RecipeReadError(file, `Jinja: ${je.message}`, je.line);
   }
   const selected = applySelectors(rendered, ns);
-  const doc = loadRecipeYaml(file, selected);
+  const doc = loadRecipeYaml(file, selected, '1.1');
 
   const pkg = isMapping(doc.package) ? doc.package : {};
   const names: string[] = [];

@@ -81,7 +81,7 @@ class V1Evaluator {
 }
 
 export function readRecipeV1(file: string, contents: string, platform: string): RecipeInfo {
-  const doc = loadRecipeYaml(file, contents);
+  const doc = loadRecipeYaml(file, contents, '1.2');
 
   const ev = new V1Evaluator(file, rendererFor(platform), {});
   if (isMapping(doc.context)) {
