@@ -1,4 +1,6 @@
 export * from './repodata';
 export * from './staging';
 export * from './dependencies';
+export { recoverOutput } from './output';
+export { UnsafeFileError } from './safe-fs';
 export { withDirectoryLock } from './lock';

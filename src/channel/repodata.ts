@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile, writeFileAtomic } from './safe-fs';
 
 /** One package's entry in a channel subdir's repodata.json. */
 export interface PackageRecord {
@@ -31,8 +31,20 @@ export interface Repodata {
  */
 export const SUBDIR_PATTERN = /^(noarch|(linux|osx|win|emscripten|wasi|zos|freebsd)-[a-z0-9_]+)$/;
 
+/** A name that claims to be a package: what collection looks at (and refuses when it is not a valid one). */
 export function isPackageFile(fileName: string): boolean {
   return fileName.endsWith('.conda') || fileName.endsWith('.tar.bz2');
+}
+
+/**
+ * A conda package file name, `<name>-<version>-<build>.conda|.tar.bz2`: conda
+ * name characters, a version and a build string without `-`, nothing that
+ * could be a path (`/`, `..` alone, a leading dot) or a control character.
+ */
+export const PACKAGE_FILE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*-[A-Za-z0-9_.+!]+-[A-Za-z0-9_.+]+\.(?:conda|tar\.bz2)$/;
+
+export function isValidPackageFile(fileName: string): boolean {
+  return PACKAGE_FILE_PATTERN.test(fileName);
 }
 
 export function emptyRepodata(subdir: string): Repodata {
@@ -46,10 +58,13 @@ export function repodataKey(fileName: string): 'packages' | 'packages.conda' {
 
 export function readRepodata(subdirPath: string, subdir: string): Repodata {
   const file = join(subdirPath, 'repodata.json');
-  if (!existsSync(file)) return emptyRepodata(subdir);
+  // Never through a link: a build could plant `repodata.json -> ~/.aws/credentials`.
+  const content = readRegularFile(file, 'reading a channel index');
+  if (content === undefined) return emptyRepodata(subdir);
   let parsed: Partial<Repodata>;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(content.toString('utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (e) {
     throw new Error(`Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`);
   }
@@ -62,10 +77,12 @@ export function readRepodata(subdirPath: string, subdir: string): Repodata {
 }
 
 export function writeRepodata(subdirPath: string, repodata: Repodata): void {
-  writeFileSync(join(subdirPath, 'repodata.json'), JSON.stringify(repodata, null, 1) + '\n');
+  // A temporary file renamed over the old one: never written through a link, never half-written.
+  writeFileAtomic(join(subdirPath, 'repodata.json'), JSON.stringify(repodata, null, 1) + '\n');
 }
 
 /** The record of `fileName` in `repodata`, if the index has one. */
 export function findRecord(repodata: Repodata, fileName: string): PackageRecord | undefined {
-  return repodata[repodataKey(fileName)][fileName];
+  const records = repodata[repodataKey(fileName)];
+  return Object.prototype.hasOwnProperty.call(records, fileName) ? records[fileName] : undefined;
 }

@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleStagingChannel, collectNewPackages, recordOwnedPackages, removeOwnedPackages, snapshotChannel } from './staging';
+import { assembleStagingChannel, collectNewPackages, controlDirOf, recordOwnedPackages, removeOwnedPackages, snapshotChannel } from './staging';
+import { recoverOutput } from './output';
 import { emptyRepodata, writeRepodata } from './repodata';
 
 function channel(files: Record<string, string>, records: Record<string, Record<string, object>> = {}): string {
@@ -79,7 +81,7 @@ describe('collectNewPackages', () => {
 
     const collected = collectNewPackages(staging, before, out, 'linux-64');
 
-    expect(collected.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual(['linux-64/new-1-0.conda', 'noarch/py-1-0.tar.bz2']);
+    expect(collected.packages.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual(['linux-64/new-1-0.conda', 'noarch/py-1-0.tar.bz2']);
     expect(readdirSync(out).sort()).toEqual(['1.2', 'linux-64', 'noarch']);
     expect(readdirSync(join(out, 'linux-64')).sort()).toEqual(['new-1-0.conda', 'repodata.json']);
     expect(readFileSync(join(out, '1.2', 'noarch', 'nested-1.2-0.tar.bz2'), 'utf8')).toBe('nested');
@@ -140,5 +142,129 @@ describe('packages owned in a shared staging channel', () => {
     expect(repodata(shared, 'noarch')['packages.conda']).toEqual({});
     expect(removeOwnedPackages(shared, 'a')).toEqual([]);
     expect(removeOwnedPackages(shared, 'b')).toEqual(['linux-64/b-1-0.tar.bz2']);
+  });
+});
+
+describe('the staging channel is data, never a path to follow (issue 9)', () => {
+  const hostFile = (content = 'host secret') => {
+    const file = join(mkdtempSync(join(tmpdir(), 'nx-conda-host-')), 'credentials');
+    writeFileSync(file, content);
+    return file;
+  };
+  const indexed = (staging: string, subdir: string, file: string) => {
+    const index = emptyRepodata(subdir);
+    index[file.endsWith('.conda') ? 'packages.conda' : 'packages'][file] = { name: 'x', version: '1', build: '0' };
+    writeRepodata(join(staging, subdir), index);
+  };
+  const previousOutput = () => {
+    const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
+    mkdirSync(join(out, 'noarch'));
+    writeFileSync(join(out, 'noarch', 'prev-1-0.tar.bz2'), 'previous');
+    return out;
+  };
+
+  it('refuses a symlink named like a package, removes it, and leaves the host file and the previous output alone', () => {
+    const secret = hostFile();
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'noarch'), { recursive: true });
+    symlinkSync(secret, join(staging, 'noarch', 'foo-1.0-0.tar.bz2'));
+    indexed(staging, 'noarch', 'foo-1.0-0.tar.bz2');
+    const out = previousOutput();
+
+    expect(() => collectNewPackages(staging, before, out, 'linux-64')).toThrow(/noarch\/foo-1.0-0.tar.bz2": a symbolic link, not a regular file/);
+    expect(readdirSync(join(staging, 'noarch'))).toEqual(['repodata.json']);
+    expect(readFileSync(secret, 'utf8')).toBe('host secret');
+    expect(readdirSync(join(out, 'noarch'))).toEqual(['prev-1-0.tar.bz2']);
+  });
+
+  it('refuses a FIFO named like a package without opening it (no hang)', () => {
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'linux-64'), { recursive: true });
+    execFileSync('mkfifo', [join(staging, 'linux-64', 'pipe-1-0.conda')]);
+    expect(() => collectNewPackages(staging, before, previousOutput(), 'linux-64')).toThrow(/pipe-1-0.conda": a FIFO/);
+  });
+
+  it('refuses a folder and an odd name posing as packages; ignores package names outside the known subdirs', () => {
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'noarch', 'dir-1-0.conda'), { recursive: true });
+    writeFileSync(join(staging, 'noarch', 'bad name\n-1-0.conda'), 'X');
+    expect(() => collectNewPackages(staging, before, previousOutput(), 'noarch')).toThrow(/bad name\\n-1-0.conda": not a conda package file name[\s\S]*dir-1-0.conda": a folder/);
+
+    writeFileSync(join(staging, 'stray-1-0.conda'), 'S');
+    mkdirSync(join(staging, 'evil'));
+    writeFileSync(join(staging, 'evil', 'e-1-0.conda'), 'E');
+    expect(collectNewPackages(staging, before, previousOutput(), 'noarch')).toEqual({
+      packages: [],
+      ignored: [join(staging, 'evil', 'e-1-0.conda'), join(staging, 'stray-1-0.conda')],
+    });
+  });
+
+  it('never writes through a symlinked repodata.json, package or subdir of a shared staging channel', () => {
+    const secret = hostFile('{"host": "json"}');
+    const secretDir = mkdtempSync(join(tmpdir(), 'nx-conda-host-dir-'));
+    const dep = channel({ 'linux-64/a-1-0.tar.bz2': 'A' }, { 'linux-64': { 'a-1-0.tar.bz2': {} } });
+    const shared = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
+    mkdirSync(join(shared, 'linux-64'));
+    symlinkSync(secret, join(shared, 'linux-64', 'a-1-0.tar.bz2'));
+    writeRepodata(join(shared, 'linux-64'), emptyRepodata('linux-64'));
+    assembleStagingChannel(shared, [dep], 'linux-64');
+    expect(readFileSync(secret, 'utf8')).toBe('{"host": "json"}');
+    expect(lstatSync(join(shared, 'linux-64', 'a-1-0.tar.bz2')).isFile()).toBe(true);
+
+    const shared2 = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
+    symlinkSync(secretDir, join(shared2, 'noarch'));
+    expect(() => assembleStagingChannel(shared2, [], 'linux-64')).toThrow(/noarch is a symbolic link, not a folder/);
+    expect(readdirSync(secretDir)).toEqual([]);
+  });
+
+  it('refuses to read a repodata.json that is a link', () => {
+    const shared = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
+    mkdirSync(join(shared, 'noarch'));
+    symlinkSync(hostFile('{}'), join(shared, 'noarch', 'repodata.json'));
+    expect(() => assembleStagingChannel(shared, [], 'noarch')).toThrow(/repodata.json is a symbolic link, not a regular file: refused/);
+  });
+
+  it('keeps the owners file outside the staging folder, and ignores one planted inside', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
+    const shared = join(parent, 'staging');
+    mkdirSync(join(shared, 'noarch'), { recursive: true });
+    writeFileSync(join(parent, 'important.txt'), 'keep me');
+    writeFileSync(join(shared, '.nx-conda-owners.json'), JSON.stringify({ '../important.txt': 'a', 'noarch/../../important.txt': 'a' }));
+    expect(removeOwnedPackages(shared, 'a')).toEqual([]);
+    expect(readFileSync(join(parent, 'important.txt'), 'utf8')).toBe('keep me');
+    recordOwnedPackages(shared, 'a', [{ subdir: 'noarch', file: 'a-1-0.conda' }]);
+    expect(readdirSync(shared)).toEqual(['noarch']);
+    expect(Object.keys(JSON.parse(readFileSync(join(controlDirOf(shared), 'owners.json'), 'utf8')))).toEqual(['noarch/a-1-0.conda']);
+  });
+});
+
+describe('atomic replacement of a project output (issue 9)', () => {
+  it('puts back a subdir left aside by an interrupted replacement, and drops an unfinished new one', () => {
+    const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
+    mkdirSync(join(out, '.nx-conda-previous-noarch'));
+    writeFileSync(join(out, '.nx-conda-previous-noarch', 'prev-1-0.conda'), 'P');
+    mkdirSync(join(out, '.nx-conda-next-abc', 'noarch'), { recursive: true });
+    recoverOutput(out);
+    expect(readdirSync(out)).toEqual(['noarch']);
+    expect(readdirSync(join(out, 'noarch'))).toEqual(['prev-1-0.conda']);
+  });
+
+  it('writes the new subdir completely before the old one goes, and leaves no temporary folder', () => {
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'noarch'), { recursive: true });
+    writeFileSync(join(staging, 'noarch', 'new-2-0.conda'), 'N');
+    const index = emptyRepodata('noarch');
+    index['packages.conda']['new-2-0.conda'] = { name: 'new', version: '2', build: '0' };
+    writeRepodata(join(staging, 'noarch'), index);
+    const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
+    mkdirSync(join(out, 'noarch'));
+    writeFileSync(join(out, 'noarch', 'old-1-0.conda'), 'O');
+    collectNewPackages(staging, before, out, 'noarch');
+    expect(readdirSync(out)).toEqual(['noarch']);
+    expect(readdirSync(join(out, 'noarch'))).toEqual(['new-2-0.conda', 'repodata.json']);
   });
 });

@@ -1,39 +1,79 @@
-import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { emptyRepodata, findRecord, isPackageFile, readRepodata, repodataKey, Repodata, SUBDIR_PATTERN, writeRepodata } from './repodata';
+import { replaceOutputSubdirs } from './output';
+import {
+  emptyRepodata,
+  findRecord,
+  isPackageFile,
+  isValidPackageFile,
+  readRepodata,
+  repodataKey,
+  Repodata,
+  SUBDIR_PATTERN,
+  writeRepodata,
+} from './repodata';
+import { copyRegularFile, ensureRealDir, isRealDir, kindOf, listEntries, readRegularFile, UnsafeFileError, writeFileAtomic } from './safe-fs';
 
 /** Package files of a channel folder, by `<subdir>/<file>`, with what tells a rewrite apart. */
-export type ChannelSnapshot = Map<string, { size: number; mtimeMs: number }>;
+export type ChannelSnapshot = Map<string, { size: number; mtimeMs: number; ino: number }>;
 
 export interface ChannelPackage {
   subdir: string;
   file: string;
 }
 
+/** Real folders (never links) of a channel whose name is a conda subdir. */
 function subdirsOf(channelDir: string): string[] {
-  if (!existsSync(channelDir)) return [];
-  return readdirSync(channelDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && SUBDIR_PATTERN.test(entry.name))
-    .map((entry) => entry.name)
-    .sort();
+  return listEntries(channelDir)
+    .filter(({ name, stat }) => stat.isDirectory() && SUBDIR_PATTERN.test(name))
+    .map(({ name }) => name);
 }
 
-/** Every package file directly inside a subdir of the channel; nothing deeper (never `src_cache`). */
-export function listChannelPackages(channelDir: string): ChannelPackage[] {
-  const found: ChannelPackage[] = [];
-  for (const subdir of subdirsOf(channelDir)) {
-    for (const file of readdirSync(join(channelDir, subdir)).sort()) {
-      if (isPackageFile(file)) found.push({ subdir, file });
+interface ChannelScan {
+  packages: (ChannelPackage & { stat: Stats })[];
+  /** Entries named like packages in known subdirs that are not regular files with a package name. */
+  refused: { path: string; why: string }[];
+  /** Package-like files outside the known subdirs: never taken. */
+  ignored: string[];
+}
+
+/**
+ * Looks at a channel folder without following anything: regular files with
+ * conda package names directly inside a known subdir are packages; a link,
+ * FIFO, device or folder named like a package, or an odd package-like name,
+ * is refused; package-like names elsewhere (the channel's top, `src_cache`,
+ * `conda-bld`, unknown folders) are ignored.
+ */
+function scanChannel(channelDir: string): ChannelScan {
+  const scan: ChannelScan = { packages: [], refused: [], ignored: [] };
+  for (const top of listEntries(channelDir)) {
+    const topPath = join(channelDir, top.name);
+    if (!top.stat.isDirectory()) {
+      if (isPackageFile(top.name)) scan.ignored.push(topPath);
+      continue;
+    }
+    const known = SUBDIR_PATTERN.test(top.name);
+    for (const { name, stat } of listEntries(topPath)) {
+      if (!isPackageFile(name)) continue;
+      const path = join(topPath, name);
+      if (!known) scan.ignored.push(path);
+      else if (!stat.isFile()) scan.refused.push({ path, why: `a ${kindOf(stat)}, not a regular file` });
+      else if (!isValidPackageFile(name)) scan.refused.push({ path, why: 'not a conda package file name (<name>-<version>-<build>.conda or .tar.bz2)' });
+      else scan.packages.push({ subdir: top.name, file: name, stat });
     }
   }
-  return found;
+  return scan;
+}
+
+/** Every package file directly inside a subdir of the channel; nothing deeper (never `src_cache`), nothing that is not a regular file. */
+export function listChannelPackages(channelDir: string): ChannelPackage[] {
+  return scanChannel(channelDir).packages.map(({ subdir, file }) => ({ subdir, file }));
 }
 
 export function snapshotChannel(channelDir: string): ChannelSnapshot {
   const snapshot: ChannelSnapshot = new Map();
-  for (const { subdir, file } of listChannelPackages(channelDir)) {
-    const stat = statSync(join(channelDir, subdir, file));
-    snapshot.set(`${subdir}/${file}`, { size: stat.size, mtimeMs: stat.mtimeMs });
+  for (const { subdir, file, stat } of scanChannel(channelDir).packages) {
+    snapshot.set(`${subdir}/${file}`, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino });
   }
   return snapshot;
 }
@@ -42,14 +82,9 @@ export function snapshotChannel(channelDir: string): ChannelSnapshot {
 export function ensureChannelLayout(channelDir: string, platform: string): void {
   for (const subdir of new Set(['noarch', platform])) {
     const path = join(channelDir, subdir);
-    mkdirSync(path, { recursive: true });
-    if (!existsSync(join(path, 'repodata.json'))) writeRepodata(path, emptyRepodata(subdir));
+    ensureRealDir(path);
+    if (readRegularFile(join(path, 'repodata.json'), 'reading a channel index') === undefined) writeRepodata(path, emptyRepodata(subdir));
   }
-}
-
-/** Copy-on-write where the filesystem allows it, a plain copy elsewhere: never a hard link, so a build cannot alter a dependency's output. */
-function copyPackage(from: string, to: string): void {
-  copyFileSync(from, to, constants.COPYFILE_FICLONE);
 }
 
 export interface AssembleResult {
@@ -63,28 +98,34 @@ export interface AssembleResult {
  * Fills `stagingDir` with the packages of every source channel folder and
  * writes one merged repodata.json per subdir, so the staging channel is
  * usable without running an indexer. Records come from the sources' own
- * repodata.json, written by the indexer of the build that made them.
+ * repodata.json, written by the indexer of the build that made them. Only
+ * regular files are copied, each through a temporary name, so a link a
+ * build left in a shared staging channel is replaced, never written through.
  */
 export function assembleStagingChannel(stagingDir: string, sourceDirs: string[], platform: string): AssembleResult {
   const merged = new Map<string, Repodata>();
   const unindexed: string[] = [];
   let packages = 0;
+  ensureRealDir(stagingDir);
   for (const sourceDir of sourceDirs) {
-    for (const subdir of subdirsOf(sourceDir)) {
+    const scan = scanChannel(sourceDir);
+    if (scan.refused.length) throw refusal(scan.refused);
+    const sourceIndexes = new Map<string, Repodata>();
+    for (const { subdir, file } of scan.packages) {
       const sourceSubdir = join(sourceDir, subdir);
-      const sourceIndex = readRepodata(sourceSubdir, subdir);
+      let sourceIndex = sourceIndexes.get(subdir);
+      if (!sourceIndex) sourceIndexes.set(subdir, (sourceIndex = readRepodata(sourceSubdir, subdir)));
       // Start from what the staging channel already lists (a shared staging channel keeps earlier builds).
-      const target = merged.get(subdir) ?? readRepodata(join(stagingDir, subdir), subdir);
-      merged.set(subdir, target);
-      mkdirSync(join(stagingDir, subdir), { recursive: true });
-      for (const file of readdirSync(sourceSubdir)) {
-        if (!isPackageFile(file)) continue;
-        copyPackage(join(sourceSubdir, file), join(stagingDir, subdir, file));
-        packages++;
-        const record = findRecord(sourceIndex, file);
-        if (record) target[repodataKey(file)][file] = record;
-        else unindexed.push(join(sourceSubdir, file));
+      let target = merged.get(subdir);
+      if (!target) {
+        ensureRealDir(join(stagingDir, subdir));
+        merged.set(subdir, (target = readRepodata(join(stagingDir, subdir), subdir)));
       }
+      copyRegularFile(join(sourceSubdir, file), join(stagingDir, subdir, file));
+      packages++;
+      const record = findRecord(sourceIndex, file);
+      if (record) target[repodataKey(file)][file] = record;
+      else unindexed.push(join(sourceSubdir, file));
     }
   }
   for (const [subdir, repodata] of merged) writeRepodata(join(stagingDir, subdir), repodata);
@@ -98,22 +139,45 @@ export interface CollectedPackage extends ChannelPackage {
 
 export class MissingRecordError extends Error {}
 
+function refusal(refused: { path: string; why: string }[]): UnsafeFileError {
+  return new UnsafeFileError(
+    `refused ${refused.length} file(s) the build left in the staging channel, named like packages but not taken:\n` +
+      refused.map(({ path, why }) => `  ${JSON.stringify(path)}: ${why}`).join('\n') +
+      '\nOnly regular files with conda package names leave the staging channel; nothing was read through them, and they were removed from it.',
+  );
+}
+
+export interface CollectResult {
+  packages: CollectedPackage[];
+  /** Package-like files outside the known subdirs, which were not taken. */
+  ignored: string[];
+}
+
 /**
  * Moves the packages a build added to (or rewrote in) `stagingDir` into
  * `outputDir`, keeping each in the subdir the build put it in, and writes
  * `outputDir` as an indexed channel holding exactly those packages. A build
  * owns only the `noarch` and `platform` subdirs of its output folder: those
- * are replaced, anything else there (such as the output folder of a recipe
- * nested in this one's folder) is left alone. The records are those of the
- * staging channel's index, which the build refreshed after building, so a
- * package rebuilt under the same file name never keeps a stale sha256 or size.
+ * are replaced, atomically per subdir (see replaceOutputSubdirs), anything
+ * else there (such as the output folder of a recipe nested in this one's
+ * folder) is left alone. The records are those of the staging channel's
+ * index, which the build refreshed after building, so a package rebuilt
+ * under the same file name never keeps a stale sha256 or size.
+ *
+ * Anything named like a package that is not a regular file with a package
+ * name is refused (and removed from staging): the whole collection fails
+ * and the output folder is left as it was.
  */
-export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, outputDir: string, platform: string): CollectedPackage[] {
+export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, outputDir: string, platform: string): CollectResult {
   const owned = ownedSubdirs(platform);
-  const after = snapshotChannel(stagingDir);
-  const fresh = [...after].filter(([key, stat]) => {
-    const old = before.get(key);
-    return !old || old.size !== stat.size || old.mtimeMs !== stat.mtimeMs;
+  const scan = scanChannel(stagingDir);
+  if (scan.refused.length) {
+    for (const { path } of scan.refused) rmSync(path, { recursive: true, force: true });
+    throw refusal(scan.refused);
+  }
+  const fresh = scan.packages.filter(({ subdir, file, stat }) => {
+    const old = before.get(`${subdir}/${file}`);
+    return !old || old.size !== stat.size || old.mtimeMs !== stat.mtimeMs || old.ino !== stat.ino;
   });
 
   const indexes = new Map<string, Repodata>();
@@ -128,8 +192,8 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
 
   const collected: CollectedPackage[] = [];
   const outputIndexes = new Map(owned.map((subdir) => [subdir, emptyRepodata(subdir)]));
-  for (const [key, stat] of fresh) {
-    const [subdir, file] = key.split('/');
+  for (const { subdir, file, stat } of fresh) {
+    const key = `${subdir}/${file}`;
     const outIndex = outputIndexes.get(subdir);
     if (!outIndex) {
       throw new MissingRecordError(
@@ -147,16 +211,17 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
     outIndex[repodataKey(file)][file] = record;
     collected.push({ subdir, file, size: stat.size });
   }
-  if (collected.length === 0) return collected;
+  if (collected.length === 0) return { packages: collected, ignored: scan.ignored };
 
-  for (const [subdir, index] of outputIndexes) {
-    const path = join(outputDir, subdir);
-    rmSync(path, { recursive: true, force: true });
-    mkdirSync(path, { recursive: true });
-    writeRepodata(path, index);
-  }
-  for (const { subdir, file } of collected) copyPackage(join(stagingDir, subdir, file), join(outputDir, subdir, file));
-  return collected;
+  replaceOutputSubdirs(
+    outputDir,
+    [...outputIndexes].map(([subdir, index]) => ({
+      subdir,
+      index,
+      files: collected.filter((p) => p.subdir === subdir).map(({ file }) => ({ file, from: join(stagingDir, subdir, file) })),
+    })),
+  );
+  return { packages: collected, ignored: scan.ignored };
 }
 
 /** The subdirs of a project's output folder that its build owns (and Nx caches): `noarch` and the target platform's. */
@@ -164,17 +229,35 @@ export function ownedSubdirs(platform: string): string[] {
   return platform === 'noarch' ? ['noarch'] : ['noarch', platform];
 }
 
+/** Where a shared staging channel's control files live: beside it, never inside the folder a container can write. */
+export function controlDirOf(stagingDir: string): string {
+  return `${stagingDir.replace(/\/+$/, '')}.nx-conda`;
+}
+
 /** In a shared staging channel, which project put which package there (`<subdir>/<file>` → project). */
-const OWNERS_FILE = '.nx-conda-owners.json';
+const OWNERS_FILE = 'owners.json';
+/** Where older versions kept it: inside the staging channel, writable by every build. Never read; removed. */
+const OLD_OWNERS_FILE = '.nx-conda-owners.json';
 
 function readOwners(stagingDir: string): Record<string, string> {
-  const file = join(stagingDir, OWNERS_FILE);
-  if (!existsSync(file)) return {};
+  rmSync(join(stagingDir, OLD_OWNERS_FILE), { force: true });
+  const owners: Record<string, string> = {};
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readRegularFile(join(controlDirOf(stagingDir), OWNERS_FILE))?.toString('utf8') ?? '{}');
   } catch {
-    return {};
+    return owners;
   }
+  if (!parsed || typeof parsed !== 'object') return owners;
+  for (const [key, project] of Object.entries(parsed as Record<string, unknown>)) {
+    const [subdir, file, ...rest] = key.split('/');
+    if (typeof project === 'string' && rest.length === 0 && SUBDIR_PATTERN.test(subdir) && isValidPackageFile(file ?? '')) owners[key] = project;
+  }
+  return owners;
+}
+
+function writeOwners(stagingDir: string, owners: Record<string, string>): void {
+  writeFileAtomic(join(controlDirOf(stagingDir), OWNERS_FILE), JSON.stringify(owners, null, 1));
 }
 
 /**
@@ -189,18 +272,18 @@ export function removeOwnedPackages(stagingDir: string, project: string): string
   const bySubdir = new Map<string, string[]>();
   for (const key of removed) {
     const [subdir, file] = key.split('/');
-    rmSync(join(stagingDir, subdir, file), { force: true });
-    bySubdir.set(subdir, [...(bySubdir.get(subdir) ?? []), file]);
     delete owners[key];
+    if (!isRealDir(join(stagingDir, subdir))) continue;
+    rmSync(join(stagingDir, subdir, file), { recursive: true, force: true });
+    bySubdir.set(subdir, [...(bySubdir.get(subdir) ?? []), file]);
   }
   for (const [subdir, files] of bySubdir) {
     const path = join(stagingDir, subdir);
-    if (!existsSync(path)) continue;
     const index = readRepodata(path, subdir);
     for (const file of files) delete index[repodataKey(file)][file];
     writeRepodata(path, index);
   }
-  writeFileSync(join(stagingDir, OWNERS_FILE), JSON.stringify(owners, null, 1));
+  writeOwners(stagingDir, owners);
   return removed;
 }
 
@@ -208,5 +291,5 @@ export function removeOwnedPackages(stagingDir: string, project: string): string
 export function recordOwnedPackages(stagingDir: string, project: string, packages: ChannelPackage[]): void {
   const owners = readOwners(stagingDir);
   for (const { subdir, file } of packages) owners[`${subdir}/${file}`] = project;
-  writeFileSync(join(stagingDir, OWNERS_FILE), JSON.stringify(owners, null, 1));
+  writeOwners(stagingDir, owners);
 }

@@ -10,6 +10,7 @@ import {
   recordOwnedPackages,
   removeOwnedPackages,
   snapshotChannel,
+  UnsafeFileError,
   withDirectoryLock,
   type CollectedPackage,
 } from '../../channel';
@@ -22,7 +23,7 @@ import type { RecipeBuildExecutorSchema } from './schema';
 const CONTAINER_TOOLS = '/opt/nx-conda';
 
 /** Errors whose message is the whole story: no stack for these. */
-const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError, ImageSpecError];
+const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError, ImageSpecError, UnsafeFileError];
 
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
@@ -176,7 +177,8 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
       );
     }
 
-    const collected = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
+    const { packages: collected, ignored } = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
+    for (const file of ignored) logger.warn(`nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`);
     if (collected.length === 0) {
       throw new RecipeBuildError(`the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`);
     }

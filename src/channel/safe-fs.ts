@@ -1,0 +1,197 @@
+/**
+ * File operations on folders a build container could write (the staging
+ * channel): nothing is followed or opened that is not a regular file, and
+ * nothing is written in place. A name is checked with lstat, then opened
+ * with O_NOFOLLOW | O_NONBLOCK (a link swapped in meanwhile fails, a FIFO
+ * cannot block) and checked again on the open descriptor. Writes go to a
+ * fresh temporary name (O_EXCL | O_NOFOLLOW) in the target folder and are
+ * renamed over the final name, which replaces a planted link instead of
+ * writing through it.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** A file in a channel folder that is not what it claims to be (a link, a FIFO, a device, a folder, an odd name). */
+export class UnsafeFileError extends Error {}
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** Prefix of our temporary names; never a package or repodata name. */
+export const TEMP_PREFIX = '.nx-conda-tmp-';
+
+export function kindOf(stat: Stats): string {
+  if (stat.isFile()) return 'regular file';
+  if (stat.isSymbolicLink()) return 'symbolic link';
+  if (stat.isDirectory()) return 'folder';
+  if (stat.isFIFO()) return 'FIFO';
+  if (stat.isSocket()) return 'socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'device';
+  return 'special file';
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function refuse(path: string, stat: Stats, what: string): never {
+  throw new UnsafeFileError(
+    `${path} is a ${kindOf(stat)}, not a regular file: refused (${what}). A build may only leave regular files in the staging channel; ` +
+      'nothing was read through it. Check the recipe\'s build script.',
+  );
+}
+
+/** Opens a regular file for reading without following a link or blocking on a FIFO; undefined when it does not exist. */
+function openRegular(path: string, what: string): { fd: number; stat: Stats } | undefined {
+  const seen = lstatOrUndefined(path);
+  if (!seen) return undefined;
+  if (!seen.isFile()) refuse(path, seen, what);
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') refuse(path, lstatSync(path), what);
+    if (code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile() || stat.ino !== seen.ino || stat.dev !== seen.dev) {
+    closeSync(fd);
+    refuse(path, stat, `${what}; it changed while being opened`);
+  }
+  return { fd, stat };
+}
+
+/** The content of a regular file, never through a link; undefined when it does not exist. */
+export function readRegularFile(path: string, what = 'reading it'): Buffer | undefined {
+  const opened = openRegular(path, what);
+  if (!opened) return undefined;
+  const chunks: Buffer[] = [];
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    for (;;) {
+      const n = readSync(opened.fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+    }
+  } finally {
+    closeSync(opened.fd);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A folder we write into: made when missing, refused when the name is a
+ * link or anything else than a real folder (a planted `noarch -> /home/me`
+ * must not receive our files).
+ */
+export function ensureRealDir(path: string): void {
+  const stat = lstatOrUndefined(path);
+  if (!stat) {
+    mkdirSync(path, { recursive: true });
+    return ensureRealDir(path);
+  }
+  if (!stat.isDirectory()) {
+    throw new UnsafeFileError(`${path} is a ${kindOf(stat)}, not a folder: refused (nx-conda writes into it). Remove it and build again.`);
+  }
+}
+
+function tempNameIn(dir: string, forName: string): string {
+  return join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${basename(forName)}`);
+}
+
+/** Writes through a fresh temporary file, synced, then renamed over `path`. */
+function writeViaTemp(path: string, write: (fd: number) => void): void {
+  const dir = dirname(path);
+  ensureRealDir(dir);
+  const temp = tempNameIn(dir, path);
+  const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+  try {
+    try {
+      write(fd);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
+}
+
+export function writeFileAtomic(path: string, data: string | Buffer): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  writeViaTemp(path, (fd) => {
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+  });
+}
+
+/**
+ * Copies a regular file (never a link, FIFO or device) to `to` through a
+ * temporary name. Returns the size copied. A plain copy, never a hard link:
+ * a later build cannot alter a dependency's output through it.
+ */
+export function copyRegularFile(from: string, to: string, what = 'copying it'): number {
+  const opened = openRegular(from, what);
+  if (!opened) throw new UnsafeFileError(`${from} disappeared before it could be copied.`);
+  let size = 0;
+  try {
+    writeViaTemp(to, (out) => {
+      const buffer = Buffer.alloc(1 << 20);
+      for (;;) {
+        const n = readSync(opened.fd, buffer, 0, buffer.length, null);
+        if (n === 0) break;
+        let offset = 0;
+        while (offset < n) offset += writeSync(out, buffer, offset, n - offset);
+        size += n;
+      }
+    });
+  } finally {
+    closeSync(opened.fd);
+  }
+  return size;
+}
+
+/** Entries of a real folder with their lstat (links are reported as links, never followed). */
+export function listEntries(dir: string): { name: string; stat: Stats }[] {
+  const stat = lstatOrUndefined(dir);
+  if (!stat || !stat.isDirectory()) return [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const entry = lstatOrUndefined(join(dir, name));
+      return entry ? [{ name, stat: entry }] : [];
+    });
+}
+
+/** Whether anything (a link too, never followed) has this name. */
+export function pathExists(path: string): boolean {
+  return lstatOrUndefined(path) !== undefined;
+}
+
+/** Whether `path` is a real folder (not a link to one). */
+export function isRealDir(path: string): boolean {
+  return lstatOrUndefined(path)?.isDirectory() ?? false;
+}
