@@ -36,7 +36,7 @@ describe('runArgv', () => {
     expect(args).toEqual([
       'run', '--rm', '--init', '--interactive', '--name', 'nx-conda-abc',
       '--label', 'nx-conda=run', '--label', 'nx-conda.project=samtools',
-      '--network', 'host', '--user', '1000:1000', '--workdir', '/opt',
+      '--network=host', '--user', '1000:1000', '--workdir', '/opt',
       '--mount', 'type=bind,source=/w/recipe,target=/opt/recipe,readonly',
       '--mount', 'type=bind,source=/w/stage,target=/opt/stage',
       '--env', 'SECRET_TOKEN', '--env', 'HOST_USER_ID',
@@ -87,7 +87,7 @@ describe('buildArgv', () => {
     );
     expect(args).toEqual([
       'build', '--file', '/tmp/ctx/Dockerfile', '--tag', 'nx-conda/builder:0123456789ab',
-      '--network', 'host', '--no-cache', '--build-arg', 'TOKEN',
+      '--network=host', '--no-cache', '--build-arg', 'TOKEN',
       '--label', 'nx-conda=builder', '/tmp/ctx',
     ]);
     expect(args.join(' ')).not.toContain('hidden');

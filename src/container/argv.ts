@@ -17,6 +17,33 @@ export const IMAGE_REPOSITORY = new RegExp(
 );
 
 /**
+ * An image reference as the engine takes it on a command line: a name,
+ * `name:tag`, `name@sha256:...` or an image id. Never starting with `-` (it
+ * would become an option of the engine), no whitespace or control
+ * characters.
+ */
+export const IMAGE_REF = /^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/;
+
+export function validateImageRef(ref: unknown, what = 'image'): string {
+  if (typeof ref !== 'string' || !IMAGE_REF.test(ref) || ref.length > 512) {
+    throw new Error(
+      `${what} ${JSON.stringify(ref)} is not an image reference (letters, digits and . _ / : @ + -, starting with a letter or digit; never an engine option)`,
+    );
+  }
+  return ref;
+}
+
+/** A network name or mode for `--network`: host, none, bridge, a user network; never an engine option. */
+export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export function validateNetwork(network: string): string {
+  if (!NETWORK_NAME.test(network)) {
+    throw new Error(`network ${JSON.stringify(network)} is not a network name (host, none, bridge or a network's name)`);
+  }
+  return network;
+}
+
+/**
  * Names whose value we must not replace in the engine client's own
  * environment (the value of `-e NAME` / `--build-arg NAME` is read from it).
  */
@@ -66,12 +93,13 @@ export function mountArg(m: Mount): string {
 /** `<engine> run ...` arguments (without the engine itself). */
 export function runArgv(o: RunOptions, name: string): string[] {
   if (!o.image) throw new Error('runContainer: image is empty');
+  validateImageRef(o.image);
   if (!o.command || o.command.length === 0) throw new Error('runContainer: command is empty');
   validateEnvNames(o.env, 'environment variable');
   const labels: Record<string, string> = { [NX_CONDA_LABEL]: 'run', ...(o.labels ?? {}) };
   // --interactive: stdin stays attached to our process, so the container can follow it (see follow.ts).
   const args = ['run', '--rm', '--init', '--interactive', '--name', name, ...labelArgs(labels)];
-  if (o.network) args.push('--network', o.network);
+  if (o.network) args.push(`--network=${validateNetwork(o.network)}`);
   if (o.user) args.push('--user', o.user);
   if (o.workdir) args.push('--workdir', o.workdir);
   for (const m of o.mounts ?? []) args.push('--mount', mountArg(m));
@@ -85,8 +113,8 @@ export function buildArgv(o: BuildImageOptions, dockerfilePath: string): string[
   if (!o.tags || o.tags.length === 0) throw new Error('buildImage: no tag given');
   validateEnvNames(o.buildArgs, 'build argument');
   const args = ['build', '--file', dockerfilePath];
-  for (const tag of o.tags) args.push('--tag', tag);
-  if (o.network) args.push('--network', o.network);
+  for (const tag of o.tags) args.push('--tag', validateImageRef(tag, 'tag'));
+  if (o.network) args.push(`--network=${validateNetwork(o.network)}`);
   if (o.noCache) args.push('--no-cache');
   for (const name of Object.keys(o.buildArgs ?? {})) args.push('--build-arg', name);
   args.push(...labelArgs({ [NX_CONDA_LABEL]: 'image', ...(o.labels ?? {}) }));

@@ -1,7 +1,7 @@
 /** Engine queries and removals: images, containers, the engine itself. */
 import type { EngineName } from '../defaults';
 import { adapterFor } from './adapter';
-import { containerListArgv, imageListArgv, parseImageList } from './argv';
+import { containerListArgv, imageListArgv, parseImageList, validateImageRef } from './argv';
 import { EngineError, engineFailure, firstLine, notFoundError } from './errors';
 import { capture, type SpawnResult } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
@@ -35,7 +35,7 @@ export async function checkEngine(engine: EngineName): Promise<void> {
 /** The image id (`sha256:...`), or undefined when no such image exists. */
 export async function imageId(engine: EngineName, ref: string): Promise<string | undefined> {
   const adapter = adapterFor(engine);
-  const r = await capture(engine, ['image', 'inspect', '--format', '{{.Id}}', ref]);
+  const r = await capture(engine, ['image', 'inspect', '--format', '{{.Id}}', validateImageRef(ref)]);
   assertSpawned(engine, r);
   if (r.exitCode === 0) {
     const id = r.stdout.split(/\r?\n/)[0] ?? '';
@@ -52,7 +52,7 @@ export async function removeImage(
   opts: { force?: boolean } = {},
 ): Promise<'removed' | 'missing'> {
   const adapter = adapterFor(engine);
-  const args = ['image', 'rm', ...(opts.force ? ['--force'] : []), ref];
+  const args = ['image', 'rm', ...(opts.force ? ['--force'] : []), validateImageRef(ref)];
   const r = await capture(engine, args);
   assertSpawned(engine, r);
   if (r.exitCode === 0) return 'removed';

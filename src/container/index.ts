@@ -17,5 +17,8 @@ export {
   isReservedEnvName,
   ENV_NAME,
   IMAGE_REPOSITORY,
+  IMAGE_REF,
+  validateImageRef,
+  validateNetwork,
 } from './argv';
 export { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ENV_NAME, IMAGE_REPOSITORY } from '../../container/argv';
+import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../../container/argv';
 import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_BUILDER_IMAGE_NAME,
@@ -72,7 +72,7 @@ function isStringArray(v: unknown): v is string[] {
 export function resolveImageOptions(options: DockerImageExecutorSchema): ResolvedDockerImageOptions {
   const o = (options ?? {}) as Record<string, unknown>;
   const baseImage = o.baseImage ?? DEFAULT_BASE_IMAGE;
-  if (typeof baseImage !== 'string' || !baseImage.trim() || /\s/.test(baseImage)) {
+  if (typeof baseImage !== 'string' || !IMAGE_REF.test(baseImage)) {
     throw new ImageSpecError(`baseImage '${String(baseImage)}' is not an image reference`);
   }
   const imageName = o.imageName ?? DEFAULT_BUILDER_IMAGE_NAME;

@@ -110,7 +110,7 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
     ];
     const configInContainer = (files: string[], kind: string) =>
       files.map((file, i) => {
-        const inContainer = `${CONTAINER_TOOLS}/config/${kind}-${i}-${basename(file)}`;
+        const inContainer = `${CONTAINER_TOOLS}/config/${kind}-${i}-${safeName(basename(file))}`;
         mounts.push({ host: file, container: inContainer, readOnly: true });
         return inContainer;
       });

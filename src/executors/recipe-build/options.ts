@@ -2,7 +2,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RECIPE_FILE } from '../../builders';
-import { validateEnvNames } from '../../container/argv';
+import { validateEnvNames, validateImageRef, validateNetwork } from '../../container/argv';
+import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
 import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
@@ -66,7 +67,25 @@ function detectBuilder(recipeDir: string): Builder | undefined {
 
 function containerPath(path: string, option: string): string {
   if (!isAbsolute(path) || path === '/') throw new RecipeBuildError(`${option} must be an absolute path inside the container other than /, got "${path}".`);
+  if (!/^[A-Za-z0-9_./+@-]+$/.test(path) || path.split('/').includes('..')) {
+    throw new RecipeBuildError(`${option} ${JSON.stringify(path)} may hold only letters, digits and _ . / + @ - (no '..').`);
+  }
   return path.replace(/\/+$/, '');
+}
+
+/** A thrown Error of a pure check becomes a RecipeBuildError (a message for the user, no stack). */
+function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new RecipeBuildError((e as Error).message);
+  }
+}
+
+/** Whether `inner` is `outer` or inside it. */
+function within(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** Resolves the options of one recipe-build task; throws RecipeBuildError for anything a user must fix. */
@@ -93,16 +112,21 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     throw new RecipeBuildError(`outputPath must be a folder inside the workspace (it is emptied before each build), got "${outputPath}".`);
   }
 
+  if (/[\0-\x1f\x7f]/.test(projectName)) throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
+
+  const platform = options.platform || DEFAULT_PLATFORM;
+  if (!SUBDIR_PATTERN.test(platform)) {
+    throw new RecipeBuildError(
+      `platform ${JSON.stringify(platform)} is not a conda subdir: use noarch or <os>-<arch> (linux-64, linux-aarch64, osx-arm64, win-64, ...).`,
+    );
+  }
+
   const env: Record<string, string> = { ...(options.env ?? {}) };
   for (const name of options.passEnv ?? []) {
     const value = environment[name];
     if (value !== undefined) env[name] = value;
   }
-  try {
-    validateEnvNames(env, 'env');
-  } catch (e) {
-    throw new RecipeBuildError((e as Error).message);
-  }
+  checked(() => validateEnvNames(env, 'env'));
 
   let variantConfigFiles = (options.variantConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Variant config file'));
   if (!options.variantConfigFiles?.length && existsSync(join(root, DEFAULT_VARIANT_FILE[builder]))) {
@@ -117,7 +141,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
   }
 
   const image: ImageChoice = options.image
-    ? { kind: 'ref', ref: options.image }
+    ? { kind: 'ref', ref: checked(() => validateImageRef(options.image, 'image')) }
     : options.imageProject
       ? { kind: 'project', project: options.imageProject, target: options.imageTarget || DEFAULT_TARGETS.dockerImage }
       : { kind: 'ref', ref: DEFAULT_BASE_IMAGE };
@@ -133,6 +157,24 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     throw new RecipeBuildError('skipExisting needs upstream channels to look in: set `channels` (plugin option or executor option).');
   }
 
+  const stagingRoot = resolve(root, options.stagingRoot || `${STAGING_FOLDER}/staging`);
+  const sharedStagingDir = options.sharedStagingDir ? resolve(root, options.sharedStagingDir) : undefined;
+  // The staging folder is mounted writable in the container: never the workspace, a folder above it, or an output folder.
+  for (const [option, dir] of [
+    ['stagingRoot', stagingRoot],
+    ['sharedStagingDir', sharedStagingDir],
+  ] as const) {
+    if (dir === undefined) continue;
+    if (within(root, dir) || within(dir, outputDir) || within(outputDir, dir)) {
+      throw new RecipeBuildError(
+        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder, ` +
+          'since builds can write anything there.',
+      );
+    }
+  }
+  const network = options.network === undefined ? 'host' : options.network || undefined;
+  if (network) checked(() => validateNetwork(network));
+
   const timeoutSeconds = options.timeoutSeconds ?? 0;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
 
@@ -146,7 +188,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     outputDir,
     image,
     engine: options.engine ?? 'docker',
-    platform: options.platform || DEFAULT_PLATFORM,
+    platform,
     buildArgs: options.buildArgs ?? [],
     channels,
     skipExisting: options.skipExisting ?? false,
@@ -159,11 +201,11 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     packageFormat: options.packageFormat,
     skipTests: options.skipTests ?? false,
     buildScriptTemplate: options.buildScriptTemplate ? workspaceFile(root, options.buildScriptTemplate, 'Build script template') : undefined,
-    network: options.network === undefined ? 'host' : options.network || undefined,
+    network,
     timeoutSeconds,
     keepImage: options.keepImage ?? true,
-    stagingRoot: resolve(root, options.stagingRoot || `${STAGING_FOLDER}/staging`),
-    sharedStagingDir: options.sharedStagingDir ? resolve(root, options.sharedStagingDir) : undefined,
+    stagingRoot,
+    sharedStagingDir,
     keepStaging: options.keepStaging ?? false,
     verbose: options.verbose ?? context.isVerbose ?? false,
   };

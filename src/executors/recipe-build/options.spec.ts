@@ -1,0 +1,49 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveOptions } from './options';
+import type { RecipeBuildExecutorSchema } from './schema';
+
+/** Issue 9: every value that becomes a path or an engine argument is checked before anything runs. */
+describe('resolveOptions refuses values that would leave their place', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nx-conda-ws-'));
+  mkdirSync(join(root, 'recipes/a'), { recursive: true });
+  writeFileSync(join(root, 'recipes/a/recipe.yaml'), 'package: {name: a, version: "1"}\n');
+  const context = (projectName = 'a') =>
+    ({
+      root,
+      projectName,
+      projectsConfigurations: { version: 2, projects: { [projectName]: { root: 'recipes/a' } } },
+      isVerbose: false,
+    }) as unknown as ExecutorContext;
+  const resolve = (options: RecipeBuildExecutorSchema, name?: string) => () => resolveOptions(options, context(name), {});
+
+  it('accepts the defaults', () => {
+    expect(resolve({})()).toMatchObject({ platform: 'linux-64', network: 'host' });
+  });
+
+  it.each(['../../../../x', 'linux-64/../..', 'conda-bld', 'linux-64 ', ''])('refuses platform %j', (platform) => {
+    if (platform === '') return; // '' means the default
+    expect(resolve({ platform })).toThrow(/is not a conda subdir/);
+  });
+
+  it.each(['--privileged', '-v/:/host', 'alpine latest', 'alpine\n'])('refuses image %j', (image) => {
+    expect(resolve({ image })).toThrow(/is not an image reference/);
+  });
+
+  it.each(['--privileged', 'host --privileged', 'a,b'])('refuses network %j', (network) => {
+    expect(resolve({ network })).toThrow(/is not a network name/);
+  });
+
+  it.each(['.', '..', '/', 'dist/conda/recipes/a/noarch', 'dist'])('refuses sharedStagingDir %j', (sharedStagingDir) => {
+    expect(resolve({ sharedStagingDir })).toThrow(/must be a folder of its own/);
+  });
+
+  it('refuses container paths with .. or odd characters, env names that are not names', () => {
+    expect(resolve({ containerStaging: '/opt/../etc' })).toThrow(/no '\.\.'/);
+    expect(resolve({ containerRecipe: '/opt/a,readonly=false' })).toThrow(/may hold only/);
+    expect(resolve({ env: { 'A=B': 'x' } })).toThrow(/not a valid variable name/);
+    expect(resolve({}, 'a\nb')).toThrow(/control characters/);
+  });
+});
