@@ -3,4 +3,4 @@ export * from './staging';
 export * from './dependencies';
 export { recoverOutput } from './output';
 export { UnsafeFileError } from './safe-fs';
-export { withDirectoryLock } from './lock';
+export { LockTimeoutError, withDirectoryLock, withLock, withOutputLock } from './lock';

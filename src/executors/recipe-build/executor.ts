@@ -8,10 +8,13 @@ import {
   dependencyOutputs,
   MissingRecordError,
   recordOwnedPackages,
+  recoverOutput,
   removeOwnedPackages,
   snapshotChannel,
   UnsafeFileError,
   withDirectoryLock,
+  withOutputLock,
+  LockTimeoutError,
   type CollectedPackage,
 } from '../../channel';
 import { checkEngine, EngineError, hostOwnerInContainer, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
@@ -23,7 +26,7 @@ import type { RecipeBuildExecutorSchema } from './schema';
 const CONTAINER_TOOLS = '/opt/nx-conda';
 
 /** Errors whose message is the whole story: no stack for these. */
-const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError, ImageSpecError, UnsafeFileError];
+const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError, ImageSpecError, UnsafeFileError, LockTimeoutError];
 
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
@@ -34,12 +37,31 @@ export default async function recipeBuildExecutor(
     const resolved = resolveOptions(options, context);
     await checkEngine(resolved.engine);
     const image = await chooseImage(resolved, context);
-    const build = () => buildInStaging(resolved, image, context);
-    const collected = resolved.sharedStagingDir
-      ? await withDirectoryLock(resolved.sharedStagingDir, build, (holder) =>
-          logger.info(`nx-conda: waiting for ${holder} to release the shared staging channel ${resolved.sharedStagingDir}`),
-        )
-      : await build();
+    const build = () => {
+      // A run killed while it swapped the output subdirs left the previous ones aside: put them back first.
+      recoverOutput(resolved.outputDir);
+      return buildInStaging(resolved, image, context);
+    };
+    const holder = `project ${resolved.projectName} of ${context.root}`;
+    const lockOptions = { holder, timeoutSeconds: resolved.lockTimeoutSeconds };
+    // Always the project's own lock first, then the shared staging channel's: one order, no deadlock.
+    const collected = await withOutputLock(
+      resolved.outputDir,
+      () =>
+        resolved.sharedStagingDir
+          ? withDirectoryLock(
+              resolved.sharedStagingDir,
+              build,
+              (other) => logger.info(`nx-conda: waiting for ${other} to release the shared staging channel ${resolved.sharedStagingDir}`),
+              lockOptions,
+            )
+          : build(),
+      {
+        ...lockOptions,
+        what: `the output folder ${relative(context.root, resolved.outputDir)}`,
+        onWait: (other) => logger.info(`nx-conda: waiting for ${other}, which builds ${resolved.projectName} into the same output folder`),
+      },
+    );
     printSummary(resolved, image, collected, context.root, started);
     if (!resolved.keepImage && resolved.image.kind === 'project') await removeBuilderImage(resolved, image);
     return { success: true };

@@ -41,6 +41,7 @@ export interface ResolvedOptions {
   buildScriptTemplate?: string;
   network?: string;
   timeoutSeconds: number;
+  lockTimeoutSeconds: number;
   keepImage: boolean;
   stagingRoot: string;
   sharedStagingDir?: string;
@@ -175,6 +176,8 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
   const network = options.network === undefined ? 'host' : options.network || undefined;
   if (network) checked(() => validateNetwork(network));
 
+  const lockTimeoutSeconds = options.lockTimeoutSeconds ?? 0;
+  if (!(lockTimeoutSeconds >= 0)) throw new RecipeBuildError(`lockTimeoutSeconds must be 0 or more, got ${lockTimeoutSeconds}.`);
   const timeoutSeconds = options.timeoutSeconds ?? 0;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
 
@@ -203,6 +206,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     buildScriptTemplate: options.buildScriptTemplate ? workspaceFile(root, options.buildScriptTemplate, 'Build script template') : undefined,
     network,
     timeoutSeconds,
+    lockTimeoutSeconds,
     keepImage: options.keepImage ?? true,
     stagingRoot,
     sharedStagingDir,

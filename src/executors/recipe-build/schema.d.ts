@@ -24,6 +24,7 @@ export interface RecipeBuildExecutorSchema {
   buildScriptTemplate?: string;
   network?: string;
   timeoutSeconds?: number;
+  lockTimeoutSeconds?: number;
   keepImage?: boolean;
   stagingRoot?: string;
   sharedStagingDir?: string;
