@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { NX_CONDA_LABEL } from '../../defaults';
 import { buildImage, checkEngine, imageId, maskCredentials } from '../../container';
-import { BUILDER_LABEL_VALUE, resolveBuilderImage, resolveImageOptions } from './image-spec';
+import { BUILDER_LABEL_VALUE, resolveBuilderImage, resolveImageOptions } from '../../image';
 import type { DockerImageExecutorSchema } from './schema';
 
 /**

@@ -1,8 +1,8 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { NX_CONDA_LABEL } from '../../defaults';
 import { checkEngine, listImages, removeImage } from '../../container';
-import { BUILDER_LABEL_VALUE } from '../docker-image/image-spec';
-import { planPurge } from './targets';
+import { BUILDER_LABEL_VALUE } from '../../image';
+import { planPurge } from './purge-plan';
 import type { PurgeImageExecutorSchema } from './schema';
 
 /**

@@ -18,7 +18,7 @@ import {
   type CollectedPackage,
 } from '../../channel';
 import { checkEngine, EngineError, hostOwnerInContainer, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
-import { ImageSpecError, resolveBuilderImage } from '../docker-image/image-spec';
+import { ImageSpecError, resolveBuilderImage } from '../../image';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
 

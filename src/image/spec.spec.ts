@@ -1,15 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME } from '../../defaults';
+import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME } from '../defaults';
 import {
   DEFAULT_DOCKERFILE_TEMPLATE,
   findProxySettings,
   proxyEnvLines,
   resolveBuilderImage,
   resolveImageOptions,
-} from './image-spec';
-import { renderTemplate } from '../../text/template';
+} from './spec';
+import { renderTemplate } from '../text/template';
 
 const root = mkdtempSync(join(tmpdir(), 'nx-conda-spec-'));
 writeFileSync(join(root, 'Dockerfile.tpl'), 'FROM {{baseImage}}\n{{proxyEnv}}\nRUN echo hi\n{{labels}}\n');
@@ -123,24 +123,5 @@ describe('renderTemplate', () => {
       'A 1\nB .\nC {{.Id}}',
     );
     expect(DEFAULT_DOCKERFILE_TEMPLATE).toContain('{{installPackages}}');
-  });
-});
-
-describe('schema.json', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const schema = require('./schema.json');
-  it('documents every option with a description and a default matching the shared constants', () => {
-    expect(schema.version).toBe(2);
-    expect(schema.additionalProperties).toBe(false);
-    for (const [name, prop] of Object.entries<Record<string, unknown>>(schema.properties)) {
-      expect([name, typeof prop.description]).toEqual([name, 'string']);
-      expect([name, 'default' in prop]).toEqual([name, true]);
-    }
-    expect(schema.properties.baseImage.default).toBe(DEFAULT_BASE_IMAGE);
-    expect(schema.properties.imageName.default).toBe(DEFAULT_BUILDER_IMAGE_NAME);
-    for (const placeholder of ['baseImage', 'proxyEnv', 'installPackages', 'labels', 'packages', 'requirementsFile']) {
-      expect(schema.properties.dockerfileTemplate.description).toContain(`{{${placeholder}}}`);
-    }
-    expect(resolveImageOptions({ network: '' }).network).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { DEFAULT_IMAGE_NAMESPACE } from '../../defaults';
-import { packageImageRef, parsePackageSpec, planPurge } from './targets';
+import { packageImageRef, parsePackageSpec, planPurge } from './purge-plan';
 
 describe('parsePackageSpec', () => {
   it('splits name=version--build at the last = and the last --', () => {

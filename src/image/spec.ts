@@ -7,17 +7,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../../container/argv';
+import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../container/argv';
 import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_BUILDER_IMAGE_NAME,
   NX_CONDA_LABEL,
   resolveEngine,
   type EngineName,
-} from '../../defaults';
-import { shellQuote } from '../../text/shell';
-import { renderTemplate } from '../../text/template';
-import type { DockerImageExecutorSchema } from './schema';
+} from '../defaults';
+import { shellQuote } from '../text/shell';
+import { renderTemplate } from '../text/template';
+import type { DockerImageExecutorSchema } from '../executors/docker-image/schema';
 
 export class ImageSpecError extends Error {
   constructor(message: string) {
