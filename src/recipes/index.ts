@@ -10,7 +10,7 @@ import { isRecipeReadError, RecipeReadError } from './errors';
 import type { RecipeInfo, RecipeKind } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
-export { packageNameOfSpec } from './match-spec';
+export { isPackageName, matchSpecName, packageNameOfSpec, PACKAGE_NAME_PATTERN, PACKAGE_NAME_RULE } from './match-spec';
 export { applySelectors, evalSelector, selectorNamespace } from './selectors';
 export type { RecipeInfo, RecipeKind, RecipeRequirements } from './types';
 

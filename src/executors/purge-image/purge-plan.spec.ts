@@ -16,7 +16,7 @@ describe('parsePackageSpec', () => {
     expect(() => parsePackageSpec('=1.9--h0')).toThrow(/empty name/);
     expect(() => parsePackageSpec('samtools=--h0')).toThrow(/empty version/);
     expect(() => parsePackageSpec('samtools=1.9--')).toThrow(/empty build/);
-    expect(() => parsePackageSpec('SamTools=1.9--h0')).toThrow(/lowercase/);
+    expect(() => parsePackageSpec('SamTools=1.9--h0')).toThrow(/'SamTools' is not a package name: .*lower-case/);
     expect(() => parsePackageSpec('samtools=1.9+x--h0')).toThrow(/not a valid image tag/);
   });
 });

@@ -1,6 +1,7 @@
 /** Pure parts of purge-image: package specs and the image refs they name. */
 import { IMAGE_REPOSITORY } from '../../container/argv';
 import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../defaults';
+import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
 
 export class PurgeOptionError extends Error {
@@ -16,7 +17,6 @@ export interface PackageSpec {
   build: string;
 }
 
-const NAME = /^[a-z0-9_][a-z0-9_.-]*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** `name=version--build` (the build after the last `--`, the version after the last `=`). */
@@ -35,7 +35,7 @@ export function parsePackageSpec(spec: string): PackageSpec {
   if (!name) throw bad('empty name');
   if (!version) throw bad('empty version');
   if (!build) throw bad('empty build string');
-  if (!NAME.test(name)) throw bad(`'${name}' is not a lowercase package name`);
+  if (!isPackageName(name)) throw bad(`'${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
   const tag = `${version}--${build}`;
   if (!TAG.test(tag)) throw bad(`'${tag}' is not a valid image tag`);
   return { name, version, build };
@@ -79,7 +79,7 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const packages = stringList(o.packages, 'packages').map((spec) => packageImageRef(namespace, parsePackageSpec(spec)));
   const names = stringList(o.names, 'names');
   for (const name of names) {
-    if (!NAME.test(name)) throw new PurgeOptionError(`name '${name}' is not a lowercase package name`);
+    if (!isPackageName(name)) throw new PurgeOptionError(`name '${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
   }
   const builderImages = o.builderImages === true;
   const refs = [...new Set([...images, ...packages])];

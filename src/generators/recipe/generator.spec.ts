@@ -177,9 +177,9 @@ describe('nx-conda:recipe', () => {
     });
   });
 
-  it.each(['Foo', 'my pkg', '-foo', '.foo', 'foo/bar', 'föo', ''])('rejects the package name %p, naming the rule', async (name) => {
+  it.each(['Foo', 'my pkg', '-foo', '.foo', 'foo/bar', 'föo', 'foo@1', ''])('rejects the package name %p, naming the rule', async (name) => {
     await expect(generate(tree, { name })).rejects.toThrow(
-      /invalid package name .*lower-case letters, digits, "-", "_" and "\.", and starts with a letter or digit/,
+      /invalid package name .*lower-case letters, digits, "-", "_" and "\.", and starts with a letter, a digit or "_"/,
     );
     expect(tree.listChanges().some((c) => c.path.startsWith('recipes/'))).toBe(false);
   });

@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { formatFiles, generateFiles, logger, readNxJson, type Tree } from '@nx/devkit';
 import type { Builder } from '../../defaults';
+import { isPackageName, matchSpecName, PACKAGE_NAME_RULE } from '../../recipes';
 import {
   findPluginRegistration,
   normalizeDirectory,
@@ -21,11 +22,6 @@ import {
   type RecipeFormat,
 } from '../utils';
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
-
-/** conda's package-name rule, as conda-build enforces it. */
-export const PACKAGE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
-const PACKAGE_NAME_RULE =
-  'a conda package name uses only lower-case letters, digits, "-", "_" and ".", and starts with a letter or digit';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
@@ -91,7 +87,7 @@ export default recipeGenerator;
 
 export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): NormalizedRecipeOptions {
   const name = (schema.name ?? '').trim();
-  if (!PACKAGE_NAME_PATTERN.test(name)) {
+  if (!isPackageName(name)) {
     throw new Error(`nx-conda:recipe: invalid package name '${schema.name ?? ''}': ${PACKAGE_NAME_RULE}.`);
   }
 
@@ -131,7 +127,7 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
     // conda-build and rattler-build both require python in host and run of a
     // noarch: python package.
     for (const section of ['host', 'run'] as const) {
-      if (!requirements[section].some((spec) => specName(spec) === 'python')) {
+      if (!requirements[section].some((spec) => matchSpecName(spec) === 'python')) {
         requirements[section].push('python');
       }
     }
@@ -201,18 +197,12 @@ function assertInsideRecipe(sourcePath: string, directory: string): void {
   }
 }
 
-/** The package name of a match spec (`chan::name >=1` → `name`), or ''. */
-function specName(spec: string): string {
-  const withoutChannel = spec.includes('::') ? spec.slice(spec.lastIndexOf('::') + 2) : spec;
-  return /^[A-Za-z0-9_.-]+/.exec(withoutChannel)?.[0] ?? '';
-}
-
 function validateMatchSpec(spec: string, section: string): void {
   // Jinja (conda-build `{{ compiler('c') }}`, rattler-build `${{ ... }}`) is
   // the builder's business.
   if (spec.startsWith('{{') || spec.startsWith('${{')) return;
-  const name = specName(spec);
-  if (!name || !PACKAGE_NAME_PATTERN.test(name)) {
+  const name = matchSpecName(spec);
+  if (!name || !isPackageName(name)) {
     throw new Error(
       `nx-conda:recipe: invalid match spec '${spec}' in --${section}: it must start with a package name (${PACKAGE_NAME_RULE}).`,
     );
