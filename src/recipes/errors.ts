@@ -11,6 +11,27 @@ export class RecipeReadError extends Error {
 }
 
 /**
+ * An error of one stage of reading (Jinja, YAML): the parser's message and,
+ * where known, the line. A reader turns it into a RecipeReadError with
+ * `readError`.
+ */
+export class ParseError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+    this.name = 'ParseError';
+  }
+}
+
+/** `e`, thrown by `stage` (`Jinja`, `YAML`) while reading `file`, as a RecipeReadError with the line where known. */
+export function readError(file: string, stage: string, e: unknown): RecipeReadError {
+  const pe = e instanceof ParseError ? e : new ParseError(e instanceof Error ? e.message : String(e));
+  return new RecipeReadError(file, `${stage}: ${pe.message}`, pe.line);
+}
+
+/**
  * True for a RecipeReadError, also one from another copy of this module (the
  * parsers are loaded on first use, possibly after a module registry reset).
  */

@@ -8,6 +8,7 @@
  * anything other than a template error is thrown away and replaced.
  */
 import { Environment } from 'minijinja-js';
+import { ParseError } from './errors';
 
 type Stub = (...args: unknown[]) => unknown;
 
@@ -90,23 +91,14 @@ export function rattlerBuildGlobals(): Record<string, unknown> {
   };
 }
 
-/** A template error (syntax, undefined function, ...) with its line if known. */
-export class JinjaError extends Error {
-  constructor(
-    message: string,
-    readonly line?: number,
-  ) {
-    super(message);
-  }
-}
-
 /** Parses minijinja's message: "syntax error: ... (in <string>:12)". */
-function toJinjaError(e: unknown): JinjaError | undefined {
+/** A template error (syntax, undefined function, ...) with its line if known. */
+function toJinjaError(e: unknown): ParseError | undefined {
   const msg = e instanceof Error ? e.message : String(e);
   const m = /\(in [^)]*?:(\d+)\)/.exec(msg);
   if (!m && !/error|unknown|invalid|undefined/i.test(msg)) return undefined;
   const first = msg.split('\n')[0].replace(/\s*\(in [^)]*\)\s*$/, '');
-  return new JinjaError(first, m ? Number(m[1]) : undefined);
+  return new ParseError(first, m ? Number(m[1]) : undefined);
 }
 
 /**
@@ -139,7 +131,7 @@ export class JinjaRenderer {
       // already broken
     }
     this.env = undefined;
-    throw new JinjaError(`template engine failure: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ParseError(`template engine failure: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   render(source: string, ctx: Record<string, unknown>): string {

@@ -3,8 +3,8 @@
  * line selectors for the platform, then YAML.
  */
 import { asList, asName, asText, isMapping, RequirementCollector } from './common';
-import { RecipeReadError } from './errors';
-import { JinjaError, JinjaRenderer, condaBuildGlobals } from './jinja';
+import { readError, RecipeReadError } from './errors';
+import { JinjaRenderer, condaBuildGlobals } from './jinja';
 import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
 import type { RecipeInfo } from './types';
 import { loadRecipeYaml } from './yaml';
@@ -38,8 +38,7 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
     // Without Jinja syntax, rendering gives the text back: skip the engine.
     rendered = hasJinja(contents) ? jinja.render(contents, {}) : contents;
   } catch (e) {
-    const je = e instanceof JinjaError ? e : new JinjaError(String(e));
-    throw new RecipeReadError(file, `Jinja: ${je.message}`, je.line);
+    throw readError(file, 'Jinja', e);
   }
   const selected = applySelectors(rendered, ns);
   const doc = loadRecipeYaml(file, selected, '1.1');

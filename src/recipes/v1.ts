@@ -4,8 +4,8 @@
  * expressions and `if/then/else` selectors for the platform.
  */
 import { asList, asName, asText, isMapping, RequirementCollector } from './common';
-import { RecipeReadError } from './errors';
-import { JinjaError, JinjaRenderer, rattlerBuildGlobals } from './jinja';
+import { ParseError, RecipeReadError } from './errors';
+import { JinjaRenderer, rattlerBuildGlobals } from './jinja';
 import { selectorNamespace } from './selectors';
 import type { RecipeInfo } from './types';
 import { loadRecipeYaml } from './yaml';
@@ -41,7 +41,7 @@ class V1Evaluator {
     try {
       return fn();
     } catch (e) {
-      const msg = e instanceof JinjaError ? e.message : String(e);
+      const msg = e instanceof ParseError ? e.message : String(e);
       throw new RecipeReadError(this.file, `${what}: ${msg}`);
     }
   }

@@ -17,7 +17,7 @@
 import * as jsYaml from 'js-yaml';
 import { FAILSAFE_SCHEMA, load as loadJsYaml, Type, YAMLException } from 'js-yaml';
 import { parseDocument, type Tags } from 'yaml';
-import { RecipeReadError } from './errors';
+import { ParseError, readError, RecipeReadError } from './errors';
 
 /** PyYAML's bool resolver (YAML 1.1, without `y`/`n`, as PyYAML leaves those strings). */
 const PY_BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
@@ -41,16 +41,6 @@ const CONDA_BUILD_SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [jsYamlTypes.null,
 /** js-yaml's bounds, kept explicit: nesting depth and keys copied by `<<` merges. */
 const META_YAML_LIMITS = { maxDepth: 100, maxTotalMergeKeys: 10000 };
 
-/** A YAML error: the parser's first line of message and the 1-based line where known. */
-export class YamlError extends Error {
-  constructor(
-    message: string,
-    readonly line?: number,
-  ) {
-    super(message);
-  }
-}
-
 /** meta.yaml's YAML, read as conda-build reads it (PyYAML, YAML 1.1, numbers as strings). */
 export function loadYaml11(text: string): unknown {
   try {
@@ -58,7 +48,7 @@ export function loadYaml11(text: string): unknown {
   } catch (e) {
     if (e instanceof YAMLException) {
       const mark = (e as YAMLException & { mark?: { line?: number } }).mark;
-      throw new YamlError(e.reason ?? e.message.split('\n')[0], mark?.line !== undefined ? mark.line + 1 : undefined);
+      throw new ParseError(e.reason ?? e.message.split('\n')[0], mark?.line !== undefined ? mark.line + 1 : undefined);
     }
     throw e;
   }
@@ -80,14 +70,14 @@ export function loadYaml12(text: string): unknown {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = e.linePos?.[0]?.line;
-    throw new YamlError(e.message.split('\n')[0], line);
+    throw new ParseError(e.message.split('\n')[0], line);
   }
   try {
     // The default maxAliasCount: a document of aliases of aliases fails here
     // instead of expanding exponentially.
     return doc.toJS();
   } catch (e) {
-    throw new YamlError(e instanceof Error ? e.message.split('\n')[0] : String(e));
+    throw new ParseError(e instanceof Error ? e.message.split('\n')[0] : String(e));
   }
 }
 
@@ -100,8 +90,7 @@ export function loadRecipeYaml(file: string, text: string, dialect: YamlDialect)
   try {
     doc = dialect === '1.1' ? loadYaml11(text) : loadYaml12(text);
   } catch (e) {
-    const ye = e instanceof YamlError ? e : new YamlError(e instanceof Error ? e.message : String(e));
-    throw new RecipeReadError(file, `YAML: ${ye.message}`, ye.line);
+    throw readError(file, 'YAML', e);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
   return doc as Record<string, unknown>;
