@@ -24,9 +24,10 @@ import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../errors';
 
 /** The lock could not be had in time. */
-export class LockTimeoutError extends Error {}
+export class LockTimeoutError extends UserError {}
 
 export interface LockOptions {
   /** What the lock protects, for messages ("the shared staging channel /x"). */

@@ -25,9 +25,10 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { UserError } from '../errors';
 
 /** A file in a channel folder that is not what it claims to be (a link, a FIFO, a device, a folder, an odd name). */
-export class UnsafeFileError extends Error {}
+export class UnsafeFileError extends UserError {}
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 

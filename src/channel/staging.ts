@@ -13,6 +13,7 @@ import {
   writeRepodata,
 } from './repodata';
 import { copyRegularFile, ensureRealDir, isRealDir, kindOf, listEntries, readRegularFile, UnsafeFileError, writeFileAtomic } from './safe-fs';
+import { UserError } from '../errors';
 
 /** Package files of a channel folder, by `<subdir>/<file>`, with what tells a rewrite apart. */
 export type ChannelSnapshot = Map<string, { size: number; mtimeMs: number; ino: number }>;
@@ -137,7 +138,8 @@ export interface CollectedPackage extends ChannelPackage {
   size: number;
 }
 
-export class MissingRecordError extends Error {}
+/** A build left a package the staging channel's index does not list, or one for a subdir the build does not own. */
+export class MissingRecordError extends UserError {}
 
 function refusal(refused: { path: string; why: string }[]): UnsafeFileError {
   return new UnsafeFileError(

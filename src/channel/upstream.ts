@@ -2,13 +2,14 @@
  * Upstream channels: the channels a build searches after its staging channel
  * (plugin option `channels`, executor option `channels`), in priority order.
  */
+import { UserError } from '../errors';
 
 /** A channel name as conda takes it (`conda-forge`, `bioconda`, `my-org/label/dev`). */
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.-]+)*$/;
 /** A channel URL: http(s), file or s3, with a non-empty rest. */
 const CHANNEL_URL = /^(https?|file|s3):\/\/\S+$/;
 
-export class ChannelOptionError extends Error {}
+export class ChannelOptionError extends UserError {}
 
 /**
  * The `channels` option checked and normalized (trailing slashes dropped,

@@ -1,15 +1,11 @@
 import type { EngineName } from '../defaults';
+import { UserError } from '../errors';
 
 /**
  * The container engine is missing, not answering, or refused a command.
  * The message is one line that names the engine and says what to do.
  */
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+export class EngineError extends UserError {}
 
 /** First non-empty line of an engine's stderr, for one-line messages. */
 export function firstLine(text: string | undefined): string {

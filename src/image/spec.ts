@@ -18,13 +18,10 @@ import {
 import { shellQuote } from '../text/shell';
 import { renderTemplate } from '../text/template';
 import type { DockerImageExecutorSchema } from '../executors/docker-image/schema';
+import { UserError } from '../errors';
 
-export class ImageSpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageSpecError';
-  }
-}
+/** A docker-image option that cannot make an image. */
+export class ImageSpecError extends UserError {}
 
 /** Label value of builder images (`nx-conda=builder`). */
 export const BUILDER_LABEL_VALUE = 'builder';

@@ -1,4 +1,5 @@
 // src/text: small text helpers shared by the builders and the executors (no I/O).
+import { UserError } from '../errors';
 
 /**
  * Templates with `{{name}}` placeholders (build scripts, Dockerfiles). An
@@ -6,12 +7,7 @@
  * typo in a user's template fails before any container starts. Anything else
  * in braces (an engine's `{{.Id}}` format string) is left as it is.
  */
-export class TemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TemplateError';
-  }
-}
+export class TemplateError extends UserError {}
 
 export interface RenderOptions {
   /** Drop a line that holds only a placeholder rendering to nothing (Dockerfiles); default false. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { NX_CONDA_LABEL } from '../../defaults';
-import { buildImage, checkEngine, imageId, maskCredentials } from '../../container';
+import { buildImage, checkEngine, EngineError, imageId, maskCredentials } from '../../container';
+import { runExecutor } from '../run-executor';
 import { BUILDER_LABEL_VALUE, resolveBuilderImage, resolveImageOptions } from '../../image';
 import type { DockerImageExecutorSchema } from './schema';
 
@@ -16,7 +17,7 @@ export default async function dockerImageExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   const started = Date.now();
-  try {
+  return runExecutor(async () => {
     const o = resolveImageOptions(options);
     const spec = resolveBuilderImage(options, context.root);
     await checkEngine(o.engine);
@@ -52,17 +53,9 @@ export default async function dockerImageExecutor(
         rmSync(contextDir, { recursive: true, force: true });
       }
       id = await imageId(o.engine, spec.tag);
-      if (!id) {
-        logger.error(`${o.engine} reported success but image ${spec.tag} is not there`);
-        return { success: false };
-      }
+      if (!id) throw new EngineError(`${o.engine} reported success but image ${spec.tag} is not there`);
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     logger.info(`${reused ? 'Reused' : 'Built'} ${spec.tag} (${id}) in ${seconds} s`);
-    return { success: true };
-  } catch (e) {
-    // ImageSpecError (options), EngineError (engine down), build failures: one message, no stack.
-    logger.error(maskCredentials(e instanceof Error ? e.message : String(e)));
-    return { success: false };
-  }
+  });
 }

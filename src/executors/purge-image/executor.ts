@@ -2,6 +2,8 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { NX_CONDA_LABEL } from '../../defaults';
 import { checkEngine, listImages, removeImage } from '../../container';
 import { BUILDER_LABEL_VALUE } from '../../image';
+import { UserError } from '../../errors';
+import { runExecutor } from '../run-executor';
 import { planPurge } from './purge-plan';
 import type { PurgeImageExecutorSchema } from './schema';
 
@@ -14,7 +16,7 @@ export default async function purgeImageExecutor(
   options: PurgeImageExecutorSchema,
   _context: ExecutorContext,
 ): Promise<{ success: boolean }> {
-  try {
+  return runExecutor(async () => {
     const plan = planPurge(options);
     await checkEngine(plan.engine);
 
@@ -53,14 +55,8 @@ export default async function purgeImageExecutor(
     const summary = `removed ${removed}, already gone ${gone}${failures.length ? `, failed ${failures.length}` : ''}`;
     if (failures.length > 0) {
       for (const f of failures) logger.error(f);
-      logger.error(summary);
-      return { success: false };
+      throw new UserError(summary);
     }
     logger.info(summary);
-    return { success: true };
-  } catch (e) {
-    // PurgeOptionError (bad option), EngineError (engine down): one message, no stack.
-    logger.error(e instanceof Error ? e.message : String(e));
-    return { success: false };
-  }
+  });
 }

@@ -3,13 +3,10 @@ import { IMAGE_REPOSITORY } from '../../container/argv';
 import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../defaults';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
+import { UserError } from '../../errors';
 
-export class PurgeOptionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PurgeOptionError';
-  }
-}
+/** A purge-image option that names no image. */
+export class PurgeOptionError extends UserError {}
 
 export interface PackageSpec {
   name: string;

@@ -1,39 +1,34 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { buildCommand, renderBuildScript, shellJoin, TemplateError, type BuildPlan } from '../../builders';
+import { buildCommand, renderBuildScript, shellJoin, type BuildPlan } from '../../builders';
 import {
   assembleStagingChannel,
   collectNewPackages,
   dependencyOutputs,
-  MissingRecordError,
   recordOwnedPackages,
   recoverOutput,
   removeOwnedPackages,
   snapshotChannel,
-  UnsafeFileError,
   withDirectoryLock,
   withOutputLock,
-  LockTimeoutError,
   type CollectedPackage,
 } from '../../channel';
-import { checkEngine, EngineError, hostOwnerInContainer, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
-import { ImageSpecError, resolveBuilderImage } from '../../image';
+import { checkEngine, hostOwnerInContainer, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
+import { resolveBuilderImage } from '../../image';
+import { runExecutor } from '../run-executor';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
 
 /** Where the build script and the variant files appear in the container. */
 const CONTAINER_TOOLS = '/opt/nx-conda';
 
-/** Errors whose message is the whole story: no stack for these. */
-const USER_ERRORS = [RecipeBuildError, EngineError, TemplateError, MissingRecordError, ImageSpecError, UnsafeFileError, LockTimeoutError];
-
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   const started = Date.now();
-  try {
+  return runExecutor(async () => {
     const resolved = resolveOptions(options, context);
     await checkEngine(resolved.engine);
     const image = await chooseImage(resolved, context);
@@ -64,12 +59,7 @@ export default async function recipeBuildExecutor(
     );
     printSummary(resolved, image, collected, context.root, started);
     if (!resolved.keepImage && resolved.image.kind === 'project') await removeBuilderImage(resolved, image);
-    return { success: true };
-  } catch (error) {
-    if (USER_ERRORS.some((kind) => error instanceof kind)) logger.error(`nx-conda: ${(error as Error).message}`);
-    else logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    return { success: false };
-  }
+  });
 }
 
 /**

@@ -8,9 +8,10 @@ import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
 import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
 import type { RecipeBuildExecutorSchema } from './schema';
+import { UserError } from '../../errors';
 
 /** A bad option or a missing file: reported as it is, without a stack. */
-export class RecipeBuildError extends Error {}
+export class RecipeBuildError extends UserError {}
 
 export type ImageChoice = { kind: 'ref'; ref: string } | { kind: 'project'; project: string; target: string };
 
