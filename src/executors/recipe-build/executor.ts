@@ -1,27 +1,12 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
-import { buildCommand, renderBuildScript, shellJoin, type BuildPlan } from '../../builders';
-import {
-  assembleStagingChannel,
-  collectNewPackages,
-  dependencyOutputs,
-  recordOwnedPackages,
-  recoverOutput,
-  removeOwnedPackages,
-  snapshotChannel,
-  withDirectoryLock,
-  withOutputLock,
-  type CollectedPackage,
-} from '../../channel';
-import { checkEngine, hostOwnerInContainer, imageId, maskCredentials, removeImage, runContainer, type Mount } from '../../container';
+import { join, relative } from 'node:path';
+import { recoverOutput, withDirectoryLock, withOutputLock, type CollectedPackage } from '../../channel';
+import { checkEngine, imageId, removeImage } from '../../container';
 import { resolveBuilderImage } from '../../image';
 import { runExecutor } from '../run-executor';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
-
-/** Where the build script and the variant files appear in the container. */
-const CONTAINER_TOOLS = '/opt/nx-conda';
+import { assembleStaging, collectPackages, makeBuildDirs, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
 
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
@@ -95,119 +80,17 @@ async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext):
   return tag;
 }
 
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
-}
-
+/** The steps of a build, in order; the staging folders are removed whatever happens (unless kept). */
 async function buildInStaging(resolved: ResolvedOptions, image: string, context: ExecutorContext): Promise<CollectedPackage[]> {
-  mkdirSync(resolved.stagingRoot, { recursive: true });
-  const staging = resolved.sharedStagingDir ?? mkdtempSync(join(resolved.stagingRoot, `${safeName(resolved.projectName)}-`));
-  const tools = mkdtempSync(join(resolved.stagingRoot, `${safeName(resolved.projectName)}-script-`));
+  const dirs = makeBuildDirs(resolved);
   try {
-    const sources = dependencyOutputs(context.projectGraph, resolved.projectName).filter(({ project, outputPath }) => {
-      if (existsSync(resolve(context.root, outputPath))) return true;
-      logger.warn(`nx-conda: dependency ${project} has no packages at ${outputPath}; build it first (build-recipe depends on ^build-recipe).`);
-      return false;
-    });
-    const assembled = assembleStagingChannel(staging, sources.map(({ outputPath }) => resolve(context.root, outputPath)), resolved.platform);
-    for (const file of assembled.unindexed) logger.warn(`nx-conda: ${relative(context.root, file)} has no record in its repodata.json; the solver will not see it.`);
-    logger.info(
-      `nx-conda: staging channel for ${resolved.projectName}: ${assembled.packages} package(s) from ${sources.length} dependenc${sources.length === 1 ? 'y' : 'ies'}` +
-        (sources.length ? ` (${sources.map((s) => s.project).join(', ')})` : ''),
-    );
-
-    const mounts: Mount[] = [
-      { host: resolved.recipeDir, container: resolved.containerRecipe, readOnly: true },
-      { host: staging, container: resolved.containerStaging },
-    ];
-    const configInContainer = (files: string[], kind: string) =>
-      files.map((file, i) => {
-        const inContainer = `${CONTAINER_TOOLS}/config/${kind}-${i}-${safeName(basename(file))}`;
-        mounts.push({ host: file, container: inContainer, readOnly: true });
-        return inContainer;
-      });
-
-    const plan: BuildPlan = {
-      builder: resolved.builder,
-      recipeDir: resolved.containerRecipe,
-      recipeFile: `${resolved.containerRecipe}/${resolved.recipeFile}`,
-      stagingDir: resolved.containerStaging,
-      channels: resolved.channels,
-      platform: resolved.platform,
-      variantConfigFiles: configInContainer(resolved.variantConfigFiles, 'variant'),
-      exclusiveConfigFiles: configInContainer(resolved.exclusiveConfigFiles, 'exclusive'),
-      buildArgs: resolved.skipTests && resolved.builder === 'conda-build' ? ['--no-test', ...resolved.buildArgs] : resolved.buildArgs,
-      mambabuild: resolved.mambabuild,
-      packageFormat: resolved.packageFormat,
-      skipTests: resolved.skipTests,
-    };
-    const template = resolved.buildScriptTemplate
-      ? { text: readFileSync(resolved.buildScriptTemplate, 'utf8'), source: relative(context.root, resolved.buildScriptTemplate) }
-      : undefined;
-    const script = renderBuildScript(plan, template);
-    const scriptFile = join(tools, 'build.sh');
-    writeFileSync(scriptFile, script);
-    chmodSync(scriptFile, 0o755);
-    mounts.push({ host: scriptFile, container: `${CONTAINER_TOOLS}/build.sh`, readOnly: true });
-    // Build args may hold channel URLs with tokens: never print those in clear.
-    if (resolved.verbose) logger.info(`nx-conda: build script:\n${maskCredentials(script)}`);
-    logger.info(`nx-conda: ${maskCredentials(shellJoin(buildCommand(plan)))}`);
-
-    if (resolved.sharedStagingDir) {
-      const removed = removeOwnedPackages(staging, resolved.projectName);
-      if (removed.length) logger.info(`nx-conda: removed ${removed.length} earlier package(s) of ${resolved.projectName} from the shared staging channel`);
-    }
-    const before = snapshotChannel(staging);
-    // Whom the build script hands the staging channel back to (container root, for rootless podman).
-    const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
-    const result = await runContainer({
-      engine: resolved.engine,
-      image,
-      command: ['bash', `${CONTAINER_TOOLS}/build.sh`],
-      mounts,
-      env: {
-        ...resolved.env,
-        NX_CONDA_HOST_UID: String(owner.uid),
-        NX_CONDA_HOST_GID: String(owner.gid),
-      },
-      network: resolved.network,
-      labels: { 'nx-conda.project': resolved.projectName },
-      namePrefix: `nx-conda-${safeName(resolved.projectName)}`,
-      logPrefix: `[${resolved.projectName}] `,
-      timeoutSeconds: resolved.timeoutSeconds || undefined,
-      verbose: resolved.verbose,
-    });
-    if (result.exitCode !== 0 || result.signal || result.timedOut) {
-      const why = result.timedOut
-        ? `timed out after ${resolved.timeoutSeconds} s`
-        : result.signal
-          ? `was stopped by ${result.signal}`
-          : `exited with code ${result.exitCode}`;
-      throw new RecipeBuildError(
-        `build of ${resolved.projectName} (${relative(context.root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
-          `container ${result.containerName} was removed. The builder's output is above.`,
-      );
-    }
-
-    const { packages: collected, ignored } = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
-    for (const file of ignored) logger.warn(`nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`);
-    if (collected.length === 0) {
-      throw new RecipeBuildError(`the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`);
-    }
-    if (resolved.sharedStagingDir) recordOwnedPackages(staging, resolved.projectName, collected);
-    return collected;
+    assembleStaging(resolved, dirs.staging, context.projectGraph, context.root);
+    const prepared = renderScript(resolved, dirs, context.root);
+    const before = snapshotBeforeRun(resolved, dirs.staging);
+    await runBuild(resolved, image, prepared, context.root);
+    return collectPackages(resolved, dirs.staging, before);
   } finally {
-    if (!resolved.keepStaging) {
-      for (const dir of resolved.sharedStagingDir ? [tools] : [staging, tools]) {
-        try {
-          rmSync(dir, { recursive: true, force: true });
-        } catch (e) {
-          logger.warn(`nx-conda: could not remove ${dir}: ${(e as Error).message}`);
-        }
-      }
-    } else {
-      logger.info(`nx-conda: kept staging channel ${staging} and build script ${tools}`);
-    }
+    removeBuildDirs(resolved, dirs);
   }
 }
 

@@ -1,0 +1,200 @@
+/**
+ * The steps of one recipe build, in the order the executor runs them:
+ * assemble the staging channel, render the build script, run it in a
+ * container (after a snapshot of the channel), collect the new packages. Each step is a function of its own,
+ * with the state it hands on to the next one as its result.
+ */
+import { logger, type ProjectGraph } from '@nx/devkit';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { buildCommand, renderBuildScript, shellJoin, type BuildPlan } from '../../builders';
+import {
+  assembleStagingChannel,
+  collectNewPackages,
+  dependencyOutputs,
+  recordOwnedPackages,
+  removeOwnedPackages,
+  snapshotChannel,
+  type AssembleResult,
+  type ChannelSnapshot,
+  type CollectedPackage,
+} from '../../channel';
+import { hostOwnerInContainer, maskCredentials, runContainer, type Mount } from '../../container';
+import { RecipeBuildError, type ResolvedOptions } from './options';
+
+/** Where the build script and the variant files appear in the container. */
+export const CONTAINER_TOOLS = '/opt/nx-conda';
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** The host folders of one build: its staging channel and the folder of its build script. */
+export interface BuildDirs {
+  staging: string;
+  tools: string;
+}
+
+/** Makes the build's folders under stagingRoot (the staging channel is the shared one when set). */
+export function makeBuildDirs(resolved: ResolvedOptions): BuildDirs {
+  mkdirSync(resolved.stagingRoot, { recursive: true });
+  const prefix = join(resolved.stagingRoot, safeName(resolved.projectName));
+  return {
+    staging: resolved.sharedStagingDir ?? mkdtempSync(`${prefix}-`),
+    tools: mkdtempSync(`${prefix}-script-`),
+  };
+}
+
+/** Removes the build's folders (never a shared staging channel), or says where they were kept. */
+export function removeBuildDirs(resolved: ResolvedOptions, dirs: BuildDirs): void {
+  if (resolved.keepStaging) {
+    logger.info(`nx-conda: kept staging channel ${dirs.staging} and build script ${dirs.tools}`);
+    return;
+  }
+  for (const dir of resolved.sharedStagingDir ? [dirs.tools] : [dirs.staging, dirs.tools]) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      logger.warn(`nx-conda: could not remove ${dir}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Step 1: fills the staging channel with the packages of every dependency
+ * (its output folder, just built or restored from Nx's cache), with one
+ * merged index per subdir.
+ */
+export function assembleStaging(resolved: ResolvedOptions, staging: string, graph: ProjectGraph, root: string): AssembleResult {
+  const sources = dependencyOutputs(graph, resolved.projectName).filter(({ project, outputPath }) => {
+    if (existsSync(resolve(root, outputPath))) return true;
+    logger.warn(`nx-conda: dependency ${project} has no packages at ${outputPath}; build it first (build-recipe depends on ^build-recipe).`);
+    return false;
+  });
+  const assembled = assembleStagingChannel(staging, sources.map(({ outputPath }) => resolve(root, outputPath)), resolved.platform);
+  for (const file of assembled.unindexed) logger.warn(`nx-conda: ${relative(root, file)} has no record in its repodata.json; the solver will not see it.`);
+  logger.info(
+    `nx-conda: staging channel for ${resolved.projectName}: ${assembled.packages} package(s) from ${sources.length} dependenc${sources.length === 1 ? 'y' : 'ies'}` +
+      (sources.length ? ` (${sources.map((s) => s.project).join(', ')})` : ''),
+  );
+  return assembled;
+}
+
+/** What the container of a build runs and sees. */
+export interface PreparedBuild {
+  plan: BuildPlan;
+  /** The rendered build script (may hold credentials: mask before printing). */
+  script: string;
+  /** Recipe (read-only), staging channel, variant files and script (read-only). */
+  mounts: Mount[];
+  /** The command the container runs. */
+  command: string[];
+}
+
+/**
+ * Step 2: the build plan (container paths of the recipe, the staging channel
+ * and the variant files), and the build script rendered from the builder's
+ * template or the user's, written to `tools` as build.sh.
+ */
+export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: string): PreparedBuild {
+  const mounts: Mount[] = [
+    { host: resolved.recipeDir, container: resolved.containerRecipe, readOnly: true },
+    { host: dirs.staging, container: resolved.containerStaging },
+  ];
+  const configInContainer = (files: string[], kind: string) =>
+    files.map((file, i) => {
+      const inContainer = `${CONTAINER_TOOLS}/config/${kind}-${i}-${safeName(basename(file))}`;
+      mounts.push({ host: file, container: inContainer, readOnly: true });
+      return inContainer;
+    });
+
+  const plan: BuildPlan = {
+    builder: resolved.builder,
+    recipeDir: resolved.containerRecipe,
+    recipeFile: `${resolved.containerRecipe}/${resolved.recipeFile}`,
+    stagingDir: resolved.containerStaging,
+    channels: resolved.channels,
+    platform: resolved.platform,
+    variantConfigFiles: configInContainer(resolved.variantConfigFiles, 'variant'),
+    exclusiveConfigFiles: configInContainer(resolved.exclusiveConfigFiles, 'exclusive'),
+    buildArgs: resolved.skipTests && resolved.builder === 'conda-build' ? ['--no-test', ...resolved.buildArgs] : resolved.buildArgs,
+    mambabuild: resolved.mambabuild,
+    packageFormat: resolved.packageFormat,
+    skipTests: resolved.skipTests,
+  };
+  const template = resolved.buildScriptTemplate
+    ? { text: readFileSync(resolved.buildScriptTemplate, 'utf8'), source: relative(root, resolved.buildScriptTemplate) }
+    : undefined;
+  const script = renderBuildScript(plan, template);
+  const scriptFile = join(dirs.tools, 'build.sh');
+  writeFileSync(scriptFile, script);
+  chmodSync(scriptFile, 0o755);
+  mounts.push({ host: scriptFile, container: `${CONTAINER_TOOLS}/build.sh`, readOnly: true });
+  // Build args may hold channel URLs with tokens: never print those in clear.
+  if (resolved.verbose) logger.info(`nx-conda: build script:\n${maskCredentials(script)}`);
+  logger.info(`nx-conda: ${maskCredentials(shellJoin(buildCommand(plan)))}`);
+  return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`] };
+}
+
+/**
+ * Step 3, before the run: in a shared staging channel, removes this
+ * project's earlier packages (an indexer skips a file name it already lists,
+ * so a same-name rebuild would keep the old record). Returns the channel's
+ * packages as they are before the build, which collecting compares with.
+ */
+export function snapshotBeforeRun(resolved: ResolvedOptions, staging: string): ChannelSnapshot {
+  if (resolved.sharedStagingDir) {
+    const removed = removeOwnedPackages(staging, resolved.projectName);
+    if (removed.length) logger.info(`nx-conda: removed ${removed.length} earlier package(s) of ${resolved.projectName} from the shared staging channel`);
+  }
+  return snapshotChannel(staging);
+}
+
+/** Step 3: runs the build script in a container of `image`; throws a RecipeBuildError unless it exited 0. */
+export async function runBuild(resolved: ResolvedOptions, image: string, prepared: PreparedBuild, root: string): Promise<void> {
+  // Whom the build script hands the staging channel back to (container root, for rootless podman).
+  const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+  const result = await runContainer({
+    engine: resolved.engine,
+    image,
+    command: prepared.command,
+    mounts: prepared.mounts,
+    env: {
+      ...resolved.env,
+      NX_CONDA_HOST_UID: String(owner.uid),
+      NX_CONDA_HOST_GID: String(owner.gid),
+    },
+    network: resolved.network,
+    labels: { 'nx-conda.project': resolved.projectName },
+    namePrefix: `nx-conda-${safeName(resolved.projectName)}`,
+    logPrefix: `[${resolved.projectName}] `,
+    timeoutSeconds: resolved.timeoutSeconds || undefined,
+    verbose: resolved.verbose,
+  });
+  if (result.exitCode !== 0 || result.signal || result.timedOut) {
+    const why = result.timedOut
+      ? `timed out after ${resolved.timeoutSeconds} s`
+      : result.signal
+        ? `was stopped by ${result.signal}`
+        : `exited with code ${result.exitCode}`;
+    throw new RecipeBuildError(
+      `build of ${resolved.projectName} (${relative(root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
+        `container ${result.containerName} was removed. The builder's output is above.`,
+    );
+  }
+}
+
+/**
+ * Step 4: moves the packages the build added to the staging channel into
+ * the project's output folder (and, in a shared staging channel, records
+ * them as this project's). A build that made no package fails.
+ */
+export function collectPackages(resolved: ResolvedOptions, staging: string, before: ChannelSnapshot): CollectedPackage[] {
+  const { packages: collected, ignored } = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
+  for (const file of ignored) logger.warn(`nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`);
+  if (collected.length === 0) {
+    throw new RecipeBuildError(`the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`);
+  }
+  if (resolved.sharedStagingDir) recordOwnedPackages(staging, resolved.projectName, collected);
+  return collected;
+}
