@@ -11,7 +11,7 @@ import type { RecipeInfo, RecipeKind } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
 export { isPackageName, matchSpecName, packageNameOfSpec, PACKAGE_NAME_PATTERN, PACKAGE_NAME_RULE } from './match-spec';
-export { applySelectors, evalSelector, selectorNamespace } from './selectors';
+export { applySelectors, evalSelector, matchSelector, selectorNamespace } from './selectors';
 export type { RecipeInfo, RecipeKind, RecipeRequirements } from './types';
 
 export const RECIPE_FILE_NAMES = ['recipe.yaml', 'meta.yaml'] as const;

@@ -1,4 +1,4 @@
-import { applySelectors, evalSelector, packageNameOfSpec, readRecipe, RecipeReadError, selectorNamespace } from './index';
+import { applySelectors, evalSelector, matchSelector, packageNameOfSpec, readRecipe, RecipeReadError, selectorNamespace } from './index';
 
 describe('packageNameOfSpec', () => {
   it.each([
@@ -190,5 +190,55 @@ outputs:
     expect(r.packageName).toBe('multi');
     expect(r.version).toBe('1.0');
     expect(r.names).toEqual(['multi', 'a']);
+  });
+});
+
+describe('matchSelector: conda-build RE_SELECTOR in linear time', () => {
+  // conda-build's `(.+?)\s*(#.*)?\[([^\[\]]+)\](?(2)[^\(\)]*)$`, its
+  // conditional group written as an alternation tried in the same order
+  // (exponential on long lines, fine on short ones).
+  const RE = /^(.+?)\s*(?:(#.*)\[([^[\]]+)\][^()]*|\[([^[\]]+)\])$/;
+  const viaRegex = (line: string) => {
+    const m = RE.exec(line);
+    if (!m) return undefined;
+    const inComment = m[2] !== undefined;
+    return { head: m[1], expr: inComment ? m[3] : m[4], inComment };
+  };
+
+  it('agrees with the regex on many short lines', () => {
+    const alphabet = ['a', 'b', ' ', '#', '[', ']', '(', ')', '\t', 'x'];
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let n = 0; n < 20000; n++) {
+      const len = 1 + Math.floor(rand() * 14);
+      let line = '';
+      for (let i = 0; i < len; i++) line += alphabet[Math.floor(rand() * alphabet.length)];
+      expect([line, matchSelector(line)]).toEqual([line, viaRegex(line)]);
+    }
+  });
+
+  it('agrees on the forms recipes use', () => {
+    for (const line of [
+      '  - foo  # [linux]',
+      '  - foo # [not win] and a note',
+      '  - foo  [win]',
+      '  - "foo"  # [osx]"',
+      '  url: http://x/[a] # [linux]',
+      '  - foo  # see [1](http://x) [linux]',
+      '  - foo  # [linux] (see [x](y))',
+      '  - foo  # []',
+      '[linux]',
+      ' [linux]',
+    ]) {
+      expect([line, matchSelector(line)]).toEqual([line, viaRegex(line)]);
+    }
+  });
+
+  it('takes microseconds, not seconds, on a 20 KB line that made the regex backtrack', () => {
+    const line = `  - x #${' ['.repeat(10000)}`;
+    const moreLines = Array.from({ length: 50 }, () => line).join('\n');
+    // Bounded by work, not by time: 50 such lines are read in one pass each.
+    expect(applySelectors(moreLines, selectorNamespace('linux-64')).split('\n')).toHaveLength(51);
+    expect(matchSelector(`  - x # ${'('.repeat(10000)} [linux]`)).toEqual({ head: '  - x', expr: 'linux', inComment: true });
   });
 });

@@ -60,12 +60,15 @@ type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'name'; v: s
 
 class SelectorSyntaxError extends Error {}
 
+const TRAILING_SPACE = /\s*$/y;
+
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
   const re = /\s*(?:(\d+(?:\.\d*)?|\.\d+)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|([A-Za-z_][A-Za-z0-9_.]*)|(==|!=|<=|>=|<|>|\(|\)|,))/y;
   let i = 0;
   while (i < src.length) {
-    if (/^\s*$/.test(src.slice(i))) break;
+    TRAILING_SPACE.lastIndex = i;
+    if (TRAILING_SPACE.test(src)) break;
     re.lastIndex = i;
     const m = re.exec(src);
     if (!m) throw new SelectorSyntaxError(`unexpected character at ${i}`);
@@ -270,13 +273,84 @@ function evalSelectorCached(expr: string, ns: Record<string, SelectorValue>): bo
   if (!results) selectorResults.set(ns, (results = new Map()));
   if (results.has(expr)) return results.get(expr);
   const r = evalSelector(expr, ns);
-  if (results.size < 10000) results.set(expr, r);
+  if (results.size < 10000 && expr.length <= 200) results.set(expr, r);
   return r;
 }
 
-// conda-build's RE_SELECTOR: `(.+?)\s*(#.*)?\[([^\[\]]+)\](?(2)[^\(\)]*)$`, with
-// its conditional group written as an alternation tried in the same order.
-const SELECTOR_LINE = /^(.+?)\s*(?:(#.*)\[([^[\]]+)\][^()]*|\[([^[\]]+)\])$/;
+const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\f' || c === '\v' || c === '\r';
+
+/** A line's selector, split as conda-build's RE_SELECTOR splits it. */
+export interface SelectorMatch {
+  /** The line before the selector (RE_SELECTOR's group 1). */
+  head: string;
+  /** The expression between the brackets (group 3). */
+  expr: string;
+  /** True when the selector sits in a `#` comment (group 2 matched). */
+  inComment: boolean;
+}
+
+/**
+ * conda-build's `RE_SELECTOR.match(line)`, where RE_SELECTOR is
+ * `(.+?)\s*(#.*)?\[([^\[\]]+)\](?(2)[^\(\)]*)$`, computed in one pass
+ * over the line instead of by backtracking (that regex, run by a
+ * backtracking engine, takes seconds on a line of a few kilobytes).
+ *
+ * What the regex finds, in its order of trials: the smallest group 1 (at
+ * least one character) after which, past any whitespace, either
+ * - a `#` starts a comment holding, somewhere after it, `[expr]` (no
+ *   brackets inside) followed only by characters other than `(` and `)`;
+ *   the greedy `#.*` takes the last such `[expr]`; or
+ * - `[expr]` ends the line.
+ */
+export function matchSelector(line: string): SelectorMatch | undefined {
+  const n = line.length;
+  // The last `[expr]` followed by no parenthesis (for a selector in a comment).
+  let lastParen = -1;
+  for (let i = n - 1; i >= 0; i--) {
+    const c = line[i];
+    if (c === '(' || c === ')') {
+      lastParen = i;
+      break;
+    }
+  }
+  let commentOpen = -1;
+  let commentClose = -1;
+  for (let r = n - 1; r > lastParen; ) {
+    if (line[r] !== ']') {
+      r--;
+      continue;
+    }
+    // The expression may hold parentheses; only what follows `]` may not.
+    let j = r - 1;
+    while (j >= 0 && line[j] !== '[' && line[j] !== ']') j--;
+    if (j >= 0 && line[j] === '[' && j < r - 1) {
+      commentOpen = j;
+      commentClose = r;
+      break;
+    }
+    if (j < 0) break;
+    r = j; // the next candidate `]` is at or left of j (each character is looked at once)
+  }
+  // A bare `[expr]` ending the line.
+  let bareOpen = -1;
+  if (n > 0 && line[n - 1] === ']') {
+    let j = n - 2;
+    while (j >= 0 && line[j] !== '[' && line[j] !== ']') j--;
+    if (j >= 0 && line[j] === '[' && j < n - 2) bareOpen = j;
+  }
+  // The first position (past group 1's first character) where one applies.
+  const firstHash = line.indexOf('#', 1);
+  const hashOk = firstHash >= 1 && commentOpen > firstHash;
+  const bareOk = bareOpen >= 1;
+  if (!hashOk && !bareOk) return undefined;
+  const inComment = hashOk && (!bareOk || firstHash < bareOpen);
+  const at = inComment ? firstHash : bareOpen;
+  let k = at;
+  while (k > 1 && isSpace(line[k - 1])) k--;
+  return inComment
+    ? { head: line.slice(0, k), expr: line.slice(commentOpen + 1, commentClose), inComment }
+    : { head: line.slice(0, k), expr: line.slice(bareOpen + 1, n - 1), inComment };
+}
 
 /**
  * Applies line selectors as conda-build does: a line that is only a comment
@@ -302,16 +376,14 @@ export function applySelectors(text: string, ns: Record<string, SelectorValue>):
     }
     const last = line[line.length - 1];
     const trailingQuote = last === "'" || last === '"' ? last : '';
-    const m = SELECTOR_LINE.exec(line);
+    const m = matchSelector(line);
     if (!m) {
       out[i] = line;
       continue;
     }
-    const inComment = m[2] !== undefined;
-    const expr = inComment ? m[3] : m[4];
-    const keep = evalSelectorCached(expr, ns);
-    if (keep === undefined) out[i] = inComment ? '' : line;
-    else out[i] = keep ? m[1] + trailingQuote : '';
+    const keep = evalSelectorCached(m.expr, ns);
+    if (keep === undefined) out[i] = m.inComment ? '' : line;
+    else out[i] = keep ? m.head + trailingQuote : '';
   }
   return out.join('\n') + '\n';
 }
