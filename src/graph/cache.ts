@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigI
 import { dirname, join, resolve } from 'node:path';
 import {
   isRecipeReadError,
+  oversizeReason,
   readRecipe,
   RecipeReadError,
   toErrorData,
@@ -166,6 +167,12 @@ export function loadRecipes(
     let sig: string | undefined;
     try {
       const st = statSync(abs, { bigint: true });
+      const oversize = oversizeReason(Number(st.size));
+      if (oversize) {
+        // Refused unread (and not cached: the stat is all it costs).
+        outcomes.set(file, { ok: false, error: { file, reason: oversize } });
+        continue;
+      }
       sig = statSignature(st, now);
     } catch (e) {
       outcomes.set(file, unreadable(file, e));

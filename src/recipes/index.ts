@@ -16,6 +16,19 @@ export type { RecipeInfo, RecipeKind, RecipeRequirements } from './types';
 
 export const RECIPE_FILE_NAMES = ['recipe.yaml', 'meta.yaml'] as const;
 
+/**
+ * Recipe files larger than this are refused unread (the public corpus's
+ * largest meta.yaml is 17 KB).
+ */
+export const MAX_RECIPE_BYTES = 512 * 1024;
+
+/** The reason a recipe file of `bytes` is refused, or undefined when its size is fine. */
+export function oversizeReason(bytes: number): string | undefined {
+  return bytes > MAX_RECIPE_BYTES
+    ? `the file is ${Math.ceil(bytes / 1024)} KB, over nx-conda's limit of ${MAX_RECIPE_BYTES / 1024} KB for a recipe`
+    : undefined;
+}
+
 /** The kind of a recipe file by its name, or undefined if it is not one. */
 export function recipeKindOf(filePath: string): RecipeKind | undefined {
   const b = basename(filePath);
@@ -30,6 +43,8 @@ export function recipeKindOf(filePath: string): RecipeKind | undefined {
  */
 export function readRecipe(filePath: string, contents: string, platform: string): RecipeInfo {
   const kind = recipeKindOf(filePath);
+  const oversize = oversizeReason(Buffer.byteLength(contents, 'utf8'));
+  if (oversize) throw new RecipeReadError(filePath, oversize);
   try {
     // Loaded on first use: a warm graph parses nothing and need not load them.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -7,8 +7,18 @@
  * is wrapped to never throw, and an Environment whose render failed with
  * anything other than a template error is thrown away and replaced.
  */
-import { Environment } from 'minijinja-js';
+import type { Environment } from 'minijinja-js';
 import { ParseError } from './errors';
+import { jinjaEngine, JINJA_MEMORY_LIMIT_MB, reloadEngine } from './jinja-engine';
+
+/**
+ * Steps a render may take (minijinja's fuel). The public corpus needs at most
+ * about 500; two nested `range(10000)` loops stop after this many.
+ */
+export const JINJA_FUEL = 100_000;
+
+/** Characters a rendered template (or an evaluated expression) may have. */
+export const JINJA_MAX_OUTPUT = 1_000_000;
 
 type Stub = (...args: unknown[]) => unknown;
 
@@ -102,26 +112,62 @@ function toJinjaError(e: unknown): ParseError | undefined {
 }
 
 /**
- * One Environment per set of globals, replaced when it breaks.
+ * A render stopped by a bound, in words for the user (`trapped`: by the
+ * memory cap, which leaves the module not to be trusted); undefined for
+ * other errors.
+ */
+function boundError(e: unknown): { error: ParseError; trapped: boolean } | undefined {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/out of fuel/i.test(msg)) {
+    const line = /\(in [^)]*?:(\d+)\)/.exec(msg);
+    return {
+      error: new ParseError(`the template did not finish within ${JINJA_FUEL} steps (a loop too long for a recipe?)`, line ? Number(line[1]) : undefined),
+      trapped: false,
+    };
+  }
+  if ((e instanceof Error && e.name === 'RuntimeError') || /unreachable/i.test(msg)) {
+    return {
+      error: new ParseError(`the template needs more than ${JINJA_MEMORY_LIMIT_MB} MB of memory to render (a value too large for a recipe?)`),
+      trapped: true,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * One Environment per set of globals, replaced when it breaks. Every render
+ * runs with a fuel limit (JINJA_FUEL), in a module whose memory is capped
+ * (see jinja-engine.ts), and its output is refused past JINJA_MAX_OUTPUT.
  */
 export class JinjaRenderer {
   private env: Environment | undefined;
+  private generation = 0;
 
   constructor(private readonly globals: () => Record<string, unknown>) {}
 
   private environment(): Environment {
-    if (!this.env) {
-      const env = new Environment();
+    const engine = jinjaEngine();
+    if (!this.env || this.generation !== engine.generation) {
+      const env = new engine.mod.Environment();
       env.enablePyCompat();
       env.undefinedBehavior = 'chainable';
       env.keepTrailingNewline = true;
+      env.fuel = JINJA_FUEL;
       for (const [k, v] of Object.entries(this.globals())) env.addGlobal(k, v);
       this.env = env;
+      this.generation = engine.generation;
     }
     return this.env;
   }
 
   private fail(e: unknown): never {
+    const bound = boundError(e);
+    if (bound?.trapped) {
+      // A trap (the memory cap): the module's state is not to be trusted; load it afresh.
+      this.env = undefined;
+      reloadEngine();
+    }
+    if (bound) throw bound.error;
     const je = toJinjaError(e);
     if (je) throw je;
     // Not a template error: the WASM module may have panicked. Start afresh.
@@ -131,22 +177,34 @@ export class JinjaRenderer {
       // already broken
     }
     this.env = undefined;
+    reloadEngine();
     throw new ParseError(`template engine failure: ${e instanceof Error ? e.message : String(e)}`);
   }
 
+  private checkSize<T>(out: T): T {
+    if (typeof out === 'string' && out.length > JINJA_MAX_OUTPUT) {
+      throw new ParseError(`the rendered template is longer than ${JINJA_MAX_OUTPUT} characters`);
+    }
+    return out;
+  }
+
   render(source: string, ctx: Record<string, unknown>): string {
+    let out: string;
     try {
-      return this.environment().renderStr(source, ctx);
+      out = this.environment().renderStr(source, ctx);
     } catch (e) {
       this.fail(e);
     }
+    return this.checkSize(out);
   }
 
   evalExpr(expr: string, ctx: Record<string, unknown>): unknown {
+    let out: unknown;
     try {
-      return this.environment().evalExpr(expr, ctx);
+      out = this.environment().evalExpr(expr, ctx);
     } catch (e) {
       this.fail(e);
     }
+    return this.checkSize(out);
   }
 }

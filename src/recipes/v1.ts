@@ -22,6 +22,12 @@ function rendererFor(platform: string): JinjaRenderer {
   return r;
 }
 
+/**
+ * Bounds of if/then/else flattening: nesting depth, and list items visited
+ * in the whole recipe (a real recipe has a few hundred at most).
+ */
+export const V1_LIMITS = { depth: 32, items: 100_000 };
+
 const EXPR = /\$\{\{([\s\S]*?)\}\}/g;
 
 function isTruthy(v: unknown): boolean {
@@ -67,13 +73,22 @@ class V1Evaluator {
     return isTruthy(this.wrap(() => this.jinja.evalExpr(src, this.ctx), `if: ${expr}`));
   }
 
-  /** A list with `if/then/else` items flattened for the platform. */
-  list(v: unknown): unknown[] {
+  /** Items produced by `list` so far, across the recipe: aliases can make a small file a huge tree. */
+  private items = 0;
+
+  /** A list with `if/then/else` items flattened for the platform (bounded: see V1_LIMITS). */
+  list(v: unknown, depth = 0): unknown[] {
+    if (depth > V1_LIMITS.depth) {
+      throw new RecipeReadError(this.file, `if/then/else nested more than ${V1_LIMITS.depth} deep`);
+    }
     const out: unknown[] = [];
     for (const item of asList(v)) {
+      if (++this.items > V1_LIMITS.items) {
+        throw new RecipeReadError(this.file, `more than ${V1_LIMITS.items} list items after if/then/else (aliases expanding?)`);
+      }
       if (isMapping(item) && 'if' in item) {
         const branch = this.condition(item.if) ? item.then : item.else;
-        out.push(...this.list(branch));
+        for (const x of this.list(branch, depth + 1)) out.push(x);
       } else out.push(this.value(item));
     }
     return out;
