@@ -9,6 +9,8 @@ import {
   parseImageList,
   runArgv,
 } from './argv';
+import { maskArgs, masker } from './secrets';
+import { engineEnvironment } from './engine-env';
 import { adapterFor, hostOwnerInContainer } from './adapter';
 import { FOLLOW_SCRIPT } from './follow';
 import { resolveEngine } from '../defaults';
@@ -203,4 +205,47 @@ describe('bannerFilter', () => {
     ];
     expect(lines.map(f).filter((l) => l !== undefined)).toEqual(['Step 1/2 : FROM x', '']);
   });
+});
+
+describe('secrets are masked in every form (issue 9)', () => {
+  it.each([
+    ['https://conda.anaconda.org/t/ab-1234567890abcdef/bioconda/linux-64', 'https://conda.anaconda.org/t/***/bioconda/linux-64'],
+    ['-c https://repo.example/t/secrettoken', '-c https://repo.example/t/***'],
+    ['HTTPS_PROXY=user:pa55word@proxy.lan:3128', 'HTTPS_PROXY=***@proxy.lan:3128'],
+    ['proxy user:p@ss@proxy:8080 used', 'proxy ***@proxy:8080 used'],
+    ['http://user:pa/ss@proxy:3128/', 'http://***@proxy:3128/'],
+    ['http://user:pa#ss@proxy:3128', 'http://***@proxy:3128'],
+    ['http://user:pa?s/s#x@proxy.lan', 'http://***@proxy.lan'],
+    ['"http://u:p@h:1"', '"http://***@h:1"'],
+    ['git@github.com:org/repo and http://host:8080/x@y and user@example.org', 'git@github.com:org/repo and http://host:8080/x@y and user@example.org'],
+  ])('%s', (text, masked) => {
+    expect(maskCredentials(text)).toBe(masked);
+  });
+
+  it('hides the value of secret-looking build args and reports them for masking elsewhere', () => {
+    expect(maskArgs(['--token', 'abc123', '--api-key=k3y', '-c', 'https://u:p@h/x', '--no-test', '--password', 'x'])).toEqual({
+      shown: ['--token', '***', '--api-key=***', '-c', 'https://***@h/x', '--no-test', '--password', '***'],
+      hidden: ['abc123', 'k3y', 'x'],
+    });
+  });
+
+  it('masks given values (4 characters or more) and credentials in any text', () => {
+    expect(masker(['s3cr3t-value', 'ab'])('echo s3cr3t-value ab http://u:p@h')).toBe('echo *** ab http://***@h');
+  });
+});
+
+describe('the engine client gets only what it needs (issue 9)', () => {
+  it('keeps engine settings, locale and proxies of ours, drops the rest, adds the passed values', () => {
+    const ours = { PATH: '/bin', HOME: '/h', DOCKER_HOST: 'unix:///d', CONTAINER_HOST: 'x', XDG_RUNTIME_DIR: '/run/u', LANG: 'C', NPM_TOKEN: 'n', NX_CONDA_X: '1', LD_PRELOAD: '/evil.so', https_proxy: 'http://p' };
+    expect(engineEnvironment(ours, { MY_TOKEN: 't' })).toEqual({
+      PATH: '/bin', HOME: '/h', DOCKER_HOST: 'unix:///d', CONTAINER_HOST: 'x', XDG_RUNTIME_DIR: '/run/u', LANG: 'C', https_proxy: 'http://p', MY_TOKEN: 't',
+    });
+  });
+
+  it.each(['LD_LIBRARY_PATH', 'LD_PRELOAD', 'CONTAINER_HOST', 'CONTAINERS_CONF', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR', 'GODEBUG', 'SSL_CERT_FILE', 'PATH', 'HOME'])(
+    'refuses %s as a container env name (it would also be the engine client\'s setting)',
+    (name) => {
+      expect(() => runArgv({ engine: 'docker', image: 'a', command: ['true'], env: { [name]: 'x' } }, 'n')).toThrow(new RegExp(`'${name}' cannot be passed`));
+    },
+  );
 });

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { NX_CONDA_LABEL } from '../defaults';
 import { followClient } from './follow';
+import { maskCredentials } from './secrets';
+import { isReservedEnvName } from './engine-env';
 import type { BuildImageOptions, ContainerFilter, ImageFilter, Mount, RunOptions } from './types';
 
 /** Environment variable (and build argument) names. */
@@ -43,13 +45,7 @@ export function validateNetwork(network: string): string {
   return network;
 }
 
-/**
- * Names whose value we must not replace in the engine client's own
- * environment (the value of `-e NAME` / `--build-arg NAME` is read from it).
- */
-export function isReservedEnvName(name: string): boolean {
-  return name === 'PATH' || name === 'HOME' || name.startsWith('DOCKER_') || name.startsWith('CONTAINERS_');
-}
+export { isReservedEnvName };
 
 export function validateEnvNames(env: Record<string, string> | undefined, what: string): void {
   for (const [name, value] of Object.entries(env ?? {})) {
@@ -154,13 +150,7 @@ export function containerListArgv(filter: ContainerFilter): string[] {
 
 const SAFE_ARG = /^[A-Za-z0-9_@%+=:,./{}-]+$/;
 
-/**
- * URL credentials `scheme://user:pass@host` become `scheme://***@host`. The
- * userinfo runs to the last `@` before the host (a password may hold `@`).
- */
-export function maskCredentials(text: string): string {
-  return text.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/?#'"]*@/g, '$1***@');
-}
+export { maskCredentials };
 
 /** A copy-pasteable shell rendering of a command (credentials in URLs masked). */
 export function formatCommand(file: string, args: string[]): string {

@@ -6,6 +6,7 @@
  * their unit tests) never touch it.
  */
 import type { EngineName } from '../defaults';
+import { engineEnvironment } from './engine-env';
 
 type Execa = typeof import('execa', { with: { 'resolution-mode': 'import' } });
 
@@ -51,8 +52,8 @@ export async function capture(
     reject: false,
     stdin: 'ignore',
     timeout: opts.timeoutMs,
-    env: opts.env,
-    extendEnv: true,
+    env: engineEnvironment(process.env, opts.env),
+    extendEnv: false,
     stripFinalNewline: true,
   });
   return {
@@ -92,8 +93,8 @@ export async function stream(
     reject: false,
     stdin: opts.stdin ?? 'ignore',
     buffer: false,
-    env: opts.env,
-    extendEnv: true,
+    env: engineEnvironment(process.env, opts.env),
+    extendEnv: false,
     forceKillAfterDelay: 5000,
   });
   subprocess.stdout?.on('data', opts.onStdout);

@@ -21,4 +21,6 @@ export {
   validateImageRef,
   validateNetwork,
 } from './argv';
+export { maskArgs, masker, MASK } from './secrets';
+export { engineEnvironment } from './engine-env';
 export { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';

@@ -1,7 +1,8 @@
 /** Long-running engine commands whose output streams live: run and build. */
 import { join } from 'node:path';
 import { logger } from '@nx/devkit';
-import { buildArgv, containerName, formatCommand, maskCredentials, runArgv } from './argv';
+import { buildArgv, containerName, formatCommand, runArgv } from './argv';
+import { masker } from './secrets';
 import { EngineError, notFoundError } from './errors';
 import { stream, type StreamingProcess } from './exec';
 import { removeContainer } from './images';
@@ -19,14 +20,16 @@ const TIMEOUT_EXIT = 124;
 function writers(
   logPrefix: string | undefined,
   quietBanners = false,
+  secrets: string[] = [],
 ): { out: LineWriter; err: LineWriter; tail: TailBuffer } {
   const prefix = linePrefix(logPrefix);
+  const mask = masker(secrets);
   const tail = new TailBuffer(20);
   const filterFor = () => {
     const banner = quietBanners ? bannerFilter() : (line: string) => line;
     return (line: string) => {
       const kept = banner(line);
-      return kept === undefined ? undefined : maskCredentials(kept);
+      return kept === undefined ? undefined : mask(kept);
     };
   };
   return {
@@ -48,7 +51,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   const args = runArgv(o, name);
   if (o.verbose) logger.info(formatCommand(o.engine, args));
 
-  const { out, err } = writers(o.logPrefix);
+  const { out, err } = writers(o.logPrefix, false, o.secrets);
   const proc = await stream(o.engine, args, {
     env: o.env,
     // The container ends when this pipe does, i.e. when we do (see follow.ts).
@@ -138,7 +141,7 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   const args = buildArgv(o, dockerfile);
   if (o.verbose) logger.info(formatCommand(o.engine, args));
 
-  const { out, err, tail } = writers(o.logPrefix, !o.verbose);
+  const { out, err, tail } = writers(o.logPrefix, !o.verbose, [...Object.values(o.buildArgs ?? {}), ...(o.secrets ?? [])]);
   const proc = await stream(o.engine, args, {
     env: o.buildArgs,
     onStdout: (c) => out.push(c),

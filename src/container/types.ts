@@ -29,6 +29,8 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** Print the exact command (it never holds env values). */
   verbose?: boolean;
+  /** Strings to mask in the output (such as the user's env values), besides URL credentials. */
+  secrets?: string[];
 }
 
 export interface RunResult {
@@ -53,6 +55,8 @@ export interface BuildImageOptions {
   noCache?: boolean;
   logPrefix?: string;
   verbose?: boolean;
+  /** More strings to mask in the output, besides URL credentials and build arg values. */
+  secrets?: string[];
 }
 
 export interface ImageFilter {

@@ -5,7 +5,7 @@ import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME } from '../defaults';
 import {
   DEFAULT_DOCKERFILE_TEMPLATE,
   findProxySettings,
-  proxyEnvLines,
+  proxyBuildArgs,
   resolveBuilderImage,
   resolveImageOptions,
 } from './spec';
@@ -40,8 +40,9 @@ describe('resolveBuilderImage', () => {
       tag({ buildArgs: { A: '1' } }),
       tag({ buildArgs: { A: '2' } }),
       tag({ dockerfileTemplate: 'Dockerfile.tpl' }),
-      tag({}, { http_proxy: 'http://proxy:3128' }),
     ];
+    // Proxies are not stored in the image (predefined build args), so they do not change it.
+    expect(tag({}, { http_proxy: 'http://proxy:3128' })).toBe(base);
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
     expect(tag({ buildArgs: { A: '1', B: '2' } })).toBe(tag({ buildArgs: { B: '2', A: '1' } }));
     expect(tag({ imageName: 'my/builder' })).toBe(`my/builder:${base.split(':')[1]}`);
@@ -63,16 +64,13 @@ describe('resolveBuilderImage', () => {
     );
   });
 
-  it('uses a user template with proxy ENV lines', () => {
+  it('never writes proxy settings into the Dockerfile (issue 9: they are predefined build args)', () => {
     const r = resolveBuilderImage({ dockerfileTemplate: 'Dockerfile.tpl', baseImage: 'b:1' }, root, {
       HTTPS_PROXY: 'http://u:p@proxy:3128',
       https_proxy: 'http://u:p@proxy:3128',
       no_proxy: 'localhost,.lan',
     });
-    expect(r.dockerfile).toBe(
-      'FROM b:1\nENV https_proxy="http://u:p@proxy:3128" HTTPS_PROXY="http://u:p@proxy:3128"\n' +
-        'ENV no_proxy="localhost,.lan" NO_PROXY="localhost,.lan"\nRUN echo hi\nLABEL nx-conda="builder"\n',
-    );
+    expect(r.dockerfile).toBe('FROM b:1\nRUN echo hi\nLABEL nx-conda="builder"\n');
   });
 
   it('reports unknown placeholders, missing files and bad options clearly', () => {
@@ -108,10 +106,13 @@ describe('proxy settings', () => {
     }
   });
 
-  it('quotes values for the Dockerfile', () => {
-    expect(proxyEnvLines({ http_proxy: 'http://u:p$"\\@h' })).toBe(
-      'ENV http_proxy="http://u:p\\$\\"\\\\@h" HTTP_PROXY="http://u:p\\$\\"\\\\@h"',
-    );
+  it('passes proxies as build args in both cases', () => {
+    expect(proxyBuildArgs({ http_proxy: 'http://u:p@h:1', no_proxy: 'lan' })).toEqual({
+      http_proxy: 'http://u:p@h:1',
+      HTTP_PROXY: 'http://u:p@h:1',
+      no_proxy: 'lan',
+      NO_PROXY: 'lan',
+    });
   });
 });
 

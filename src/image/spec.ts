@@ -32,7 +32,6 @@ const REQUIREMENTS_IN_IMAGE = '/tmp/nx-conda-requirements.txt';
 
 export const DEFAULT_DOCKERFILE_TEMPLATE = `# nx-conda builder image (default template)
 FROM {{baseImage}}
-{{proxyEnv}}
 {{installPackages}}
 {{labels}}
 `;
@@ -132,15 +131,18 @@ export function findProxySettings(env: NodeJS.ProcessEnv): Record<string, string
   return found;
 }
 
-function dockerfileQuote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
-}
-
-/** `ENV` lines setting each proxy variable in both cases. */
-export function proxyEnvLines(proxies: Record<string, string>): string {
-  return Object.entries(proxies)
-    .map(([lower, value]) => `ENV ${lower}=${dockerfileQuote(value)} ${lower.toUpperCase()}=${dockerfileQuote(value)}`)
-    .join('\n');
+/**
+ * Proxy settings as Docker's predefined build args (`HTTP_PROXY`,
+ * `http_proxy`, ...), in both cases: the image build uses them, but they
+ * are not stored in the image (nor in its history), unlike `ENV` lines.
+ */
+export function proxyBuildArgs(proxies: Record<string, string>): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const [lower, value] of Object.entries(proxies)) {
+    args[lower] = value;
+    args[lower.toUpperCase()] = value;
+  }
+  return args;
 }
 
 function readWorkspaceFile(workspaceRoot: string, path: string, option: string): string {
@@ -170,6 +172,7 @@ export function resolveBuilderImage(
   workspaceRoot: string,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedBuilderImage {
+  findProxySettings(env); // conflicting settings are an error before anything is built
   const o = resolveImageOptions(options);
   const raw = (options ?? {}) as Record<string, unknown>;
   const template =
@@ -195,7 +198,8 @@ export function resolveBuilderImage(
     template,
     {
       baseImage: o.baseImage,
-      proxyEnv: proxyEnvLines(findProxySettings(env)),
+      // Kept for templates that name it: proxies reach the build as predefined build args instead (proxyBuildArgs).
+      proxyEnv: '',
       installPackages: install.join('\n'),
       labels: `LABEL ${NX_CONDA_LABEL}="${BUILDER_LABEL_VALUE}"`,
       packages,

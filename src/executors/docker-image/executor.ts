@@ -5,7 +5,7 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { NX_CONDA_LABEL } from '../../defaults';
 import { buildImage, checkEngine, EngineError, imageId, maskCredentials } from '../../container';
 import { runExecutor } from '../run-executor';
-import { BUILDER_LABEL_VALUE, resolveBuilderImage, resolveImageOptions } from '../../image';
+import { BUILDER_LABEL_VALUE, findProxySettings, proxyBuildArgs, resolveBuilderImage, resolveImageOptions } from '../../image';
 import type { DockerImageExecutorSchema } from './schema';
 
 /**
@@ -41,7 +41,8 @@ export default async function dockerImageExecutor(
           contextDir,
           tags: [spec.tag],
           network: o.network,
-          buildArgs: o.buildArgs,
+          // Proxies as Docker's predefined build args: used by the build, never stored in the image.
+          buildArgs: { ...proxyBuildArgs(findProxySettings(process.env)), ...o.buildArgs },
           labels: {
             [NX_CONDA_LABEL]: BUILDER_LABEL_VALUE,
             [`${NX_CONDA_LABEL}.hash`]: spec.hash,

@@ -19,7 +19,7 @@ import {
   type ChannelSnapshot,
   type CollectedPackage,
 } from '../../channel';
-import { hostOwnerInContainer, maskCredentials, runContainer, type Mount } from '../../container';
+import { hostOwnerInContainer, maskArgs, masker, runContainer, type Mount } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 
 /** Where the build script and the variant files appear in the container. */
@@ -89,6 +89,8 @@ export interface PreparedBuild {
   mounts: Mount[];
   /** The command the container runs. */
   command: string[];
+  /** Values masked wherever they would be printed: secret build args, env values. */
+  secrets: string[];
 }
 
 /**
@@ -130,10 +132,13 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
   writeFileSync(scriptFile, script);
   chmodSync(scriptFile, 0o755);
   mounts.push({ host: scriptFile, container: `${CONTAINER_TOOLS}/build.sh`, readOnly: true });
-  // Build args may hold channel URLs with tokens: never print those in clear.
-  if (resolved.verbose) logger.info(`nx-conda: build script:\n${maskCredentials(script)}`);
-  logger.info(`nx-conda: ${maskCredentials(shellJoin(buildCommand(plan)))}`);
-  return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`] };
+  // Nx caches what we print: build args (channel tokens, --password ...) and env values are shown masked, always.
+  const { shown, hidden } = maskArgs(buildCommand(plan));
+  const secrets = [...hidden, ...Object.values(resolved.env)];
+  const mask = masker(secrets);
+  if (resolved.verbose) logger.info(`nx-conda: build script:\n${mask(script)}`);
+  logger.info(`nx-conda: ${mask(shellJoin(shown))}`);
+  return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`], secrets };
 }
 
 /**
@@ -170,6 +175,7 @@ export async function runBuild(resolved: ResolvedOptions, image: string, prepare
     logPrefix: `[${resolved.projectName}] `,
     timeoutSeconds: resolved.timeoutSeconds || undefined,
     verbose: resolved.verbose,
+    secrets: prepared.secrets,
   });
   if (result.exitCode !== 0 || result.signal || result.timedOut) {
     const why = result.timedOut
