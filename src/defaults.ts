@@ -33,7 +33,8 @@ export const DEFAULT_TARGETS = {
   dockerImage: 'docker-image',
 } as const;
 
-export type Builder = 'conda-build' | 'rattler-build';
+/** The builders (and the recipe formats they build) are in src/formats.ts. */
+export type { Builder } from './formats';
 /** The container engines nx-conda can drive. */
 export const ENGINES = ['docker', 'podman'] as const;
 export type EngineName = (typeof ENGINES)[number];

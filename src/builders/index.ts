@@ -1,4 +1,4 @@
-import type { Builder } from '../defaults';
+import type { Builder } from '../formats';
 import { condaBuild } from './conda-build';
 import { rattlerBuild } from './rattler-build';
 import { shellJoin, shellQuote } from '../text/shell';
@@ -12,12 +12,6 @@ export { shellJoin, shellQuote } from '../text/shell';
 const BUILDERS: Record<Builder, BuilderDefinition> = {
   'conda-build': condaBuild,
   'rattler-build': rattlerBuild,
-};
-
-/** The file each builder reads in a recipe folder. */
-export const RECIPE_FILE: Record<Builder, string> = {
-  'conda-build': 'meta.yaml',
-  'rattler-build': 'recipe.yaml',
 };
 
 export function buildCommand(plan: BuildPlan): string[] {

@@ -12,7 +12,8 @@ export { STAGING_FOLDER as STAGING_ROOT } from '../defaults';
 /** Key of the recipe generator's defaults in nx.json's `generators`. */
 export const RECIPE_GENERATOR_KEY = `${PLUGIN_NAME}:recipe`;
 
-export type RecipeFormat = 'meta' | 'recipe';
+import { isRecipeFormat, type RecipeFormat } from '../formats';
+export type { RecipeFormat };
 
 import type { NxCondaPluginOptions } from '../graph/options';
 export type { NxCondaPluginOptions };
@@ -41,7 +42,7 @@ export function readDefaultRecipeFormat(nxJson: NxJsonConfiguration): RecipeForm
   const flat = generators[RECIPE_GENERATOR_KEY]?.['format'];
   const nested = (generators[PLUGIN_NAME]?.['recipe'] as Record<string, unknown> | undefined)?.['format'];
   const format = flat ?? nested;
-  return format === 'meta' || format === 'recipe' ? format : undefined;
+  return isRecipeFormat(format) ? format : undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 } from '../recipes';
 
 /** Bump when the reading rules or the cache's layout change, so old cache entries are not used. */
-const PARSER_VERSION = '3';
+const PARSER_VERSION = '4';
 
 export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
 

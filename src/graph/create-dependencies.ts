@@ -2,6 +2,7 @@ import type { CreateDependencies, RawProjectGraphDependency } from '@nx/devkit';
 import { warn } from './devkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { RECIPE_FILE_NAMES } from '../formats';
 import { findCycles } from './cycles';
 import { normalizeOptions, type NormalizedOptions, type NxCondaPluginOptions } from './options';
 import { lastWorkspaceRecipes, readWorkspaceRecipes, type WorkspaceRecipes } from './recipes-state';
@@ -14,7 +15,7 @@ function recipesFromProjects(
 ): WorkspaceRecipes {
   const files: string[] = [];
   for (const root of roots) {
-    for (const f of ['recipe.yaml', 'meta.yaml']) {
+    for (const f of RECIPE_FILE_NAMES) {
       const rel = root === '.' || root === '' ? f : `${root}/${f}`;
       if (existsSync(join(workspaceRoot, rel))) files.push(rel);
     }

@@ -4,7 +4,7 @@
  * createNodes and reused by createDependencies in the same process.
  */
 import { dirname } from 'node:path';
-import { recipeKindOf } from '../recipes';
+import { formatOfFile } from '../formats';
 import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
 import { isSelected } from './glob';
 import { warn } from './devkit';
@@ -42,12 +42,11 @@ function posixDirname(file: string): string {
 export function selectRecipeFiles(files: readonly string[], opts: NormalizedOptions): Map<string, string> {
   const byRoot = new Map<string, string>();
   for (const file of files) {
-    const kind = recipeKindOf(file);
-    if (!kind) continue;
+    if (!formatOfFile(file)) continue;
     const root = posixDirname(file.replace(/\\/g, '/'));
     if (!isSelected(root, opts.include, opts.exclude)) continue;
     const existing = byRoot.get(root);
-    if (existing && recipeKindOf(existing) === 'v1') continue;
+    if (existing && formatOfFile(existing) === 'recipe') continue;
     byRoot.set(root, file.replace(/\\/g, '/'));
   }
   return byRoot;

@@ -1,5 +1,6 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { DEFAULT_TARGETS, type Builder } from '../defaults';
+import { DEFAULT_TARGETS } from '../defaults';
+import { builderOf, RECIPE_FORMATS } from '../formats';
 import type { RecipeInfo } from '../recipes';
 import { PLUGIN_VERSION } from './cache';
 import type { NormalizedOptions } from './options';
@@ -12,7 +13,7 @@ export function recipeProject(
   info: RecipeInfo,
   opts: NormalizedOptions,
 ): ProjectConfiguration {
-  const builder: Builder = info.kind === 'v1' ? 'rattler-build' : 'conda-build';
+  const builder = builderOf(info.format);
   const outputPath = root === '.' ? opts.outputRoot : `${opts.outputRoot}/${root}`;
 
   const dependsOn: NonNullable<TargetConfiguration['dependsOn']> = [`^${opts.buildTargetName}`];
@@ -20,8 +21,7 @@ export function recipeProject(
     '{projectRoot}/**/*',
     // A dependency's recipe changes what this recipe builds against: rebuild on it too.
     '^default',
-    '{workspaceRoot}/conda_build_config.yaml',
-    '{workspaceRoot}/variants.yaml',
+    ...Object.values(RECIPE_FORMATS).map((f) => `{workspaceRoot}/${f.variantFile}`),
   ];
   const buildOptions: Record<string, unknown> = { outputPath, builder, platform: opts.platform };
   const image = opts.images[builder] ?? opts.image;

@@ -5,16 +5,14 @@
  * - `recipe.yaml` (rattler-build, v1): YAML, then `context`, `${{ }}` and
  *   `if/then/else` selectors.
  */
-import { basename } from 'node:path';
 import { isRecipeReadError, RecipeReadError } from './errors';
-import type { RecipeInfo, RecipeKind } from './types';
+import { formatOfFile } from '../formats';
+import type { RecipeInfo } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
 export { isPackageName, matchSpecName, packageNameOfSpec, PACKAGE_NAME_PATTERN, PACKAGE_NAME_RULE } from './match-spec';
 export { applySelectors, evalSelector, matchSelector, selectorNamespace } from './selectors';
-export type { RecipeInfo, RecipeKind, RecipeRequirements } from './types';
-
-export const RECIPE_FILE_NAMES = ['recipe.yaml', 'meta.yaml'] as const;
+export type { RecipeInfo, RecipeRequirements } from './types';
 
 /**
  * Recipe files larger than this are refused unread (the public corpus's
@@ -29,26 +27,18 @@ export function oversizeReason(bytes: number): string | undefined {
     : undefined;
 }
 
-/** The kind of a recipe file by its name, or undefined if it is not one. */
-export function recipeKindOf(filePath: string): RecipeKind | undefined {
-  const b = basename(filePath);
-  if (b === 'meta.yaml') return 'meta';
-  if (b === 'recipe.yaml') return 'v1';
-  return undefined;
-}
-
 /**
  * Reads a recipe for a platform (e.g. `linux-64`). Throws a RecipeReadError
  * (file, reason, line where known) when the recipe cannot be read.
  */
 export function readRecipe(filePath: string, contents: string, platform: string): RecipeInfo {
-  const kind = recipeKindOf(filePath);
+  const format = formatOfFile(filePath);
   const oversize = oversizeReason(Buffer.byteLength(contents, 'utf8'));
   if (oversize) throw new RecipeReadError(filePath, oversize);
   try {
     // Loaded on first use: a warm graph parses nothing and need not load them.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (kind === 'v1') return (require('./v1') as typeof import('./v1')).readRecipeV1(filePath, contents, platform);
+    if (format === 'recipe') return (require('./v1') as typeof import('./v1')).readRecipeV1(filePath, contents, platform);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./meta') as typeof import('./meta')).readMetaYaml(filePath, contents, platform);
   } catch (e) {

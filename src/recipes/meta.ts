@@ -58,7 +58,7 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
   if (names.length === 0) throw new RecipeReadError(file, 'no package.name (and no named outputs)');
   const version = asText(pkg.version);
   return {
-    kind: 'meta',
+    format: 'meta',
     packageName: names[0],
     ...(version !== undefined ? { version } : {}),
     names,

@@ -102,7 +102,7 @@ extra:
   it('renders Jinja, applies selectors and keeps numbers as strings', () => {
     const r = readRecipe('recipes/foo/meta.yaml', meta, 'linux-64');
     expect(r).toEqual({
-      kind: 'meta',
+      format: 'meta',
       packageName: 'foo-bar',
       version: '1.10',
       names: ['foo-bar', 'libfoo-bar', 'foo-bar-flat'],
@@ -176,7 +176,7 @@ outputs:
 `;
   it('evaluates context, expressions and if/then/else', () => {
     expect(readRecipe('r/recipe.yaml', v1, 'linux-64')).toEqual({
-      kind: 'v1',
+      format: 'recipe',
       packageName: 'foo',
       version: '2.0',
       names: ['foo', 'libfoo'],

@@ -1,4 +1,4 @@
-export type RecipeKind = 'meta' | 'v1';
+import type { RecipeFormat } from '../formats';
 
 export interface RecipeRequirements {
   build: string[];
@@ -8,8 +8,8 @@ export interface RecipeRequirements {
 
 /** What the rest of nx-conda needs to know about a recipe. */
 export interface RecipeInfo {
-  /** `meta` for conda-build's meta.yaml, `v1` for rattler-build's recipe.yaml. */
-  kind: RecipeKind;
+  /** `meta` (meta.yaml, conda-build) or `recipe` (recipe.yaml, rattler-build): see src/formats.ts. */
+  format: RecipeFormat;
   /** The recipe's package name, lower-cased (`package.name`; v1: or `recipe.name`). */
   packageName: string;
   version?: string;

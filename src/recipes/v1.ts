@@ -124,7 +124,7 @@ export function readRecipeV1(file: string, contents: string, platform: string): 
   if (names.length === 0) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
   const version = asText(ev.value(pkg.version));
   return {
-    kind: 'v1',
+    format: 'recipe',
     packageName: names[0],
     ...(version !== undefined ? { version } : {}),
     names,

@@ -1,12 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { RECIPE_FILE } from '../../builders';
 import { validateEnvNames, validateImageRef, validateNetwork } from '../../container/argv';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
-import { Builder, DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
+import { DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
+import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { UserError } from '../../errors';
 
@@ -50,21 +50,16 @@ export interface ResolvedOptions {
   verbose: boolean;
 }
 
-const DEFAULT_VARIANT_FILE: Record<Builder, string> = {
-  'conda-build': 'conda_build_config.yaml',
-  'rattler-build': 'variants.yaml',
-};
-
 function workspaceFile(root: string, path: string, what: string): string {
   const absolute = resolve(root, path);
   if (!existsSync(absolute)) throw new RecipeBuildError(`${what} ${path} does not exist (looked for ${absolute}).`);
   return absolute;
 }
 
+/** The builder of the recipe file in `recipeDir` (recipe.yaml wins over meta.yaml, as in the graph). */
 function detectBuilder(recipeDir: string): Builder | undefined {
-  if (existsSync(join(recipeDir, RECIPE_FILE['rattler-build']))) return 'rattler-build';
-  if (existsSync(join(recipeDir, RECIPE_FILE['conda-build']))) return 'conda-build';
-  return undefined;
+  const format = FORMATS.find((f) => existsSync(join(recipeDir, RECIPE_FORMATS[f].file)));
+  return format && builderOf(format);
 }
 
 function containerPath(path: string, option: string): string {
@@ -103,7 +98,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
   if (!builder) {
     throw new RecipeBuildError(`No meta.yaml or recipe.yaml in ${relative(root, recipeDir) || '.'}: nothing to build for project ${projectName}.`);
   }
-  const recipeFile = RECIPE_FILE[builder];
+  const { file: recipeFile, variantFile } = RECIPE_FORMATS[formatOfBuilder(builder)];
   if (!existsSync(join(recipeDir, recipeFile))) {
     throw new RecipeBuildError(`builder ${builder} needs ${recipeFile}, which ${relative(root, recipeDir)} does not hold.`);
   }
@@ -131,8 +126,8 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
   checked(() => validateEnvNames(env, 'env'));
 
   let variantConfigFiles = (options.variantConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Variant config file'));
-  if (!options.variantConfigFiles?.length && existsSync(join(root, DEFAULT_VARIANT_FILE[builder]))) {
-    variantConfigFiles = [join(root, DEFAULT_VARIANT_FILE[builder])];
+  if (!options.variantConfigFiles?.length && existsSync(join(root, variantFile))) {
+    variantConfigFiles = [join(root, variantFile)];
   }
   const exclusiveConfigFiles = (options.exclusiveConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Exclusive config file'));
   if (builder === 'rattler-build' && exclusiveConfigFiles.length > 0) {

@@ -41,7 +41,6 @@ import {
   DEFAULT_TARGETS,
   ENGINES,
   resolveEngine,
-  type Builder,
   type EngineName,
 } from '../../defaults';
 import type { InitGeneratorSchema } from './schema';
@@ -54,12 +53,11 @@ import {
   readDefaultRecipeFormat,
   readPluginOptions,
   type NxCondaPluginOptions,
-  type RecipeFormat,
 } from '../utils';
+import { BUILDERS, formatOfBuilder, isBuilder, type Builder } from '../../formats';
 
 export const DEFAULT_IMAGE_PROJECT_ROOT = 'tools/builder-image';
 const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
-const BUILDERS: readonly Builder[] = ['conda-build', 'rattler-build'];
 
 export interface DockerImageTargetOptions {
   baseImage: string;
@@ -74,10 +72,6 @@ interface NormalizedOptions {
   engine?: EngineName;
   directory: string;
   skipFormat: boolean;
-}
-
-export function formatForBuilder(builder: Builder): RecipeFormat {
-  return builder === 'rattler-build' ? 'recipe' : 'meta';
 }
 
 export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}): Promise<void> {
@@ -112,7 +106,7 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
 export default initGenerator;
 
 function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
-  if (schema.builder !== undefined && !BUILDERS.includes(schema.builder)) {
+  if (schema.builder !== undefined && !isBuilder(schema.builder)) {
     throw new Error(`nx-conda:init: --builder must be one of ${BUILDERS.join(', ')} (got '${schema.builder}').`);
   }
   if (schema.engine !== undefined) {
@@ -177,7 +171,7 @@ function registerPlugin(nxJson: NxJsonConfiguration, options: NormalizedOptions)
  * or 'meta' when nothing is set yet. */
 function setRecipeFormatDefault(nxJson: NxJsonConfiguration, builder: Builder | undefined): void {
   const current = readDefaultRecipeFormat(nxJson);
-  const wanted = builder ? formatForBuilder(builder) : (current ?? formatForBuilder('conda-build'));
+  const wanted = builder ? formatOfBuilder(builder) : (current ?? formatOfBuilder('conda-build'));
   if (current === wanted) return;
   const generators = (nxJson.generators ??= {}) as Record<string, Record<string, unknown>>;
   const nested = generators[PLUGIN_NAME]?.['recipe'] as Record<string, unknown> | undefined;

@@ -1,4 +1,5 @@
-import type { Builder, EngineName } from '../../defaults';
+import type { EngineName } from '../../defaults';
+import type { Builder } from '../../formats';
 
 export interface InitGeneratorSchema {
   /** Base image of the builder image; default DEFAULT_BASE_IMAGE. */

@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { formatFiles, generateFiles, logger, readNxJson, type Tree } from '@nx/devkit';
-import type { Builder } from '../../defaults';
+import { builderOf, FORMATS, isRecipeFormat, RECIPE_FILE_NAMES, RECIPE_FORMATS } from '../../formats';
 import { isPackageName, matchSpecName, PACKAGE_NAME_RULE } from '../../recipes';
 import {
   findPluginRegistration,
@@ -26,8 +26,6 @@ import type { NoarchOption, RecipeGeneratorSchema } from './schema';
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
 
-const RECIPE_FILES: Record<RecipeFormat, string> = { meta: 'meta.yaml', recipe: 'recipe.yaml' };
-const BUILDERS: Record<RecipeFormat, Builder> = { meta: 'conda-build', recipe: 'rattler-build' };
 const NOARCH: readonly NoarchOption[] = ['generic', 'python', 'none'];
 const SECTIONS = ['build', 'host', 'run'] as const;
 
@@ -48,9 +46,9 @@ export interface NormalizedRecipeOptions {
 
 export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
   const options = normalizeOptions(tree, schema);
-  const recipeFile = path.posix.join(options.directory, RECIPE_FILES[options.format]);
+  const recipeFile = path.posix.join(options.directory, RECIPE_FORMATS[options.format].file);
 
-  for (const file of Object.values(RECIPE_FILES)) {
+  for (const file of RECIPE_FILE_NAMES) {
     const existing = path.posix.join(options.directory, file);
     if (tree.exists(existing)) {
       throw new Error(`nx-conda:recipe: ${existing} already exists; an existing recipe is never overwritten. ` +
@@ -92,8 +90,9 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
   }
 
   const format = schema.format ?? readDefaultRecipeFormat(readNxJson(tree) ?? {}) ?? 'meta';
-  if (format !== 'meta' && format !== 'recipe') {
-    throw new Error(`nx-conda:recipe: --format must be meta (conda-build) or recipe (rattler-build), got '${format}'.`);
+  if (!isRecipeFormat(format)) {
+    const choices = FORMATS.map((f) => `${f} (${RECIPE_FORMATS[f].file}, ${builderOf(f)})`).join(' or ');
+    throw new Error(`nx-conda:recipe: --format must be ${choices}, got '${format}'.`);
   }
 
   const packageVersion = String(schema.packageVersion ?? '0.1.0').trim();
@@ -221,7 +220,7 @@ function templateSubstitutions(options: NormalizedRecipeOptions): Record<string,
     packageVersion: options.packageVersion,
     quotedName: JSON.stringify(options.name),
     quotedVersion: JSON.stringify(options.packageVersion),
-    builder: BUILDERS[options.format],
+    builder: builderOf(options.format),
     summary: yamlScalar(options.summary),
     license: yamlScalar(options.license),
     source,

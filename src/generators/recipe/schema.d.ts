@@ -1,4 +1,6 @@
-export type RecipeFormatOption = 'meta' | 'recipe';
+import type { RecipeFormat } from '../../formats';
+
+export type RecipeFormatOption = RecipeFormat;
 export type NoarchOption = 'generic' | 'python' | 'none';
 
 export interface RecipeGeneratorSchema {
