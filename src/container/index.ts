@@ -24,3 +24,15 @@ export {
 export { maskArgs, masker, MASK } from './secrets';
 export { engineEnvironment } from './engine-env';
 export { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
+export { followClient } from './follow';
+export {
+  OWNER_LABELS,
+  currentRun,
+  ownerLabels,
+  runState,
+  scratchPaths,
+  workspaceId,
+  type RunIdentity,
+  type RunState,
+} from './owner';
+export { workspaceContainers, type OwnedContainer } from './owned';

@@ -1,9 +1,10 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { join, relative } from 'node:path';
 import { recoverOutput, withDirectoryLock, withOutputLock, type CollectedPackage } from '../../channel';
-import { checkEngine, imageId, removeImage } from '../../container';
+import { checkEngine, imageId, removeImage, type EngineName } from '../../container';
 import { resolveBuilderImage } from '../../image';
 import { runExecutor } from '../run-executor';
+import { describeLeftovers, removeLeftovers } from './leftovers';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { assembleStaging, collectPackages, makeBuildDirs, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
@@ -16,6 +17,7 @@ export default async function recipeBuildExecutor(
   return runExecutor(async () => {
     const resolved = resolveOptions(options, context);
     await checkEngine(resolved.engine);
+    await clearLeftovers(resolved.engine, context.root);
     const image = await chooseImage(resolved, context);
     const build = () => {
       // A run killed while it swapped the output subdirs left the previous ones aside: put them back first.
@@ -45,6 +47,20 @@ export default async function recipeBuildExecutor(
     printSummary(resolved, image, collected, context.root, started);
     if (!resolved.keepImage && resolved.image.kind === 'project') await removeBuilderImage(resolved, image);
   });
+}
+
+/**
+ * What crashed runs of this workspace left (containers, staging folders)
+ * goes first, in one line; a failure here is a warning, never the build's.
+ */
+async function clearLeftovers(engine: EngineName, root: string): Promise<void> {
+  try {
+    const found = await removeLeftovers(engine, root);
+    if (found.containers.length > 0) logger.info(`nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`);
+    for (const failure of found.failures) logger.warn(`nx-conda: could not remove the leftover ${failure}`);
+  } catch (error) {
+    logger.warn(`nx-conda: could not look for containers left by ended runs: ${(error as Error).message}`);
+  }
 }
 
 /**

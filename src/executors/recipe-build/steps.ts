@@ -19,7 +19,7 @@ import {
   type ChannelSnapshot,
   type CollectedPackage,
 } from '../../channel';
-import { hostOwnerInContainer, maskArgs, masker, runContainer, type Mount } from '../../container';
+import { currentRun, hostOwnerInContainer, maskArgs, masker, ownerLabels, runContainer, type Mount } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 
 /** Where the build script and the variant files appear in the container. */
@@ -91,6 +91,8 @@ export interface PreparedBuild {
   command: string[];
   /** Values masked wherever they would be printed: secret build args, env values. */
   secrets: string[];
+  /** The build's own folders (never a shared staging channel): named in the container's labels, for the next build to remove if this run dies. */
+  scratch: string[];
 }
 
 /**
@@ -138,7 +140,8 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
   const mask = masker(secrets);
   if (resolved.verbose) logger.info(`nx-conda: build script:\n${mask(script)}`);
   logger.info(`nx-conda: ${mask(shellJoin(shown))}`);
-  return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`], secrets };
+  const scratch = resolved.sharedStagingDir ? [dirs.tools] : [dirs.staging, dirs.tools];
+  return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`], secrets, scratch };
 }
 
 /**
@@ -170,7 +173,8 @@ export async function runBuild(resolved: ResolvedOptions, image: string, prepare
       NX_CONDA_HOST_GID: String(owner.gid),
     },
     network: resolved.network,
-    labels: { 'nx-conda.project': resolved.projectName },
+    // Which workspace and run this is: the next build removes the container if this run dies (see leftovers.ts).
+    labels: { 'nx-conda.project': resolved.projectName, ...ownerLabels(root, currentRun(), prepared.scratch) },
     namePrefix: `nx-conda-${safeName(resolved.projectName)}`,
     logPrefix: `[${resolved.projectName}] `,
     timeoutSeconds: resolved.timeoutSeconds || undefined,

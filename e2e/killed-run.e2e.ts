@@ -1,0 +1,180 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { channelPackages } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
+import { createWorkspace, docker, expectSuccess, type Workspace } from './utils/workspace';
+
+/**
+ * Issue 14: a killed run leaves no build running. Two workspaces build on
+ * the same engine at once (as other agents and CI jobs do); one is killed
+ * with SIGKILL to its whole process group, the other must not notice. The
+ * labels are computed here from their documented meaning, not by the
+ * plugin's code, so a wrong label fails these tests.
+ */
+const IMAGES = { 'conda-build': TEST_IMAGES.condaBuild, 'rattler-build': TEST_IMAGES.rattlerBuild };
+
+const recipeYaml = (name: string, script: string[]) =>
+  `package:\n  name: ${name}\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n  script:\n${script.map((l) => `    - ${l}\n`).join('')}`;
+
+function setUp(name: string): Workspace {
+  const ws = createWorkspace(name, { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES } }] });
+  ws.write('recipes/slow/recipe.yaml', recipeYaml('slow', ['echo "slow build started"', 'sleep 600', 'mkdir -p $PREFIX/share']));
+  ws.write('recipes/quick/recipe.yaml', recipeYaml('quick', ['mkdir -p $PREFIX/share', 'echo quick > $PREFIX/share/quick.txt']));
+  return ws;
+}
+
+/** nx-conda.workspace: 16 hex of the SHA-256 of the workspace root's real path. */
+const workspaceLabel = (ws: Workspace) => createHash('sha256').update(realpathSync(ws.root)).digest('hex').slice(0, 16);
+/** nx-conda.pid-ns: `<boot id>/<pid namespace inode>` of this machine and process. */
+const pidNamespace = () =>
+  `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))![1]}`;
+/** A process that still runs (not gone, not a zombie waiting for its parent). */
+const running = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+const pidStart = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+
+/** Containers of a workspace (names), in any state, or running only. */
+function containersOf(ws: Workspace, running = false): string[] {
+  const filters = ['--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, ...(running ? ['--filter', 'status=running'] : [])];
+  return docker(['ps', '-a', ...filters, '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean).sort();
+}
+
+interface Background {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<void>;
+}
+
+/** `nx ...` in its own process group, as a CI job runs it. */
+function startNx(ws: Workspace, args: string[]): Background {
+  const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+    cwd: ws.root,
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return { child, output: () => out, exited };
+}
+
+async function until(what: string, ok: () => boolean, seconds: number, explainFailure: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}\n${explainFailure()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function label(container: string, key: string): string {
+  return docker(['inspect', '--format', `{{index .Config.Labels "${key}"}}`, container]).stdout;
+}
+
+/** A container started by hand with owner labels, as a crashed run would have left it. */
+function leftover(name: string, labels: Record<string, string>): string {
+  const args = ['run', '-d', '--name', name, '--label', 'nx-conda=run'];
+  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+  const r = spawnSync('docker', [...args, TEST_IMAGES.base, 'sleep', '600'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`could not start ${name}: ${r.stderr}`);
+  return name;
+}
+
+const exists = (name: string) => docker(['container', 'inspect', name]).code === 0;
+
+describe('a killed run leaves no build running (real engine, two workspaces)', () => {
+  let a: Workspace;
+  let b: Workspace;
+  let bSlow: Background | undefined;
+  const mine: string[] = [];
+
+  beforeAll(() => {
+    a = setUp('killed-a');
+    b = setUp('killed-b');
+  });
+
+  afterAll(async () => {
+    if (bSlow && bSlow.child.exitCode === null) {
+      process.kill(-bSlow.child.pid!, 'SIGKILL');
+      await bSlow.exited;
+    }
+    for (const name of [...mine, ...containersOf(a), ...containersOf(b)]) docker(['rm', '-f', name]);
+  });
+
+  it('SIGKILL of the whole process group: the container stops by itself; the other workspace builds on', async () => {
+    bSlow = startNx(b, ['run', 'slow:build-recipe', '--skip-nx-cache']);
+    const aSlow = startNx(a, ['run', 'slow:build-recipe', '--skip-nx-cache']);
+    await until('both slow builds to start', () => /slow build started/.test(aSlow.output()) && /slow build started/.test(bSlow!.output()), 300, () => `--- a ---\n${aSlow.output()}\n--- b ---\n${bSlow!.output()}`);
+    const [aContainer] = containersOf(a, true);
+    const [bContainer] = containersOf(b, true);
+    expect(aContainer).toMatch(/^nx-conda-slow-/);
+    expect(bContainer).toMatch(/^nx-conda-slow-/);
+
+    // The run labels name a live process of the killed group, on this host and PID namespace.
+    const pid = Number(label(aContainer, 'nx-conda.pid'));
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]).toBe(String(aSlow.child.pid)); // its process group
+    expect(label(aContainer, 'nx-conda.pid-start')).toBe(pidStart(pid));
+    expect(label(aContainer, 'nx-conda.host')).toBe(hostname());
+    expect(label(aContainer, 'nx-conda.pid-ns')).toBe(pidNamespace());
+
+    process.kill(-aSlow.child.pid!, 'SIGKILL');
+    await aSlow.exited;
+    // Within 15 s, nothing of workspace a runs any more (and --rm removed it).
+    await until('the killed run\'s container to stop', () => containersOf(a, true).length === 0, 15, () => docker(['ps', '-a']).stdout);
+    await until('the stopped container to be removed', () => containersOf(a).length === 0, 15, () => docker(['ps', '-a']).stdout);
+    expect(running(pid)).toBe(false);
+
+    // Workspace b's build was not disturbed.
+    expect(containersOf(b, true)).toEqual([bContainer]);
+    expect(bSlow.child.exitCode).toBeNull();
+  });
+
+  it("the next build removes a crash left behind, and only that one: not another workspace's, a live run's nor another machine's", async () => {
+    const ended = spawnSync('true').pid!;
+    const here = { 'nx-conda.host': hostname(), 'nx-conda.pid-ns': pidNamespace() };
+    const scratchA = join(a.root, 'tmp/nx-conda/staging/slow-Crash1');
+    const scratchB = join(b.root, 'tmp/nx-conda/staging/slow-Crash2');
+    for (const dir of [scratchA, scratchB]) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'left.txt'), 'left by a crash');
+    }
+    const suffix = process.pid;
+    const crashA = leftover(`nx-conda-e2e-crash-a-${suffix}`, {
+      'nx-conda.workspace': workspaceLabel(a), ...here, 'nx-conda.pid': String(ended), 'nx-conda.pid-start': '1', 'nx-conda.scratch': JSON.stringify([scratchA]),
+    });
+    const crashB = leftover(`nx-conda-e2e-crash-b-${suffix}`, {
+      'nx-conda.workspace': workspaceLabel(b), ...here, 'nx-conda.pid': String(ended), 'nx-conda.pid-start': '1', 'nx-conda.scratch': JSON.stringify([scratchB]),
+    });
+    const liveA = leftover(`nx-conda-e2e-live-a-${suffix}`, {
+      'nx-conda.workspace': workspaceLabel(a), ...here, 'nx-conda.pid': String(process.pid), 'nx-conda.pid-start': pidStart(process.pid), 'nx-conda.scratch': '[]',
+    });
+    const otherHostA = leftover(`nx-conda-e2e-elsewhere-a-${suffix}`, {
+      'nx-conda.workspace': workspaceLabel(a), 'nx-conda.host': 'another-machine', 'nx-conda.pid-ns': pidNamespace(), 'nx-conda.pid': String(ended), 'nx-conda.pid-start': '1', 'nx-conda.scratch': '[]',
+    });
+    const reusedPidA = leftover(`nx-conda-e2e-reused-a-${suffix}`, {
+      'nx-conda.workspace': workspaceLabel(a), ...here, 'nx-conda.pid': String(process.pid), 'nx-conda.pid-start': '1', 'nx-conda.scratch': '[]',
+    });
+    mine.push(crashA, crashB, liveA, otherHostA, reusedPidA);
+
+    const result = a.nx(['run', 'quick:build-recipe']);
+    expectSuccess(result);
+    expect(channelPackages(join(a.root, 'dist/conda/recipes/quick'))).toEqual([expect.stringMatching(/^noarch\/quick-1\.0-/)]);
+    const lines = result.output.split('\n').filter((l) => l.includes('left behind'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`removed what ended runs of this workspace left behind: 2 container(s)`);
+    expect(lines[0]).toContain(`${crashA} (pid ${ended} on ${hostname()}, ended)`);
+    expect(lines[0]).toContain(`${reusedPidA} (pid ${process.pid} on ${hostname()}, ended)`);
+    expect(lines[0]).toContain('folder(s): tmp/nx-conda/staging/slow-Crash1');
+
+    expect(exists(crashA)).toBe(false);
+    expect(exists(reusedPidA)).toBe(false);
+    expect(existsSync(scratchA)).toBe(false);
+    expect([crashB, liveA, otherHostA].filter(exists)).toEqual([crashB, liveA, otherHostA]);
+    expect(existsSync(join(scratchB, 'left.txt'))).toBe(true);
+    expect(containersOf(b, true)).toHaveLength(2); // b's slow build and its crash, both untouched
+    expect(bSlow!.child.exitCode).toBeNull();
+  });
+});

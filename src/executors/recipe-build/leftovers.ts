@@ -1,0 +1,86 @@
+/**
+ * What a crashed run left behind: its containers (a container stops by
+ * itself when its run dies, but one that was being created, or a run of an
+ * older nx-conda, may remain) and its own folders (staging channel, build
+ * script). Only containers of this workspace are looked at, and of those
+ * only the ones whose run is a process of this machine that has ended are
+ * removed (see runState): containers of other workspaces, of live runs and
+ * of other machines are never touched.
+ */
+import { lstatSync, realpathSync, rmSync } from 'node:fs';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { currentRun, OWNER_LABELS, removeContainer, runState, scratchPaths, workspaceContainers, type EngineName, type OwnedContainer, type RunState } from '../../container';
+
+export interface Leftovers {
+  /** Containers removed, with the state of their run. */
+  containers: Array<OwnedContainer & { run: RunState }>;
+  /** Folders of ended runs removed (absolute paths). */
+  folders: string[];
+  /** What could not be removed, one line each. */
+  failures: string[];
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * A folder a run made for itself: an absolute path strictly inside the
+ * workspace whose name is what mkdtemp gives (`<project>-XXXXXX`), a real
+ * folder (not a link). Anything else a label names is left alone.
+ */
+export function isRunFolder(root: string, path: string): boolean {
+  if (!isAbsolute(path) || !/^[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$/.test(basename(path))) return false;
+  const rel = relative(real(root), real(path));
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return false;
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the containers of the workspace at `root` whose run has ended
+ * (with `all`, every container of the workspace: purge), and the folders of
+ * those whose run is not alive here.
+ */
+export async function removeLeftovers(engine: EngineName, root: string, options: { all?: boolean } = {}): Promise<Leftovers> {
+  const here = currentRun();
+  const result: Leftovers = { containers: [], folders: [], failures: [] };
+  for (const container of await workspaceContainers(engine, root)) {
+    const run = runState(container.labels, here);
+    if (run !== 'gone' && !options.all) continue;
+    try {
+      await removeContainer(engine, container.id);
+    } catch (e) {
+      result.failures.push(`container ${container.name}: ${(e as Error).message}`);
+      continue;
+    }
+    result.containers.push({ ...container, run });
+    if (run === 'live') continue; // a live run removes its own folders when it ends
+    for (const folder of scratchPaths(container.labels)) {
+      if (!isRunFolder(root, folder)) continue;
+      try {
+        rmSync(folder, { recursive: true, force: true });
+        result.folders.push(folder);
+      } catch (e) {
+        result.failures.push(`folder ${folder}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return result;
+}
+
+/** One line for the log: `N container(s) ... (name: run pid P on H), and folder(s) ...`. */
+export function describeLeftovers(root: string, found: Leftovers): string {
+  const containers = found.containers
+    .map((c) => `${c.name} (pid ${c.labels[OWNER_LABELS.pid] || '?'} on ${c.labels[OWNER_LABELS.host] || '?'}, ${c.run === 'gone' ? 'ended' : c.run === 'live' ? 'running' : 'unknown here'})`)
+    .join(', ');
+  const folders = found.folders.map((f) => relative(root, f) || f).join(', ');
+  return `${found.containers.length} container(s): ${containers}` + (folders ? `; folder(s): ${folders}` : '');
+}
