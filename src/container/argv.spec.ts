@@ -11,6 +11,7 @@ import {
 } from './argv';
 import { maskArgs, masker } from './secrets';
 import { engineEnvironment } from './engine-env';
+import { hardeningArgs, validateRunArgs } from './hardening';
 import { adapterFor, hostOwnerInContainer } from './adapter';
 import { FOLLOW_SCRIPT } from './follow';
 import { resolveEngine } from '../defaults';
@@ -42,6 +43,7 @@ describe('runArgv', () => {
       '--mount', 'type=bind,source=/w/recipe,target=/opt/recipe,readonly',
       '--mount', 'type=bind,source=/w/stage,target=/opt/stage',
       '--env', 'SECRET_TOKEN', '--env', 'HOST_USER_ID',
+      '--security-opt=no-new-privileges',
       'img:1', 'sh', '-c', FOLLOW_SCRIPT, 'nx-conda-follow-client', 'bash', '/opt/build.sh',
     ]);
     expect(args).not.toContain('-t');
@@ -248,4 +250,45 @@ describe('the engine client gets only what it needs (issue 9)', () => {
       expect(() => runArgv({ engine: 'docker', image: 'a', command: ['true'], env: { [name]: 'x' } }, 'n')).toThrow(new RegExp(`'${name}' cannot be passed`));
     },
   );
+});
+
+describe('hardening options and runArgs (issue 9)', () => {
+  const env = { XDG_RUNTIME_DIR: '/run/user/1000', DOCKER_HOST: 'unix:///home/me/.docker/run/docker.sock' };
+  it('turns limits into run flags, no-new-privileges on by default', () => {
+    expect(hardeningArgs({ memory: '8g', cpus: 1.5, pidsLimit: 4096, runArgs: ['--shm-size=2g', '--cap-drop=NET_RAW'] }, env)).toEqual([
+      '--memory=8g', '--cpus=1.5', '--pids-limit=4096', '--security-opt=no-new-privileges', '--shm-size=2g', '--cap-drop=NET_RAW',
+    ]);
+    expect(hardeningArgs({ noNewPrivileges: false }, env)).toEqual([]);
+    expect(() => hardeningArgs({ memory: '--privileged' }, env)).toThrow(/not a size/);
+    expect(() => hardeningArgs({ cpus: -1 }, env)).toThrow(/positive/);
+    expect(() => hardeningArgs({ pidsLimit: 1.5 }, env)).toThrow(/whole number/);
+  });
+
+  it.each([
+    ['--volume=/var/run/docker.sock:/var/run/docker.sock', /engine socket/],
+    ['--volume=/run:/host-run', /engine socket/],
+    ['--volume=/:/host', /engine socket/],
+    ['--mount=type=bind,source=/run/user/1000/podman/podman.sock,target=/s', /engine socket/],
+    ['--mount=type=bind,src=/home/me/.docker/run,target=/s', /engine socket/],
+    ['--volume=/run/user/1000:/x', /engine socket/],
+    ['--privileged', /hands the build container the host/],
+    ['--pid=host', /hands the build container the host/],
+    ['--security-opt=no-new-privileges=false', /noNewPrivileges option/],
+    ['--name=x', /nx-conda sets it itself/],
+    ['--env=LD_PRELOAD=/x', /nx-conda sets it itself/],
+    ['-v', /--name or --name=value/],
+    ['--rm alpine', /--name or --name=value/],
+    ['alpine', /--name or --name=value/],
+  ])('refuses %s', (arg, why) => {
+    expect(() => validateRunArgs([arg], env)).toThrow(why);
+  });
+
+  it('accepts ordinary mounts and flags', () => {
+    expect(validateRunArgs(['--volume=/data/refs:/refs:ro', '--volume=cache:/root/.cache', '--mount=type=tmpfs,target=/tmp', '--ulimit=nofile=4096'], env)).toHaveLength(4);
+  });
+
+  it('puts the hardening flags before the image, so none can become the command', () => {
+    const args = runArgv({ engine: 'docker', image: 'img:1', command: ['true'], hardening: { runArgs: ['--shm-size=1g'] } }, 'n');
+    expect(args.indexOf('--shm-size=1g')).toBeLessThan(args.indexOf('img:1'));
+  });
 });

@@ -7,6 +7,7 @@ import { NX_CONDA_LABEL } from '../defaults';
 import { followClient } from './follow';
 import { maskCredentials } from './secrets';
 import { isReservedEnvName } from './engine-env';
+import { hardeningArgs } from './hardening';
 import type { BuildImageOptions, ContainerFilter, ImageFilter, Mount, RunOptions } from './types';
 
 /** Environment variable (and build argument) names. */
@@ -100,6 +101,7 @@ export function runArgv(o: RunOptions, name: string): string[] {
   if (o.workdir) args.push('--workdir', o.workdir);
   for (const m of o.mounts ?? []) args.push('--mount', mountArg(m));
   for (const envName of Object.keys(o.env ?? {})) args.push('--env', envName);
+  args.push(...hardeningArgs(o.hardening ?? {}));
   args.push(o.image, ...followClient(o.command));
   return args;
 }

@@ -21,6 +21,7 @@ export {
   validateImageRef,
   validateNetwork,
 } from './argv';
+export { hardeningArgs, validateRunArgs, isEngineSocketPath, HardeningError, type Hardening } from './hardening';
 export { maskArgs, masker, MASK } from './secrets';
 export { engineEnvironment } from './engine-env';
 export { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';

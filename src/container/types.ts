@@ -1,4 +1,5 @@
 import type { EngineName } from '../defaults';
+import type { Hardening } from './hardening';
 
 export type { EngineName };
 
@@ -31,6 +32,8 @@ export interface RunOptions {
   verbose?: boolean;
   /** Strings to mask in the output (such as the user's env values), besides URL credentials. */
   secrets?: string[];
+  /** Limits, no-new-privileges (on unless false) and checked extra engine flags. */
+  hardening?: Hardening;
 }
 
 export interface RunResult {

@@ -46,4 +46,11 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ env: { 'A=B': 'x' } })).toThrow(/not a valid variable name/);
     expect(resolve({}, 'a\nb')).toThrow(/control characters/);
   });
+
+  it('checks the hardening options: socket mounts and --privileged through runArgs are refused, no-new-privileges is on', () => {
+    expect(resolve({ runArgs: ['--volume=/var/run/docker.sock:/var/run/docker.sock'] })).toThrow(/engine socket/);
+    expect(resolve({ runArgs: ['--privileged'] })).toThrow(/hands the build container the host/);
+    expect(resolve({ memory: '1; rm -rf /' })).toThrow(/not a size/);
+    expect(resolve({})().hardening).toEqual({ pidsLimit: 4096, noNewPrivileges: true, runArgs: [] });
+  });
 });

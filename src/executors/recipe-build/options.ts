@@ -2,6 +2,10 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { validateEnvNames, validateImageRef, validateNetwork } from '../../container/argv';
+import { hardeningArgs, type Hardening } from '../../container/hardening';
+
+/** Processes a build container may have at once unless pidsLimit says otherwise: a fork bomb stops there. */
+export const DEFAULT_PIDS_LIMIT = 4096;
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
@@ -41,6 +45,8 @@ export interface ResolvedOptions {
   skipTests: boolean;
   buildScriptTemplate?: string;
   network?: string;
+  /** Limits, no-new-privileges and extra engine flags of the build container, checked. */
+  hardening: Hardening;
   timeoutSeconds: number;
   lockTimeoutSeconds: number;
   keepImage: boolean;
@@ -174,6 +180,15 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
 
   const lockTimeoutSeconds = options.lockTimeoutSeconds ?? 0;
   if (!(lockTimeoutSeconds >= 0)) throw new RecipeBuildError(`lockTimeoutSeconds must be 0 or more, got ${lockTimeoutSeconds}.`);
+  const hardening: Hardening = {
+    memory: options.memory || undefined,
+    cpus: options.cpus || undefined,
+    pidsLimit: options.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+    noNewPrivileges: options.noNewPrivileges ?? true,
+    runArgs: options.runArgs ?? [],
+  };
+  checked(() => hardeningArgs(hardening, environment));
+
   const timeoutSeconds = options.timeoutSeconds ?? 0;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
 
@@ -201,6 +216,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     skipTests: options.skipTests ?? false,
     buildScriptTemplate: options.buildScriptTemplate ? workspaceFile(root, options.buildScriptTemplate, 'Build script template') : undefined,
     network,
+    hardening,
     timeoutSeconds,
     lockTimeoutSeconds,
     keepImage: options.keepImage ?? true,

@@ -23,6 +23,11 @@ export interface RecipeBuildExecutorSchema {
   skipTests?: boolean;
   buildScriptTemplate?: string;
   network?: string;
+  memory?: string;
+  cpus?: number;
+  pidsLimit?: number;
+  noNewPrivileges?: boolean;
+  runArgs?: string[];
   timeoutSeconds?: number;
   lockTimeoutSeconds?: number;
   keepImage?: boolean;

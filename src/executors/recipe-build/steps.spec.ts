@@ -48,6 +48,7 @@ function workspace(): { root: string; graph: ProjectGraph; resolved: ResolvedOpt
     outputPath: 'dist/conda/recipes/b',
     outputDir: join(root, 'dist/conda/recipes/b'),
     image: { kind: 'ref', ref: 'unused' },
+    hardening: {},
     engine: 'docker',
     platform: 'linux-64',
     channels: [],

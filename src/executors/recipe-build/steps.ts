@@ -180,7 +180,11 @@ export async function runBuild(resolved: ResolvedOptions, image: string, prepare
     timeoutSeconds: resolved.timeoutSeconds || undefined,
     verbose: resolved.verbose,
     secrets: prepared.secrets,
+    hardening: resolved.hardening,
   });
+  // Killed or timed out, the build script's trap did not run: hand what the container left in staging back to us,
+  // so that it can be removed (the next build in a shared staging channel removes and rewrites files there).
+  if (result.signal || result.timedOut) await handBackStaging(resolved, image, prepared, owner);
   if (result.exitCode !== 0 || result.signal || result.timedOut) {
     const why = result.timedOut
       ? `timed out after ${resolved.timeoutSeconds} s`
@@ -191,6 +195,36 @@ export async function runBuild(resolved: ResolvedOptions, image: string, prepare
       `build of ${resolved.projectName} (${relative(root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
         `container ${result.containerName} was removed. The builder's output is above.`,
     );
+  }
+}
+
+/**
+ * Runs `chown -R` on the staging channel in a short container of the same
+ * image (no network, no env, only the staging mount), after a build
+ * container was killed before its own trap could do it. Best effort: a
+ * failure is a warning, the build has failed anyway.
+ */
+async function handBackStaging(resolved: ResolvedOptions, image: string, prepared: PreparedBuild, owner: { uid: number; gid: number }): Promise<void> {
+  const staging = prepared.mounts.find((m) => m.container === resolved.containerStaging && !m.readOnly);
+  if (!staging) return;
+  try {
+    const result = await runContainer({
+      engine: resolved.engine,
+      image,
+      command: ['chown', '-R', `${owner.uid}:${owner.gid}`, staging.container],
+      mounts: [staging],
+      user: '0',
+      network: 'none',
+      labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'hand-back' },
+      namePrefix: `nx-conda-${safeName(resolved.projectName)}-handback`,
+      logPrefix: `[${resolved.projectName}] `,
+      timeoutSeconds: 120,
+      hardening: { pidsLimit: 64 },
+    });
+    if (result.exitCode === 0) logger.info(`nx-conda: handed the staging channel back to ${owner.uid}:${owner.gid} after the stopped build`);
+    else logger.warn(`nx-conda: could not hand the staging channel back after the stopped build (exit ${result.exitCode}${result.signal ? `, ${result.signal}` : ''})`);
+  } catch (e) {
+    logger.warn(`nx-conda: could not hand the staging channel back after the stopped build: ${(e as Error).message}`);
   }
 }
 
