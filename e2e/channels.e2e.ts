@@ -61,4 +61,33 @@ describe('upstream channels (real HTTP, rattler-build test image)', () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('-c file:///opt/host-conda-bld -c file:///nowhere --target-platform');
   });
+
+  it('skipExisting: a fresh copy with an empty cache builds b against a from upstream, without a container for a', () => {
+    const ws = createWorkspace('skipper', {
+      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url], skipExisting: true } }],
+    });
+    ws.write('recipes/upa/recipe.yaml', UPA('upa built here'));
+    ws.write('recipes/upb/recipe.yaml', UPB);
+    const ours = () => server.requests().filter((line) => line.includes(' nx-conda/') && line.includes('/repodata.json'));
+    const before = ours().length;
+    const result = ws.nx(['run', 'upb:build-recipe']);
+    expectSuccess(result);
+    expect(result.output).toContain(`nx-conda: skipped upa: upa 1.0.0 (build 0) in noarch already in ${server.url} (skipExisting)`);
+    expect(result.output).toContain('skipExisting: building upb: not in the upstream channels: upb 2.0.0 (build 0)');
+    // No container ran for upa: its builder never printed, and its output folder is an empty channel.
+    expect(result.output).not.toContain('[upa]');
+    expect(result.output.match(/rattler-build build --recipe/g)).toHaveLength(1);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/upa'))).toEqual([]);
+    expect(builtUpb(ws)).toBe('upa from upstream');
+    // Two tasks looked up two subdirs: one download of each for the whole run.
+    const run1 = ours().slice(before);
+    expect(run1.map((l) => l.split(' ').slice(0, 3).join(' ')).sort()).toEqual(['GET /linux-64/repodata.json 200', 'GET /noarch/repodata.json 200']);
+
+    // The next run asks again, conditionally: nothing changed, nothing is downloaded.
+    const again = ws.nx(['run', 'upa:build-recipe', '--skip-nx-cache']);
+    expectSuccess(again);
+    expect(again.output).toContain('nx-conda: skipped upa');
+    const run2 = ours().slice(before + run1.length);
+    expect(run2.map((l) => l.split(' ').slice(0, 3).join(' ')).sort()).toEqual(['GET /linux-64/repodata.json 304', 'GET /noarch/repodata.json 304']);
+  });
 });

@@ -4,3 +4,6 @@ export * from './dependencies';
 export { recoverOutput } from './output';
 export { UnsafeFileError } from './safe-fs';
 export { LockTimeoutError, withDirectoryLock, withLock, withOutputLock } from './lock';
+export { normalizeChannels, channelUrl, ChannelOptionError } from './upstream';
+export { upstreamIndex, currentRunId, compactIndex, RepodataFetchError, type SubdirIndex, type CompactIndex } from './repodata-cache';
+export { lookupExisting, describePackage, type ExistingLookup } from './skip-existing';

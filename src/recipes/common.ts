@@ -42,3 +42,10 @@ export function asList(v: unknown): unknown[] {
   if (v === null || v === undefined) return [];
   return [v];
 }
+
+/** A build number as the builders read it: a whole number ≥ 0, 0 when absent; NaN when it is not one (the caller decides). */
+export function buildNumberOf(v: unknown): number {
+  if (v === undefined || v === null || v === '') return 0;
+  const text = String(v).trim();
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}

@@ -7,12 +7,12 @@
  */
 import { isRecipeReadError, RecipeReadError } from './errors';
 import { formatOfFile } from '../formats';
-import type { RecipeInfo } from './types';
+import type { PackageIdentity, RecipeInfo } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
 export { isPackageName, matchSpecName, packageNameOfSpec, PACKAGE_NAME_PATTERN, PACKAGE_NAME_RULE } from './match-spec';
 export { applySelectors, evalSelector, matchSelector, selectorNamespace } from './selectors';
-export type { RecipeInfo, RecipeRequirements } from './types';
+export type { PackageIdentity, RecipeInfo, RecipeRequirements } from './types';
 
 /**
  * Recipe files larger than this are refused unread (the public corpus's
@@ -41,6 +41,23 @@ export function readRecipe(filePath: string, contents: string, platform: string)
     if (format === 'recipe') return (require('./v1') as typeof import('./v1')).readRecipeV1(filePath, contents, platform);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./meta') as typeof import('./meta')).readMetaYaml(filePath, contents, platform);
+  } catch (e) {
+    if (isRecipeReadError(e)) throw e;
+    throw new RecipeReadError(filePath, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * The packages a recipe makes for a platform (name, version and build
+ * number of every output). Throws a RecipeReadError like readRecipe.
+ */
+export function readRecipePackages(filePath: string, contents: string, platform: string): PackageIdentity[] {
+  const format = formatOfFile(filePath);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (format === 'recipe') return (require('./v1') as typeof import('./v1')).v1Packages(filePath, contents, platform);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./meta') as typeof import('./meta')).metaPackages(filePath, contents, platform);
   } catch (e) {
     if (isRecipeReadError(e)) throw e;
     throw new RecipeReadError(filePath, e instanceof Error ? e.message : String(e));

@@ -2,11 +2,11 @@
  * conda-build's meta.yaml, read as conda-build reads it: Jinja first, then
  * line selectors for the platform, then YAML.
  */
-import { asList, asName, asText, isMapping, RequirementCollector } from './common';
+import { asList, asName, asText, buildNumberOf, isMapping, RequirementCollector } from './common';
 import { readError, RecipeReadError } from './errors';
 import { JinjaRenderer, condaBuildGlobals } from './jinja';
 import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
-import type { RecipeInfo } from './types';
+import type { PackageIdentity, RecipeInfo } from './types';
 import { loadRecipeYaml } from './yaml';
 
 interface PlatformReader {
@@ -31,7 +31,8 @@ function hasJinja(text: string): boolean {
   return text.includes('{{') || text.includes('{%') || text.includes('{#');
 }
 
-export function readMetaYaml(file: string, contents: string, platform: string): RecipeInfo {
+/** meta.yaml after Jinja, selectors and YAML, as a mapping. */
+function renderMeta(file: string, contents: string, platform: string): Record<string, unknown> {
   const { ns, jinja } = readerFor(platform);
   let rendered: string;
   try {
@@ -41,8 +42,11 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
     throw readError(file, 'Jinja', e);
   }
   const selected = applySelectors(rendered, ns);
-  const doc = loadRecipeYaml(file, selected, '1.1');
+  return loadRecipeYaml(file, selected, '1.1');
+}
 
+export function readMetaYaml(file: string, contents: string, platform: string): RecipeInfo {
+  const doc = renderMeta(file, contents, platform);
   const pkg = isMapping(doc.package) ? doc.package : {};
   const names: string[] = [];
   const top = asName(pkg.name);
@@ -76,4 +80,31 @@ function addRequirements(reqs: RequirementCollector, r: unknown): void {
   reqs.add('build', asList(r.build));
   reqs.add('host', asList(r.host));
   reqs.add('run', asList(r.run));
+}
+
+/**
+ * The packages conda-build makes of a meta.yaml: each output (its own
+ * version and build number, else the top level's), or the top-level package
+ * when there are no outputs.
+ */
+export function metaPackages(file: string, contents: string, platform: string): PackageIdentity[] {
+  const doc = renderMeta(file, contents, platform);
+  const pkg = isMapping(doc.package) ? doc.package : {};
+  const build = isMapping(doc.build) ? doc.build : {};
+  const top: PackageIdentity = { name: asName(pkg.name) ?? '', version: asText(pkg.version), buildNumber: buildNumberOf(build.number) };
+  const outputs: PackageIdentity[] = [];
+  for (const out of asList(doc.outputs)) {
+    if (!isMapping(out)) continue;
+    const name = asName(out.name);
+    if (!name) continue;
+    const outBuild = isMapping(out.build) ? out.build : {};
+    outputs.push({
+      name,
+      version: asText(out.version) ?? top.version,
+      buildNumber: outBuild.number !== undefined ? buildNumberOf(outBuild.number) : top.buildNumber,
+    });
+  }
+  if (outputs.length) return outputs;
+  if (!top.name) throw new RecipeReadError(file, 'no package.name (and no named outputs)');
+  return [top];
 }

@@ -18,3 +18,12 @@ export interface RecipeInfo {
   /** Requirement package names of the top level and of every output, merged, unique, sorted. */
   requirements: RecipeRequirements;
 }
+
+/** One package a recipe makes, as its repodata record will name it. */
+export interface PackageIdentity {
+  name: string;
+  /** Undefined when the recipe gives none (the build would fail). */
+  version?: string;
+  /** NaN when the recipe's build number is not a whole number after rendering. */
+  buildNumber: number;
+}

@@ -3,11 +3,11 @@
  * (evaluated in order, each value seeing the ones before it), `${{ ... }}`
  * expressions and `if/then/else` selectors for the platform.
  */
-import { asList, asName, asText, isMapping, RequirementCollector } from './common';
+import { asList, asName, asText, buildNumberOf, isMapping, RequirementCollector } from './common';
 import { ParseError, RecipeReadError } from './errors';
 import { JinjaRenderer, rattlerBuildGlobals } from './jinja';
 import { selectorNamespace } from './selectors';
-import type { RecipeInfo } from './types';
+import type { PackageIdentity, RecipeInfo } from './types';
 import { loadRecipeYaml } from './yaml';
 
 const renderers = new Map<string, JinjaRenderer>();
@@ -95,13 +95,19 @@ class V1Evaluator {
   }
 }
 
-export function readRecipeV1(file: string, contents: string, platform: string): RecipeInfo {
+/** recipe.yaml parsed, with its context evaluated for the platform. */
+function renderV1(file: string, contents: string, platform: string): { doc: Record<string, unknown>; ev: V1Evaluator } {
   const doc = loadRecipeYaml(file, contents, '1.2');
 
   const ev = new V1Evaluator(file, rendererFor(platform), {});
   if (isMapping(doc.context)) {
     for (const [k, v] of Object.entries(doc.context)) ev.ctx[k] = ev.value(v);
   }
+  return { doc, ev };
+}
+
+export function readRecipeV1(file: string, contents: string, platform: string): RecipeInfo {
+  const { doc, ev } = renderV1(file, contents, platform);
   const pkg = isMapping(doc.package) ? doc.package : isMapping(doc.recipe) ? doc.recipe : {};
   const names: string[] = [];
   const top = asName(ev.value(pkg.name));
@@ -130,4 +136,32 @@ export function readRecipeV1(file: string, contents: string, platform: string): 
     names,
     requirements: reqs.result(),
   };
+}
+
+/**
+ * The packages rattler-build makes of a recipe.yaml: each output (its own
+ * version and build number, else the recipe's), or the package when there
+ * are no outputs.
+ */
+export function v1Packages(file: string, contents: string, platform: string): PackageIdentity[] {
+  const { doc, ev } = renderV1(file, contents, platform);
+  const pkg = isMapping(doc.package) ? doc.package : isMapping(doc.recipe) ? doc.recipe : {};
+  const build = isMapping(doc.build) ? doc.build : {};
+  const top: PackageIdentity = { name: asName(ev.value(pkg.name)) ?? '', version: asText(ev.value(pkg.version)), buildNumber: buildNumberOf(ev.value(build.number)) };
+  const outputs: PackageIdentity[] = [];
+  for (const out of ev.list(doc.outputs)) {
+    if (!isMapping(out)) continue;
+    const opkg = isMapping(out.package) ? out.package : {};
+    const name = asName(ev.value(opkg.name));
+    if (!name) continue;
+    const outBuild = isMapping(out.build) ? out.build : {};
+    outputs.push({
+      name,
+      version: asText(ev.value(opkg.version)) ?? top.version,
+      buildNumber: outBuild.number !== undefined ? buildNumberOf(ev.value(outBuild.number)) : top.buildNumber,
+    });
+  }
+  if (outputs.length) return outputs;
+  if (!top.name) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
+  return [top];
 }

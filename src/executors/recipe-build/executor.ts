@@ -6,6 +6,7 @@ import { resolveBuilderImage } from '../../image';
 import { runExecutor } from '../run-executor';
 import { describeLeftovers, removeLeftovers } from './leftovers';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
+import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { assembleStaging, collectPackages, makeBuildDirs, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
 
@@ -16,6 +17,7 @@ export default async function recipeBuildExecutor(
   const started = Date.now();
   return runExecutor(async () => {
     const resolved = resolveOptions(options, context);
+    if (resolved.skipExisting && (await skipIfPublished(resolved, context.root))) return;
     await checkEngine(resolved.engine);
     await clearLeftovers(resolved.engine, context.root);
     const image = await chooseImage(resolved, context);

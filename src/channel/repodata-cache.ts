@@ -1,0 +1,186 @@
+/**
+ * Upstream repodata, fetched at most once per channel and subdir per Nx run
+ * and kept on disk between runs, refreshed with conditional requests (ETag,
+ * Last-Modified). What the lookups read is a compact index of it (name →
+ * version and build number of every record), written beside it, so 500
+ * tasks neither download nor parse a large repodata.json 500 times.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors';
+import { withDirectoryLock } from './lock';
+import { channelUrl } from './upstream';
+
+export class RepodataFetchError extends UserError {}
+
+/** name → `version#build_number` of every record of one channel subdir. */
+export type CompactIndex = Record<string, string[]>;
+
+export interface SubdirIndex {
+  channel: string;
+  subdir: string;
+  index: CompactIndex;
+  /** How this run got it: a download, a 304, the copy this run already fetched, or absent at the channel (404). */
+  how: 'downloaded' | 'not-modified' | 'this-run' | 'absent';
+  /** Bytes of the repodata.json behind the index (0 when absent). */
+  bytes: number;
+}
+
+interface CacheMeta {
+  url: string;
+  runId: string;
+  etag?: string;
+  lastModified?: string;
+  absent?: boolean;
+  bytes: number;
+}
+
+/** One Nx invocation: the outermost nx process (with its start time, as pids are reused), or NX_CONDA_RUN_ID. */
+export function currentRunId(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.NX_CONDA_RUN_ID) return env.NX_CONDA_RUN_ID;
+  const pid = (env.NX_INVOCATION_ANCESTOR_PIDS ?? '').split(',')[0] || String(process.pid);
+  let started = '';
+  try {
+    // Field 22 of /proc/<pid>/stat: start time in clock ticks since boot (after the command name, which may hold spaces).
+    started = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+  } catch {
+    // Not Linux: the pid alone.
+  }
+  return `${pid}-${started}`;
+}
+
+/** Turns the records of a repodata.json into the compact index; throws on anything that is not repodata. */
+export function compactIndex(text: string, where: string): CompactIndex {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new RepodataFetchError(`${where} is not JSON (${(e as Error).message.split('\n')[0]}); is this a conda channel?`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RepodataFetchError(`${where} is not a repodata.json (not a JSON object).`);
+  const index: CompactIndex = {};
+  for (const key of ['packages', 'packages.conda'] as const) {
+    const records = (parsed as Record<string, unknown>)[key];
+    if (!records || typeof records !== 'object') continue;
+    for (const record of Object.values(records as Record<string, { name?: unknown; version?: unknown; build_number?: unknown }>)) {
+      if (!record || typeof record.name !== 'string' || typeof record.version !== 'string') continue;
+      const entry = `${record.version}#${Number(record.build_number ?? 0)}`;
+      const list = (index[record.name] ??= []);
+      if (!list.includes(entry)) list.push(entry);
+    }
+  }
+  return index;
+}
+
+function writeAtomic(file: string, text: string): void {
+  const part = `${file}.${process.pid}.part`;
+  writeFileSync(part, text);
+  renameSync(part, file);
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL with `user:password@` turned into a Basic Authorization header (fetch refuses credentials in URLs). */
+function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { url, headers: {} };
+  const auth = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64');
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), headers: { Authorization: `Basic ${auth}` } };
+}
+
+function masked(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+}
+
+export interface FetchOptions {
+  /** Workspace folder for the cache, e.g. tmp/nx-conda/repodata. */
+  cacheRoot: string;
+  runId?: string;
+  userAgent?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * The compact index of `channel`'s `subdir`, from this run's copy when there
+ * is one, else refreshed with a conditional request. Concurrent tasks wait
+ * for one another on a lock, so one of them fetches and the rest reuse.
+ */
+export async function upstreamIndex(channel: string, subdir: string, options: FetchOptions): Promise<SubdirIndex> {
+  const base = channelUrl(channel);
+  const url = `${base}/${subdir}/repodata.json`;
+  const dir = join(options.cacheRoot, createHash('sha256').update(base).digest('hex').slice(0, 16), subdir);
+  mkdirSync(dir, { recursive: true });
+  const runId = options.runId ?? currentRunId();
+  return withDirectoryLock(dir, async () => {
+    const metaFile = join(dir, 'meta.json');
+    const indexFile = join(dir, 'index.json');
+    const meta = readJson<CacheMeta>(metaFile);
+    const cached = meta && meta.url === url ? readJson<CompactIndex>(indexFile) : undefined;
+    if (meta && cached && meta.runId === runId) return { channel, subdir, index: cached, how: meta.absent ? 'absent' : 'this-run', bytes: meta.bytes };
+
+    const got = base.startsWith('file://') ? readLocal(url, meta && cached ? meta : undefined) : await fetchRemote(url, meta && cached ? meta : undefined, options);
+    if (got.kind === 'not-modified') {
+      writeAtomic(metaFile, JSON.stringify({ ...meta, runId }));
+      return { channel, subdir, index: cached as CompactIndex, how: meta!.absent ? 'absent' : 'not-modified', bytes: meta!.bytes };
+    }
+    const index = got.kind === 'absent' ? {} : compactIndex(got.text, `${masked(url)}`);
+    writeAtomic(indexFile, JSON.stringify(index));
+    const next: CacheMeta = { url, runId, bytes: got.kind === 'absent' ? 0 : Buffer.byteLength(got.text) };
+    if (got.kind === 'absent') next.absent = true;
+    else {
+      if (got.etag) next.etag = got.etag;
+      if (got.lastModified) next.lastModified = got.lastModified;
+    }
+    writeAtomic(metaFile, JSON.stringify(next));
+    return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
+  });
+}
+
+type Got = { kind: 'body'; text: string; etag?: string; lastModified?: string } | { kind: 'not-modified' } | { kind: 'absent' };
+
+function readLocal(url: string, meta: CacheMeta | undefined): Got {
+  const file = fileURLToPath(url);
+  if (!existsSync(file)) return { kind: 'absent' };
+  const stat = statSync(file);
+  const validator = `${stat.size}-${stat.mtimeMs}`;
+  if (meta?.etag === validator) return { kind: 'not-modified' };
+  return { kind: 'body', text: readFileSync(file, 'utf8'), etag: validator };
+}
+
+async function fetchRemote(url: string, meta: CacheMeta | undefined, options: FetchOptions): Promise<Got> {
+  if (!/^https?:\/\//.test(url)) {
+    throw new RepodataFetchError(`skipExisting reads repodata over http(s) or file:// only, not ${masked(url)}; give the channel's https URL.`);
+  }
+  const { url: plain, headers } = splitCredentials(url);
+  headers['User-Agent'] = options.userAgent ?? 'nx-conda';
+  if (meta?.etag) headers['If-None-Match'] = meta.etag;
+  if (meta?.lastModified) headers['If-Modified-Since'] = meta.lastModified;
+  let response: Response;
+  try {
+    response = await fetch(plain, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 300_000) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new RepodataFetchError(`cannot reach channel ${masked(url)}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+  if (response.status === 304) return { kind: 'not-modified' };
+  if (response.status === 404) return { kind: 'absent' };
+  if (!response.ok) {
+    throw new RepodataFetchError(`${masked(url)} answered ${response.status} ${response.statusText}${response.status === 401 || response.status === 403 ? ' (check the credentials in the channel URL)' : ''}.`);
+  }
+  return {
+    kind: 'body',
+    text: await response.text(),
+    etag: response.headers.get('etag') ?? undefined,
+    lastModified: response.headers.get('last-modified') ?? undefined,
+  };
+}

@@ -1,0 +1,48 @@
+import { logger } from '@nx/devkit';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { maskCredentials } from '../../container';
+import { describePackage, ensureChannelLayout, lookupExisting, ownedSubdirs } from '../../channel';
+import { PLUGIN_VERSION } from '../../graph/cache';
+import { isRecipeReadError, readRecipePackages } from '../../recipes';
+import { STAGING_FOLDER } from '../../defaults';
+import { RecipeBuildError, type ResolvedOptions } from './options';
+
+/**
+ * skipExisting: before any container, looks up every package the recipe
+ * makes in the upstream channels. When all are there the build is skipped:
+ * the project's output folder becomes an empty channel (its dependents then
+ * resolve those packages from the upstream channel, which they search too),
+ * and one line says where they are. Returns whether it skipped.
+ */
+export async function skipIfPublished(resolved: ResolvedOptions, root: string): Promise<boolean> {
+  const file = join(resolved.recipeDir, resolved.recipeFile);
+  let packages;
+  try {
+    packages = readRecipePackages(relative(root, file), readFileSync(file, 'utf8'), resolved.platform);
+  } catch (e) {
+    if (isRecipeReadError(e)) throw new RecipeBuildError(`skipExisting cannot tell what ${resolved.projectName} makes: ${e.message}`);
+    throw e;
+  }
+  const lookup = await lookupExisting(packages, resolved.channels, resolved.platform, {
+    cacheRoot: join(root, STAGING_FOLDER, 'repodata'),
+    userAgent: `nx-conda/${PLUGIN_VERSION}`,
+  });
+  if (resolved.verbose) {
+    for (const index of lookup.indexes) {
+      logger.info(`nx-conda: repodata ${maskCredentials(index.channel)}/${index.subdir}: ${index.how}, ${index.bytes} bytes, ${Object.keys(index.index).length} package names`);
+    }
+  }
+  if (!lookup.all) {
+    const missing = lookup.found.filter((f) => !f.channel).map((f) => describePackage(f.pkg));
+    logger.info(`nx-conda: skipExisting: building ${resolved.projectName}: not in the upstream channels: ${missing.join(', ')}`);
+    return false;
+  }
+  for (const subdir of ownedSubdirs(resolved.platform)) rmSync(join(resolved.outputDir, subdir), { recursive: true, force: true });
+  ensureChannelLayout(resolved.outputDir, resolved.platform);
+  const where = [...new Set(lookup.found.map((f) => maskCredentials(`${f.channel}`)))].join(', ');
+  logger.info(
+    `nx-conda: skipped ${resolved.projectName}: ${lookup.found.map((f) => `${describePackage(f.pkg)} in ${f.subdir}`).join(', ')} already in ${where} (skipExisting)`,
+  );
+  return true;
+}
