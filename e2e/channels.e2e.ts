@@ -70,7 +70,7 @@ describe('upstream channels (real HTTP, rattler-build test image)', () => {
     ws.write('recipes/upb/recipe.yaml', UPB);
     const ours = () => server.requests().filter((line) => line.includes(' nx-conda/') && line.includes('/repodata.json'));
     const before = ours().length;
-    const result = ws.nx(['run', 'upb:build-recipe']);
+    const result = ws.nx(['run', 'upb:build-recipe', '--output-style=static']);
     expectSuccess(result);
     expect(result.output).toContain(`nx-conda: skipped upa: upa 1.0.0 (build 0) in noarch already in ${server.url} (skipExisting)`);
     expect(result.output).toContain('skipExisting: building upb: not in the upstream channels: upb 2.0.0 (build 0)');
