@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors';
-import { withDirectoryLock } from './lock';
+import { withLock } from './lock';
 import { channelUrl } from './upstream';
 
 export class RepodataFetchError extends UserError {}
@@ -121,7 +121,7 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
   const dir = join(options.cacheRoot, createHash('sha256').update(base).digest('hex').slice(0, 16), subdir);
   mkdirSync(dir, { recursive: true });
   const runId = options.runId ?? currentRunId();
-  return withDirectoryLock(dir, async () => {
+  return withLock(`repodata:${dir}`, async () => {
     const metaFile = join(dir, 'meta.json');
     const indexFile = join(dir, 'index.json');
     const meta = readJson<CacheMeta>(metaFile);
@@ -143,7 +143,7 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
     }
     writeAtomic(metaFile, JSON.stringify(next));
     return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
-  });
+  }, { what: `the repodata cache of ${masked(url)}`, holder: `a skipExisting lookup (run ${runId})` });
 }
 
 type Got = { kind: 'body'; text: string; etag?: string; lastModified?: string } | { kind: 'not-modified' } | { kind: 'absent' };

@@ -1,8 +1,8 @@
 import { logger } from '@nx/devkit';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { maskCredentials } from '../../container';
-import { describePackage, ensureChannelLayout, lookupExisting, ownedSubdirs } from '../../channel';
+import { describePackage, emptyRepodata, lookupExisting, ownedSubdirs, replaceOutputSubdirs, withOutputLock } from '../../channel';
 import { PLUGIN_VERSION } from '../../graph/cache';
 import { isRecipeReadError, readRecipePackages } from '../../recipes';
 import { STAGING_FOLDER } from '../../defaults';
@@ -38,8 +38,11 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
     logger.info(`nx-conda: skipExisting: building ${resolved.projectName}: not in the upstream channels: ${missing.join(', ')}`);
     return false;
   }
-  for (const subdir of ownedSubdirs(resolved.platform)) rmSync(join(resolved.outputDir, subdir), { recursive: true, force: true });
-  ensureChannelLayout(resolved.outputDir, resolved.platform);
+  await withOutputLock(
+    resolved.outputDir,
+    async () => replaceOutputSubdirs(resolved.outputDir, ownedSubdirs(resolved.platform).map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] }))),
+    { what: `the output folder of ${resolved.projectName}`, holder: `project ${resolved.projectName} (skipExisting)` },
+  );
   const where = [...new Set(lookup.found.map((f) => maskCredentials(`${f.channel}`)))].join(', ');
   logger.info(
     `nx-conda: skipped ${resolved.projectName}: ${lookup.found.map((f) => `${describePackage(f.pkg)} in ${f.subdir}`).join(', ')} already in ${where} (skipExisting)`,
