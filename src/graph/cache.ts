@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { workspaceDataDirectory } from './devkit';
 import {
   isRecipeReadError,
   oversizeReason,
@@ -49,20 +50,18 @@ interface DiskCache {
 }
 
 /**
- * Nx's workspace data folder, as Nx 24 finds it (its environment variables,
- * else `.nx/workspace-data`). Computed here rather than loaded from
- * `@nx/devkit/internal`, whose loading alone costs a plugin worker more than
- * a warm graph's whole read of the cache.
+ * Where the disk cache of one plugin registration lives: a file in Nx's own
+ * workspace data folder (see devkit.ts), named by a hash of everything that
+ * changes its contents: the registration's options (all of them: two
+ * registrations differing only in `include` read different recipe sets and
+ * must not overwrite each other's file), the plugin's version and the
+ * reading rules' version. Undefined when Nx refuses its folder.
  */
-function workspaceDataDirectory(workspaceRoot: string): string {
-  const configured = process.env.NX_WORKSPACE_DATA_DIRECTORY ?? process.env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
-  return configured ? resolve(workspaceRoot, configured) : join(workspaceRoot, '.nx', 'workspace-data');
-}
-
-/** Where the disk cache lives: Nx's workspace data folder. */
-export function cacheFilePath(workspaceRoot: string, platform: string): string {
-  const id = createHash('sha1').update(`${platform}\0${PLUGIN_VERSION}\0${PARSER_VERSION}`).digest('hex').slice(0, 12);
-  return join(workspaceDataDirectory(workspaceRoot), `nx-conda-recipes-${id}.json`);
+export function cacheFilePath(workspaceRoot: string, registrationKey: string): string | undefined {
+  const dir = workspaceDataDirectory(workspaceRoot);
+  if (dir === undefined) return undefined;
+  const id = createHash('sha1').update(`${registrationKey}\0${PLUGIN_VERSION}\0${PARSER_VERSION}`).digest('hex').slice(0, 12);
+  return join(dir, `nx-conda-recipes-${id}.json`);
 }
 
 /**
@@ -70,7 +69,8 @@ export function cacheFilePath(workspaceRoot: string, platform: string): string {
  * the last graph (entries of deleted recipes are dropped on the next write),
  * so it needs no eviction. NX_CACHE_PROJECT_GRAPH=false disables reading it.
  */
-function openDiskCache(path: string): DiskCache {
+function openDiskCache(path: string | undefined): DiskCache {
+  if (path === undefined) return { get: () => undefined, size: () => 0, write: () => undefined };
   let entries: Record<string, CacheEntry> = {};
   try {
     if (process.env.NX_CACHE_PROJECT_GRAPH !== 'false') entries = JSON.parse(readFileSync(path, 'utf8')).entries ?? {};
@@ -94,8 +94,13 @@ function openDiskCache(path: string): DiskCache {
   };
 }
 
-/** In-memory entries by file, from the most recent batch of this process. */
-let memory = new Map<string, CacheEntry>();
+/**
+ * In-memory entries by file, from the most recent batch of each registration
+ * in this process (several registrations share a process when Nx runs
+ * plugins without isolation).
+ */
+const memories = new Map<string, Map<string, CacheEntry>>();
+const MAX_REGISTRATIONS_IN_MEMORY = 8;
 
 export function parseKey(file: string, contents: string, platform: string): string {
   return createHash('sha1')
@@ -154,11 +159,14 @@ export function loadRecipes(
   workspaceRoot: string,
   files: readonly string[],
   platform: string,
+  registrationKey: string = platform,
 ): { outcomes: Map<string, ParseOutcome>; stats: LoadStats } {
   const outcomes = new Map<string, ParseOutcome>();
   const used = new Map<string, CacheEntry>();
   const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
-  const cachePath = cacheFilePath(workspaceRoot, platform);
+  const cachePath = cacheFilePath(workspaceRoot, registrationKey);
+  const memoryKey = `${workspaceRoot}\0${registrationKey}`;
+  const memory = memories.get(memoryKey) ?? new Map<string, CacheEntry>();
   let disk: DiskCache | undefined;
   let diskDirty = false;
   const now = Date.now();
@@ -211,7 +219,9 @@ export function loadRecipes(
     used.set(file, entry);
     outcomes.set(file, entry.outcome);
   }
-  memory = used;
+  memories.delete(memoryKey);
+  memories.set(memoryKey, used);
+  if (memories.size > MAX_REGISTRATIONS_IN_MEMORY) memories.delete(memories.keys().next().value!);
   if (diskDirty || (disk && disk.size() !== used.size)) {
     disk ??= openDiskCache(cachePath);
     disk.write(Object.fromEntries(used));
@@ -221,5 +231,5 @@ export function loadRecipes(
 
 /** For tests: forget the in-memory results. */
 export function clearMemoryCache(): void {
-  memory = new Map();
+  memories.clear();
 }

@@ -18,7 +18,6 @@ import { createNodes } from './create-nodes';
 import { recipeEdges } from './create-dependencies';
 import { normalizeOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
-import { logger } from '@nx/devkit';
 
 /** `shared/corpus` beside the repository (or beside a folder of worktrees above it); NX_CONDA_CORPUS wins. */
 function findCorpus(): string {
@@ -68,7 +67,7 @@ maybe('corpus conda-recipes vs reference graph', () => {
     files = findMetaYaml(recipesDir).sort();
   });
   beforeEach(() => {
-    warnSpy = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    warnSpy = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   });
   afterEach(() => warnSpy.mockRestore());
   afterAll(() => {

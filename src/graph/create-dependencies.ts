@@ -20,7 +20,8 @@ function recipesFromProjects(
       if (existsSync(join(workspaceRoot, rel))) files.push(rel);
     }
   }
-  return readWorkspaceRecipes(workspaceRoot, files, opts);
+  // createNodes ran elsewhere and reported the broken recipes there.
+  return readWorkspaceRecipes(workspaceRoot, files, opts, false);
 }
 
 export interface RecipeEdge {
@@ -69,15 +70,13 @@ export function recipeEdges(state: WorkspaceRecipes, projectNameOf: (root: strin
   return edges;
 }
 
-let lastCycleReport = '';
-
 export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (rawOptions, context) => {
   try {
     const opts = normalizeOptions(rawOptions);
     const nameByRoot = new Map<string, string>();
     for (const [name, p] of Object.entries(context.projects)) nameByRoot.set(p.root || '.', p.name ?? name);
     const state =
-      lastWorkspaceRecipes(context.workspaceRoot, opts.platform) ??
+      lastWorkspaceRecipes(context.workspaceRoot, opts) ??
       recipesFromProjects(context.workspaceRoot, nameByRoot.keys(), opts);
     const edges = recipeEdges(state, (root) => nameByRoot.get(root));
 
@@ -88,16 +87,13 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
       else adj.set(e.source, new Set([e.target]));
     }
     const cycles = findCycles(adj.keys(), adj);
-    const report = cycles.map((c) => c.join(', ')).join('; ');
-    if (cycles.length > 0 && report !== lastCycleReport) {
-      for (const c of cycles) {
-        warn(
-          `nx-conda: dependency cycle between recipes ${c.join(', ')}: their builds cannot be ordered ` +
-            `(break it in the recipes, or run with --nxIgnoreCycles)`,
-        );
-      }
+    // Reported on every graph computation (see readWorkspaceRecipes).
+    for (const c of cycles) {
+      warn(
+        `nx-conda: dependency cycle between recipes ${c.join(', ')}: their builds cannot be ordered ` +
+          `(break it in the recipes, or run with --nxIgnoreCycles)`,
+      );
     }
-    lastCycleReport = report;
 
     return edges.map(
       (e): RawProjectGraphDependency => ({

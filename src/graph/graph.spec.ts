@@ -1,9 +1,10 @@
-import { logger, type CreateNodesContext } from '@nx/devkit';
+import type { CreateNodesContext } from '@nx/devkit';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createDependencies, createNodes, createNodesV2 } from '../index';
-import { clearMemoryCache, loadRecipes } from './cache';
+import { cacheFilePath, clearMemoryCache, loadRecipes } from './cache';
+import { normalizeOptions, registrationKey } from './options';
 import { findCycles } from './cycles';
 import { isSelected } from './glob';
 import { assignProjectNames } from './naming';
@@ -89,7 +90,7 @@ describe('createNodes / createDependencies on a workspace', () => {
     dataDir = join(root, '.nx', 'workspace-data');
     process.env.NX_WORKSPACE_DATA_DIRECTORY = dataDir;
     clearMemoryCache();
-    warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     write('recipes/foo/meta.yaml', meta('foo', ['bar >=1', 'python'], ['libfoo']));
     write('recipes/foo/1.2/meta.yaml', meta('foo', ['bar']));
     write('recipes/bar/meta.yaml', meta('bar', ['zlib']));
@@ -245,5 +246,57 @@ describe('createNodes / createDependencies on a workspace', () => {
     expect(broken).toMatchObject({ ok: false, error: { file: 'recipes/broken/meta.yaml', line: 3 } });
     // another platform is another key
     expect(loadRecipes(root, list, 'win-64').stats.parsed).toBe(3);
+  });
+});
+
+describe('warnings, cache key and data folder', () => {
+  let root: string;
+  let warn: jest.SpyInstance;
+  const write = (rel: string, text: string) => {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  const ctx = () => ({ workspaceRoot: root, nxJsonConfiguration: {} });
+  const files = ['a/meta.yaml', 'b/meta.yaml', 'broken/meta.yaml'];
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'nx-conda-reg-'));
+    delete process.env.NX_WORKSPACE_DATA_DIRECTORY;
+    clearMemoryCache();
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    write('a/meta.yaml', 'package:\n  name: a\n');
+    write('b/meta.yaml', 'package:\n  name: b\nrequirements:\n  run: [a]\n');
+    write('broken/meta.yaml', 'package: [\n');
+  });
+  afterEach(() => {
+    warn.mockRestore();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('reports a broken recipe on every graph computation, not once per process (the daemon keeps its worker)', async () => {
+    await createNodes[1](files, {}, ctx());
+    await createNodes[1](files, {}, ctx());
+    const skips = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('skipping recipe broken/meta.yaml'));
+    expect(skips).toHaveLength(2);
+  });
+
+  it('keeps the cache in the workspace data folder Nx itself computes for the workspace', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nxDir = require('nx/src/utils/cache-directory').workspaceDataDirectoryForWorkspace(root);
+    expect(cacheFilePath(root, 'k')).toBe(join(nxDir, basename(cacheFilePath(root, 'k')!)));
+    expect(nxDir).toBe(join(root, '.nx', 'workspace-data'));
+  });
+
+  it('gives each registration (all its options) its own cache: two includes stay warm side by side', () => {
+    const a = registrationKey(normalizeOptions({ include: ['a'] }));
+    const b = registrationKey(normalizeOptions({ include: ['b'] }));
+    expect(a).not.toBe(b);
+    expect(registrationKey(normalizeOptions({ platform: 'linux-64', include: ['a'] }))).toBe(a);
+    expect(cacheFilePath(root, a)).not.toBe(cacheFilePath(root, b));
+    expect(loadRecipes(root, ['a/meta.yaml'], 'linux-64', a).stats.parsed).toBe(1);
+    expect(loadRecipes(root, ['b/meta.yaml'], 'linux-64', b).stats.parsed).toBe(1);
+    clearMemoryCache();
+    expect(loadRecipes(root, ['a/meta.yaml'], 'linux-64', a).stats).toMatchObject({ parsed: 0, fromDisk: 1 });
+    expect(loadRecipes(root, ['b/meta.yaml'], 'linux-64', b).stats).toMatchObject({ parsed: 0, fromDisk: 1 });
   });
 });

@@ -63,3 +63,24 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
   if (opts.engine) out.engine = opts.engine;
   return out;
 }
+
+function stable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stable);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, stable((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+/**
+ * A key for everything a plugin registration's options change: two
+ * registrations have the same key only when their normalized options are
+ * equal (whatever the order of their keys).
+ */
+export function registrationKey(opts: NormalizedOptions): string {
+  return JSON.stringify(stable(opts));
+}

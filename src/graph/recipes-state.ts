@@ -9,7 +9,7 @@ import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
 import { isSelected } from './glob';
 import { warn } from './devkit';
 import { assignProjectNames } from './naming';
-import type { NormalizedOptions } from './options';
+import { registrationKey, type NormalizedOptions } from './options';
 
 export interface RecipeEntry {
   /** Recipe folder, workspace-relative (`.` for the root). */
@@ -23,7 +23,8 @@ export interface RecipeEntry {
 
 export interface WorkspaceRecipes {
   workspaceRoot: string;
-  platform: string;
+  /** The plugin registration's options, as a key (see registrationKey). */
+  registration: string;
   /** By recipe folder. */
   byRoot: Map<string, RecipeEntry>;
   stats: LoadStats;
@@ -53,17 +54,23 @@ export function selectRecipeFiles(files: readonly string[], opts: NormalizedOpti
 }
 
 let last: WorkspaceRecipes | undefined;
-const warned = new Set<string>();
 
-/** Reads the recipes (through the caches), names the projects, warns once per broken recipe. */
+/**
+ * Reads the recipes (through the caches) and names the projects. With
+ * `report` (createNodes), warns about each broken recipe: on every graph
+ * computation, so that under the Nx daemon a broken recipe is reported each
+ * time the graph is computed again, not only the first time.
+ */
 export function readWorkspaceRecipes(
   workspaceRoot: string,
   files: readonly string[],
   opts: NormalizedOptions,
+  report = true,
 ): WorkspaceRecipes {
+  const registration = registrationKey(opts);
   const selected = selectRecipeFiles(files, opts);
   const ordered = [...selected.values()].sort();
-  const { outcomes, stats } = loadRecipes(workspaceRoot, ordered, opts.platform);
+  const { outcomes, stats } = loadRecipes(workspaceRoot, ordered, opts.platform, registration);
   const byRoot = new Map<string, RecipeEntry>();
   for (const [root, file] of selected) {
     const outcome = outcomes.get(file);
@@ -72,22 +79,20 @@ export function readWorkspaceRecipes(
   const names = assignProjectNames(
     [...byRoot.values()].flatMap((e) => (e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : [])),
   );
+  const broken: string[] = [];
   for (const e of byRoot.values()) {
     if (e.outcome.ok) e.projectName = names.get(e.root);
     else {
       const { file, line, reason } = e.outcome.error;
-      const msg = `nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`;
-      if (!warned.has(msg)) {
-        warned.add(msg);
-        warn(msg);
-      }
+      broken.push(`nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
     }
   }
-  last = { workspaceRoot, platform: opts.platform, byRoot, stats };
+  if (report) for (const msg of broken.sort()) warn(msg);
+  last = { workspaceRoot, registration, byRoot, stats };
   return last;
 }
 
-/** The recipes of the most recent createNodes in this process, if for this workspace and platform. */
-export function lastWorkspaceRecipes(workspaceRoot: string, platform: string): WorkspaceRecipes | undefined {
-  return last && last.workspaceRoot === workspaceRoot && last.platform === platform ? last : undefined;
+/** The recipes of the most recent createNodes in this process, if for this workspace and these options. */
+export function lastWorkspaceRecipes(workspaceRoot: string, opts: NormalizedOptions): WorkspaceRecipes | undefined {
+  return last && last.workspaceRoot === workspaceRoot && last.registration === registrationKey(opts) ? last : undefined;
 }
