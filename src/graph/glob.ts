@@ -1,52 +1,50 @@
 /**
- * Minimal glob matching for include/exclude on recipe folder paths:
- * `**` (any number of segments), `*` (within a segment), `?`, `{a,b}`.
- * A pattern also matches everything below a matching folder.
+ * `include` / `exclude` of the plugin options, matched as Nx matches a
+ * plugin registration's `include` / `exclude` in nx.json (Nx 24,
+ * project-configuration-utils `createMatcher`): minimatch with `dot: true`;
+ * patterns in order, a later match overriding an earlier one, a pattern
+ * starting with `!` unselecting what it matches, and a list starting with
+ * `!` starting from "everything". So `recipes/[ab]*`, `recipes/!(old)`,
+ * `{a,b}/**` and `!recipes/old/**` mean what they mean to Nx.
+ *
+ * A recipe is matched when its folder path or its recipe file path
+ * (workspace-relative) is: `recipes/*` and `recipes/*\/meta.yaml` both
+ * select `recipes/foo/meta.yaml`. A folder pattern does not select the
+ * folders below it (write `recipes/foo/**` for those).
  */
-const cache = new Map<string, RegExp>();
+import type { Minimatch } from 'minimatch';
 
-function toRegExp(glob: string): RegExp {
-  let re = '';
-  let i = 0;
-  let braces = 0;
-  const g = glob.replace(/^\.\//, '').replace(/\/+$/, '');
-  while (i < g.length) {
-    const c = g[i];
-    if (c === '*') {
-      if (g[i + 1] === '*') {
-        i += 2;
-        if (g[i] === '/') {
-          i++;
-          re += '(?:.*/)?';
-        } else re += '.*';
-        continue;
-      }
-      re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '{') {
-      braces++;
-      re += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      re += ')';
-    } else if (c === ',' && braces > 0) re += '|';
-    else re += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
-    i++;
-  }
-  return new RegExp(`^${re}(?:/.*)?$`);
+type PathMatcher = (path: string) => boolean;
+
+function compile(patterns: readonly string[], emptyValue: boolean): PathMatcher {
+  if (patterns.length === 0) return () => emptyValue;
+  // Loaded only for a registration with include/exclude.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Minimatch: M } = require('minimatch') as typeof import('minimatch');
+  const compiled: Array<{ negated: boolean; m: Minimatch }> = patterns.map((p) => {
+    const negated = p.startsWith('!');
+    return { negated, m: new M(negated ? p.slice(1) : p, { dot: true }) };
+  });
+  if (!compiled.some((c) => c.negated)) return (path) => compiled.some((c) => c.m.match(path));
+  const initial = compiled[0].negated;
+  return (path) => {
+    let matched = initial;
+    for (const { negated, m } of compiled) if (m.match(path)) matched = !negated;
+    return matched;
+  };
 }
 
-export function matchesGlob(path: string, glob: string): boolean {
-  let re = cache.get(glob);
-  if (!re) {
-    re = toRegExp(glob);
-    cache.set(glob, re);
-  }
-  return re.test(path);
+/** Whether a recipe (its folder and its file, workspace-relative) is selected by include/exclude. */
+export type RecipeFilter = (root: string, file: string) => boolean;
+
+export function recipeFilter(include: readonly string[], exclude: readonly string[]): RecipeFilter {
+  if (include.length === 0 && exclude.length === 0) return () => true;
+  const inc = compile(include, true);
+  const exc = compile(exclude, false);
+  return (root, file) => (inc(root) || inc(file)) && !(exc(root) || exc(file));
 }
 
-/** True when `path` passes `include` (empty: everything) and no `exclude`. */
-export function isSelected(path: string, include: string[], exclude: string[]): boolean {
-  if (include.length > 0 && !include.some((g) => matchesGlob(path, g))) return false;
-  return !exclude.some((g) => matchesGlob(path, g));
+/** One recipe folder path against include/exclude (its file taken as `<root>/meta.yaml`). */
+export function isSelected(root: string, include: readonly string[], exclude: readonly string[]): boolean {
+  return recipeFilter(include, exclude)(root, root === '.' ? 'meta.yaml' : `${root}/meta.yaml`);
 }

@@ -52,7 +52,23 @@ describe('glob and cycles', () => {
     expect(isSelected('recipes/foo', ['recipes/**'], [])).toBe(true);
     expect(isSelected('recipes/foo', ['recipes/*'], ['recipes/{foo,bar}'])).toBe(false);
     expect(isSelected('other/foo', ['recipes/**'], [])).toBe(false);
-    expect(isSelected('recipes/foo/1.2', [], ['recipes/foo'])).toBe(false);
+    expect(isSelected('recipes/foo/1.2', [], ['recipes/foo/**'])).toBe(false);
+    // Nx's semantics (minimatch, dot: true): a folder pattern does not take the folders below it.
+    expect(isSelected('recipes/foo/1.2', [], ['recipes/foo'])).toBe(true);
+  });
+  it('matches include/exclude with minimatch as Nx does (classes, extglobs, ordered negations, dot files)', () => {
+    expect(isSelected('recipes/apple', ['recipes/[ab]*'], [])).toBe(true);
+    expect(isSelected('recipes/banana', ['recipes/[ab]*'], [])).toBe(true);
+    expect(isSelected('recipes/cherry', ['recipes/[ab]*'], [])).toBe(false);
+    expect(isSelected('recipes/foo', ['recipes/!(bar)'], [])).toBe(true);
+    expect(isSelected('recipes/bar', ['recipes/!(bar)'], [])).toBe(false);
+    expect(isSelected('recipes/old/x', ['recipes/**', '!recipes/old/**'], [])).toBe(false);
+    expect(isSelected('recipes/new/x', ['recipes/**', '!recipes/old/**'], [])).toBe(true);
+    expect(isSelected('recipes/old/keep', ['recipes/**', '!recipes/old/**', 'recipes/old/keep'], [])).toBe(true);
+    expect(isSelected('other/x', ['!recipes/**'], [])).toBe(true);
+    expect(isSelected('.hidden/x', ['**/x'], [])).toBe(true);
+    // the recipe file path matches too
+    expect(isSelected('recipes/foo', ['recipes/*/meta.yaml'], [])).toBe(true);
   });
   it('finds cycles', () => {
     const edges = new Map([

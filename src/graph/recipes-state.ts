@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import { formatOfFile } from '../formats';
 import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
-import { isSelected } from './glob';
+import { recipeFilter } from './glob';
 import { warn } from './devkit';
 import { assignProjectNames } from './naming';
 import { registrationKey, type NormalizedOptions } from './options';
@@ -42,10 +42,12 @@ function posixDirname(file: string): string {
  */
 export function selectRecipeFiles(files: readonly string[], opts: NormalizedOptions): Map<string, string> {
   const byRoot = new Map<string, string>();
+  const selected = recipeFilter(opts.include, opts.exclude);
   for (const file of files) {
     if (!formatOfFile(file)) continue;
-    const root = posixDirname(file.replace(/\\/g, '/'));
-    if (!isSelected(root, opts.include, opts.exclude)) continue;
+    const posix = file.replace(/\\/g, '/');
+    const root = posixDirname(posix);
+    if (!selected(root, posix)) continue;
     const existing = byRoot.get(root);
     if (existing && formatOfFile(existing) === 'recipe') continue;
     byRoot.set(root, file.replace(/\\/g, '/'));
