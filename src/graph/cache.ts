@@ -19,8 +19,8 @@ import {
   type RecipeReadErrorData,
 } from '../recipes';
 
-/** Bump when the reading rules or the cache's layout change, so old cache entries are not used. */
-const PARSER_VERSION = '4';
+/** Bump when the reading rules, the RecipeInfo shape or the cache's layout change, so old cache entries are not used. */
+const PARSER_VERSION = '5';
 
 export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
 
