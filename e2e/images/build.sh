@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the offline e2e test images (no container registry needed).
 #   nx-conda-e2e/base:bookworm        mmdebstrap (Debian bookworm minbase) | docker import
-#   nx-conda-e2e/conda-build:latest   base + the `conda` test double (conda-build/)
+#   nx-conda-e2e/conda-build:latest   base + the real conda and conda-build (wheels: ../shared/vendor/conda + PyPI)
 #   nx-conda-e2e/rattler-build:latest base + py-rattler-build wheel from PyPI + `rattler-build` CLI shim
 # Idempotent: an image that already exists is skipped unless FORCE=1.
 # Usage: build.sh [base|conda-build|rattler-build]...   (default: all three)
@@ -42,7 +42,11 @@ BASE_PKGS=(
   ca-certificates
   python3 python3-yaml python3-jinja2 python3-pip python3-venv
   conda-package-handling python3-conda-package-streaming
+  libarchive13
 )
+# The base's identity: a rebuilt base is needed when its package list changes.
+BASE_ID=$(printf '%s\n' "$SUITE" "${BASE_PKGS[@]}" | sha256sum | cut -c1-16)
+base_current() { [ "$(docker image inspect -f '{{index .Config.Labels "nx-conda-e2e.base-id"}}' "$BASE_IMAGE" 2>/dev/null)" = "$BASE_ID" ]; }
 build_base() {
   if ! command -v mmdebstrap >/dev/null; then
     [ "$(id -u)" = 0 ] || die "mmdebstrap is not installed; as root: apt-get install -y mmdebstrap"
@@ -76,18 +80,62 @@ build_base() {
       --change 'WORKDIR /work' \
       --change 'CMD ["/bin/bash"]' \
       --change "LABEL $LABEL" \
+      --change "LABEL nx-conda-e2e.base-id=$BASE_ID" \
       - "$BASE_IMAGE" >/dev/null
   exists "$BASE_IMAGE" || die "$BASE_IMAGE was not created"
   log "$BASE_IMAGE: built in $(elapsed "$t0")"
 }
 
-# --- 2. conda-build (test double) --------------------------------------------
+# --- 2. conda-build (the real conda and conda-build) ---------------------------
+# conda and conda-build are not on PyPI in usable versions: their wheels, built
+# from upstream sources, are in ../shared/vendor/conda (VENDOR_CONDA to override).
+# The checkout's sibling ../shared first; /work/shared for checkouts made elsewhere (git worktrees).
+if [ -z "${VENDOR_CONDA:-}" ]; then
+  VENDOR_CONDA="$(cd "$HERE/../../.." && pwd)/shared/vendor/conda"
+  [ -d "$VENDOR_CONDA" ] || [ ! -d /work/shared/vendor/conda ] || VENDOR_CONDA=/work/shared/vendor/conda
+fi
+VENDOR_WHEELS=(conda-26.7.1.post56 conda_build-26.7.1.post12 conda_index-0.12.1.post23 menuinst-2.5.2.post7)
+check_vendor() {
+  local missing=() w
+  for w in "${VENDOR_WHEELS[@]}"; do [ -f "$VENDOR_CONDA/$w-py3-none-any.whl" ] || missing+=("$w-py3-none-any.whl"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  die "$CONDA_IMAGE needs the wheels of the real conda and conda-build in $VENDOR_CONDA (set VENDOR_CONDA to another folder); missing: ${missing[*]}.
+  Build them with 'pip wheel --no-deps' from these upstream commits (see that folder's README):
+    conda/conda        0f64223fb8da4328457a69fe6483959dbb783152  (version 26.7.1.post56)
+    conda/conda-build  0fe68a265383f3a1185dd6e8d017c5c253cea6aa  (version 26.7.1.post12)
+    conda/conda-index  13bd599f8647ed99b97180b4e05fb7ec4cdb109c  (version 0.12.1.post23)
+    conda/menuinst     4442151e4aa1a52248345bbe1d6907352087794f  (version 2.5.2.post7)
+  There is no fallback: the end-to-end tests run only the real conda-build."
+}
 build_conda() {
   local t0; t0=$(date +%s)
-  log "$CONDA_IMAGE: docker build $HERE/conda-build (conda test double)"
+  check_vendor
+  if [ -f "$VENDOR_CONDA/SHA256SUMS" ]; then
+    (cd "$VENDOR_CONDA" && sha256sum --quiet -c SHA256SUMS) || die "the wheels in $VENDOR_CONDA do not match their SHA256SUMS"
+  fi
+  local wheels="$CACHE/conda-wheels"
+  mkdir -p "$wheels"
+  # pycosat (a conda dependency) is an sdist only: build its wheel here, with the host's gcc.
+  if ! ls "$wheels"/pycosat-*.whl >/dev/null 2>&1; then
+    log "$CONDA_IMAGE: building the pycosat wheel from its sdist (host gcc) -> $wheels"
+    python3 -m pip wheel --disable-pip-version-check --quiet --no-deps -w "$wheels" \
+      "$(grep '^pycosat==' "$HERE/conda-build/requirements.txt")"
+  fi
+  log "$CONDA_IMAGE: pip download of the pinned wheels (cp311 manylinux_x86_64) -> $wheels"
+  python3 -m pip download --disable-pip-version-check --quiet --only-binary=:all: \
+    --platform manylinux2014_x86_64 --platform linux_x86_64 --python-version 3.11 \
+    --implementation cp --abi cp311 --abi abi3 --abi none \
+    --find-links "$VENDOR_CONDA" --find-links "$wheels" -d "$wheels" \
+    --requirement "$HERE/conda-build/requirements.txt"
+  local ctx; ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  cp "$HERE"/conda-build/Dockerfile "$HERE"/conda-build/condarc "$ctx"/
+  mkdir "$ctx/wheels"
+  cp "$wheels"/*.whl "$HERE/conda-build/requirements.txt" "$ctx/wheels/"
+  log "$CONDA_IMAGE: docker build (offline pip install of $(ls "$ctx/wheels" | grep -c '\.whl$') wheels into a venv at /opt/conda)"
   quiet_build --build-arg "BASE=$BASE_IMAGE" --label "$LABEL" \
-    -t "$CONDA_IMAGE" "$HERE/conda-build" >/dev/null
-  log "$CONDA_IMAGE: built in $(elapsed "$t0")"
+    -t "$CONDA_IMAGE" "$ctx" >/dev/null
+  log "$CONDA_IMAGE: built in $(elapsed "$t0"): $(docker run --rm "$CONDA_IMAGE" sh -c 'conda --version; conda build --version' | tr '\n' ' ')"
 }
 
 # --- 3. rattler-build ----------------------------------------------------------
@@ -125,6 +173,9 @@ REBUILT_BASE=0
 # The base is needed by the others: build it when missing even if not selected.
 if selected base || ! exists "$BASE_IMAGE"; then
   if want "$BASE_IMAGE"; then build_base; REBUILT_BASE=1; fi
+fi
+if [ "$REBUILT_BASE" = 0 ] && ! base_current; then
+  log "$BASE_IMAGE: its package list changed, rebuilding"; build_base; REBUILT_BASE=1
 fi
 # A rebuilt base invalidates the images on top of it.
 if selected conda-build; then

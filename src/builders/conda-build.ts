@@ -27,7 +27,9 @@ conda index "$staging"
     for (const file of plan.exclusiveConfigFiles) words.push('-e', file);
     for (const file of plan.variantConfigFiles) words.push('-m', file);
     if (plan.packageFormat) words.push('--package-format', plan.packageFormat);
-    words.push(...plan.buildArgs, plan.recipeFile);
+    // conda-build takes the recipe folder (given meta.yaml itself, it warns and reads
+    // the folder anyway).
+    words.push(...plan.buildArgs, plan.recipeDir);
     return words;
   },
 };

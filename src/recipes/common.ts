@@ -49,3 +49,19 @@ export function buildNumberOf(v: unknown): number {
   const text = String(v).trim();
   return /^\d+$/.test(text) ? Number(text) : Number.NaN;
 }
+
+/**
+ * conda-build's truthiness of `build: skip` as PyYAML and Python see it:
+ * YAML 1.1 booleans (`true`, `yes`, `on`...), numbers by value, any other
+ * non-empty text true.
+ */
+export function isTrueSkip(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v !== 'string') return false;
+  const s = v.trim();
+  if (/^(true|yes|on|y)$/i.test(s)) return true;
+  if (/^(false|no|off|n|null|~)?$/i.test(s)) return false;
+  if (/^[-+]?(0+|0*\.0*|0x0+)$/i.test(s)) return false;
+  return true;
+}

@@ -2,7 +2,7 @@
  * conda-build's meta.yaml, read as conda-build reads it: Jinja first, then
  * line selectors for the platform, then YAML.
  */
-import { asList, asName, asText, buildNumberOf, isMapping, RequirementCollector } from './common';
+import { asList, asName, asText, buildNumberOf, isMapping, isTrueSkip, RequirementCollector } from './common';
 import { readError, RecipeReadError } from './errors';
 import { JinjaRenderer, condaBuildGlobals } from './jinja';
 import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
@@ -61,12 +61,14 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
   }
   if (names.length === 0) throw new RecipeReadError(file, 'no package.name (and no named outputs)');
   const version = asText(pkg.version);
+  const skip = isMapping(doc.build) && isTrueSkip(doc.build.skip);
   return {
     format: 'meta',
     packageName: names[0],
     ...(version !== undefined ? { version } : {}),
     names,
     requirements: reqs.result(),
+    ...(skip ? { skip: true as const } : {}),
   };
 }
 

@@ -17,6 +17,8 @@ export interface RecipeInfo {
   names: string[];
   /** Requirement package names of the top level and of every output, merged, unique, sorted. */
   requirements: RecipeRequirements;
+  /** Present (true) when `build: skip` holds for the platform: the builder makes nothing there. */
+  skip?: true;
 }
 
 /** One package a recipe makes, as its repodata record will name it. */

@@ -129,12 +129,15 @@ export function readRecipeV1(file: string, contents: string, platform: string): 
   }
   if (names.length === 0) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
   const version = asText(ev.value(pkg.version));
+  // rattler-build: `skip` is one condition or a list of them; any that holds skips the recipe.
+  const skip = isMapping(doc.build) && asList(doc.build.skip).some((c) => ev.condition(c));
   return {
     format: 'recipe',
     packageName: names[0],
     ...(version !== undefined ? { version } : {}),
     names,
     requirements: reqs.result(),
+    ...(skip ? { skip: true as const } : {}),
   };
 }
 
