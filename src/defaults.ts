@@ -22,6 +22,15 @@ export const DEFAULT_IMAGE_NAMESPACE = 'biocontainers';
 /** Repository name of the builder images made by `docker-image`. */
 export const DEFAULT_BUILDER_IMAGE_NAME = 'nx-conda/builder';
 
+/**
+ * What `docker-image` writes after every run, in `<IMAGE_IDENTITY_ROOT>/<project>/`
+ * (its declared output): the builder image's tag and id and its base image's id.
+ * build-recipe hashes it (a `dependentTasksOutputFiles` input), so a new base image
+ * behind the same tag invalidates the builds made in the old one.
+ */
+export const IMAGE_IDENTITY_ROOT = 'dist/nx-conda/images';
+export const IMAGE_IDENTITY_FILE = 'nx-conda-image.json';
+
 /** Default name of the project created by `init` that builds the builder image. */
 export const DEFAULT_IMAGE_PROJECT = 'builder-image';
 

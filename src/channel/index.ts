@@ -7,3 +7,4 @@ export { LockTimeoutError, withDirectoryLock, withLock, withOutputLock } from '.
 export { normalizeChannels, channelUrl, ChannelOptionError } from './upstream';
 export { upstreamIndex, currentRunId, compactIndex, RepodataFetchError, type SubdirIndex, type CompactIndex } from './repodata-cache';
 export { lookupExisting, describePackage, type ExistingLookup } from './skip-existing';
+export * from './skip-record';

@@ -45,6 +45,13 @@ export async function imageId(engine: EngineName, ref: string): Promise<string |
   throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
 }
 
+/** Pulls an image; an engine that cannot (no registry, no such image) throws an EngineError naming it. */
+export async function pullImage(engine: EngineName, ref: string): Promise<void> {
+  const r = await capture(engine, ['image', 'pull', ref]);
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) throw engineFailure(engine, `image pull ${ref}`, r.stderr);
+}
+
 /** 'missing' when the image was already gone; any other engine error throws. */
 export async function removeImage(
   engine: EngineName,

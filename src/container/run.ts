@@ -51,7 +51,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   const args = runArgv(o, name);
   if (o.verbose) logger.info(formatCommand(o.engine, args));
 
-  const { out, err } = writers(o.logPrefix, false, o.secrets);
+  const { out, err, tail } = writers(o.logPrefix, false, o.secrets);
   const proc = await stream(o.engine, args, {
     env: o.env,
     // The container ends when this pipe does, i.e. when we do (see follow.ts).
@@ -101,7 +101,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
       : timedOut
         ? TIMEOUT_EXIT
         : r.exitCode ?? 1;
-    const result: RunResult = { exitCode, containerName: name };
+    const result: RunResult = { exitCode, containerName: name, tail: tail.lines() };
     if (signal) result.signal = signal;
     else if (r.signal) result.signal = r.signal;
     if (timedOut) result.timedOut = true;

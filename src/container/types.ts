@@ -39,6 +39,8 @@ export interface RunOptions {
 export interface RunResult {
   exitCode: number;
   containerName: string;
+  /** The last lines of the container's output (masked as printed), for the error message of a failed run. */
+  tail: string[];
   /** Set when we were interrupted (SIGINT/SIGTERM) and removed the container. */
   signal?: string;
   timedOut?: boolean;

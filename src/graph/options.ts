@@ -27,6 +27,12 @@ export interface NxCondaPluginOptions {
   channels?: string[];
   /** Skip a build when the upstream channels already have every package the recipe makes. */
   skipExisting?: boolean;
+  /** conda-build `-m` / rattler-build `--variant-config` files (workspace-relative), passed to every build and hashed as inputs. Default: the workspace's conda_build_config.yaml or variants.yaml when present. */
+  variantConfigFiles?: string[];
+  /** conda-build `-e` files (workspace-relative), passed to every conda-build build and hashed as inputs. */
+  exclusiveConfigFiles?: string[];
+  /** A build script template (workspace-relative) for every build, hashed as an input. */
+  buildScriptTemplate?: string;
 }
 
 export interface NormalizedOptions {
@@ -42,6 +48,15 @@ export interface NormalizedOptions {
   engine?: EngineName;
   channels: string[];
   skipExisting: boolean;
+  variantConfigFiles: string[];
+  exclusiveConfigFiles: string[];
+  buildScriptTemplate?: string;
+}
+
+/** Workspace-relative paths of an option, as Nx inputs write them (no `./`, forward slashes). */
+function workspacePaths(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.replace(/\\/g, '/').replace(/^\.\//, ''));
 }
 
 export function normalizeOptions(o: NxCondaPluginOptions | undefined): NormalizedOptions {
@@ -57,7 +72,11 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     // Checked by the executor, which reports a bad entry as a task error, not a graph error.
     channels: Array.isArray(opts.channels) ? opts.channels.filter((c) => typeof c === 'string') : [],
     skipExisting: opts.skipExisting === true,
+    variantConfigFiles: workspacePaths(opts.variantConfigFiles),
+    exclusiveConfigFiles: workspacePaths(opts.exclusiveConfigFiles),
   };
+  const [template] = workspacePaths([opts.buildScriptTemplate]);
+  if (template) out.buildScriptTemplate = template;
   if (opts.imageProject) out.imageProject = opts.imageProject;
   if (opts.image) out.image = opts.image;
   if (opts.engine) out.engine = opts.engine;

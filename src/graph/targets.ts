@@ -1,5 +1,5 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { DEFAULT_TARGETS } from '../defaults';
+import { DEFAULT_TARGETS, IMAGE_IDENTITY_FILE } from '../defaults';
 import { builderOf, RECIPE_FORMATS } from '../formats';
 import type { RecipeInfo } from '../recipes';
 import { PLUGIN_VERSION } from './cache';
@@ -24,14 +24,28 @@ export function recipeProject(
     ...Object.values(RECIPE_FORMATS).map((f) => `{workspaceRoot}/${f.variantFile}`),
   ];
   const buildOptions: Record<string, unknown> = { outputPath, builder, platform: opts.platform };
+  // Files given by option change what a build makes: each is an input too.
+  for (const key of ['variantConfigFiles', 'exclusiveConfigFiles'] as const) {
+    const files = key === 'exclusiveConfigFiles' && builder === 'rattler-build' ? [] : opts[key];
+    if (files.length === 0) continue;
+    buildOptions[key] = files;
+    for (const file of files) inputs.push(`{workspaceRoot}/${file}`);
+  }
+  if (opts.buildScriptTemplate) {
+    buildOptions.buildScriptTemplate = opts.buildScriptTemplate;
+    inputs.push(`{workspaceRoot}/${opts.buildScriptTemplate}`);
+  }
   const image = opts.images[builder] ?? opts.image;
   if (image) {
     // The image's identity is its reference; the builder-image project is not used.
     buildOptions.image = image;
   } else if (opts.imageProject) {
     dependsOn.push({ projects: [opts.imageProject], target: DEFAULT_TARGETS.dockerImage });
-    // The builder image's identity: the files of the image project.
+    // The builder image's identity: the files of the image project, and what
+    // docker-image wrote of the image itself (tag, id, base image id), so a new
+    // base image behind the same tag rebuilds.
     inputs.push({ input: 'default', projects: [opts.imageProject] });
+    inputs.push({ dependentTasksOutputFiles: `**/${IMAGE_IDENTITY_FILE}` });
     buildOptions.imageProject = opts.imageProject;
   }
   if (opts.engine) buildOptions.engine = opts.engine;

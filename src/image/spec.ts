@@ -156,21 +156,29 @@ function readWorkspaceFile(workspaceRoot: string, path: string, option: string):
   }
 }
 
-export function imageHash(dockerfile: string, contextFiles: Record<string, string>, buildArgs: Record<string, string>): string {
+export function imageHash(
+  dockerfile: string,
+  contextFiles: Record<string, string>,
+  buildArgs: Record<string, string>,
+  baseImageId?: string,
+): string {
   const sorted = <T>(r: Record<string, T>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const payload = JSON.stringify({ v: 1, dockerfile, files: sorted(contextFiles), buildArgs: sorted(buildArgs) });
+  const payload = JSON.stringify({ v: 2, dockerfile, files: sorted(contextFiles), buildArgs: sorted(buildArgs), base: baseImageId ?? null });
   return createHash('sha256').update(payload).digest('hex');
 }
 
 /**
  * The tag, Dockerfile and context files of the builder image described by a
  * docker-image target's options. Reads the template and requirements files
- * and the proxy variables of `env`; never calls the engine.
+ * and the proxy variables of `env`; never calls the engine. `baseImageId`, the
+ * base image's id in the engine, makes a re-pulled base behind the same tag
+ * give another tag.
  */
 export function resolveBuilderImage(
   options: DockerImageExecutorSchema,
   workspaceRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  baseImageId?: string,
 ): ResolvedBuilderImage {
   findProxySettings(env); // conflicting settings are an error before anything is built
   const o = resolveImageOptions(options);
@@ -208,7 +216,7 @@ export function resolveBuilderImage(
     raw.dockerfileTemplate ? `dockerfileTemplate '${String(raw.dockerfileTemplate)}'` : 'the default template',
     { dropEmptyPlaceholderLines: true },
   );
-  const hash = imageHash(dockerfile, contextFiles, o.buildArgs);
+  const hash = imageHash(dockerfile, contextFiles, o.buildArgs, baseImageId);
   return {
     tag: `${o.imageName}:${hash.slice(0, 12)}`,
     imageName: o.imageName,

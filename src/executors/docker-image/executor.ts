@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { NX_CONDA_LABEL } from '../../defaults';
-import { buildImage, checkEngine, EngineError, imageId, maskCredentials } from '../../container';
+import { IMAGE_IDENTITY_FILE, IMAGE_IDENTITY_ROOT, NX_CONDA_LABEL, type EngineName } from '../../defaults';
+import { buildImage, checkEngine, EngineError, imageId, maskCredentials, pullImage } from '../../container';
 import { runExecutor } from '../run-executor';
 import { BUILDER_LABEL_VALUE, findProxySettings, proxyBuildArgs, resolveBuilderImage, resolveImageOptions } from '../../image';
 import type { DockerImageExecutorSchema } from './schema';
@@ -19,8 +19,11 @@ export default async function dockerImageExecutor(
   const started = Date.now();
   return runExecutor(async () => {
     const o = resolveImageOptions(options);
-    const spec = resolveBuilderImage(options, context.root);
+    // Reads the template and requirements files: a bad option fails before any engine call.
+    resolveBuilderImage(options, context.root);
     await checkEngine(o.engine);
+    const baseImageId = await baseIdentity(o.engine, o.baseImage);
+    const spec = resolveBuilderImage(options, context.root, process.env, baseImageId);
 
     if (o.verbose) {
       logger.info(`Dockerfile for ${spec.tag}:\n${maskCredentials(spec.dockerfile)}`);
@@ -56,7 +59,33 @@ export default async function dockerImageExecutor(
       id = await imageId(o.engine, spec.tag);
       if (!id) throw new EngineError(`${o.engine} reported success but image ${spec.tag} is not there`);
     }
+    if (context.projectName) writeIdentity(context.root, context.projectName, { tag: spec.tag, id: id ?? '', baseImage: spec.baseImage, baseImageId });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     logger.info(`${reused ? 'Reused' : 'Built'} ${spec.tag} (${id}) in ${seconds} s`);
   });
+}
+
+/** The base image's id in the engine, pulled first when the engine does not have it. */
+async function baseIdentity(engine: EngineName, baseImage: string): Promise<string> {
+  const present = await imageId(engine, baseImage);
+  if (present) return present;
+  logger.info(`Pulling base image ${baseImage}`);
+  await pullImage(engine, baseImage);
+  const pulled = await imageId(engine, baseImage);
+  if (!pulled) throw new EngineError(`${engine} pulled ${baseImage} but has no image of that name`);
+  return pulled;
+}
+
+/**
+ * The image's identity, in this target's output folder: build-recipe hashes
+ * it, so builds follow the image itself, not just the files that describe it.
+ * Written to a temporary name, then renamed: a reader never sees half of it.
+ */
+function writeIdentity(root: string, project: string, identity: Record<string, string>): void {
+  const dir = join(root, IMAGE_IDENTITY_ROOT, project);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, IMAGE_IDENTITY_FILE);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(identity, null, 2)}\n`);
+  renameSync(temporary, file);
 }

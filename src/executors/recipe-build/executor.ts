@@ -1,13 +1,14 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { join, relative } from 'node:path';
-import { recoverOutput, withDirectoryLock, withOutputLock, type CollectedPackage } from '../../channel';
+import { recoverOutput, withDirectoryLock, withOutputLock, writeSkipRecord, type CollectedPackage } from '../../channel';
 import { checkEngine, imageId, removeImage, type EngineName } from '../../container';
-import { resolveBuilderImage } from '../../image';
+import { resolveBuilderImage, resolveImageOptions } from '../../image';
 import { runExecutor } from '../run-executor';
 import { describeLeftovers, removeLeftovers } from './leftovers';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
+import { assertNoSkippedDependency, skipForPlatform } from './skip';
 import { assembleStaging, collectPackages, makeBuildDirs, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
 
 export default async function recipeBuildExecutor(
@@ -17,7 +18,17 @@ export default async function recipeBuildExecutor(
   const started = Date.now();
   return runExecutor(async () => {
     const resolved = resolveOptions(options, context);
+    const skip = skipForPlatform(resolved, context.root);
+    if (skip) {
+      writeSkipRecord(resolved.outputDir, skip);
+      logger.info(
+        `nx-conda: skipped ${resolved.projectName} for ${resolved.platform}: ${skip.recipe} says build: skip there. ` +
+          `No container was run; ${relative(context.root, resolved.outputDir)} holds an empty channel.`,
+      );
+      return;
+    }
     if (resolved.skipExisting && (await skipIfPublished(resolved, context.root))) return;
+    assertNoSkippedDependency(resolved, context);
     await checkEngine(resolved.engine);
     await clearLeftovers(resolved.engine, context.root);
     const image = await chooseImage(resolved, context);
@@ -88,7 +99,13 @@ async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext):
   if (!targetConfig) {
     throw new RecipeBuildError(`imageProject ${project} has no ${target} target; create it with \`nx g nx-conda:init\` or set \`image\` instead.`);
   }
-  const { tag } = resolveBuilderImage(targetConfig.options ?? {}, context.root);
+  // The tag covers the base image's id: ask the engine for it, as docker-image did.
+  const { baseImage } = resolveImageOptions(targetConfig.options ?? {});
+  const baseImageId = await imageId(resolved.engine, baseImage);
+  if (!baseImageId) {
+    throw new RecipeBuildError(`The base image ${baseImage} of ${project}:${target} is not in ${resolved.engine}. Build the builder image with \`nx run ${project}:${target}\`.`);
+  }
+  const { tag } = resolveBuilderImage(targetConfig.options ?? {}, context.root, process.env, baseImageId);
   if (!(await imageId(resolved.engine, tag))) {
     throw new RecipeBuildError(
       `Builder image ${tag} is not in ${resolved.engine}. Build it with \`nx run ${project}:${target}\`; the tag is computed from ` +

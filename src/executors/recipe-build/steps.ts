@@ -193,7 +193,7 @@ export async function runBuild(resolved: ResolvedOptions, image: string, prepare
         : `exited with code ${result.exitCode}`;
     throw new RecipeBuildError(
       `build of ${resolved.projectName} (${relative(root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
-        `container ${result.containerName} was removed. The builder's output is above.`,
+        `container ${result.containerName} was removed. Its last lines:\n${result.tail.map((line) => `  | ${line}`).join('\n')}`,
     );
   }
 }

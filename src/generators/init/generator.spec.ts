@@ -37,13 +37,13 @@ describe('nx-conda:init', () => {
       'docker-image': {
         executor: 'nx-conda:docker-image',
         cache: false,
+        outputs: ['{workspaceRoot}/dist/nx-conda/images/{projectName}'],
         options: {
           baseImage: DEFAULT_BASE_IMAGE,
           requirementsFile: 'tools/builder-image/requirements.txt',
         },
       },
     });
-    expect(project.targets?.['docker-image'].outputs).toBeUndefined();
 
     const requirements = tree.read('tools/builder-image/requirements.txt', 'utf-8')!;
     expect(requirements.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual([]);

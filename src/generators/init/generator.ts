@@ -42,6 +42,7 @@ import {
   ENGINES,
   resolveEngine,
   type EngineName,
+  IMAGE_IDENTITY_ROOT,
 } from '../../defaults';
 import type { InitGeneratorSchema } from './schema';
 import {
@@ -213,6 +214,8 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
         // The image lives in the engine, not in a folder Nx could restore:
         // the executor itself skips the build when the hash-tagged image exists.
         cache: false,
+        // The image's identity (tag, id, base image id), which build-recipe hashes.
+        outputs: [`{workspaceRoot}/${IMAGE_IDENTITY_ROOT}/{projectName}`],
         options: targetOptions,
       },
     },
