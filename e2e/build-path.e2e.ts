@@ -10,22 +10,29 @@ import { createWorkspace, docker, expectSuccess, type Workspace } from './utils/
  * (no inference), a builder image made by docker-image over the conda-build
  * test image, and real packages built in real containers.
  */
-const recipe = (name: string, requirements: string, script: string) => ({
-  meta: `package:\n  name: ${name}\n  version: "1.0"\nbuild:\n  number: 0\n${requirements}`,
+const recipe = (name: string, requirements: string, script: string, test = '', build = '') => ({
+  meta: `package:\n  name: ${name}\n  version: "1.0"\nbuild:\n  number: 0\n${build}${requirements}${test ? `test:\n  commands:\n    - ${test}\n` : ''}`,
   script: `#!/bin/bash\nset -e\n${script}\n`,
 });
 
 const recipes: Record<string, { meta: string; script: string; deps: string[] }> = {
-  one: { ...recipe('one', '', 'echo one > "$PREFIX/file-one"'), deps: [] },
+  one: { ...recipe('one', '', 'echo one > "$PREFIX/file-one"', 'test "$(cat $PREFIX/file-one)" = one'), deps: [] },
   two: {
-    ...recipe('two', 'requirements:\n  build:\n    - one\n', 'test -f "$BUILD_PREFIX/file-one"\necho two > "$PREFIX/file-two"'),
+    ...recipe('two', 'requirements:\n  build:\n    - one\n', 'test -f "$BUILD_PREFIX/file-one"\necho two > "$PREFIX/file-two"', 'test -f $PREFIX/file-two'),
     deps: ['one'],
   },
   three: {
     ...recipe(
       'three',
       'requirements:\n  host:\n    - one\n  run:\n    - one\n',
-      'test -f "$PREFIX/file-one" || { echo "file-one is missing from the host prefix" >&2; exit 1; }\necho three > "$PREFIX/file-three"',
+      [
+        'test -f "$PREFIX/file-one" || { echo "file-one is missing from the host prefix" >&2; exit 1; }',
+        // Where the solver took `one` from: conda records it in the host prefix.
+        'grep -h \'"url"\' "$PREFIX"/conda-meta/one-1.0-*.json > "$PREFIX/one-origin.txt"',
+        'echo three > "$PREFIX/file-three"',
+      ].join('\n'),
+      // The run requirement is installed in the test environment too.
+      'test -f $PREFIX/file-one && test -f $PREFIX/file-three',
     ),
     deps: ['one'],
   },
@@ -43,7 +50,14 @@ const recipes: Record<string, { meta: string; script: string; deps: string[] }> 
     deps: ['shared-a'],
   },
   secretive: {
-    ...recipe('secretive', '', 'test "$NX_CONDA_TOKEN" = "s3cr3t-value-42" || { echo "token not passed" >&2; exit 1; }\nmkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/secretive"'),
+    // conda-build passes only the variables a recipe lists in script_env into its build.
+    ...recipe(
+      'secretive',
+      '',
+      'test "$NX_CONDA_TOKEN" = "s3cr3t-value-42" || { echo "token not passed" >&2; exit 1; }\nmkdir -p "$PREFIX/share" && echo ok > "$PREFIX/share/secretive"',
+      '',
+      '  script_env:\n    - NX_CONDA_TOKEN\n',
+    ),
     deps: [],
   },
 };
@@ -74,7 +88,7 @@ function setUp(): Workspace {
               imageProject: 'builder-image',
               outputPath: `dist/conda/recipes/${name}`,
               ...(name === 'secretive' ? { env: { NX_CONDA_TOKEN: 's3cr3t-value-42' }, verbose: true } : {}),
-              ...(name === 'custom' ? { buildScriptTemplate: 'tools/build-template.sh', mambabuild: true } : {}),
+              ...(name === 'custom' ? { buildScriptTemplate: 'tools/build-template.sh' } : {}),
               ...(name.startsWith('shared-') ? { sharedStagingDir: 'tmp/shared-channel' } : {}),
             },
           },
@@ -109,20 +123,24 @@ describe('core build path (conda-build test image, real engine)', () => {
       const out = join(ws.root, 'dist/conda/recipes', name);
       const packages = channelPackages(out);
       expect(packages).toHaveLength(1);
-      expect(packages[0]).toMatch(new RegExp(`^linux-64/${name}-1\\.0-.*\\.tar\\.bz2$`));
+      expect(packages[0]).toMatch(new RegExp(`^linux-64/${name}-1\\.0-0\\.conda$`));
       const file = join(out, packages[0]);
       expect(statSync(file).uid).toBe(process.getuid!());
       expect(statSync(file).gid).toBe(process.getgid!());
-      const record = repodata(out, 'linux-64').packages[packages[0].split('/')[1]];
+      const record = repodata(out, 'linux-64')['packages.conda'][packages[0].split('/')[1]];
       expect(record).toMatchObject({ name, version: '1.0', size: statSync(file).size });
     }
     const three = join(ws.root, 'dist/conda/recipes/three', channelPackages(join(ws.root, 'dist/conda/recipes/three'))[0]);
     expect(readPackageMember(three, 'file-three').trim()).toBe('three');
     const index = JSON.parse(readPackageMember(three, 'info/index.json'));
-    expect(index).toMatchObject({ name: 'three', version: '1.0', subdir: 'linux-64' });
+    expect(index).toMatchObject({ name: 'three', version: '1.0', build: '0', build_number: 0, subdir: 'linux-64' });
     expect(index.depends).toEqual(['one']);
     const files = readPackageMember(three, 'info/files').split('\n').filter(Boolean);
-    expect(files).toEqual(['file-three']);
+    expect(files.sort()).toEqual(['file-three', 'one-origin.txt']);
+    // The host requirement came from the staging channel (mounted at /opt/host-conda-bld).
+    expect(readPackageMember(three, 'one-origin.txt')).toMatch(/"url": "file:\/\/\/opt\/host-conda-bld\/linux-64\/one-1\.0-0\.conda"/);
+    // conda-build ran each recipe's test: commands.
+    expect(result.output).toMatch(/\[three\] .*TEST END: .*three-1\.0-0/);
     expect(labelled()).toBe('');
   });
 
@@ -145,6 +163,8 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('[broken] about to fail');
     expect(result.output).toMatch(/build of broken \(recipes\/broken\/meta\.yaml\) exited with code 1/);
+    // The error repeats the end of the builder's output.
+    expect(result.output).toMatch(/Its last lines:\n(  \| .*\n)*  \| about to fail\n/);
     expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
     expect(labelled()).toBe('');
     const staging = join(ws.root, 'tmp/nx-conda/staging');
@@ -178,7 +198,8 @@ describe('core build path (conda-build test image, real engine)', () => {
   it('stops and removes a build that runs past timeoutSeconds', () => {
     const result = ws.nx(['run', 'slow:build-recipe', '--skip-nx-cache', '--timeoutSeconds=3']);
     expect(result.code).not.toBe(0);
-    expect(result.output).toContain('[slow] slow build started');
+    // conda-build takes longer than 3 s to reach the build script; the container ran.
+    expect(result.output).toMatch(/\[slow\] nx-conda: conda \d/);
     expect(result.output).toMatch(/build of slow \(recipes\/slow\/meta\.yaml\) timed out after 3 s/);
     expect(labelled()).toBe('');
   });
@@ -199,11 +220,11 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(readPackageMember(join(out, channelPackages(out)[0]), 'share/greeting.txt').trim()).toBe('hola from the variant file');
   });
 
-  it('runs a user build script template, with mambabuild', () => {
+  it('runs a user build script template', () => {
     const result = ws.nx(['run', 'custom:build-recipe']);
     expectSuccess(result);
     expect(result.output).toContain('[custom] custom template building /opt/recipe/meta.yaml for linux-64');
-    expect(result.output).toMatch(/conda mambabuild --no-anaconda-upload/);
+    expect(result.output).toMatch(/conda build --no-anaconda-upload .* \/opt\/recipe$/m);
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/custom'))).toHaveLength(1);
   });
 
@@ -211,8 +232,8 @@ describe('core build path (conda-build test image, real engine)', () => {
     const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'shared-a', 'shared-b', '--parallel=2']);
     expectSuccess(result);
     const shared = join(ws.root, 'tmp/shared-channel');
-    expect(channelPackages(shared).map((p) => p.replace(/-h.*/, ''))).toEqual(['linux-64/shared-a-1.0', 'linux-64/shared-b-1.0']);
-    expect(Object.keys(repodata(shared, 'linux-64').packages)).toHaveLength(2);
+    expect(channelPackages(shared)).toEqual(['linux-64/shared-a-1.0-0.conda', 'linux-64/shared-b-1.0-0.conda']);
+    expect(Object.keys(repodata(shared, 'linux-64')['packages.conda'])).toHaveLength(2);
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/shared-b'))).toEqual([expect.stringMatching(/^linux-64\/shared-b-1\.0-/)]);
     expect(existsSync(join(shared, '.nx-conda.lock'))).toBe(false);
   });
