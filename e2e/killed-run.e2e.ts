@@ -22,6 +22,8 @@ const recipeYaml = (name: string, script: string[]) =>
 function setUp(name: string): Workspace {
   const ws = createWorkspace(name, { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES } }] });
   ws.write('recipes/slow/recipe.yaml', recipeYaml('slow', ['echo "slow build started"', 'sleep 600', 'mkdir -p $PREFIX/share']));
+  // The target `nx g nx-conda:init` puts on the builder-image project.
+  ws.write('tools/project.json', JSON.stringify({ name: 'tools', targets: { 'purge-containers': { executor: 'nx-conda:purge-image', options: { containers: true } } } }));
   ws.write('recipes/quick/recipe.yaml', recipeYaml('quick', ['mkdir -p $PREFIX/share', 'echo quick > $PREFIX/share/quick.txt']));
   return ws;
 }
@@ -175,6 +177,18 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     expect([crashB, liveA, otherHostA].filter(exists)).toEqual([crashB, liveA, otherHostA]);
     expect(existsSync(join(scratchB, 'left.txt'))).toBe(true);
     expect(containersOf(b, true)).toHaveLength(2); // b's slow build and its crash, both untouched
+    expect(bSlow!.child.exitCode).toBeNull();
+  });
+
+  it("purge-containers removes every container of this workspace, a live run's too, and nothing of the other workspace", () => {
+    const before = containersOf(a);
+    expect(before.length).toBe(2); // the live run's and the other machine's, left by the test above
+    const result = a.nx(['run', 'tools:purge-containers']);
+    expectSuccess(result);
+    expect(result.output).toContain("removed this workspace's 2 container(s)");
+    expect(result.output).toMatch(/removed 2, already gone 0/);
+    expect(containersOf(a)).toEqual([]);
+    expect(containersOf(b, true)).toHaveLength(2);
     expect(bSlow!.child.exitCode).toBeNull();
   });
 });

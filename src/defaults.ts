@@ -40,6 +40,8 @@ export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',
   purgeImage: 'purge-image',
   dockerImage: 'docker-image',
+  /** On the builder-image project (made by init): removes this workspace's containers. */
+  purgeContainers: 'purge-containers',
 } as const;
 
 /** The builders (and the recipe formats they build) are in src/formats.ts. */

@@ -6,19 +6,32 @@ import { UserError } from '../../errors';
 import { runExecutor } from '../run-executor';
 import { planPurge } from './purge-plan';
 import type { PurgeImageExecutorSchema } from './schema';
+import { describeLeftovers, removeLeftovers } from '../recipe-build/leftovers';
 
 /**
  * nx-conda:purge-image — removes images by ref, package spec, package name
- * (every tag) or builder label. Already gone is a warning; an engine error
+ * (every tag) or builder label, and (containers) every container of this
+ * workspace. Already gone is a warning; an engine error
  * fails the task (after trying the other images).
  */
 export default async function purgeImageExecutor(
   options: PurgeImageExecutorSchema,
-  _context: ExecutorContext,
+  context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   return runExecutor(async () => {
     const plan = planPurge(options);
     await checkEngine(plan.engine);
+
+    let removed = 0;
+    const failures: string[] = [];
+    if (plan.containers) {
+      // Containers first: an image a container still uses cannot be removed.
+      const found = await removeLeftovers(plan.engine, context.root, { all: true });
+      if (found.containers.length > 0) logger.info(`removed this workspace's ${describeLeftovers(context.root, found)}`);
+      else logger.info('no container of this workspace');
+      removed += found.containers.length;
+      failures.push(...found.failures);
+    }
 
     const refs = [...plan.refs];
     let gone = 0;
@@ -36,8 +49,6 @@ export default async function purgeImageExecutor(
       refs.push(...found);
     }
 
-    let removed = 0;
-    const failures: string[] = [];
     for (const ref of [...new Set(refs)]) {
       try {
         const outcome = await removeImage(plan.engine, ref, { force: plan.force });

@@ -36,6 +36,7 @@ describe('planPurge', () => {
       refs: ['a/b:1', `${DEFAULT_IMAGE_NAMESPACE}/samtools:1.9--h0`],
       repositories: [`${DEFAULT_IMAGE_NAMESPACE}/bwa`],
       builderImages: false,
+      containers: false,
     });
     expect(planPurge({ packages: ['x=1--0'], namespace: 'lab', force: true, engine: 'podman' })).toMatchObject({
       refs: ['lab/x:1--0'],
@@ -47,6 +48,7 @@ describe('planPurge', () => {
   it('rejects nothing-to-do and bad options', () => {
     expect(() => planPurge({})).toThrow(/nothing to purge/);
     expect(planPurge({ builderImages: true }).builderImages).toBe(true);
+    expect(planPurge({ containers: true })).toMatchObject({ containers: true, refs: [], repositories: [], builderImages: false });
     expect(() => planPurge({ names: ['Bad Name'] })).toThrow(/name 'Bad Name'/);
     expect(() => planPurge({ names: ['x'], namespace: 'Bad' })).toThrow(/namespace 'Bad'/);
     expect(() => planPurge({ images: 'x' as never })).toThrow(/images must be a list/);

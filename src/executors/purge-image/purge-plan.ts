@@ -51,6 +51,8 @@ export interface PurgePlan {
   /** Repositories `<namespace>/<name>` whose every tag is removed. */
   repositories: string[];
   builderImages: boolean;
+  /** Also every container of this workspace (label nx-conda.workspace), whatever its state and run. */
+  containers: boolean;
 }
 
 function stringList(value: unknown, option: string): string[] {
@@ -81,8 +83,9 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const builderImages = o.builderImages === true;
   const refs = [...new Set([...images, ...packages])];
   const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
-  if (refs.length === 0 && repositories.length === 0 && !builderImages) {
-    throw new PurgeOptionError('nothing to purge: set images, packages, names or builderImages');
+  const containers = o.containers === true;
+  if (refs.length === 0 && repositories.length === 0 && !builderImages && !containers) {
+    throw new PurgeOptionError('nothing to purge: set images, packages, names, builderImages or containers');
   }
-  return { engine, force: o.force === true, namespace, refs, repositories, builderImages };
+  return { engine, force: o.force === true, namespace, refs, repositories, builderImages, containers };
 }

@@ -11,6 +11,8 @@ export interface PurgeImageExecutorSchema {
   namespace?: string;
   /** Remove every image labelled nx-conda=builder. */
   builderImages?: boolean;
+  /** Also remove every container of this workspace (label nx-conda.workspace), running or not, and the folders of those whose run has ended. */
+  containers?: boolean;
   engine?: EngineName;
   /** `image rm --force` (removes images used by stopped containers or with several tags). */
   force?: boolean;

@@ -43,6 +43,7 @@ describe('nx-conda:init', () => {
           requirementsFile: 'tools/builder-image/requirements.txt',
         },
       },
+      'purge-containers': { executor: 'nx-conda:purge-image', cache: false, options: { containers: true } },
     });
 
     const requirements = tree.read('tools/builder-image/requirements.txt', 'utf-8')!;
@@ -150,11 +151,13 @@ describe('nx-conda:init', () => {
       engine: 'podman',
       requirementsFile: 'tools/builder-image/requirements.txt',
     });
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({ containers: true, engine: 'podman' });
 
     // explicitly back to docker: the (default) engine is removed again
     await initGenerator(tree, { skipFormat: true, engine: 'docker' });
     expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
     expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options.engine).toBeUndefined();
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({ containers: true });
   });
 
   it('an explicit --baseImage on a later run updates the existing project', async () => {

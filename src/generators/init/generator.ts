@@ -59,6 +59,7 @@ import { BUILDERS, formatOfBuilder, isBuilder, type Builder } from '../../format
 
 export const DEFAULT_IMAGE_PROJECT_ROOT = 'tools/builder-image';
 const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
+const PURGE_EXECUTOR = `${PLUGIN_NAME}:purge-image`;
 
 export interface DockerImageTargetOptions {
   baseImage: string;
@@ -218,6 +219,12 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
         outputs: [`{workspaceRoot}/${IMAGE_IDENTITY_ROOT}/{projectName}`],
         options: targetOptions,
       },
+      // For a machine where something still went wrong: every container this workspace started.
+      [DEFAULT_TARGETS.purgeContainers]: {
+        executor: PURGE_EXECUTOR,
+        cache: false,
+        options: { containers: true, ...(targetOptions.engine ? { engine: targetOptions.engine } : {}) },
+      },
     },
   });
   if (!tree.exists(requirementsFile)) {
@@ -246,6 +253,11 @@ function updateImageProject(
   if (options.engine === 'docker') delete targetOptions.engine;
   if (JSON.stringify(targetOptions) === original) return;
   target.options = targetOptions;
+  const purge = project.targets?.[DEFAULT_TARGETS.purgeContainers];
+  if (purge?.executor === PURGE_EXECUTOR) {
+    const { engine: _old, ...rest } = (purge.options ?? {}) as { engine?: EngineName };
+    purge.options = { ...rest, ...(targetOptions.engine ? { engine: targetOptions.engine } : {}) };
+  }
   updateProjectConfiguration(tree, name, project);
 }
 
