@@ -92,6 +92,7 @@ describe('resolveBuilderImage', () => {
 
 describe('proxy settings', () => {
   it('takes either case, accepts equal values, rejects different ones naming both', () => {
+    expect.assertions(4);
     expect(findProxySettings({ HTTP_PROXY: 'http://p:1' })).toEqual({ http_proxy: 'http://p:1' });
     expect(findProxySettings({ http_proxy: 'http://p:1', HTTP_PROXY: 'http://p:1', https_proxy: '' })).toEqual({
       http_proxy: 'http://p:1',

@@ -119,6 +119,7 @@ extra:
     expect(r.requirements.run).not.toContain('baz');
   });
   it('reports Jinja errors with file and line', () => {
+    expect.assertions(3);
     const bad = 'package:\n  name: x\n  version: {{ 1 + }}\n';
     expect(() => readRecipe('r/meta.yaml', bad, 'linux-64')).toThrow(RecipeReadError);
     try {

@@ -71,6 +71,7 @@ describe('meta.yaml YAML: PyYAML semantics (YAML 1.1, numbers as strings)', () =
   });
 
   it('reports a YAML error with its 1-based line', () => {
+    expect.assertions(4);
     expect(() => loadRecipeYaml('x/meta.yaml', 'package:\n  name: foo\n  bad: [a, b\n', '1.1')).toThrow(RecipeReadError);
     try {
       loadRecipeYaml('x/meta.yaml', 'a: 1\nb: "unterminated\n', '1.1');

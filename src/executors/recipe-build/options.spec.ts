@@ -23,9 +23,12 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({})()).toMatchObject({ platform: 'linux-64', network: 'host' });
   });
 
-  it.each(['../../../../x', 'linux-64/../..', 'conda-bld', 'linux-64 ', ''])('refuses platform %j', (platform) => {
-    if (platform === '') return; // '' means the default
+  it.each(['../../../../x', 'linux-64/../..', 'conda-bld', 'linux-64 '])('refuses platform %j', (platform) => {
     expect(resolve({ platform })).toThrow(/is not a conda subdir/);
+  });
+
+  it("takes platform '' for the default", () => {
+    expect(resolve({ platform: '' })()).toMatchObject({ platform: 'linux-64' });
   });
 
   it.each(['--privileged', '-v/:/host', 'alpine latest', 'alpine\n'])('refuses image %j', (image) => {
