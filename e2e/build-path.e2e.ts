@@ -264,4 +264,29 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(result.output).toMatch(/biocontainers\/never-built:2\.0--1/);
     expect(docker(['image', 'inspect', TEST_IMAGES.base]).code).toBe(0);
   });
+
+  it('purges the builder image an image project made, by its hash tag', () => {
+    // A builder image of this test's own (other tests and helpers share the usual one).
+    ws.write(
+      'tools/purged-image/project.json',
+      JSON.stringify({
+        name: 'purged-image',
+        root: 'tools/purged-image',
+        targets: {
+          'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.base, imageName: 'nx-conda-e2e/purged-builder' } },
+          'purge-image': { executor: 'nx-conda:purge-image', options: { imageProject: 'purged-image' } },
+        },
+      }),
+    );
+    const built = ws.nx(['run', 'purged-image:docker-image']);
+    expectSuccess(built);
+    const tag = /(?:Built|Reused) (nx-conda-e2e\/purged-builder:[0-9a-f]{12})/.exec(built.output)?.[1];
+    expect(tag).toBeDefined();
+    expect(docker(['image', 'inspect', tag!]).code).toBe(0);
+    const purged = ws.nx(['run', 'purged-image:purge-image']);
+    expectSuccess(purged);
+    expect(purged.output).toMatch(/removed 1, already gone 0/);
+    expect(docker(['image', 'inspect', tag!]).code).not.toBe(0);
+    expect(docker(['image', 'inspect', TEST_IMAGES.base]).code).toBe(0);
+  });
 });

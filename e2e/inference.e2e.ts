@@ -53,7 +53,7 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
       options: { outputPath: 'dist/conda/recipes/second', builder: 'conda-build', imageProject: 'builder-image' },
       metadata: { technologies: ['conda'] },
     });
-    expect(beta.targets['purge-image'].options.names).toEqual(['beta']);
+    expect(beta.targets['purge-image']).toMatchObject({ executor: 'nx-conda:purge-image', options: { imageProject: 'builder-image' } });
   });
 
   it('builds the inferred projects in dependency order', () => {

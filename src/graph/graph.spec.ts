@@ -163,11 +163,9 @@ describe('createNodes / createDependencies on a workspace', () => {
       options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },
       metadata: { technologies: ['conda'] },
     });
-    expect(foo.targets!['purge-image']).toMatchObject({
-      executor: 'nx-conda:purge-image',
-      cache: false,
-      options: { names: ['foo', 'libfoo'] },
-    });
+    // Built in bioconda's image, which nx-conda did not make: nothing to purge.
+    expect(foo.targets!['purge-image']).toBeUndefined();
+    expect(foo.metadata?.targetGroups).toEqual({ conda: ['build-recipe'] });
     expect(projects['recipes/both'].targets!['build-recipe'].options.builder).toBe('rattler-build');
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
       expect.stringMatching(/^nx-conda: skipping recipe recipes\/broken\/meta.yaml:3: Jinja: syntax error/),
@@ -203,7 +201,12 @@ describe('createNodes / createDependencies on a workspace', () => {
     expect(both.options).toMatchObject({ builder: 'rattler-build', image: 'my/rattler:1' });
     expect(both.options.imageProject).toBeUndefined();
     expect(both.dependsOn).toEqual(['^conda-build']);
-    expect(t['conda-purge'].options).toEqual({ names: ['foo', 'libfoo'], engine: 'podman' });
+    // purge-image removes the builder image the build uses, never package images nothing here made.
+    expect(t['conda-purge']).toMatchObject({ executor: 'nx-conda:purge-image', cache: false, options: { imageProject: 'builder-image', engine: 'podman' } });
+    expect(t['conda-purge'].metadata?.description).toMatch(/builder image builder-image made/);
+    expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({ conda: ['conda-build', 'conda-purge'] });
+    // A recipe built in a given image has no purge target.
+    expect(projects['recipes/both'].targets!['conda-purge']).toBeUndefined();
   });
 
   it('returns edges to every provider, without self-edges, and reports cycles', async () => {

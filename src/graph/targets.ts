@@ -77,27 +77,32 @@ export function recipeProject(
       description: `Build ${file} with ${builder} for ${opts.platform}, in a container`,
     },
   };
-  const purgeOptions: Record<string, unknown> = { names: [...info.names] };
-  if (opts.engine) purgeOptions.engine = opts.engine;
-  const purge: TargetConfiguration = {
-    executor: 'nx-conda:purge-image',
-    cache: false,
-    options: purgeOptions,
-    metadata: {
-      technologies: ['conda'],
-      description: `Remove the container images nx-conda made for ${provides}`,
-    },
-  };
+  // purge-image removes what nx-conda made for this recipe: the builder image
+  // it builds in. A recipe built in a given image (not made by nx-conda) has none.
+  const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
+  if (buildOptions.imageProject) {
+    const purgeOptions: Record<string, unknown> = { imageProject: buildOptions.imageProject };
+    if (opts.engine) purgeOptions.engine = opts.engine;
+    targets[opts.purgeTargetName] = {
+      executor: 'nx-conda:purge-image',
+      cache: false,
+      options: purgeOptions,
+      metadata: {
+        technologies: ['conda'],
+        description: `Remove the builder image ${buildOptions.imageProject} made, which ${opts.buildTargetName} builds in (its hash tag)`,
+      },
+    };
+  }
   return {
     name: projectName,
     root,
     projectType: 'library',
     tags: ['conda', `conda:${builder}`],
-    targets: { [opts.buildTargetName]: build, [opts.purgeTargetName]: purge },
+    targets,
     metadata: {
       technologies: ['conda'],
       description: `conda recipe ${file} (${provides})`,
-      targetGroups: { conda: [opts.buildTargetName, opts.purgeTargetName] },
+      targetGroups: { conda: Object.keys(targets) },
     },
   };
 }

@@ -5,3 +5,4 @@
  * purge-image finds builder images by its label.
  */
 export * from './spec';
+export * from './project';

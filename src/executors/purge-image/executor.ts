@@ -1,7 +1,7 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { NX_CONDA_LABEL } from '../../defaults';
 import { checkEngine, listImages, removeImage } from '../../container';
-import { BUILDER_LABEL_VALUE } from '../../image';
+import { BUILDER_LABEL_VALUE, builderImageTagOf } from '../../image';
 import { UserError } from '../../errors';
 import { runExecutor } from '../run-executor';
 import { planPurge } from './purge-plan';
@@ -9,10 +9,12 @@ import type { PurgeImageExecutorSchema } from './schema';
 import { describeLeftovers, removeLeftovers } from '../recipe-build/leftovers';
 
 /**
- * nx-conda:purge-image — removes images by ref, package spec, package name
- * (every tag) or builder label, and (containers) every container of this
- * workspace. Already gone is a warning; an engine error
- * fails the task (after trying the other images).
+ * nx-conda:purge-image — removes the images nx-conda makes: the builder
+ * image of an image project (by its hash tag) and every builder image (by
+ * label); also images given by ref, and bioconda's per-package images by
+ * package spec or name (every tag); with `containers`, every container of
+ * this workspace. Already gone is a warning; an engine
+ * error fails the task (after trying the other images).
  */
 export default async function purgeImageExecutor(
   options: PurgeImageExecutorSchema,
@@ -34,6 +36,10 @@ export default async function purgeImageExecutor(
     }
 
     const refs = [...plan.refs];
+    if (plan.builderImageOf) {
+      const { project, target } = plan.builderImageOf;
+      refs.push(await builderImageTagOf(context.projectGraph, context.root, project, target, plan.engine));
+    }
     let gone = 0;
     for (const repository of plan.repositories) {
       const found = await listImages(plan.engine, { reference: repository });

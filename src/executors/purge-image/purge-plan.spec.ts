@@ -49,6 +49,9 @@ describe('planPurge', () => {
     expect(() => planPurge({})).toThrow(/nothing to purge/);
     expect(planPurge({ builderImages: true }).builderImages).toBe(true);
     expect(planPurge({ containers: true })).toMatchObject({ containers: true, refs: [], repositories: [], builderImages: false });
+    expect(planPurge({ imageProject: 'builder-image' }).builderImageOf).toEqual({ project: 'builder-image', target: 'docker-image' });
+    expect(planPurge({ imageProject: 'img', imageTarget: 'image' }).builderImageOf).toEqual({ project: 'img', target: 'image' });
+    expect(() => planPurge({ imageProject: 'a b' })).toThrow(/imageProject must be a project/);
     expect(() => planPurge({ names: ['Bad Name'] })).toThrow(/name 'Bad Name'/);
     expect(() => planPurge({ names: ['x'], namespace: 'Bad' })).toThrow(/namespace 'Bad'/);
     expect(() => planPurge({ images: 'x' as never })).toThrow(/images must be a list/);
@@ -63,7 +66,7 @@ describe('schema.json', () => {
     expect(schema.version).toBe(2);
     expect(schema.additionalProperties).toBe(false);
     for (const [name, prop] of Object.entries<Record<string, unknown>>(schema.properties)) {
-      expect([name, typeof prop.description, 'default' in prop]).toEqual([name, 'string', true]);
+      expect([name, typeof prop.description, 'default' in prop]).toEqual([name, 'string', name !== 'imageProject']);
     }
     expect(schema.properties.namespace.default).toBe(DEFAULT_IMAGE_NAMESPACE);
   });

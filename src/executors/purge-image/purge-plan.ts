@@ -1,6 +1,6 @@
 /** Pure parts of purge-image: package specs and the image refs they name. */
 import { IMAGE_REPOSITORY } from '../../container/argv';
-import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../defaults';
+import { DEFAULT_IMAGE_NAMESPACE, DEFAULT_TARGETS, resolveEngine, type EngineName } from '../../defaults';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
 import { UserError } from '../../errors';
@@ -51,8 +51,16 @@ export interface PurgePlan {
   /** Repositories `<namespace>/<name>` whose every tag is removed. */
   repositories: string[];
   builderImages: boolean;
+  /** The docker-image target whose builder image (by its hash tag) is removed. */
+  builderImageOf?: { project: string; target: string };
   /** Also every container of this workspace (label nx-conda.workspace), whatever its state and run. */
   containers: boolean;
+}
+
+function optionalString(value: unknown, option: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || /\s/.test(value)) throw new PurgeOptionError(`${option} must be a project or target name`);
+  return value;
 }
 
 function stringList(value: unknown, option: string): string[] {
@@ -81,11 +89,22 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
     if (!isPackageName(name)) throw new PurgeOptionError(`name '${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
   }
   const builderImages = o.builderImages === true;
+  const imageProject = optionalString(o.imageProject, 'imageProject');
+  const imageTarget = optionalString(o.imageTarget, 'imageTarget') ?? DEFAULT_TARGETS.dockerImage;
   const refs = [...new Set([...images, ...packages])];
   const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
   const containers = o.containers === true;
-  if (refs.length === 0 && repositories.length === 0 && !builderImages && !containers) {
-    throw new PurgeOptionError('nothing to purge: set images, packages, names, builderImages or containers');
+  if (refs.length === 0 && repositories.length === 0 && !builderImages && !imageProject && !containers) {
+    throw new PurgeOptionError('nothing to purge: set imageProject, builderImages, containers, images, or (bioconda package images) packages or names');
   }
-  return { engine, force: o.force === true, namespace, refs, repositories, builderImages, containers };
+  return {
+    engine,
+    force: o.force === true,
+    namespace,
+    refs,
+    repositories,
+    builderImages,
+    containers,
+    ...(imageProject ? { builderImageOf: { project: imageProject, target: imageTarget } } : {}),
+  };
 }

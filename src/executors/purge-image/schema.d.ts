@@ -11,6 +11,10 @@ export interface PurgeImageExecutorSchema {
   namespace?: string;
   /** Remove every image labelled nx-conda=builder. */
   builderImages?: boolean;
+  /** Project whose docker-image target's builder image (its hash tag) is removed. */
+  imageProject?: string;
+  /** That target's name. Default: docker-image. */
+  imageTarget?: string;
   /** Also remove every container of this workspace (label nx-conda.workspace), running or not, and the folders of those whose run has ended. */
   containers?: boolean;
   engine?: EngineName;

@@ -2,7 +2,7 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { join, relative } from 'node:path';
 import { recoverOutput, withDirectoryLock, withOutputLock, writeSkipRecord, type CollectedPackage } from '../../channel';
 import { checkEngine, imageId, removeImage, type EngineName } from '../../container';
-import { resolveBuilderImage, resolveImageOptions } from '../../image';
+import { builderImageTagOf } from '../../image';
 import { runExecutor } from '../run-executor';
 import { describeLeftovers, removeLeftovers } from './leftovers';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
@@ -94,18 +94,7 @@ async function removeBuilderImage(resolved: ResolvedOptions, image: string): Pro
 async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext): Promise<string> {
   if (resolved.image.kind === 'ref') return resolved.image.ref;
   const { project, target } = resolved.image;
-  const node = context.projectGraph.nodes[project];
-  const targetConfig = node?.data.targets?.[target];
-  if (!targetConfig) {
-    throw new RecipeBuildError(`imageProject ${project} has no ${target} target; create it with \`nx g nx-conda:init\` or set \`image\` instead.`);
-  }
-  // The tag covers the base image's id: ask the engine for it, as docker-image did.
-  const { baseImage } = resolveImageOptions(targetConfig.options ?? {});
-  const baseImageId = await imageId(resolved.engine, baseImage);
-  if (!baseImageId) {
-    throw new RecipeBuildError(`The base image ${baseImage} of ${project}:${target} is not in ${resolved.engine}. Build the builder image with \`nx run ${project}:${target}\`.`);
-  }
-  const { tag } = resolveBuilderImage(targetConfig.options ?? {}, context.root, process.env, baseImageId);
+  const tag = await builderImageTagOf(context.projectGraph, context.root, project, target, resolved.engine);
   if (!(await imageId(resolved.engine, tag))) {
     throw new RecipeBuildError(
       `Builder image ${tag} is not in ${resolved.engine}. Build it with \`nx run ${project}:${target}\`; the tag is computed from ` +
