@@ -1,4 +1,12 @@
-/** Defaults shared by the inference plugin, the executors and the generators. */
+/**
+ * Defaults shared by the inference plugin, the executors and the generators.
+ * Those of executor options are read from the executors' schema.json, the
+ * one place they are written.
+ */
+import dockerImageSchema from './executors/docker-image/schema.json';
+import purgeImageSchema from './executors/purge-image/schema.json';
+import recipeBuildSchema from './executors/recipe-build/schema.json';
+import { schemaDefault } from './executors/schema-defaults';
 
 /** Every project's packages land in `<outputRoot>/<projectRoot>`. */
 export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
@@ -14,13 +22,13 @@ export const NX_CONDA_LABEL = 'nx-conda';
  * engine's configured default registry (or a mirror) decides where it comes
  * from; users who need a fully qualified reference set `baseImage`.
  */
-export const DEFAULT_BASE_IMAGE = 'bioconda/bioconda-utils-build-env-cos7:latest';
+export const DEFAULT_BASE_IMAGE: string = schemaDefault(dockerImageSchema, 'baseImage');
 
 /** Namespace of per-package images: `<namespace>/<name>:<version>--<build>`. */
-export const DEFAULT_IMAGE_NAMESPACE = 'biocontainers';
+export const DEFAULT_IMAGE_NAMESPACE: string = schemaDefault(purgeImageSchema, 'namespace');
 
 /** Repository name of the builder images made by `docker-image`. */
-export const DEFAULT_BUILDER_IMAGE_NAME = 'nx-conda/builder';
+export const DEFAULT_BUILDER_IMAGE_NAME: string = schemaDefault(dockerImageSchema, 'imageName');
 
 /**
  * What `docker-image` writes after every run, in `<IMAGE_IDENTITY_ROOT>/<project>/`
@@ -34,7 +42,8 @@ export const IMAGE_IDENTITY_FILE = 'nx-conda-image.json';
 /** Default name of the project created by `init` that builds the builder image. */
 export const DEFAULT_IMAGE_PROJECT = 'builder-image';
 
-export const DEFAULT_PLATFORM = 'linux-64';
+/** The platform builds and line selectors are for. */
+export const DEFAULT_PLATFORM: string = schemaDefault(recipeBuildSchema, 'platform');
 
 export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',

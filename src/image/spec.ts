@@ -9,8 +9,6 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../container/argv';
 import {
-  DEFAULT_BASE_IMAGE,
-  DEFAULT_BUILDER_IMAGE_NAME,
   NX_CONDA_LABEL,
   resolveEngine,
   type EngineName,
@@ -18,6 +16,8 @@ import {
 import { shellQuote } from '../text/shell';
 import { renderTemplate } from '../text/template';
 import type { DockerImageExecutorSchema } from '../executors/docker-image/schema';
+import dockerImageSchema from '../executors/docker-image/schema.json';
+import { withSchemaDefaults } from '../executors/schema-defaults';
 import { UserError } from '../errors';
 
 /** A docker-image option that cannot make an image. */
@@ -66,25 +66,26 @@ function isStringArray(v: unknown): v is string[] {
 
 /** Checks and defaults the options (they may come unchecked from the project graph). */
 export function resolveImageOptions(options: DockerImageExecutorSchema): ResolvedDockerImageOptions {
-  const o = (options ?? {}) as Record<string, unknown>;
-  const baseImage = o.baseImage ?? DEFAULT_BASE_IMAGE;
+  // Unchecked values, with the defaults of the docker-image schema.
+  const o = withSchemaDefaults(dockerImageSchema, options as Record<string, unknown>);
+  const baseImage = o.baseImage;
   if (typeof baseImage !== 'string' || !IMAGE_REF.test(baseImage)) {
     throw new ImageSpecError(`baseImage '${String(baseImage)}' is not an image reference`);
   }
-  const imageName = o.imageName ?? DEFAULT_BUILDER_IMAGE_NAME;
+  const imageName = o.imageName;
   if (typeof imageName !== 'string' || !IMAGE_REPOSITORY.test(imageName)) {
     throw new ImageSpecError(
       `imageName '${String(imageName)}' is not a valid image repository (lowercase, no tag: the tag is the hash)`,
     );
   }
-  const packages = o.packages ?? [];
+  const packages = o.packages;
   if (!isStringArray(packages)) throw new ImageSpecError('packages must be a list of strings');
   for (const p of packages) {
     if (!p.trim() || /[\s'\\]/.test(p)) {
       throw new ImageSpecError(`package '${p}' is not a conda package spec (no spaces, quotes or backslashes)`);
     }
   }
-  const buildArgs = o.buildArgs ?? {};
+  const buildArgs = o.buildArgs;
   if (typeof buildArgs !== 'object' || buildArgs === null || Array.isArray(buildArgs)) {
     throw new ImageSpecError('buildArgs must be an object of NAME: value');
   }

@@ -58,16 +58,3 @@ describe('planPurge', () => {
     expect(() => planPurge({ names: ['x'], engine: 'lxc' as never })).toThrow(/engine 'lxc'/);
   });
 });
-
-describe('schema.json', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const schema = require('./schema.json');
-  it('documents every option with a description and a default', () => {
-    expect(schema.version).toBe(2);
-    expect(schema.additionalProperties).toBe(false);
-    for (const [name, prop] of Object.entries<Record<string, unknown>>(schema.properties)) {
-      expect([name, typeof prop.description, 'default' in prop]).toEqual([name, 'string', name !== 'imageProject']);
-    }
-    expect(schema.properties.namespace.default).toBe(DEFAULT_IMAGE_NAMESPACE);
-  });
-});

@@ -1,6 +1,8 @@
 /** Pure parts of purge-image: package specs and the image refs they name. */
 import { IMAGE_REPOSITORY } from '../../container/argv';
-import { DEFAULT_IMAGE_NAMESPACE, DEFAULT_TARGETS, resolveEngine, type EngineName } from '../../defaults';
+import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../defaults';
+import { schemaDefault } from '../schema-defaults';
+import schemaJson from './schema.json';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
 import { UserError } from '../../errors';
@@ -90,7 +92,7 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   }
   const builderImages = o.builderImages === true;
   const imageProject = optionalString(o.imageProject, 'imageProject');
-  const imageTarget = optionalString(o.imageTarget, 'imageTarget') ?? DEFAULT_TARGETS.dockerImage;
+  const imageTarget = optionalString(o.imageTarget, 'imageTarget') ?? schemaDefault<string>(schemaJson, 'imageTarget');
   const refs = [...new Set([...images, ...packages])];
   const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
   const containers = o.containers === true;

@@ -4,15 +4,18 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { validateEnvNames, validateImageRef, validateNetwork } from '../../container/argv';
 import { hardeningArgs, type Hardening } from '../../container/hardening';
 
-/** Processes a build container may have at once unless pidsLimit says otherwise: a fork bomb stops there. */
-export const DEFAULT_PIDS_LIMIT = 4096;
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
-import { DEFAULT_BASE_IMAGE, DEFAULT_PLATFORM, DEFAULT_TARGETS, EngineName, STAGING_FOLDER } from '../../defaults';
+import { DEFAULT_BASE_IMAGE, EngineName } from '../../defaults';
+import { schemaDefault, withSchemaDefaults } from '../schema-defaults';
+import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { UserError } from '../../errors';
+
+/** Processes a build container may have at once unless pidsLimit says otherwise: a fork bomb stops there. */
+export const DEFAULT_PIDS_LIMIT: number = schemaDefault(schemaJson, 'pidsLimit');
 
 /** A bad option or a missing file: reported as it is, without a stack. */
 export class RecipeBuildError extends UserError {}
@@ -92,7 +95,10 @@ function within(inner: string, outer: string): boolean {
 }
 
 /** Resolves the options of one recipe-build task; throws RecipeBuildError for anything a user must fix. */
-export function resolveOptions(options: RecipeBuildExecutorSchema, context: ExecutorContext, environment: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(given: RecipeBuildExecutorSchema, context: ExecutorContext, environment: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  // Every default comes from schema.json; '' means the default where an empty value makes no sense.
+  const options = withSchemaDefaults(schemaJson, given);
+  const orDefault = (value: string | undefined, option: keyof RecipeBuildExecutorSchema): string => value || schemaDefault<string>(schemaJson, option);
   const projectName = context.projectName;
   if (!projectName) throw new RecipeBuildError('recipe-build must run as a project target (no project name in the executor context).');
   const project = context.projectsConfigurations.projects[projectName];
@@ -117,25 +123,25 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
 
   if (/[\0-\x1f\x7f]/.test(projectName)) throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
 
-  const platform = options.platform || DEFAULT_PLATFORM;
+  const platform = orDefault(options.platform, 'platform');
   if (!SUBDIR_PATTERN.test(platform)) {
     throw new RecipeBuildError(
       `platform ${JSON.stringify(platform)} is not a conda subdir: use noarch or <os>-<arch> (linux-64, linux-aarch64, osx-arm64, win-64, ...).`,
     );
   }
 
-  const env: Record<string, string> = { ...(options.env ?? {}) };
-  for (const name of options.passEnv ?? []) {
+  const env: Record<string, string> = { ...options.env };
+  for (const name of options.passEnv) {
     const value = environment[name];
     if (value !== undefined) env[name] = value;
   }
   checked(() => validateEnvNames(env, 'env'));
 
-  let variantConfigFiles = (options.variantConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Variant config file'));
+  let variantConfigFiles = options.variantConfigFiles.map((f) => workspaceFile(root, f, 'Variant config file'));
   if (!options.variantConfigFiles?.length && existsSync(join(root, variantFile))) {
     variantConfigFiles = [join(root, variantFile)];
   }
-  const exclusiveConfigFiles = (options.exclusiveConfigFiles ?? []).map((f) => workspaceFile(root, f, 'Exclusive config file'));
+  const exclusiveConfigFiles = options.exclusiveConfigFiles.map((f) => workspaceFile(root, f, 'Exclusive config file'));
   if (builder === 'rattler-build' && exclusiveConfigFiles.length > 0) {
     throw new RecipeBuildError('exclusiveConfigFiles is a conda-build option; rattler-build takes variantConfigFiles only.');
   }
@@ -146,7 +152,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
   const image: ImageChoice = options.image
     ? { kind: 'ref', ref: checked(() => validateImageRef(options.image, 'image')) }
     : options.imageProject
-      ? { kind: 'project', project: options.imageProject, target: options.imageTarget || DEFAULT_TARGETS.dockerImage }
+      ? { kind: 'project', project: options.imageProject, target: orDefault(options.imageTarget, 'imageTarget') }
       : { kind: 'ref', ref: DEFAULT_BASE_IMAGE };
 
   let channels: string[];
@@ -160,7 +166,7 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     throw new RecipeBuildError('skipExisting needs upstream channels to look in: set `channels` (plugin option or executor option).');
   }
 
-  const stagingRoot = resolve(root, options.stagingRoot || `${STAGING_FOLDER}/staging`);
+  const stagingRoot = resolve(root, orDefault(options.stagingRoot, 'stagingRoot'));
   const sharedStagingDir = options.sharedStagingDir ? resolve(root, options.sharedStagingDir) : undefined;
   // The staging folder is mounted writable in the container: never the workspace, a folder above it, or an output folder.
   for (const [option, dir] of [
@@ -175,21 +181,21 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
       );
     }
   }
-  const network = options.network === undefined ? 'host' : options.network || undefined;
+  const network = options.network || undefined;
   if (network) checked(() => validateNetwork(network));
 
-  const lockTimeoutSeconds = options.lockTimeoutSeconds ?? 0;
+  const lockTimeoutSeconds = options.lockTimeoutSeconds;
   if (!(lockTimeoutSeconds >= 0)) throw new RecipeBuildError(`lockTimeoutSeconds must be 0 or more, got ${lockTimeoutSeconds}.`);
   const hardening: Hardening = {
     memory: options.memory || undefined,
     cpus: options.cpus || undefined,
-    pidsLimit: options.pidsLimit ?? DEFAULT_PIDS_LIMIT,
-    noNewPrivileges: options.noNewPrivileges ?? true,
-    runArgs: options.runArgs ?? [],
+    pidsLimit: options.pidsLimit,
+    noNewPrivileges: options.noNewPrivileges,
+    runArgs: options.runArgs,
   };
   checked(() => hardeningArgs(hardening, environment));
 
-  const timeoutSeconds = options.timeoutSeconds ?? 0;
+  const timeoutSeconds = options.timeoutSeconds;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
 
   return {
@@ -201,28 +207,28 @@ export function resolveOptions(options: RecipeBuildExecutorSchema, context: Exec
     outputPath,
     outputDir,
     image,
-    engine: options.engine ?? 'docker',
+    engine: options.engine,
     platform,
-    buildArgs: options.buildArgs ?? [],
+    buildArgs: options.buildArgs,
     channels,
-    skipExisting: options.skipExisting ?? false,
+    skipExisting: options.skipExisting,
     env,
-    containerRecipe: containerPath(options.containerRecipe || '/opt/recipe', 'containerRecipe'),
-    containerStaging: containerPath(options.containerStaging || '/opt/host-conda-bld', 'containerStaging'),
+    containerRecipe: containerPath(orDefault(options.containerRecipe, 'containerRecipe'), 'containerRecipe'),
+    containerStaging: containerPath(orDefault(options.containerStaging, 'containerStaging'), 'containerStaging'),
     variantConfigFiles,
     exclusiveConfigFiles,
-    mambabuild: options.mambabuild ?? false,
+    mambabuild: options.mambabuild,
     packageFormat: options.packageFormat,
-    skipTests: options.skipTests ?? false,
+    skipTests: options.skipTests,
     buildScriptTemplate: options.buildScriptTemplate ? workspaceFile(root, options.buildScriptTemplate, 'Build script template') : undefined,
     network,
     hardening,
     timeoutSeconds,
     lockTimeoutSeconds,
-    keepImage: options.keepImage ?? true,
+    keepImage: options.keepImage,
     stagingRoot,
     sharedStagingDir,
-    keepStaging: options.keepStaging ?? false,
+    keepStaging: options.keepStaging,
     verbose: options.verbose ?? context.isVerbose ?? false,
   };
 }
