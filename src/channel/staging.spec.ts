@@ -220,6 +220,21 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     expect(readdirSync(secretDir)).toEqual([]);
   });
 
+  it('refuses and removes a planted repodata.json link and a subdir link, so the next build is not blocked', () => {
+    const staging = channel({});
+    const before = snapshotChannel(staging);
+    const secret = hostFile('{}');
+    mkdirSync(join(staging, 'noarch'), { recursive: true });
+    symlinkSync(secret, join(staging, 'noarch', 'repodata.json'));
+    symlinkSync(mkdtempSync(join(tmpdir(), 'nx-conda-host-dir-')), join(staging, 'linux-64'));
+    expect(() => collectNewPackages(staging, before, previousOutput(), 'linux-64')).toThrow(
+      /linux-64": a symbolic link named like a channel subdir[\s\S]*noarch\/repodata.json": a symbolic link/,
+    );
+    expect(readdirSync(staging).sort()).toEqual(['noarch']);
+    expect(readdirSync(join(staging, 'noarch'))).toEqual([]);
+    expect(readFileSync(secret, 'utf8')).toBe('{}');
+  });
+
   it('refuses to read a repodata.json that is a link', () => {
     const shared = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
     mkdirSync(join(shared, 'noarch'));

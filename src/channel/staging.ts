@@ -32,7 +32,7 @@ function subdirsOf(channelDir: string): string[] {
 
 interface ChannelScan {
   packages: (ChannelPackage & { stat: Stats })[];
-  /** Entries named like packages in known subdirs that are not regular files with a package name. */
+  /** Links, FIFOs, devices in known subdirs (or in their place), and package-like names that are not regular files with a package name. */
   refused: { path: string; why: string }[];
   /** Package-like files outside the known subdirs: never taken. */
   ignored: string[];
@@ -49,14 +49,21 @@ function scanChannel(channelDir: string): ChannelScan {
   const scan: ChannelScan = { packages: [], refused: [], ignored: [] };
   for (const top of listEntries(channelDir)) {
     const topPath = join(channelDir, top.name);
+    const known = SUBDIR_PATTERN.test(top.name);
     if (!top.stat.isDirectory()) {
-      if (isPackageFile(top.name)) scan.ignored.push(topPath);
+      // `noarch -> /home/me` would make the next build write there.
+      if (known) scan.refused.push({ path: topPath, why: `a ${kindOf(top.stat)} named like a channel subdir, not a folder` });
+      else if (isPackageFile(top.name)) scan.ignored.push(topPath);
       continue;
     }
-    const known = SUBDIR_PATTERN.test(top.name);
     for (const { name, stat } of listEntries(topPath)) {
-      if (!isPackageFile(name)) continue;
       const path = join(topPath, name);
+      // In a subdir nothing but files and folders: `repodata.json -> ~/.aws/credentials` would be read or overwritten later.
+      if (known && !stat.isFile() && !stat.isDirectory()) {
+        scan.refused.push({ path, why: `a ${kindOf(stat)}, not a regular file` });
+        continue;
+      }
+      if (!isPackageFile(name)) continue;
       if (!known) scan.ignored.push(path);
       else if (!stat.isFile()) scan.refused.push({ path, why: `a ${kindOf(stat)}, not a regular file` });
       else if (!isValidPackageFile(name)) scan.refused.push({ path, why: 'not a conda package file name (<name>-<version>-<build>.conda or .tar.bz2)' });
