@@ -25,7 +25,10 @@ if [ ! -f "$conf" ] || ! grep -q default_ulimits "$conf"; then
   printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=20000:20000"]\n' "$nofile" "$nofile" >> "$conf"
 fi
 
-if ! podman image exists "$image"; then
+# Same image id in both engines, or (re)load it: a rebuilt test image must reach podman too.
+docker_id=$(docker image inspect --format '{{.Id}}' "$image" | sed 's/^sha256://')
+podman_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+if [ "$docker_id" != "$podman_id" ]; then
   log "loading $image from docker into podman"
   docker save "$image" | podman load -q >/dev/null
 fi
