@@ -134,12 +134,15 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
   const secretFile = () => join(ws.root, 'host-secret.txt');
   const SECRET = 'aws_secret_access_key = e2e-host-secret-31337';
 
+  const ENV_SECRET = 'e2e-env-s3cret-4242';
+
   beforeAll(() => {
-    ws = setUp('faults');
+    ws = setUp('faults', { env: { MY_SECRET: ENV_SECRET } });
     ws.write('host-secret.txt', `${SECRET}\n`);
     ws.write('recipes/cbok/meta.yaml', 'package:\n  name: cbok\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo cbok > $PREFIX/share/cbok.txt\n\ntest:\n  commands:\n    - test -f $PREFIX/share/cbok.txt\n');
     ws.write('recipes/rbok/recipe.yaml', recipeYaml('rbok'));
-    for (const name of ['victim', 'broken', 'independent']) fakeRecipe(ws, name);
+    for (const name of ['victim', 'broken', 'independent', 'talker']) fakeRecipe(ws, name);
+    ws.write('recipes/talker/before.sh', 'echo "env value: $MY_SECRET"\necho "proxy http://user:pa/ss#1@proxy.lan:3128 and user:pa55@proxy.lan:3128"\necho "channel https://conda.example/t/tk-0123456789abcdef/bioconda"\n');
     fakeRecipe(ws, 'needsbroken', ['broken']);
   });
 
@@ -234,6 +237,36 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
     }
     expect(tree(out('victim'))).toEqual(previous);
     expect(readdirSync(out('victim'))).toEqual(['linux-64', 'noarch']); // no half-swapped subdir left aside
+  });
+
+  it('secrets a build prints (env values, proxy passwords with / and #, conda tokens) are masked, in the terminal and in Nx\'s cache', () => {
+    const result = ws.nx(['run', 'talker:build-recipe']);
+    expectSuccess(result);
+    expect(result.output).toContain('[talker] env value: ***');
+    expect(result.output).toContain('[talker] proxy http://***@proxy.lan:3128 and ***@proxy.lan:3128');
+    expect(result.output).toContain('[talker] channel https://conda.example/t/***/bioconda');
+    const cache = join(ws.root, '.nx/cache');
+    const files = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(files.some((e) => readFileSync(join(e.parentPath, e.name), 'utf8').includes('[talker] env value: ***'))).toBe(true);
+    for (const secret of [ENV_SECRET, 'pa/ss#1', 'pa55@', 'tk-0123456789abcdef']) {
+      expect(result.output).not.toContain(secret);
+      for (const e of files) expect(readFileSync(join(e.parentPath, e.name)).includes(secret)).toBe(false);
+    }
+  });
+
+  it('a build past timeoutSeconds: stopped, the staging channel handed back to the invoking user, the previous output intact', () => {
+    const previous = tree(out('victim'));
+    ws.write('recipes/victim/before.sh', 'echo "victim build started"\nsleep 300\n');
+    try {
+      const result = ws.nx(['run', 'victim:build-recipe', '--skip-nx-cache', '--timeoutSeconds=5']);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(/build of victim \(recipes\/victim\/recipe\.yaml\) timed out after 5 s/);
+      expect(result.output).toContain(`handed the staging channel back to ${process.getuid!()}:${process.getgid!()} after the stopped build`);
+    } finally {
+      rmSync(join(ws.root, 'recipes/victim/before.sh'), { force: true });
+    }
+    expect(tree(out('victim'))).toEqual(previous);
+    expect(containersOf(ws)).toEqual([]);
   });
 
   it('the engine goes away mid-run (its socket closes): the build fails clearly, no package, previous output intact, no container left', async () => {
