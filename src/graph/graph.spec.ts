@@ -204,6 +204,9 @@ describe('createNodes / createDependencies on a workspace', () => {
     // purge-image removes the builder image the build uses, never package images nothing here made.
     expect(t['conda-purge']).toMatchObject({ executor: 'nx-conda:purge-image', cache: false, options: { imageProject: 'builder-image', engine: 'podman' } });
     expect(t['conda-purge'].metadata?.description).toMatch(/builder image builder-image made/);
+    // Each inferred target says how to see its options, with an example (nx show project --web).
+    expect(t['conda-build'].metadata?.help).toEqual({ command: 'nx run foo:conda-build --help', example: { options: { skipTests: true, verbose: true } } });
+    expect(t['conda-purge'].metadata?.help).toEqual({ command: 'nx run foo:conda-purge --help', example: { options: { builderImages: true } } });
     expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({ conda: ['conda-build', 'conda-purge'] });
     // A recipe built in a given image has no purge target.
     expect(projects['recipes/both'].targets!['conda-purge']).toBeUndefined();
