@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { logger, readJson, readNxJson, readProjectConfiguration, updateNxJson, type Tree } from '@nx/devkit';
 import { DEFAULT_BASE_IMAGE } from '../../defaults';
@@ -250,5 +253,78 @@ describe('nx-conda:init', () => {
     tree.delete('nx.json');
     await initGenerator(tree, { skipFormat: true });
     expect(pluginEntries(tree)).toHaveLength(1);
+  });
+});
+
+describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', () => {
+  let tree: Tree;
+  let dir: string;
+  const saved = process.env.NX_ADD_PLUGINS;
+  beforeEach(() => {
+    // addPlugin runs the plugin over the files on disk: a real folder under the tree.
+    dir = mkdtempSync(join(tmpdir(), 'nx-conda-init-'));
+    for (const [name, deps] of [['foo', []], ['bar', ['foo']]] as const) {
+      mkdirSync(join(dir, 'recipes', name), { recursive: true });
+      const requirements = deps.length ? `requirements:\n  host:\n${deps.map((d) => `    - ${d}\n`).join('')}` : '';
+      writeFileSync(join(dir, 'recipes', name, 'meta.yaml'), `package:\n  name: ${name}\n  version: "1.0"\n${requirements}`);
+    }
+    tree = createTreeWithEmptyWorkspace();
+    Object.assign(tree, { root: dir });
+    process.env.NX_WORKSPACE_DATA_DIRECTORY = join(dir, '.nx', 'workspace-data');
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (saved === undefined) delete process.env.NX_ADD_PLUGINS;
+    else process.env.NX_ADD_PLUGINS = saved;
+    delete process.env.NX_WORKSPACE_DATA_DIRECTORY;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers the plugin with the default target names when nothing conflicts', async () => {
+    await initGenerator(tree, { skipFormat: true });
+    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+  });
+
+  it('picks other target names when a recipe folder already has build-recipe and purge-image', async () => {
+    tree.write(
+      'recipes/foo/project.json',
+      JSON.stringify({ name: 'foo', root: 'recipes/foo', targets: { 'build-recipe': { command: 'echo mine' }, 'purge-image': { command: 'echo mine' } } }),
+    );
+    await initGenerator(tree, { skipFormat: true });
+    const [entry] = pluginEntries(tree) as { plugin: string; options: Record<string, string> }[];
+    expect(entry.options.buildTargetName).toMatch(/^conda[:-]build-recipe$/);
+    expect(entry.options.purgeTargetName).toMatch(/^conda[:-]purge-image$/);
+    expect(entry.options.imageProject).toBe('builder-image');
+  });
+
+  it.each([
+    ['NX_ADD_PLUGINS=false', () => void (process.env.NX_ADD_PLUGINS = 'false')],
+    ['useInferencePlugins: false', (t: Tree) => updateNxJson(t, { ...readNxJson(t), useInferencePlugins: false })],
+  ])('with %s writes explicit targets and edges instead of a registration', async (_how, setUp) => {
+    setUp(tree);
+    await initGenerator(tree, { skipFormat: true });
+    expect(pluginEntries(tree)).toEqual([]);
+    const bar = readJson(tree, 'recipes/bar/project.json');
+    expect(bar).toMatchObject({ name: 'bar', projectType: 'library', implicitDependencies: ['foo'] });
+    expect(bar.targets['build-recipe']).toMatchObject({
+      executor: 'nx-conda:recipe-build',
+      cache: true,
+      dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }],
+      options: { outputPath: 'dist/conda/recipes/bar', builder: 'conda-build', imageProject: 'builder-image' },
+    });
+    expect(bar.targets['purge-image']).toMatchObject({ executor: 'nx-conda:purge-image', options: { imageProject: 'builder-image' } });
+    expect(readJson(tree, 'recipes/foo/project.json').implicitDependencies).toEqual([]);
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image']).toBeDefined();
+  });
+
+  it('keeps an existing project.json when writing explicit targets', async () => {
+    process.env.NX_ADD_PLUGINS = 'false';
+    tree.write('recipes/foo/project.json', JSON.stringify({ name: 'foo', targets: {} }));
+    await initGenerator(tree, { skipFormat: true });
+    expect(readJson(tree, 'recipes/foo/project.json')).toEqual({ name: 'foo', targets: {} });
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('recipes/foo/project.json exists and is kept'));
   });
 });

@@ -28,7 +28,9 @@ import {
   readNxJson,
   updateNxJson,
   updateProjectConfiguration,
+  visitNotIgnoredFiles,
   writeJson,
+  type ProjectGraph,
   type NxJsonConfiguration,
   type PluginConfiguration,
   type ProjectConfiguration,
@@ -45,6 +47,12 @@ import {
   IMAGE_IDENTITY_ROOT,
 } from '../../defaults';
 import type { InitGeneratorSchema } from './schema';
+import { addPlugin } from '@nx/devkit/internal';
+import { createNodesV2 } from '../../index';
+import { formatOfFile } from '../../formats';
+import { normalizeOptions as normalizeGraphOptions, recipeEdges } from '../../graph';
+import { readWorkspaceRecipes } from '../../graph/recipes-state';
+import { recipeProject } from '../../graph/targets';
 import {
   PLUGIN_NAME,
   RECIPE_GENERATOR_KEY,
@@ -78,17 +86,18 @@ interface NormalizedOptions {
 
 export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}): Promise<void> {
   const options = normalizeOptions(schema ?? {});
+  if (!tree.exists('nx.json')) writeJson(tree, 'nx.json', {});
+  // As Nx's own plugins: NX_ADD_PLUGINS=false or useInferencePlugins: false
+  // means explicit targets in project.json instead of a plugin registration.
+  const addPlugin =
+    schema.addPlugin ?? (process.env.NX_ADD_PLUGINS !== 'false' && readNxJson(tree)?.useInferencePlugins !== false);
+  if (addPlugin && findPluginRegistration(readNxJson(tree) ?? {}) < 0) await addInferencePlugin(tree, options);
+
   const nxJson: NxJsonConfiguration = readNxJson(tree) ?? {};
   const before = JSON.stringify(nxJson);
-
-  const imageProject = registerPlugin(nxJson, options);
+  const imageProject = addPlugin ? registerPlugin(nxJson, options) : DEFAULT_IMAGE_PROJECT;
   setRecipeFormatDefault(nxJson, options.builder);
-  if (!tree.exists('nx.json')) {
-    // updateNxJson only edits an existing nx.json.
-    writeJson(tree, 'nx.json', nxJson);
-  } else if (JSON.stringify(nxJson) !== before) {
-    updateNxJson(tree, nxJson);
-  }
+  if (JSON.stringify(nxJson) !== before) updateNxJson(tree, nxJson);
 
   if (imageProject) {
     ensureImageProject(tree, imageProject, options);
@@ -96,6 +105,8 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
   if (options.builder === 'rattler-build' && !options.baseImage) {
     warnIfNoRattlerBuildImage(tree, nxJson, imageProject);
   }
+
+  if (!addPlugin) writeExplicitTargets(tree, imageProject ?? DEFAULT_IMAGE_PROJECT, options);
 
   const outputRoot = readPluginOptions(nxJson).outputRoot ?? DEFAULT_OUTPUT_ROOT;
   addToGitignore(tree, [outputRoot, STAGING_ROOT]);
@@ -106,6 +117,86 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
 }
 
 export default initGenerator;
+
+/** Target names tried in turn by addPlugin when a project already has a target of that name. */
+const TARGET_NAME_CHOICES = {
+  buildTargetName: [DEFAULT_TARGETS.buildRecipe, `conda:${DEFAULT_TARGETS.buildRecipe}`, `conda-${DEFAULT_TARGETS.buildRecipe}`],
+  purgeTargetName: [DEFAULT_TARGETS.purgeImage, `conda:${DEFAULT_TARGETS.purgeImage}`, `conda-${DEFAULT_TARGETS.purgeImage}`],
+};
+
+/**
+ * Registers the plugin with @nx/devkit's addPlugin, as Nx's own plugins do:
+ * it runs the plugin over the workspace and picks target names that no
+ * project at a recipe folder already has. The projects it checks are those
+ * of the Tree (project.json and package.json), so it works in a dry run and
+ * never starts the daemon.
+ */
+async function addInferencePlugin(tree: Tree, options: NormalizedOptions): Promise<void> {
+  const nodes: ProjectGraph['nodes'] = {};
+  for (const [name, project] of getProjects(tree)) {
+    nodes[name] = { name, type: project.projectType === 'application' ? 'app' : 'lib', data: project };
+  }
+  await addPlugin<NxCondaPluginOptions>(
+    tree,
+    { nodes, dependencies: {} },
+    PLUGIN_NAME,
+    createNodesV2,
+    {
+      ...TARGET_NAME_CHOICES,
+      imageProject: [DEFAULT_IMAGE_PROJECT],
+      ...(options.engine === 'podman' ? { engine: ['podman' as const] } : {}),
+    },
+    false,
+  );
+  // addPlugin writes every option it tried; the defaults need not be written.
+  const nxJson = readNxJson(tree) ?? {};
+  const index = findPluginRegistration(nxJson);
+  const entry = nxJson.plugins?.[index];
+  if (entry && typeof entry !== 'string') {
+    const pluginOptions = { ...(entry.options as Record<string, unknown>) };
+    if (pluginOptions.buildTargetName === DEFAULT_TARGETS.buildRecipe) delete pluginOptions.buildTargetName;
+    if (pluginOptions.purgeTargetName === DEFAULT_TARGETS.purgeImage) delete pluginOptions.purgeTargetName;
+    nxJson.plugins![index] = { ...entry, options: pluginOptions };
+    updateNxJson(tree, nxJson);
+  }
+}
+
+/**
+ * Without the inference plugin (NX_ADD_PLUGINS=false, useInferencePlugins:
+ * false): each recipe folder gets a project.json with the targets the plugin
+ * would infer and its recipe dependencies as implicitDependencies. A folder
+ * that already has a project.json is left alone. Run init again after
+ * adding recipes or changing requirements.
+ */
+function writeExplicitTargets(tree: Tree, imageProject: string, options: NormalizedOptions): void {
+  const files: string[] = [];
+  visitNotIgnoredFiles(tree, '.', (file) => {
+    if (formatOfFile(file)) files.push(file.replace(/\\/g, '/'));
+  });
+  const opts = normalizeGraphOptions({ imageProject, ...(options.engine ? { engine: options.engine } : {}) });
+  const state = readWorkspaceRecipes(tree.root, files, opts);
+  const nameOf = (root: string) => state.byRoot.get(root)?.projectName;
+  const dependsOn = new Map<string, string[]>();
+  for (const edge of recipeEdges(state, nameOf)) dependsOn.set(edge.source, [...(dependsOn.get(edge.source) ?? []), edge.target]);
+  for (const entry of state.byRoot.values()) {
+    if (!entry.outcome.ok || !entry.projectName) continue;
+    const projectJson = path.posix.join(entry.root, 'project.json');
+    if (tree.exists(projectJson)) {
+      logger.warn(`nx-conda:init: ${projectJson} exists and is kept; add the ${opts.buildTargetName} target to it yourself.`);
+      continue;
+    }
+    const project = recipeProject(entry.root, entry.file, entry.projectName, entry.outcome.info, opts);
+    for (const target of Object.values(project.targets ?? {})) delete target.metadata;
+    writeJson(tree, projectJson, {
+      name: project.name,
+      $schema: path.posix.relative(entry.root, 'node_modules/nx/schemas/project-schema.json'),
+      projectType: project.projectType,
+      tags: project.tags,
+      implicitDependencies: dependsOn.get(entry.projectName) ?? [],
+      targets: project.targets,
+    });
+  }
+}
 
 function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
   if (schema.builder !== undefined && !isBuilder(schema.builder)) {

@@ -11,4 +11,6 @@ export interface InitGeneratorSchema {
   /** Root of the builder-image project; default 'tools/builder-image'. */
   directory?: string;
   skipFormat?: boolean;
+  /** Register the inference plugin (default: unless NX_ADD_PLUGINS=false or nx.json useInferencePlugins: false); false writes explicit targets. */
+  addPlugin?: boolean;
 }
