@@ -1,17 +1,28 @@
 // Benchmark of the inference plugin: `nx show projects`, cold and warm, for
-// generated workspaces of realistic recipes, against a no-op plugin making the
-// same projects (Nx's own floor). Usage: node bench/run.mjs [sizes...]
+// generated workspaces of recipes, against a no-op plugin making the same
+// projects (Nx's own floor), with the peak RSS of the plugin's worker.
+// Two workspaces per size:
+// - synthetic: generated recipes of a realistic shape;
+// - corpus: the public corpus (../shared/corpus, 1,601 real meta.yaml files)
+//   replicated to the size, each copy's packages renamed and about a fifth
+//   of its requirements rewired to an earlier copy's packages.
+// Usage: node bench/run.mjs [sizes...] (default 10000)
 // Env: BENCH_RUNS (default 3), BENCH_LIB (an already built plugin folder),
-// BENCH_KEEP (keep the workspaces), BENCH_GENERATE_ONLY (only write them).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// BENCH_KEEP (keep the workspaces), BENCH_GENERATE_ONLY (only write them),
+// BENCH_WORKSPACES (default "synthetic,corpus"), NX_CONDA_CORPUS,
+// BENCH_BASELINE (another built plugin folder, e.g. an older version, measured
+// in the same runs, interleaved, for a before/after on the same machine load).
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-const SIZES = sizes.length ? sizes : [1000, 10000];
+const SIZES = sizes.length ? sizes : [10000];
+const WORKSPACES = (process.env.BENCH_WORKSPACES ?? 'synthetic,corpus').split(',').filter(Boolean);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 // The plugin is built into its own folder (never lib/, which e2e runs may be
@@ -31,7 +42,8 @@ function buildPlugin() {
   symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'), 'dir');
   return out;
 }
-const pluginEntry = join(buildPlugin(), 'lib', 'index.js');
+const pluginDir = buildPlugin();
+const pluginEntry = join(pluginDir, 'lib', 'index.js');
 const noopEntry = join(repo, 'bench', 'noop-plugin.js');
 // The same, with a createDependencies returning no edges: what Nx itself
 // costs a plugin that has a createDependencies (it sends it every project and
@@ -171,11 +183,86 @@ function generate(dir, n) {
   return count;
 }
 
+function findCorpus() {
+  if (process.env.NX_CONDA_CORPUS) return resolve(process.env.NX_CONDA_CORPUS);
+  for (let dir = dirname(repo); ; dir = dirname(dir)) {
+    const c = join(dir, 'shared', 'corpus');
+    if (existsSync(c)) return c;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function corpusRecipes(dir, rel = '') {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const abs = join(dir, name);
+    const r = rel ? `${rel}/${name}` : name;
+    if (statSync(abs).isDirectory()) out.push(...corpusRecipes(abs, r));
+    else if (name === 'meta.yaml') out.push(r);
+  }
+  return out.sort();
+}
+
+/**
+ * The public corpus replicated to n recipes: copy c (c >= 1) of a recipe
+ * lives in copy-<c>/<its folder>, every package name the corpus provides is
+ * renamed in its text (name-c<c>), and about a fifth of the references are
+ * rewired to a random earlier copy's package instead.
+ */
+function generateCorpus(dir, n) {
+  const corpus = findCorpus();
+  if (!corpus) throw new Error('no shared/corpus found (set NX_CONDA_CORPUS)');
+  const recipesDir = join(corpus, 'conda-recipes');
+  const { readRecipe } = createRequire(pluginEntry)(join(pluginDir, 'lib', 'recipes', 'index.js'));
+  const files = corpusRecipes(recipesDir);
+  const texts = files.map((f) => readFileSync(join(recipesDir, f), 'utf8'));
+  const names = new Set();
+  files.forEach((f, i) => {
+    try {
+      for (const name of readRecipe(f, texts[i], 'linux-64').names) names.add(name);
+    } catch {
+      // the four broken recipes stay broken in every copy
+    }
+  });
+  const alternation = [...names].sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const re = new RegExp(`(?<![A-Za-z0-9_.-])(${alternation.join('|')})(?![A-Za-z0-9_-])`, 'gi');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  seed = 42;
+  let count = 0;
+  for (let c = 0; count < n; c++) {
+    for (let i = 0; i < files.length && count < n; i++, count++) {
+      const text = c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}-c${rand() < 0.2 ? Math.floor(rand() * c) || '0' : c}`);
+      const folder = join(dir, c === 0 ? '' : `copy-${c}`, dirname(files[i]));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'meta.yaml'), text);
+    }
+  }
+  return count;
+}
+
 function setPlugin(dir, entry) {
   writeFileSync(join(dir, 'nx.json'), JSON.stringify({ plugins: [{ plugin: entry, options: {} }] }, null, 2));
 }
 
-function runNx(dir, { cold }) {
+/** Peak RSS (VmHWM, MB) of the live plugin workers running `entry`. */
+function workerPeaks(entry, peaks) {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('plugin-worker') || !cmd.includes(entry)) continue;
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (hwm) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(hwm[1]) / 1024));
+    } catch {
+      // gone
+    }
+  }
+}
+
+async function runNx(dir, { cold, entry }) {
   if (cold) {
     rmSync(join(dir, '.nx'), { recursive: true, force: true });
   }
@@ -184,63 +271,78 @@ function runNx(dir, { cold }) {
   // list short (and made the project count look wrong) on some runs.
   const outFile = join(dir, '.bench-out.txt');
   const out = openSync(outFile, 'w');
+  const peaks = new Map();
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [nxBin, 'show', 'projects'], { cwd: dir, env, stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+  const child = spawn(process.execPath, [nxBin, 'show', 'projects'], { cwd: dir, env, stdio: ['ignore', out, 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const poll = setInterval(() => workerPeaks(entry, peaks), 100);
+  const status = await new Promise((res) => child.on('close', (code) => res(code)));
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
+  clearInterval(poll);
   closeSync(out);
   const stdout = readFileSync(outFile, 'utf8');
-  if (r.status !== 0) throw new Error(`nx show projects failed in ${dir}:\n${r.stderr}\n${stdout}`);
-  return { secs, projects: stdout.trim().split('\n').filter(Boolean).length };
+  if (status !== 0) throw new Error(`nx show projects failed in ${dir}:\n${stderr}\n${stdout}`);
+  return { secs, projects: stdout.trim().split('\n').filter(Boolean).length, rss: Math.max(0, ...peaks.values()) };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Floor and plugin runs alternate, so that a change of machine load during
 // the run weighs on both alike.
-function measureBoth(dir, entries) {
-  const res = entries.map(() => ({ cold: [], warm: [], projects: 0 }));
+async function measureBoth(dir, entries) {
+  const res = entries.map(() => ({ cold: [], warm: [], rss: [], projects: 0 }));
   for (let i = 0; i < RUNS; i++) {
-    entries.forEach((entry, k) => {
+    for (const [k, entry] of entries.entries()) {
       setPlugin(dir, entry);
-      const c = runNx(dir, { cold: true });
+      const c = await runNx(dir, { cold: true, entry });
       res[k].cold.push(c.secs);
+      res[k].rss.push(c.rss);
       res[k].projects = c.projects;
-      res[k].warm.push(runNx(dir, { cold: false }).secs);
-    });
+      const w = await runNx(dir, { cold: false, entry });
+      res[k].warm.push(w.secs);
+      res[k].rss.push(w.rss);
+    }
   }
   return res.map((r) => ({
     cold: median(r.cold),
     warm: median(r.warm),
     coldMin: Math.min(...r.cold),
     warmMin: Math.min(...r.warm),
+    coldMax: Math.max(...r.cold),
+    warmMax: Math.max(...r.warm),
+    rss: Math.max(...r.rss),
     projects: r.projects,
   }));
 }
 
 const rows = [];
 for (const n of SIZES) {
-  const dir = join(tmpdir(), `nx-conda-bench-${n}`);
-  console.log(`generating ${n} recipes in ${dir}...`);
-  const count = generate(dir, n);
-  if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
-  console.log(`measuring (${RUNS} runs each, median)...`);
-  const [floor, floorDeps, plugin] = measureBoth(dir, [noopEntry, noopDepsEntry, pluginEntry]);
-  if (plugin.projects !== count || floor.projects !== count) {
-    console.warn(`warning: expected ${count} projects, got ${plugin.projects} (plugin) and ${floor.projects} (floor)`);
+  for (const kind of WORKSPACES) {
+    const dir = join(tmpdir(), `nx-conda-bench-${kind}-${n}`);
+    console.log(`generating ${n} ${kind} recipes in ${dir}...`);
+    const count = kind === 'corpus' ? generateCorpus(dir, n) : generate(dir, n);
+    if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
+    console.log(`measuring (${RUNS} runs each, median)...`);
+    const baseline = process.env.BENCH_BASELINE ? join(resolve(process.env.BENCH_BASELINE), 'lib', 'index.js') : undefined;
+    const [floor, floorDeps, plugin, base] = await measureBoth(dir, [noopEntry, noopDepsEntry, pluginEntry, ...(baseline ? [baseline] : [])]);
+    if (floor.projects !== count) console.warn(`warning: expected ${count} projects from the floor, got ${floor.projects}`);
+    if (plugin.projects !== count) console.log(`note: the plugin made ${plugin.projects} projects of ${count} recipe folders (broken recipes are skipped)`);
+    rows.push({ kind, n: count, floor, floorDeps, plugin });
+    if (base) rows.push({ kind: `${kind} (baseline)`, n: count, floor, floorDeps, plugin: base });
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
-  rows.push({ n: count, floor, floorDeps, plugin });
-  if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
 }
 
 if (rows.length === 0) process.exit(0);
 const f = (x) => x.toFixed(2);
-console.log('\n`nx show projects` (seconds, median [min]; NX_DAEMON=false; cold = workspace data cleared)\n');
-console.log('| recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.50) | floor warm | plugin warm | warm ratio (goal ≤ 1.15) | floor+deps warm | warm ratio to it |');
-console.log('|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|----------------:|-----------------:|');
-const m = (r, k) => `${f(r[k])} [${f(r[`${k}Min`])}]`;
+console.log(`\n\`nx show projects\` (seconds, median [min, max] of ${RUNS}; NX_DAEMON=false; cold = workspace data cleared); peak RSS of the plugin worker (MB)\n`);
+console.log('| workspace | recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.3) | floor warm | plugin warm | warm ratio (goal ≤ 1.1) | floor+deps warm | warm ratio to it | plugin worker peak RSS |');
+console.log('|---|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|----------------:|-----------------:|------:|');
+const m = (r, k) => `${f(r[k])} [${f(r[`${k}Min`])}, ${f(r[`${k}Max`])}]`;
 for (const r of rows) {
   console.log(
-    `| ${r.n} | ${m(r.floor, 'cold')} | ${m(r.plugin, 'cold')} | ${f(r.plugin.cold / r.floor.cold)} | ${m(r.floor, 'warm')} | ${m(r.plugin, 'warm')} | ` +
-      `${f(r.plugin.warm / r.floor.warm)} (min ${f(r.plugin.warmMin / r.floor.warmMin)}) | ${m(r.floorDeps, 'warm')} | ${f(r.plugin.warm / r.floorDeps.warm)} |`,
+    `| ${r.kind} | ${r.n} | ${m(r.floor, 'cold')} | ${m(r.plugin, 'cold')} | ${f(r.plugin.cold / r.floor.cold)} (min ${f(r.plugin.coldMin / r.floor.coldMin)}) | ${m(r.floor, 'warm')} | ${m(r.plugin, 'warm')} | ` +
+      `${f(r.plugin.warm / r.floor.warm)} (min ${f(r.plugin.warmMin / r.floor.warmMin)}) | ${m(r.floorDeps, 'warm')} | ${f(r.plugin.warm / r.floorDeps.warm)} | ${r.plugin.rss.toFixed(0)} (floor ${r.floor.rss.toFixed(0)}) |`,
   );
 }

@@ -8,12 +8,18 @@ import { recipeProject } from './targets';
 export const RECIPE_GLOB = '**/{meta,recipe}.yaml';
 
 /**
+ * What createNodes is given: the recipes, and the project.json and
+ * package.json files whose names recipes must not take (other-projects.ts).
+ */
+export const NODES_GLOB = '**/{meta.yaml,recipe.yaml,project.json,package.json}';
+
+/**
  * One project per recipe folder, named after its package (see naming.ts).
  * Names need every recipe at once, so the batch is read first (through the
  * parse caches); broken recipes are warned about and skipped, never thrown.
  */
 export const createNodes: CreateNodes<NxCondaPluginOptions> = [
-  RECIPE_GLOB,
+  NODES_GLOB,
   async (files, rawOptions, context) => {
     const opts = normalizeOptions(rawOptions);
     let state: ReturnType<typeof readWorkspaceRecipes>;

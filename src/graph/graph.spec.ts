@@ -130,7 +130,7 @@ describe('createNodes / createDependencies on a workspace', () => {
 
   it('exports the same tuple as createNodesV2 on both recipe kinds', () => {
     expect(createNodesV2).toBe(createNodes);
-    expect(createNodes[0]).toBe('**/{meta,recipe}.yaml');
+    expect(createNodes[0]).toBe('**/{meta.yaml,recipe.yaml,project.json,package.json}');
   });
 
   it('makes a project per readable recipe folder with the contract targets', async () => {
@@ -320,5 +320,72 @@ describe('warnings, cache key and data folder', () => {
     clearMemoryCache();
     expect(loadRecipes(root, ['a/meta.yaml'], 'linux-64', a).stats).toMatchObject({ parsed: 0, fromDisk: 1 });
     expect(loadRecipes(root, ['b/meta.yaml'], 'linux-64', b).stats).toMatchObject({ parsed: 0, fromDisk: 1 });
+  });
+});
+
+describe('a recipe whose package name is another project\'s name', () => {
+  let root: string;
+  let warn: jest.SpyInstance;
+  const write = (rel: string, text: string) => {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'nx-conda-clash-'));
+    process.env.NX_WORKSPACE_DATA_DIRECTORY = join(root, '.nx', 'workspace-data');
+    clearMemoryCache();
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    write('tools/numpy/project.json', JSON.stringify({ name: 'numpy', targets: {} }));
+    write('web/package.json', JSON.stringify({ name: 'Scipy' }));
+    write('apps/ui/package.json', JSON.stringify({ name: '@org/ui' }));
+    write('recipes/numpy/meta.yaml', 'package:\n  name: numpy\n');
+    write('recipes/numpy/project.json', JSON.stringify({ name: 'numpy' }));
+    // (a block list: a line ending in `[numpy]` is a selector for conda-build)
+    write('recipes/scipy/meta.yaml', 'package:\n  name: scipy\nrequirements:\n  run:\n    - numpy\n');
+    write('recipes/ui/meta.yaml', 'package:\n  name: ui\n');
+  });
+  afterEach(() => {
+    warn.mockRestore();
+    delete process.env.NX_WORKSPACE_DATA_DIRECTORY;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('gets a distinct project name and a warning, and the graph keeps its edges', async () => {
+    const files = [
+      'apps/ui/package.json',
+      'recipes/numpy/meta.yaml',
+      'recipes/numpy/project.json',
+      'recipes/scipy/meta.yaml',
+      'recipes/ui/meta.yaml',
+      'tools/numpy/project.json',
+      'web/package.json',
+    ];
+    const results = await createNodes[1](files, {}, { workspaceRoot: root, nxJsonConfiguration: {} });
+    const projects = Object.fromEntries(results.flatMap(([, r]) => Object.entries(r.projects ?? {})));
+    expect(Object.fromEntries(Object.entries(projects).map(([r, p]) => [r, p.name]))).toEqual({
+      // its own folder's project.json is its own project (Nx merges by root): no clash
+      'recipes/numpy': 'numpy@recipes/numpy',
+      'recipes/scipy': 'scipy@recipes/scipy',
+      // a scoped npm name is never a conda name
+      'recipes/ui': 'ui',
+    });
+    const messages = warn.mock.calls.map((c) => String(c[0]));
+    expect(messages).toEqual([
+      'nx-conda: recipe recipes/numpy/meta.yaml provides numpy, the name of another project (tools/numpy/project.json): its project is named numpy@recipes/numpy instead (rename one of them to get the plain name back)',
+      'nx-conda: recipe recipes/scipy/meta.yaml provides scipy, the name of another project (web/package.json): its project is named scipy@recipes/scipy instead (rename one of them to get the plain name back)',
+    ]);
+    const byName = Object.fromEntries(Object.entries(projects).map(([r, p]) => [p.name!, { ...p, root: r }]));
+    const deps = await createDependencies(
+      {},
+      {
+        projects: { ...byName, numpy: { root: 'tools/numpy', name: 'numpy' } },
+        externalNodes: {},
+        workspaceRoot: root,
+        nxJsonConfiguration: {},
+        fileMap: { projectFileMap: {}, nonProjectFiles: [] },
+        filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+      },
+    );
+    expect(deps.map((d) => `${d.source}->${d.target}`)).toEqual(['scipy@recipes/scipy->numpy@recipes/numpy']);
   });
 });

@@ -11,6 +11,11 @@
  * path otherwise (`other/foo` → `foo@other/foo`). Conda package names cannot
  * contain `@`, and folder paths are unique, so names are unique; they depend
  * only on the set of recipe folders, never on which files changed.
+ *
+ * When another project of the workspace (not a recipe) already has the name
+ * `foo`, no recipe gets it: every recipe providing `foo` is named
+ * `foo@<its workspace-relative folder>` (Nx would refuse a graph with two
+ * projects named `foo`).
  */
 export interface NamedRecipe {
   root: string;
@@ -26,7 +31,7 @@ function shallowFirst(a: string, b: string): number {
 }
 
 /** Returns project name by recipe root. */
-export function assignProjectNames(recipes: NamedRecipe[]): Map<string, string> {
+export function assignProjectNames(recipes: NamedRecipe[], taken: ReadonlySet<string> = new Set()): Map<string, string> {
   const byName = new Map<string, string[]>();
   for (const r of recipes) {
     const list = byName.get(r.packageName);
@@ -35,6 +40,10 @@ export function assignProjectNames(recipes: NamedRecipe[]): Map<string, string> 
   }
   const names = new Map<string, string>();
   for (const [pkg, roots] of byName) {
+    if (taken.has(pkg)) {
+      for (const root of roots) names.set(root, `${pkg}@${root}`);
+      continue;
+    }
     if (roots.length === 1) {
       names.set(roots[0], pkg);
       continue;

@@ -9,6 +9,7 @@ import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
 import { recipeFilter } from './glob';
 import { warn } from './devkit';
 import { assignProjectNames } from './naming';
+import { isProjectFile, otherProjectNames } from './other-projects';
 import { registrationKey, type NormalizedOptions } from './options';
 
 export interface RecipeEntry {
@@ -78,18 +79,30 @@ export function readWorkspaceRecipes(
     const outcome = outcomes.get(file);
     if (outcome) byRoot.set(root, { root, file, outcome });
   }
-  const names = assignProjectNames(
-    [...byRoot.values()].flatMap((e) => (e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : [])),
+  const others = otherProjectNames(
+    workspaceRoot,
+    files.filter((f) => isProjectFile(f)),
+    new Set(byRoot.keys()),
   );
-  const broken: string[] = [];
+  const named = [...byRoot.values()].flatMap((e) => (e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : []));
+  const names = assignProjectNames(named, new Set(others.keys()));
+  const warnings: string[] = [];
+  for (const { root, packageName } of named) {
+    const other = others.get(packageName);
+    if (other === undefined) continue;
+    warnings.push(
+      `nx-conda: recipe ${byRoot.get(root)!.file} provides ${packageName}, the name of another project (${other}): ` +
+        `its project is named ${names.get(root)} instead (rename one of them to get the plain name back)`,
+    );
+  }
   for (const e of byRoot.values()) {
     if (e.outcome.ok) e.projectName = names.get(e.root);
     else {
       const { file, line, reason } = e.outcome.error;
-      broken.push(`nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
+      warnings.push(`nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
     }
   }
-  if (report) for (const msg of broken.sort()) warn(msg);
+  if (report) for (const msg of warnings.sort()) warn(msg);
   last = { workspaceRoot, registration, byRoot, stats };
   return last;
 }
