@@ -47,6 +47,8 @@ import {
   IMAGE_IDENTITY_ROOT,
 } from '../../defaults';
 import type { InitGeneratorSchema } from './schema';
+import { schemaDefault, withSchemaDefaults } from '../../executors/schema-defaults';
+import schemaJson from './schema.json';
 import { addPlugin } from '@nx/devkit/internal';
 import { createNodesV2 } from '../../index';
 import { formatOfFile } from '../../formats';
@@ -65,7 +67,7 @@ import {
 } from '../utils';
 import { BUILDERS, formatOfBuilder, isBuilder, type Builder } from '../../formats';
 
-export const DEFAULT_IMAGE_PROJECT_ROOT = 'tools/builder-image';
+export const DEFAULT_IMAGE_PROJECT_ROOT: string = schemaDefault(schemaJson, 'directory');
 const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
 const PURGE_EXECUTOR = `${PLUGIN_NAME}:purge-image`;
 
@@ -217,7 +219,7 @@ function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
     builder: schema.builder,
     engine: schema.engine,
     directory: normalizeDirectory(schema.directory ?? DEFAULT_IMAGE_PROJECT_ROOT),
-    skipFormat: schema.skipFormat ?? false,
+    skipFormat: withSchemaDefaults(schemaJson, schema).skipFormat,
   };
 }
 

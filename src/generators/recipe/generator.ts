@@ -22,6 +22,8 @@ import {
   type RecipeFormat,
 } from '../utils';
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
+import { schemaDefault, withSchemaDefaults } from '../../executors/schema-defaults';
+import schemaJson from './schema.json';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
@@ -83,7 +85,9 @@ export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema)
 
 export default recipeGenerator;
 
-export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): NormalizedRecipeOptions {
+export function normalizeOptions(tree: Tree, given: RecipeGeneratorSchema): NormalizedRecipeOptions {
+  // The defaults are those of schema.json (Nx applies them on the command line; a direct call gets them here).
+  const schema = withSchemaDefaults(schemaJson, given);
   const name = (schema.name ?? '').trim();
   if (!isPackageName(name)) {
     throw new Error(`nx-conda:recipe: invalid package name '${schema.name ?? ''}': ${PACKAGE_NAME_RULE}.`);
@@ -95,7 +99,7 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
     throw new Error(`nx-conda:recipe: --format must be ${choices}, got '${format}'.`);
   }
 
-  const packageVersion = String(schema.packageVersion ?? '0.1.0').trim();
+  const packageVersion = String(schema.packageVersion).trim();
   if (!VERSION_PATTERN.test(packageVersion)) {
     throw new Error(
       `nx-conda:recipe: invalid --packageVersion '${packageVersion}': a conda version uses letters, digits, ` +
@@ -103,12 +107,12 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
     );
   }
 
-  const buildNumber = Number(schema.buildNumber ?? 0);
+  const buildNumber = Number(schema.buildNumber);
   if (!Number.isInteger(buildNumber) || buildNumber < 0) {
     throw new Error(`nx-conda:recipe: --buildNumber must be a whole number >= 0 (got '${schema.buildNumber}').`);
   }
 
-  const noarchOption = schema.noarch ?? 'generic';
+  const noarchOption = schema.noarch;
   if (!NOARCH.includes(noarchOption)) {
     throw new Error(`nx-conda:recipe: --noarch must be one of ${NOARCH.join(', ')} (got '${noarchOption}').`);
   }
@@ -138,7 +142,7 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
   }
 
   const summary = (schema.summary ?? '').trim() || `The ${name} package`;
-  const license = (schema.license ?? 'MIT').trim() || 'MIT';
+  const license = schema.license.trim() || schemaDefault<string>(schemaJson, 'license');
 
   return {
     name,
@@ -152,7 +156,7 @@ export function normalizeOptions(tree: Tree, schema: RecipeGeneratorSchema): Nor
     noarch,
     requirements,
     testCommands,
-    skipFormat: schema.skipFormat ?? false,
+    skipFormat: schema.skipFormat,
   };
 }
 
