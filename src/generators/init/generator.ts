@@ -55,6 +55,7 @@ import { formatOfFile } from '../../formats';
 import { normalizeOptions as normalizeGraphOptions, recipeEdges } from '../../graph';
 import { readWorkspaceRecipes } from '../../graph/recipes-state';
 import { recipeProject } from '../../graph/targets';
+import { ensureChannelProject } from './channel-project';
 import {
   PLUGIN_NAME,
   RECIPE_GENERATOR_KEY,
@@ -109,6 +110,7 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
   }
 
   if (!addPlugin) writeExplicitTargets(tree, imageProject ?? DEFAULT_IMAGE_PROJECT, options);
+  ensureChannelProject(tree, readPluginOptions(nxJson).buildTargetName ?? DEFAULT_TARGETS.buildRecipe);
 
   const outputRoot = readPluginOptions(nxJson).outputRoot ?? DEFAULT_OUTPUT_ROOT;
   addToGitignore(tree, [outputRoot, STAGING_ROOT]);

@@ -1,0 +1,155 @@
+/**
+ * One channel of many projects' packages (the `nx-conda:channel` executor):
+ * the packages of every project's output folder gathered into one folder,
+ * with one repodata.json per subdir as conda, mamba and rattler read it.
+ *
+ * Records come from the projects' own indexes (written by the builder's
+ * indexer), so no package is opened. Incremental: a package whose copy has
+ * the size and mtime of its source is not copied again. A package that its
+ * project's output no longer holds (or whose project is gone) is removed; a
+ * project whose output folder is absent here (not built nor restored on this
+ * machine, as with `nx affected`) keeps what it had in the channel.
+ */
+import { rmSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors';
+import { emptyRepodata, findRecord, isValidPackageFile, readRepodata, repodataKey, SUBDIR_PATTERN, writeRepodata, type PackageRecord, type Repodata } from './repodata';
+import { copyRegularFile, ensureRealDir, isRealDir, listEntries, readRegularFile, writeFileAtomic } from './safe-fs';
+
+export class ChannelGatherError extends UserError {}
+
+/** One project's output folder. */
+export interface GatherSource {
+  project: string;
+  /** Absolute path of its output folder (a channel: noarch/, linux-64/, ... with repodata.json). */
+  dir: string;
+}
+
+/** What the channel holds, by `<subdir>/<file>`: whose it is and the size and mtime of the source it was copied from. */
+interface ChannelState {
+  version: 1;
+  files: Record<string, { project: string; size: number; mtimeMs: number }>;
+}
+
+const STATE_FILE = '.nx-conda-channel.json';
+
+export interface GatherResult {
+  added: string[];
+  updated: string[];
+  unchanged: number;
+  removed: string[];
+  kept: number;
+  subdirs: string[];
+}
+
+function readState(channelDir: string): ChannelState {
+  const content = readRegularFile(join(channelDir, STATE_FILE), 'reading the channel state');
+  if (!content) return { version: 1, files: {} };
+  try {
+    const parsed = JSON.parse(content.toString('utf8'));
+    if (parsed && typeof parsed.files === 'object') return { version: 1, files: parsed.files };
+  } catch {
+    // A broken state: every package is copied again, nothing is lost.
+  }
+  return { version: 1, files: {} };
+}
+
+/**
+ * Gathers `sources` into `channelDir`. `known` is every project that can
+ * contribute (a project of the state that is not in it is gone, and its
+ * packages are removed). The caller holds the channel's lock.
+ */
+export function gatherChannel(channelDir: string, sources: GatherSource[], known: Set<string>): GatherResult {
+  ensureRealDir(channelDir);
+  const state = readState(channelDir);
+  const result: GatherResult = { added: [], updated: [], unchanged: 0, removed: [], kept: 0, subdirs: [] };
+  const indexes = new Map<string, Repodata>();
+  const indexOf = (subdir: string) => {
+    let index = indexes.get(subdir);
+    if (!index) {
+      index = isRealDir(join(channelDir, subdir)) ? readRepodata(join(channelDir, subdir), subdir) : emptyRepodata(subdir);
+      indexes.set(subdir, index);
+    }
+    return index;
+  };
+
+  // What each present source offers now.
+  const offered = new Map<string, { project: string; from: string; record: PackageRecord; size: number; mtimeMs: number }>();
+  const present = new Set<string>();
+  for (const source of sources) {
+    if (!isRealDir(source.dir)) continue;
+    present.add(source.project);
+    for (const { name: subdir, stat } of listEntries(source.dir)) {
+      if (!stat.isDirectory() || !SUBDIR_PATTERN.test(subdir)) continue;
+      const sourceIndex = readRepodata(join(source.dir, subdir), subdir);
+      for (const { name: file, stat: fileStat } of listEntries(join(source.dir, subdir))) {
+        if (!fileStat.isFile() || !isValidPackageFile(file)) continue;
+        const record = findRecord(sourceIndex, file);
+        if (!record) {
+          throw new ChannelGatherError(
+            `${join(source.dir, subdir, file)} has no record in its folder's repodata.json; rebuild ${source.project} (nx run ${source.project}:build-recipe --skip-nx-cache).`,
+          );
+        }
+        const key = `${subdir}/${file}`;
+        const other = offered.get(key);
+        if (other && other.project !== source.project) {
+          throw new ChannelGatherError(`${key} is made by both ${other.project} and ${source.project}; one channel can hold only one file of that name.`);
+        }
+        offered.set(key, { project: source.project, from: join(source.dir, subdir, file), record, size: fileStat.size, mtimeMs: fileStat.mtimeMs });
+      }
+    }
+  }
+
+  // Packages first (each through a temporary name), the indexes after.
+  for (const [key, offer] of offered) {
+    const [subdir, file] = key.split('/');
+    const had = state.files[key];
+    const target = join(channelDir, subdir, file);
+    let current: { size: number; mtimeMs: number } | undefined;
+    try {
+      current = statSync(target);
+    } catch {
+      current = undefined;
+    }
+    // Whole milliseconds: the copy's mtime is set through a Date.
+    const ms = (t: number) => Math.trunc(t);
+    const same =
+      had && current && had.size === offer.size && ms(had.mtimeMs) === ms(offer.mtimeMs) && current.size === offer.size && ms(current.mtimeMs) === ms(offer.mtimeMs);
+    if (same) {
+      result.unchanged++;
+    } else {
+      ensureRealDir(join(channelDir, subdir));
+      copyRegularFile(offer.from, target, 'gathering a package');
+      // The copy carries its source's mtime, which is what the next run compares.
+      utimesSync(target, new Date(), new Date(offer.mtimeMs));
+      (had ? result.updated : result.added).push(key);
+    }
+    state.files[key] = { project: offer.project, size: offer.size, mtimeMs: offer.mtimeMs };
+    const index = indexOf(subdir);
+    index[repodataKey(file)][file] = { ...offer.record, subdir };
+  }
+
+  // What the channel had that is no longer offered.
+  for (const [key, entry] of Object.entries(state.files)) {
+    if (offered.has(key)) continue;
+    const [subdir, file] = key.split('/');
+    if (present.has(entry.project) || !known.has(entry.project)) {
+      rmSync(join(channelDir, subdir, file), { force: true });
+      delete indexOf(subdir)[repodataKey(file)][file];
+      delete state.files[key];
+      result.removed.push(key);
+    } else {
+      result.kept++;
+    }
+  }
+
+  // conda needs noarch/ in every channel; every subdir that has or had packages gets its index.
+  indexOf('noarch');
+  for (const [subdir, index] of [...indexes].sort(([a], [b]) => a.localeCompare(b))) {
+    ensureRealDir(join(channelDir, subdir));
+    writeRepodata(join(channelDir, subdir), { ...index, info: { subdir }, repodata_version: 1 });
+    result.subdirs.push(subdir);
+  }
+  writeFileAtomic(join(channelDir, STATE_FILE), JSON.stringify(state, null, 1) + '\n');
+  return result;
+}

@@ -1,0 +1,36 @@
+import { addProjectConfiguration, getProjects, type TargetConfiguration, type Tree } from '@nx/devkit';
+import { DEFAULT_TARGETS } from '../../defaults';
+
+export const CHANNEL_PROJECT = 'conda-channel';
+export const CHANNEL_PROJECT_ROOT = 'tools/conda-channel';
+export const CHANNEL_PATH = 'dist/channel';
+
+/**
+ * The project `conda-channel` (tools/conda-channel): `channel` gathers every
+ * recipe project's packages into dist/channel after building them (its
+ * dependsOn runs build-recipe of every project tagged `conda`); `publish`
+ * copies that channel to the destination set in its options. Created once;
+ * an existing project of that name is left as it is.
+ */
+export function ensureChannelProject(tree: Tree, buildTargetName: string = DEFAULT_TARGETS.buildRecipe): void {
+  if (getProjects(tree).has(CHANNEL_PROJECT) || tree.exists(`${CHANNEL_PROJECT_ROOT}/project.json`)) return;
+  const channel: TargetConfiguration = {
+    executor: 'nx-conda:channel',
+    dependsOn: [{ projects: ['tag:conda'], target: buildTargetName }],
+    options: { outputPath: CHANNEL_PATH },
+    // Incremental over the folder it keeps: never restored from a cache.
+    cache: false,
+  };
+  const publish: TargetConfiguration = {
+    executor: 'nx-conda:publish',
+    dependsOn: ['channel'],
+    options: { channelPath: CHANNEL_PATH, destination: '' },
+    cache: false,
+  };
+  addProjectConfiguration(tree, CHANNEL_PROJECT, {
+    root: CHANNEL_PROJECT_ROOT,
+    projectType: 'application',
+    tags: ['conda-channel'],
+    targets: { channel, publish },
+  });
+}
