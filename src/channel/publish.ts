@@ -1,0 +1,201 @@
+/**
+ * Publishing a channel folder (dist/channel) to a destination: a folder
+ * (a path or file:// URL: a mounted share) or an S3-compatible bucket
+ * (s3://bucket/prefix). Packages first, then each subdir's repodata.json, so
+ * a reader never sees a record whose file is missing. Only new packages are
+ * written; one that exists there with other content is a conflict, never
+ * overwritten, and any conflict stops the publish before anything is written.
+ * The destination's index keeps the records it had (packages published
+ * before, from this machine or another); the local channel's are added.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors';
+import { emptyRepodata, isValidPackageFile, readRepodata, SUBDIR_PATTERN, type Repodata } from './repodata';
+import { isRealDir, listEntries } from './safe-fs';
+import { S3Client, type S3Config, parseS3Url } from './s3';
+
+export class PublishError extends UserError {}
+
+/** One place a channel can be published to. Paths are `<subdir>/<file>`. */
+export interface Destination {
+  describe: string;
+  /** The file's content, or undefined when there is none. */
+  read(path: string): Promise<Buffer | undefined>;
+  /** Whether the file there has exactly this content (cheaply where the destination can tell); undefined when absent. */
+  matches(path: string, content: Buffer): Promise<boolean | undefined>;
+  /** Writes the file whole (a reader sees the old or the new content, never a part). */
+  write(path: string, content: Buffer, contentType: string): Promise<void>;
+}
+
+export class FolderDestination implements Destination {
+  readonly describe: string;
+  constructor(readonly dir: string) {
+    this.describe = dir;
+  }
+  async read(path: string): Promise<Buffer | undefined> {
+    try {
+      return readFileSync(join(this.dir, path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new PublishError(`cannot read ${join(this.dir, path)}: ${(e as Error).message}`);
+    }
+  }
+  async matches(path: string, content: Buffer): Promise<boolean | undefined> {
+    try {
+      if (statSync(join(this.dir, path)).size !== content.length) return false;
+    } catch {
+      return undefined;
+    }
+    return (await this.read(path))!.equals(content);
+  }
+  async write(path: string, content: Buffer): Promise<void> {
+    const target = join(this.dir, path);
+    const part = join(dirname(target), `.nx-conda-publish-${process.pid}-${Date.now()}.part`);
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(part, content);
+      renameSync(part, target);
+    } catch (e) {
+      rmSync(part, { force: true });
+      throw new PublishError(`cannot write ${target}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export class S3Destination implements Destination {
+  readonly describe: string;
+  private readonly client: S3Client;
+  constructor(url: string, config: S3Config) {
+    this.client = new S3Client(config, parseS3Url(url));
+    this.describe = `s3://${this.client.location.bucket}${this.client.location.prefix ? `/${this.client.location.prefix}` : ''}${config.endpoint ? ` (${config.endpoint})` : ''}`;
+  }
+  async read(path: string): Promise<Buffer | undefined> {
+    const response = await this.client.request('GET', path);
+    if (response.status === 404 && !/NoSuchBucket/.test(response.body.toString('utf8'))) return undefined;
+    if (response.status !== 200) this.client.fail('GET', path, response);
+    return response.body;
+  }
+  async matches(path: string, content: Buffer): Promise<boolean | undefined> {
+    const response = await this.client.request('HEAD', path);
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) this.client.fail('HEAD', path, response);
+    if (Number(response.headers.get('content-length')) !== content.length) return false;
+    const etag = (response.headers.get('etag') ?? '').replace(/"/g, '');
+    // A single-part upload's ETag is the MD5 of its content; a multipart one's is not: compare the bytes.
+    if (/^[0-9a-f]{32}$/.test(etag)) return etag === createHash('md5').update(content).digest('hex');
+    return (await this.read(path))?.equals(content) ?? false;
+  }
+  async write(path: string, content: Buffer, contentType: string): Promise<void> {
+    const response = await this.client.request('PUT', path, content, contentType);
+    if (response.status !== 200) this.client.fail('PUT', path, response);
+  }
+}
+
+/** The destination of a `destination` option: s3://..., file://... or a path (relative to `root`). */
+export function destinationOf(destination: string, root: string, s3: () => S3Config): Destination {
+  if (!destination) throw new PublishError('publish needs a destination: a folder, a file:// URL or s3://bucket/prefix (the `destination` option).');
+  if (destination.startsWith('s3://')) return new S3Destination(destination, s3());
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(destination) && !destination.startsWith('file://')) {
+    throw new PublishError(`destination ${destination}: only folders, file:// URLs and s3:// buckets are supported.`);
+  }
+  return new FolderDestination(destination.startsWith('file://') ? fileURLToPath(destination) : resolve(root, destination));
+}
+
+export interface PublishPlan {
+  /** Packages to write (absent at the destination). */
+  upload: string[];
+  /** Packages already there with the same content. */
+  present: string[];
+  /** repodata.json files whose content changes. */
+  indexes: string[];
+}
+
+interface LocalSubdir {
+  subdir: string;
+  index: Repodata;
+  packages: string[];
+}
+
+function localChannel(channelDir: string): LocalSubdir[] {
+  if (!isRealDir(channelDir)) throw new PublishError(`channel folder ${channelDir} does not exist; run the channel target first.`);
+  const subdirs: LocalSubdir[] = [];
+  for (const { name: subdir, stat } of listEntries(channelDir)) {
+    if (!stat.isDirectory() || !SUBDIR_PATTERN.test(subdir)) continue;
+    const index = readRepodata(join(channelDir, subdir), subdir);
+    const packages = [...Object.keys(index.packages), ...Object.keys(index['packages.conda'])].filter(isValidPackageFile).sort();
+    for (const file of packages) {
+      if (!isRealDir(join(channelDir, subdir)) || !listEntries(join(channelDir, subdir)).some((e) => e.name === file && e.stat.isFile())) {
+        throw new PublishError(`${join(channelDir, subdir, 'repodata.json')} lists ${file}, which is not in the folder; run the channel target again.`);
+      }
+    }
+    subdirs.push({ subdir, index, packages });
+  }
+  if (!subdirs.some((s) => s.subdir === 'noarch')) throw new PublishError(`${channelDir} has no noarch/repodata.json: it is not a channel; run the channel target first.`);
+  return subdirs;
+}
+
+function parseRemoteIndex(content: Buffer | undefined, subdir: string, where: string): Repodata {
+  if (!content) return emptyRepodata(subdir);
+  try {
+    const parsed = JSON.parse(content.toString('utf8'));
+    return { ...emptyRepodata(subdir), ...parsed, packages: { ...(parsed.packages ?? {}) }, 'packages.conda': { ...(parsed['packages.conda'] ?? {}) } };
+  } catch (e) {
+    throw new PublishError(`${where} is not JSON (${(e as Error).message}); fix or remove it before publishing there.`);
+  }
+}
+
+/**
+ * Publishes `channelDir` to `destination`. With `dryRun`, only tells what
+ * would change. `log` gets one line per file written (or to be written).
+ */
+export async function publishChannel(channelDir: string, destination: Destination, options: { dryRun?: boolean; log: (line: string) => void }): Promise<PublishPlan> {
+  const local = localChannel(channelDir);
+  const plan: PublishPlan = { upload: [], present: [], indexes: [] };
+  const conflicts: string[] = [];
+  for (const { subdir, packages } of local) {
+    for (const file of packages) {
+      const path = `${subdir}/${file}`;
+      const same = await destination.matches(path, readFileSync(join(channelDir, subdir, file)));
+      if (same === undefined) plan.upload.push(path);
+      else if (same) plan.present.push(path);
+      else conflicts.push(path);
+    }
+  }
+  if (conflicts.length) {
+    throw new PublishError(
+      `${destination.describe} already has ${conflicts.join(', ')} with other content; a published package is never overwritten ` +
+        '(bump the build number and rebuild). Nothing was published.',
+    );
+  }
+
+  const indexes: { path: string; content: Buffer }[] = [];
+  for (const { subdir, index } of local) {
+    const path = `${subdir}/repodata.json`;
+    const before = await destination.read(path);
+    const merged = parseRemoteIndex(before, subdir, `${destination.describe}/${path}`);
+    for (const key of ['packages', 'packages.conda'] as const) Object.assign(merged[key], index[key]);
+    merged.info = { ...(merged.info ?? {}), subdir };
+    merged.repodata_version = 1;
+    const content = Buffer.from(JSON.stringify(merged, null, 1) + '\n');
+    if (!before || !before.equals(content)) {
+      indexes.push({ path, content });
+      plan.indexes.push(path);
+    }
+  }
+
+  const verb = options.dryRun ? 'would write' : 'wrote';
+  for (const path of plan.upload) {
+    const [subdir, file] = path.split('/');
+    if (!options.dryRun) await destination.write(path, readFileSync(join(channelDir, subdir, file)), file.endsWith('.conda') ? 'application/octet-stream' : 'application/x-bzip2');
+    options.log(`${verb} ${path}`);
+  }
+  // The indexes last: every record they add points to a file already there.
+  for (const { path, content } of indexes) {
+    if (!options.dryRun) await destination.write(path, content, 'application/json');
+    options.log(`${verb} ${path}`);
+  }
+  return plan;
+}
