@@ -26,7 +26,8 @@ function freePort(): Promise<number> {
 }
 
 export async function startS3Server(): Promise<S3Server> {
-  const venv = join(E2E_ROOT, 'moto-venv');
+  // NX_CONDA_E2E_MOTO_VENV: an existing virtualenv with moto installed (the install takes minutes on a slow machine).
+  const venv = process.env.NX_CONDA_E2E_MOTO_VENV ?? join(E2E_ROOT, 'moto-venv');
   const python = join(venv, 'bin', 'python');
   if (!existsSync(join(venv, '.installed'))) {
     mkdirSync(E2E_ROOT, { recursive: true });
