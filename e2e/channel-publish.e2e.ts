@@ -19,6 +19,27 @@ const IMAGES = { 'rattler-build': TEST_IMAGES.rattlerBuild, 'conda-build': TEST_
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const index = (dir: string, subdir = 'noarch') => JSON.parse(readFileSync(join(dir, subdir, 'repodata.json'), 'utf8'));
+/**
+ * Part 5: the real conda of the conda-build test image installs cc (with cb
+ * and ca) from a channel, offline for file:// channels; returns the share/
+ * files of the new prefix and what conda says it installed.
+ */
+function condaInstall(channelUrl: string, mount?: string): { files: string[]; listed: string } {
+  const args = ['run', '--rm', '--network', mount ? 'none' : 'host'];
+  if (mount) args.push('-v', `${mount}:/channel:ro`);
+  const offline = mount ? '--offline' : '';
+  const script = [
+    'set -e',
+    `conda create -q -y ${offline} -p /tmp/prefix --override-channels -c ${channelUrl} cc >/tmp/create.log 2>&1 || { cat /tmp/create.log; exit 1; }`,
+    'conda list -p /tmp/prefix | grep -E "^c[abc] "',
+    'echo ---',
+    'cat /tmp/prefix/share/ca.txt /tmp/prefix/share/cb.txt /tmp/prefix/share/cc.txt',
+  ].join('\n');
+  const out = execFileSync('docker', [...args, TEST_IMAGES.condaBuild, 'bash', '-c', script], { encoding: 'utf8' });
+  const [listed, files] = out.split('---\n');
+  return { listed, files: files.trim().split('\n') };
+}
+
 const packagesIn = (dir: string, subdir = 'noarch') => (existsSync(join(dir, subdir)) ? readdirSync(join(dir, subdir)).filter((f) => f.endsWith('.conda')).sort() : []);
 
 describe('channel and publish (init, real builds, folder and S3)', () => {
@@ -46,6 +67,11 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
     }
     expect(records[files[2]].depends).toEqual(['cb']);
     expect(index(channel)).toMatchObject({ info: { subdir: 'noarch' }, repodata_version: 1, packages: {} });
+
+    const installed = condaInstall('file:///channel', channel);
+    expect(installed.files).toEqual(['ca', 'cb', 'cc']);
+    expect(installed.listed).toMatch(/^ca\s+1\.0\s/m);
+    expect(installed.listed).toMatch(/^cc\s+1\.0\s/m);
 
     const again = ws.nx(['run', 'conda-channel:channel', '--output-style=static']);
     expectSuccess(again);
@@ -82,6 +108,9 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
     expectSuccess(resumed);
     expect(resumed.output).toMatch(/1 new package\(s\), 2 already there/);
     expect(index(target)['packages.conda']).toEqual(index(channel)['packages.conda']);
+    const installed = condaInstall('file:///channel', target);
+    expect(installed.files).toEqual(['ca', 'cb', 'cc']);
+    expect(installed.listed).toMatch(/^cc\s+1\.1\s/m);
 
     // A published package is never overwritten.
     const [first] = packagesIn(target);
@@ -117,6 +146,10 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
       expect(published['packages.conda']).toEqual(index(channel)['packages.conda']);
       const etag = boto(`print(s3.head_object(Bucket='conda',Key='team/channel/noarch/${packagesIn(channel)[0]}')['ETag'])`).trim();
       expect(etag).toBe(`"${createHash('md5').update(readFileSync(join(channel, 'noarch', packagesIn(channel)[0]))).digest('hex')}"`);
+
+      // The bucket's contents, served over HTTP by the S3 server itself, install with conda.
+      const installed = condaInstall(`${s3.endpoint}/conda/team/channel`);
+      expect(installed.files).toEqual(['ca', 'cb', 'cc']);
 
       const rerun = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`], env());
       expectSuccess(rerun);

@@ -5,7 +5,8 @@
  *
  * Records come from the projects' own indexes (written by the builder's
  * indexer), so no package is opened. Incremental: a package whose copy has
- * the size and mtime of its source is not copied again. A package that its
+ * the size and sha256 (from its record; size and mtime without one) of its
+ * source is not copied again. A package that its
  * project's output no longer holds (or whose project is gone) is removed; a
  * project whose output folder is absent here (not built nor restored on this
  * machine, as with `nx affected`) keeps what it had in the channel.
@@ -28,7 +29,7 @@ export interface GatherSource {
 /** What the channel holds, by `<subdir>/<file>`: whose it is and the size and mtime of the source it was copied from. */
 interface ChannelState {
   version: 1;
-  files: Record<string, { project: string; size: number; mtimeMs: number }>;
+  files: Record<string, { project: string; size: number; mtimeMs: number; sha256?: string }>;
 }
 
 const STATE_FILE = '.nx-conda-channel.json';
@@ -111,20 +112,27 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
     } catch {
       current = undefined;
     }
-    // Whole milliseconds: the copy's mtime is set through a Date.
-    const ms = (t: number) => Math.trunc(t);
+    // The record's sha256 when the index has one (a restore from Nx's cache rewrites
+    // files with new mtimes, not new content), else size and mtime, within
+    // one millisecond (file systems keep mtimes at different precisions).
+    const near = (a: number, b: number) => Math.abs(a - b) < 1;
+    const sha = typeof offer.record.sha256 === 'string' ? offer.record.sha256 : undefined;
     const same =
-      had && current && had.size === offer.size && ms(had.mtimeMs) === ms(offer.mtimeMs) && current.size === offer.size && ms(current.mtimeMs) === ms(offer.mtimeMs);
+      had &&
+      current &&
+      current.size === offer.size &&
+      had.size === offer.size &&
+      (sha && had.sha256 ? had.sha256 === sha : near(had.mtimeMs, offer.mtimeMs) && near(current.mtimeMs, offer.mtimeMs));
     if (same) {
       result.unchanged++;
     } else {
       ensureRealDir(join(channelDir, subdir));
       copyRegularFile(offer.from, target, 'gathering a package');
       // The copy carries its source's mtime, which is what the next run compares.
-      utimesSync(target, new Date(), new Date(offer.mtimeMs));
+      utimesSync(target, Date.now() / 1000, offer.mtimeMs / 1000);
       (had ? result.updated : result.added).push(key);
     }
-    state.files[key] = { project: offer.project, size: offer.size, mtimeMs: offer.mtimeMs };
+    state.files[key] = { project: offer.project, size: offer.size, mtimeMs: offer.mtimeMs, ...(sha ? { sha256: sha } : {}) };
     const index = indexOf(subdir);
     index[repodataKey(file)][file] = { ...offer.record, subdir };
   }
