@@ -129,7 +129,8 @@ export function assembleStagingChannel(stagingDir: string, sourceDirs: string[],
         ensureRealDir(join(stagingDir, subdir));
         merged.set(subdir, (target = readRepodata(join(stagingDir, subdir), subdir)));
       }
-      copyRegularFile(join(sourceSubdir, file), join(stagingDir, subdir, file));
+      // No fsync: the staging channel is scratch, removed after the build (an fsync per package was most of the time).
+      copyRegularFile(join(sourceSubdir, file), join(stagingDir, subdir, file), 'copying it', { sync: false });
       packages++;
       const record = findRecord(sourceIndex, file);
       if (record) target[repodataKey(file)][file] = record;
