@@ -329,6 +329,8 @@ for (const n of SIZES) {
     if (floor.projects !== count) console.warn(`warning: expected ${count} projects from the floor, got ${floor.projects}`);
     if (plugin.projects !== count) console.log(`note: the plugin made ${plugin.projects} projects of ${count} recipe folders (broken recipes are skipped)`);
     rows.push({ kind, n: count, floor, floorDeps, plugin });
+    // Each workspace's figures as soon as they are measured (a long run on a busy machine may be stopped).
+    console.log(JSON.stringify({ kind, n: count, floor, floorDeps, plugin, baseline: base }));
     if (base) rows.push({ kind: `${kind} (baseline)`, n: count, floor, floorDeps, plugin: base });
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
