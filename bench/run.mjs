@@ -206,7 +206,8 @@ function corpusRecipes(dir, rel = '') {
 /**
  * The public corpus replicated to n recipes: copy c (c >= 1) of a recipe
  * lives in copy-<c>/<its folder>, every package name the corpus provides is
- * renamed in its text (name-c<c>), and about a fifth of the references are
+ * renamed in its text (name_c<c>: an underscore, so that a name used as a
+ * Jinja variable stays one), and about a fifth of the references are
  * rewired to a random earlier copy's package instead.
  */
 function generateCorpus(dir, n) {
@@ -234,7 +235,7 @@ function generateCorpus(dir, n) {
   let count = 0;
   for (let c = 0; count < n; c++) {
     for (let i = 0; i < files.length && count < n; i++, count++) {
-      const text = c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}-c${rand() < 0.2 ? Math.floor(rand() * c) || '0' : c}`);
+      const text = c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}_c${rand() < 0.2 ? Math.floor(rand() * c) : c}`);
       const folder = join(dir, c === 0 ? '' : `copy-${c}`, dirname(files[i]));
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, 'meta.yaml'), text);
