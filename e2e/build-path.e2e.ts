@@ -224,7 +224,7 @@ describe('core build path (conda-build test image, real engine)', () => {
     const result = ws.nx(['run', 'custom:build-recipe']);
     expectSuccess(result);
     expect(result.output).toContain('[custom] custom template building /opt/recipe/meta.yaml for linux-64');
-    expect(result.output).toMatch(/conda build --no-anaconda-upload .* \/opt\/recipe$/m);
+    expect(result.output).toMatch(/conda build --no-anaconda-upload .* \/opt\/recipe\/meta\.yaml$/m);
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/custom'))).toHaveLength(1);
   });
 

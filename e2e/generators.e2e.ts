@@ -59,7 +59,7 @@ describe('nx add nx-conda and nx g nx-conda:recipe (real engine)', () => {
     for (const name of ['a', 'b', 'c']) {
       const out = join(ws.root, 'dist/conda/recipes', name);
       const packages = channelPackages(out);
-      expect(packages).toEqual([expect.stringMatching(new RegExp(`^noarch/${name}-0\\.1\\.0-.*\\.tar\\.bz2$`))]);
+      expect(packages).toEqual([expect.stringMatching(new RegExp(`^noarch/${name}-0\\.1\\.0-0\\.conda$`))]);
       expect(readPackageMember(join(out, packages[0]), `share/${name}/README`).length).toBeGreaterThan(0);
     }
     const c = join(ws.root, 'dist/conda/recipes/c');

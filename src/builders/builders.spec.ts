@@ -18,7 +18,7 @@ const plan = (overrides: Partial<BuildPlan> = {}): BuildPlan => ({
 describe('conda-build command', () => {
   it('builds into the staging channel, which is also its first channel', () => {
     expect(buildCommand(plan())).toEqual([
-      'conda', 'build', '--no-anaconda-upload', '-c', 'file:///opt/host-conda-bld', '--output-folder', '/opt/host-conda-bld', '/opt/recipe',
+      'conda', 'build', '--no-anaconda-upload', '-c', 'file:///opt/host-conda-bld', '--output-folder', '/opt/host-conda-bld', '/opt/recipe/meta.yaml',
     ]);
   });
 
@@ -27,7 +27,7 @@ describe('conda-build command', () => {
       plan({ mambabuild: true, exclusiveConfigFiles: ['/c/e.yaml'], variantConfigFiles: ['/c/v.yaml'], packageFormat: 'conda', buildArgs: ['--skip-existing'] }),
     );
     expect(words.slice(0, 2)).toEqual(['conda', 'mambabuild']);
-    expect(words.join(' ')).toContain('-e /c/e.yaml -m /c/v.yaml --package-format conda --skip-existing /opt/recipe');
+    expect(words.join(' ')).toContain('-e /c/e.yaml -m /c/v.yaml --package-format conda --skip-existing /opt/recipe/meta.yaml');
   });
 });
 
@@ -57,7 +57,7 @@ describe('rattler-build command', () => {
 describe('build script', () => {
   it('runs the quoted command, indexes and hands files back in the default conda-build template', () => {
     const script = renderBuildScript(plan({ buildArgs: ['--extra', 'two words'] }));
-    expect(script).toContain("conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld --extra 'two words' /opt/recipe");
+    expect(script).toContain("conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld --extra 'two words' /opt/recipe/meta.yaml");
     expect(script).toContain('staging=/opt/host-conda-bld\n');
     expect(script).toContain('conda index "$staging"');
     expect(script).toContain(`trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT`);
@@ -66,12 +66,12 @@ describe('build script', () => {
   it('quotes every path it writes into the script', () => {
     const script = renderBuildScript(plan({ stagingDir: "/opt/it's staging", recipeDir: '/opt/my recipe', recipeFile: '/opt/my recipe/meta.yaml' }));
     expect(script).toContain(`staging='/opt/it'\\''s staging'`);
-    expect(script).toContain(`--output-folder '/opt/it'\\''s staging' '/opt/my recipe'`);
+    expect(script).toContain(`--output-folder '/opt/it'\\''s staging' '/opt/my recipe/meta.yaml'`);
   });
 
   it('fills a user template and names an unknown placeholder with its line', () => {
     expect(renderBuildScript(plan(), { text: 'set -e\n{{ command }} # in {{platform}}', source: 'tpl.sh' })).toBe(
-      'set -e\nconda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld /opt/recipe # in linux-64',
+      'set -e\nconda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld /opt/recipe/meta.yaml # in linux-64',
     );
     expect(() => renderBuildScript(plan(), { text: 'ok\n{{comand}}', source: 'tpl.sh' })).toThrow(/^tpl.sh:2: unknown placeholder \{\{comand\}\}/);
   });

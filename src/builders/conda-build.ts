@@ -16,6 +16,8 @@ staging={{stagingDir}}
 trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
 
 echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
+# nx-conda passes meta.yaml, not its folder, on purpose (nested old versions).
+export PYTHONWARNINGS="ignore:RECIPE_PATH received is a file\${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
 {{command}}
 conda index "$staging"
 `,
@@ -27,9 +29,10 @@ conda index "$staging"
     for (const file of plan.exclusiveConfigFiles) words.push('-e', file);
     for (const file of plan.variantConfigFiles) words.push('-m', file);
     if (plan.packageFormat) words.push('--package-format', plan.packageFormat);
-    // conda-build takes the recipe folder (given meta.yaml itself, it warns and reads
-    // the folder anyway).
-    words.push(...plan.buildArgs, plan.recipeDir);
+    // meta.yaml itself, not its folder: given a folder, conda-build 26 also builds
+    // every meta.yaml below it (old versions kept in nested folders). Given the
+    // file it warns once (silenced in the default template) and builds just it.
+    words.push(...plan.buildArgs, plan.recipeFile);
     return words;
   },
 };
