@@ -3,7 +3,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, workspaceContainers, type Workspace } from './utils/workspace';
 
 /**
  * Issue 2: the core build path with projects declared in project.json
@@ -105,10 +105,9 @@ function setUp(): Workspace {
   return ws;
 }
 
-const labelled = () => docker(['ps', '-a', '--filter', 'label=nx-conda', '--format', '{{.Names}}']).stdout;
-
 describe('core build path (conda-build test image, real engine)', () => {
   let ws: Workspace;
+  const labelled = () => workspaceContainers(ws);
   beforeAll(() => {
     ws = setUp();
   });

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { E2E_ROOT, STATE_FILE, type E2EState } from './paths';
 
@@ -84,4 +85,14 @@ export function explain(result: NxResult): string {
 /** Fails the test with the command's whole output unless it exited 0. */
 export function expectSuccess(result: NxResult): void {
   if (result.code !== 0) throw new Error(`nx failed: ${explain(result)}`);
+}
+
+/**
+ * Names of the containers (any state) nx-conda started for this workspace, by
+ * its `nx-conda.workspace` label: other suites' containers on the same engine
+ * are not this test's business.
+ */
+export function workspaceContainers(ws: Workspace): string {
+  const label = createHash('sha256').update(realpathSync(ws.root)).digest('hex').slice(0, 16);
+  return docker(['ps', '-a', '--filter', `label=nx-conda.workspace=${label}`, '--format', '{{.Names}}']).stdout;
 }
