@@ -17,6 +17,7 @@
 //   BENCH_IMAGE_RUNS=7
 //   BENCH_CONDA_RUNS=3
 //   BENCH_QUICK=1           all counts reduced (a check that it works, not figures to quote)
+//   BENCH_MERGE=1           keep an earlier run's figures in results.json for the items not run now
 //   BENCH_TEMPLATE=<dir>    use an installed template as it is (no pack): compare before/after a change
 //   BENCH_ROOT              scratch folder (default $TMPDIR/nx-conda-bench-build); BENCH_KEEP=1 keeps the workspaces
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -85,6 +86,9 @@ function alternate(runs, sides) {
 }
 
 const results = {};
+const RESULTS_FILE = join(repo, 'dist', 'bench', 'results.json');
+// BENCH_MERGE=1: keep the figures of an earlier run for the items not run now (e.g. after re-running one item).
+if (process.env.BENCH_MERGE && existsSync(RESULTS_FILE)) Object.assign(results, JSON.parse(readFileSync(RESULTS_FILE, 'utf8')).figures);
 /** One figure: nx-conda's side, its baseline, their ratio (value / baseline), the issue's goal. */
 function figure(key, { what, unit, value, baseline, baselineWhat, goal, ratio, extra }) {
   const r = ratio ?? (baseline ? round(value.median / baseline.median) : undefined);
@@ -519,9 +523,10 @@ function benchImage(tpl) {
 
 function benchConda(tpl) {
   const ws = new Workspace('conda', tpl);
+  // Not `y`: YAML 1.1 reads a bare y as true, and conda-build refuses the name.
   const root = 'recipes/y';
-  ws.write(`${root}/meta.yaml`, condaMeta('y'));
-  ws.write(`${root}/build.sh`, condaBuildSh('y'), 0o755);
+  ws.write(`${root}/meta.yaml`, condaMeta('benchy'));
+  ws.write(`${root}/build.sh`, condaBuildSh('benchy'), 0o755);
   ws.project('y', root, { 'build-recipe': buildRecipe(IMAGES.conda, `dist/conda/${root}`) });
   // The command nx-conda's default conda-build script runs, by hand; conda-build's own time measured inside.
   const command =
@@ -644,7 +649,7 @@ for (const item of selected) {
 const m = machine(tpl.nxVersion, loadBefore);
 m.totalSeconds = Math.round((Date.now() - started) / 1000);
 mkdirSync(join(repo, 'dist', 'bench'), { recursive: true });
-writeFileSync(join(repo, 'dist', 'bench', 'results.json'), JSON.stringify({ machine: m, figures: results }, null, 2) + '\n');
+writeFileSync(RESULTS_FILE, JSON.stringify({ machine: m, figures: results }, null, 2) + '\n');
 const docFile = join(repo, 'docs', 'benchmarks.md');
 const MARK = '<!-- notes -->';
 const previous = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '';
