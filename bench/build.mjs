@@ -530,7 +530,7 @@ function benchConda(tpl) {
   ws.project('y', root, { 'build-recipe': buildRecipe(IMAGES.conda, `dist/conda/${root}`) });
   // The command nx-conda's default conda-build script runs, by hand; conda-build's own time measured inside.
   const command =
-    's=$(date +%s.%N); conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld /opt/recipe && ' +
+    's=$(date +%s.%N); conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld /opt/recipe/meta.yaml && ' +
     'conda index /opt/host-conda-bld; r=$?; e=$(date +%s.%N); echo "BENCH_INNER $s $e"; chown -R ' +
     `${UID}:${GID} /opt/host-conda-bld; exit $r`;
   const out = join(ws.root, 'tmp', 'by-hand');
