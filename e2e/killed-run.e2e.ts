@@ -1,11 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, workspaceLabel, type Workspace } from './utils/workspace';
 
 /**
  * Issue 14: a killed run leaves no build running. Two workspaces build on
@@ -28,8 +27,6 @@ function setUp(name: string): Workspace {
   return ws;
 }
 
-/** nx-conda.workspace: 16 hex of the SHA-256 of the workspace root's real path. */
-const workspaceLabel = (ws: Workspace) => createHash('sha256').update(realpathSync(ws.root)).digest('hex').slice(0, 16);
 /** nx-conda.pid-ns: `<boot id>/<pid namespace inode>` of this machine and process. */
 const pidNamespace = () =>
   `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))![1]}`;
@@ -132,6 +129,26 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     // Workspace b's build was not disturbed.
     expect(containersOf(b, true)).toEqual([bContainer]);
     expect(bSlow.child.exitCode).toBeNull();
+  });
+
+  it('SIGKILL of Nx alone: its orphaned task process sees Nx is gone, removes the container and ends', async () => {
+    const aSlow = startNx(a, ['run', 'slow:build-recipe', '--skip-nx-cache']);
+    try {
+      await until('the slow build to start', () => /slow build started/.test(aSlow.output()), 300, aSlow.output);
+      const [container] = containersOf(a, true);
+      const executor = Number(label(container, 'nx-conda.pid'));
+      expect(executor).not.toBe(aSlow.child.pid);
+      process.kill(aSlow.child.pid!, 'SIGKILL');
+      await until("the orphaned task's container to go", () => containersOf(a).length === 0, 15, () => docker(['ps', '-a']).stdout);
+      await until('the orphaned task process to end', () => !running(executor), 15);
+    } finally {
+      try {
+        process.kill(-aSlow.child.pid!, 'SIGKILL');
+      } catch {
+        // the whole group has ended
+      }
+    }
+    expect(containersOf(b, true)).toHaveLength(1);
   });
 
   it("the next build removes a crash left behind, and only that one: not another workspace's, a live run's nor another machine's", async () => {

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
+import { createWorkspace, expectSuccess, workspaceContainers, type Workspace } from './utils/workspace';
 
 /**
  * The same build path with `engine: podman` (set up by scripts/ensure-podman.sh):
@@ -13,10 +13,11 @@ const podmanWorks = spawnSync('podman', ['run', '--rm', '--init', TEST_IMAGES.co
 if (!podmanWorks) console.warn('podman cannot run the conda-build test image here (see scripts/ensure-podman.sh): the podman test is skipped');
 
 const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' });
-const labelled = () => podman(['ps', '-a', '--filter', 'label=nx-conda', '--format', '{{.Names}}']).stdout.trim();
 
 (podmanWorks ? describe : describe.skip)('podman engine (real podman)', () => {
   let ws: Workspace;
+  /** This workspace's containers only: other workspaces may use podman at the same time. */
+  const labelled = () => workspaceContainers(ws, 'podman');
   beforeAll(() => {
     ws = createWorkspace('podman', { plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } }] });
     ws.write(
@@ -30,6 +31,8 @@ const labelled = () => podman(['ps', '-a', '--filter', 'label=nx-conda', '--form
     ws.write('recipes/pone/build.sh', 'mkdir -p "$PREFIX/share" && echo pone > "$PREFIX/share/pone.txt"\n', 0o755);
     ws.write('recipes/ptwo/meta.yaml', 'package:\n  name: ptwo\n  version: "1.0"\nbuild:\n  number: 0\nrequirements:\n  host:\n    - pone\n');
     ws.write('recipes/ptwo/build.sh', 'test -f "$PREFIX/share/pone.txt"\necho ptwo > "$PREFIX/share/ptwo.txt"\n', 0o755);
+    ws.write('recipes/pslow/meta.yaml', 'package:\n  name: pslow\n  version: "1.0"\nbuild:\n  number: 0\n');
+    ws.write('recipes/pslow/build.sh', 'sleep 600\n', 0o755);
     ws.write('recipes/pbad/meta.yaml', 'package:\n  name: pbad\n  version: "1.0"\n');
     ws.write('recipes/pbad/build.sh', 'exit 3\n', 0o755);
   });
@@ -54,6 +57,35 @@ const labelled = () => podman(['ps', '-a', '--filter', 'label=nx-conda', '--form
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/exited with code 1/);
     expect(existsSync(join(ws.root, 'dist/conda/recipes/pbad'))).toBe(false);
+    expect(labelled()).toBe('');
+  });
+
+  it('SIGKILL of the whole process group: the podman container stops by itself (issue 14)', async () => {
+    const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'pslow:build-recipe', '--skip-nx-cache'], {
+      cwd: ws.root,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const waitFor = async (ok: () => boolean, seconds: number) => {
+      const deadline = Date.now() + seconds * 1000;
+      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    };
+    try {
+      // conda-build holds the script's output back: look for the script's own process in the container instead.
+      const buildRuns = () => labelled() !== '' && podman(['top', labelled(), 'args']).stdout.includes('sleep 600');
+      await waitFor(buildRuns, 300);
+      expect(buildRuns() ? 'the build script runs' : output).toBe('the build script runs');
+      expect(labelled()).toMatch(/^nx-conda-pslow-/);
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL'); // the whole group, as a CI runner does
+      await exited;
+    }
+    await waitFor(() => labelled() === '', 15);
     expect(labelled()).toBe('');
   });
 });

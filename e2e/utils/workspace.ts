@@ -77,6 +77,15 @@ export function docker(args: string[]): { code: number; stdout: string } {
   return { code: result.status ?? 1, stdout: result.stdout.trim() };
 }
 
+/**
+ * The `nx-conda.workspace` label of the containers a workspace starts: 16 hex
+ * of the SHA-256 of its root's real path (computed here, not by the plugin).
+ * Filter on it: other workspaces' containers run on the same engine.
+ */
+export function workspaceLabel(ws: Workspace): string {
+  return createHash('sha256').update(realpathSync(ws.root)).digest('hex').slice(0, 16);
+}
+
 /** The failure message a test prints: the command's whole output. */
 export function explain(result: NxResult): string {
   return `exit ${result.code}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
@@ -92,7 +101,7 @@ export function expectSuccess(result: NxResult): void {
  * its `nx-conda.workspace` label: other suites' containers on the same engine
  * are not this test's business.
  */
-export function workspaceContainers(ws: Workspace): string {
-  const label = createHash('sha256').update(realpathSync(ws.root)).digest('hex').slice(0, 16);
-  return docker(['ps', '-a', '--filter', `label=nx-conda.workspace=${label}`, '--format', '{{.Names}}']).stdout;
+export function workspaceContainers(ws: Workspace, engine: 'docker' | 'podman' = 'docker'): string {
+  const r = spawnSync(engine, ['ps', '-a', '--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
+  return r.stdout.trim();
 }

@@ -72,4 +72,17 @@ describe('stopping a run', () => {
       for (const l of others) process.on('SIGTERM', l as NodeJS.SignalsListener);
     }
   });
+
+  it('Nx gone (its IPC channel closed: disconnect) stops the run too, and exits 129 as on a hang-up', async () => {
+    jest.mocked(stream).mockImplementation(async () => pullingClient(events));
+    const running = runContainer({ engine: 'docker', image: 'i', command: ['true'] });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    process.emit('disconnect');
+    const r = await running;
+    expect(r).toMatchObject({ exitCode: 129, signal: 'SIGHUP' });
+    const rm = `rm ${r.containerName}`;
+    expect(events).toEqual([rm, 'kill SIGTERM', 'client exited', rm]);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('the Nx process that ran this task is gone'));
+    expect(process.listenerCount('disconnect')).toBe(0);
+  });
 });

@@ -9,7 +9,7 @@ import { removeContainer } from './images';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 import type { BuildImageOptions, RunOptions, RunResult } from './types';
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 const TIMEOUT_EXIT = 124;
 
 /**
@@ -42,8 +42,9 @@ function writers(
 /**
  * Runs a command in a fresh container (`--rm --init`, unique name, nx-conda
  * label, never a TTY), streaming its output. On timeout, SIGINT or SIGTERM
- * the run is stopped (see stopRun) and the result says why. When this
- * process dies without a chance to stop it, the container stops by itself
+ * the run is stopped (see stopRun) and the result says why; so it is on
+ * SIGHUP, and when Nx, whose child process this is, is gone (the IPC channel
+ * closed). When this process dies without a chance to stop it, the container stops by itself
  * (see follow.ts).
  */
 export async function runContainer(o: RunOptions): Promise<RunResult> {
@@ -70,16 +71,23 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   const stop = () => {
     stopping ??= stopRun(proc, remove);
   };
-  const onSignal = (sig: NodeJS.Signals) => {
+  const onSignal = (sig: NodeJS.Signals, why = `${sig} received`) => {
     if (signal) return;
     signal = sig;
-    logger.warn(`${sig} received: stopping ${o.engine} and removing container ${name}`);
+    logger.warn(`${why}: stopping ${o.engine} and removing container ${name}`);
     stop();
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
+  const onHup = () => onSignal('SIGHUP');
+  // Nx runs a task in a child process with an IPC channel. When Nx itself is
+  // killed, that channel closes and this process would build on as an orphan:
+  // the run ends as on a hang-up.
+  const onDisconnect = () => onSignal('SIGHUP', 'the Nx process that ran this task is gone');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  process.on('disconnect', onDisconnect);
   const timer =
     o.timeoutSeconds && o.timeoutSeconds > 0
       ? setTimeout(() => {
@@ -110,6 +118,8 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     if (timer) clearTimeout(timer);
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
+    process.removeListener('SIGHUP', onHup);
+    process.removeListener('disconnect', onDisconnect);
   }
 }
 
