@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { startS3Server, type S3Server } from './utils/moto';
@@ -25,7 +25,8 @@ const index = (dir: string, subdir = 'noarch') => JSON.parse(readFileSync(join(d
  * files of the new prefix and what conda says it installed.
  */
 function condaInstall(channelUrl: string, mount?: string): { files: string[]; listed: string } {
-  const args = ['run', '--rm', '--network', mount ? 'none' : 'host'];
+  // The image's condarc says offline: allowed again for an http channel.
+  const args = ['run', '--rm', '--network', mount ? 'none' : 'host', '-e', `CONDA_OFFLINE=${mount ? 'true' : 'false'}`];
   if (mount) args.push('-v', `${mount}:/channel:ro`);
   const offline = mount ? '--offline' : '';
   const script = [
@@ -35,8 +36,9 @@ function condaInstall(channelUrl: string, mount?: string): { files: string[]; li
     'echo ---',
     'cat /tmp/prefix/share/ca.txt /tmp/prefix/share/cb.txt /tmp/prefix/share/cc.txt',
   ].join('\n');
-  const out = execFileSync('docker', [...args, TEST_IMAGES.condaBuild, 'bash', '-c', script], { encoding: 'utf8' });
-  const [listed, files] = out.split('---\n');
+  const run = spawnSync('docker', [...args, TEST_IMAGES.condaBuild, 'bash', '-c', script], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`conda create from ${channelUrl} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+  const [listed, files] = run.stdout.split('---\n');
   return { listed, files: files.trim().split('\n') };
 }
 
