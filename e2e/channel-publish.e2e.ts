@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { startS3Server, type S3Server } from './utils/moto';
+import { startServer } from './utils/server';
 import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
 
 /**
@@ -138,7 +139,7 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
     });
     afterAll(async () => s3?.stop());
 
-    it('uploads packages then the index, only new files, and stops on a conflicting object', () => {
+    it('uploads packages then the index, only new files, and stops on a conflicting object', async () => {
       const result = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`], env());
       expectSuccess(result);
       expect(result.output).toMatch(/published dist\/channel to s3:\/\/conda\/team\/channel .*: 3 new package\(s\)/);
@@ -149,9 +150,18 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
       const etag = boto(`print(s3.head_object(Bucket='conda',Key='team/channel/noarch/${packagesIn(channel)[0]}')['ETag'])`).trim();
       expect(etag).toBe(`"${createHash('md5').update(readFileSync(join(channel, 'noarch', packagesIn(channel)[0]))).digest('hex')}"`);
 
-      // The bucket's contents, served over HTTP by the S3 server itself, install with conda.
-      const installed = condaInstall(`${s3.endpoint}/conda/team/channel`);
-      expect(installed.files).toEqual(['ca', 'cb', 'cc']);
+      // The bucket's contents, downloaded as they are and served over HTTP, install with conda.
+      const mirror = join(mkdtempSync(join(E2E_ROOT, 'bucket-')), 'channel');
+      boto(
+        `import os\nfor o in s3.list_objects_v2(Bucket='conda',Prefix='team/channel/')['Contents']:\n` +
+          `    p=os.path.join('${mirror}',o['Key'][len('team/channel/'):]); os.makedirs(os.path.dirname(p),exist_ok=True); s3.download_file('conda',o['Key'],p)`,
+      );
+      const http = await startServer('static', mirror);
+      try {
+        expect(condaInstall(http.url).files).toEqual(['ca', 'cb', 'cc']);
+      } finally {
+        await http.stop();
+      }
 
       const rerun = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`], env());
       expectSuccess(rerun);
