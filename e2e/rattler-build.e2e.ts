@@ -122,6 +122,6 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     const order = ['mone', 'rtwo', 'mthree'].map((p) => result.output.indexOf(`nx run ${p}:build-recipe`));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(channelPackages(join(mixed.root, 'dist/conda/recipes/rtwo'))).toEqual([expect.stringMatching(/^linux-64\/rtwo-2\.0-.*\.conda$/)]);
-    expect(channelPackages(join(mixed.root, 'dist/conda/recipes/mthree'))).toEqual([expect.stringMatching(/^linux-64\/mthree-3\.0-.*\.tar\.bz2$/)]);
+    expect(channelPackages(join(mixed.root, 'dist/conda/recipes/mthree'))).toEqual([expect.stringMatching(/^linux-64\/mthree-3\.0-0\.conda$/)]);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { channelPackages, readPackageMember } from './utils/conda-package';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { startServer, type TestServer } from './utils/server';
-import { createWorkspace, docker, expectSuccess, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, workspaceLabel, type Workspace } from './utils/workspace';
 
 /**
  * Issue 11, many machines: two copies of one workspace share nothing but a
@@ -46,13 +46,13 @@ describe('remote cache between two machines (self-hosted cache protocol)', () =>
     expect(cache.requests().filter((l) => l.startsWith('PUT /v1/cache/') && l.includes(' 200 '))).toHaveLength(1);
 
     const b = copyOfWorkspace();
-    const since = Math.floor(Date.now() / 1000) - 1;
+    const since = Math.floor(Date.now() / 1000);
     const second = b.nx(['run', 'rb:build-recipe', '--output-style=static'], env);
     expectSuccess(second);
     expect(second.output).toMatch(/nx run ra:build-recipe\s+\[remote cache\]/);
     // Nx replays ra's terminal output from the cache; what ran is what the engine saw: no container for ra, one for rb.
     const created = (project: string) =>
-      docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'event=create', '--filter', `label=nx-conda.project=${project}`, '--format', '{{.Actor.Attributes.name}}'])
+      docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'event=create', '--filter', `label=nx-conda.project=${project}`, '--filter', `label=nx-conda.workspace=${workspaceLabel(b)}`, '--format', '{{.Actor.Attributes.name}}'])
         .stdout.split('\n')
         .filter(Boolean);
     expect(created('ra')).toEqual([]);
