@@ -19,12 +19,14 @@ import { recipeEdges } from './create-dependencies';
 import { normalizeOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
 
-/** `shared/corpus` beside the repository (or beside a folder of worktrees above it); NX_CONDA_CORPUS wins. */
+/** `shared/corpus` beside the repository (or beside a folder above it, else /work/shared/corpus); NX_CONDA_CORPUS wins. */
 function findCorpus(): string {
   if (process.env.NX_CONDA_CORPUS) return resolve(process.env.NX_CONDA_CORPUS);
   for (let dir = resolve(__dirname, '..', '..', '..'); ; dir = dirname(dir)) {
     const c = join(dir, 'shared', 'corpus');
-    if (existsSync(c) || dirname(dir) === dir) return c;
+    if (existsSync(c)) return c;
+    // A checkout made elsewhere (a clone in /tmp): the workplace's shared folder, as e2e/images/build.sh finds the conda wheels.
+    if (dirname(dir) === dir) return existsSync('/work/shared/corpus') ? '/work/shared/corpus' : c;
   }
 }
 const corpus = findCorpus();
