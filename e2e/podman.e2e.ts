@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, expectSuccess, workspaceContainers, type Workspace } from './utils/workspace';
+import { createWorkspace, expectSuccess, explain, workspaceContainers, type Workspace } from './utils/workspace';
 
 /**
  * The same build path with `engine: podman` (set up by scripts/ensure-podman.sh):
@@ -37,14 +37,31 @@ const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' 
     ws.write('recipes/pbad/build.sh', 'exit 3\n', 0o755);
   });
 
-  afterAll(() => {
-    podman(['rmi', '-f', ...podman(['images', '-q', '--filter', 'reference=nx-conda-e2e/podman-builder']).stdout.split('\n').filter(Boolean)]);
-  });
+  /**
+   * Builder images of this test's name, from an earlier run that was killed
+   * before its clean-up: removed first, or the build below would be "Reused".
+   */
+  const removeBuilderImages = () => {
+    // By name, never by id, and filtered here: podman's reference filter also lists every
+    // other name of a matching image, such as the test image it shares an id with.
+    const names = podman(['images', '--format', '{{.Repository}}:{{.Tag}}'])
+      .stdout.split('\n')
+      .filter((name) => name.startsWith('localhost/nx-conda-e2e/podman-builder:'));
+    if (names.length > 0) podman(['rmi', ...names]);
+  };
+  beforeAll(removeBuilderImages);
+  afterAll(removeBuilderImages);
 
   it('builds the builder image and the recipes with podman, in order', () => {
     const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'pone', 'ptwo', '--parallel=1']);
     expectSuccess(result);
-    expect(podman(['image', 'exists', `localhost/${/Built (\S+)/.exec(result.output)?.[1] ?? 'missing'}`]).status).toBe(0);
+    // The image docker-image recorded is the one podman has, and it was built now, not found.
+    const identity = JSON.parse(readFileSync(join(ws.root, 'dist/nx-conda/images/builder-image/nx-conda-image.json'), 'utf8')) as { tag: string; id: string };
+    const inPodman = podman(['image', 'inspect', '--format', '{{.Id}}', identity.tag]).stdout.trim();
+    if (`sha256:${inPodman}` !== identity.id && inPodman !== identity.id) {
+      throw new Error(`podman has no image ${identity.tag} with id ${identity.id} (it has "${inPodman}"): ${explain(result)}`);
+    }
+    expect(result.output).toContain(`Built ${identity.tag}`);
     expect(result.output).toMatch(/staging channel for ptwo: 1 package\(s\) from 1 dependency \(pone\)/);
     for (const name of ['pone', 'ptwo']) {
       expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([expect.stringMatching(new RegExp(`^linux-64/${name}-1\\.0-`))]);

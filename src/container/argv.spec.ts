@@ -6,6 +6,7 @@ import {
   imageListArgv,
   maskCredentials,
   mountArg,
+  matchesReference,
   parseImageList,
   runArgv,
 } from './argv';
@@ -120,6 +121,18 @@ describe('image and container listing', () => {
     expect(parseImageList('localhost/nx-conda/builder:abc sha256:cc', podman.normalizeRef)).toEqual([
       'nx-conda/builder:abc',
     ]);
+  });
+
+  it('matches a reference filter by name, as Docker does, never another name of the same image', () => {
+    expect(matchesReference('nx-conda/builder:abc', 'nx-conda/builder')).toBe(true);
+    expect(matchesReference('nx-conda/builder:abc', 'nx-conda/builder:abc')).toBe(true);
+    expect(matchesReference('nx-conda/builder:abc', 'nx-conda/builder:def')).toBe(false);
+    expect(matchesReference('nx-conda/builder:abc', 'nx-conda/*')).toBe(true);
+    expect(matchesReference('registry:5000/nx-conda/builder:abc', 'registry:5000/nx-conda/builder')).toBe(true);
+    // What podman's filter also lists for an image tagged twice: the other name.
+    expect(matchesReference('nx-conda-e2e/conda-build:latest', 'nx-conda/builder')).toBe(false);
+    expect(matchesReference('nx-conda/builder-old:abc', 'nx-conda/builder')).toBe(false);
+    expect(matchesReference('sha256:bb', 'nx-conda/builder')).toBe(false);
   });
 });
 

@@ -144,6 +144,23 @@ export function parseImageList(stdout: string, normalizeRef: (ref: string) => st
   return refs;
 }
 
+/**
+ * Does an image ref (`repo:tag`, as parseImageList gives it) match a
+ * `reference` filter as Docker matches it: the pattern against `repo`, or
+ * against `repo:tag` when the pattern has a tag; `*` stays within one path
+ * segment. podman's own filter also lists every other name of a matching
+ * image (the base image it shares an id with, a user's second tag), which
+ * must never be taken for one of ours.
+ */
+export function matchesReference(ref: string, reference: string): boolean {
+  const { minimatch } = require('minimatch') as typeof import('minimatch');
+  const at = ref.lastIndexOf(':');
+  if (at <= ref.lastIndexOf('/')) return false; // an id or an untagged ref: never a name match
+  const repository = ref.slice(0, at);
+  const hasTag = reference.lastIndexOf(':') > reference.lastIndexOf('/');
+  return minimatch(hasTag ? ref : repository, reference, { dot: true });
+}
+
 export function containerListArgv(filter: ContainerFilter): string[] {
   const args = ['container', 'ls', '--all', '--format', '{{.Names}}'];
   if (filter.label) args.push('--filter', `label=${filter.label}`);

@@ -1,7 +1,7 @@
 /** Engine queries and removals: images, containers, the engine itself. */
 import type { EngineName } from '../defaults';
 import { adapterFor } from './adapter';
-import { containerListArgv, imageListArgv, parseImageList, validateImageRef } from './argv';
+import { containerListArgv, imageListArgv, matchesReference, parseImageList, validateImageRef } from './argv';
 import { EngineError, engineFailure, firstLine, notFoundError } from './errors';
 import { capture, type SpawnResult } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
@@ -73,7 +73,9 @@ export async function listImages(engine: EngineName, filter: ImageFilter): Promi
   const r = await capture(engine, imageListArgv(filter));
   assertSpawned(engine, r);
   if (r.exitCode !== 0) throw engineFailure(engine, 'image ls', r.stderr);
-  return parseImageList(r.stdout, (ref) => adapter.normalizeRef(ref));
+  const refs = parseImageList(r.stdout, (ref) => adapter.normalizeRef(ref));
+  const reference = filter.reference;
+  return reference ? refs.filter((ref) => matchesReference(ref, adapter.normalizeRef(reference))) : refs;
 }
 
 /** Container names, in every state, matching the filter. */
