@@ -1,6 +1,6 @@
 import type { ProjectGraph } from '@nx/devkit';
 import { DEFAULT_OUTPUT_ROOT } from '../defaults';
-import { joinPathFragments } from '@nx/devkit';
+import { join as joinPosix } from 'node:path/posix';
 
 export const RECIPE_BUILD_EXECUTOR = 'nx-conda:recipe-build';
 
@@ -12,7 +12,7 @@ export interface DependencyOutput {
 
 /** Where a project's recipe-build target puts its packages, workspace-relative. */
 export function outputPathOf(projectRoot: string, configured?: string): string {
-  return configured || joinPathFragments(DEFAULT_OUTPUT_ROOT, projectRoot);
+  return configured || joinPosix(DEFAULT_OUTPUT_ROOT, projectRoot);
 }
 
 /**

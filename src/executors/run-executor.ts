@@ -1,4 +1,4 @@
-import { logger } from '@nx/devkit';
+import { logger } from '../logger';
 import { maskCredentials } from '../container';
 import { UserError } from '../errors';
 

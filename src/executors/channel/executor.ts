@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext, type ProjectGraph } from '@nx/devkit';
+import type { ExecutorContext, ProjectGraph } from '@nx/devkit';
+import { logger } from '../../logger';
 import { realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ChannelGatherError, gatherChannel, type GatherSource } from '../../channel/gather';

@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../../logger';
 import { relative, resolve } from 'node:path';
 import { destinationOf, publishChannel } from '../../channel/publish';
 import { s3Config } from '../../channel/s3';

@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../../logger';
 import { NX_CONDA_LABEL } from '../../defaults';
 import { checkEngine, listImages, removeImage } from '../../container';
 import { BUILDER_LABEL_VALUE, builderImageTagOf } from '../../image';

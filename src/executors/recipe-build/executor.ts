@@ -1,4 +1,5 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../../logger';
 import { join, relative } from 'node:path';
 import { recoverOutput, withDirectoryLock, withOutputLock, writeSkipRecord, type CollectedPackage } from '../../channel';
 import { checkEngine, imageId, removeImage, type EngineName } from '../../container';

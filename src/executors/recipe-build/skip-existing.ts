@@ -1,4 +1,4 @@
-import { logger } from '@nx/devkit';
+import { logger } from '../../logger';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { maskCredentials } from '../../container';

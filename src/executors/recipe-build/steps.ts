@@ -4,7 +4,8 @@
  * container (after a snapshot of the channel), collect the new packages. Each step is a function of its own,
  * with the state it hands on to the next one as its result.
  */
-import { logger, type ProjectGraph } from '@nx/devkit';
+import type { ProjectGraph } from '@nx/devkit';
+import { logger } from '../../logger';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { buildCommand, renderBuildScript, shellJoin, type BuildPlan } from '../../builders';
