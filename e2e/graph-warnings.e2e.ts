@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
 
 /**
@@ -31,5 +33,44 @@ describe('graph warnings with the Nx daemon on', () => {
     expect(result.output).toMatch(/nx-conda: dependency cycle between recipes cyc1, cyc2/);
     // It was the daemon that computed the graph.
     expect(ws.nx(['daemon'], daemon).output).toMatch(/Nx Daemon is currently running/i);
+  });
+});
+
+/**
+ * Issue 10: a cold graph with many recipes is parsed in worker threads
+ * (parallel-load.ts). NX_CONDA_PARSE_THREADS forces them on a small
+ * workspace; the graph must be the one a single thread makes, warnings included.
+ */
+describe('recipes parsed in worker threads', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = createWorkspace('parse-threads', { plugins: ['nx-conda'] });
+    for (let i = 0; i < 40; i++) {
+      const deps = i === 0 ? '' : `requirements:\n  host:\n    - p${i - 1}\n  run:\n    - p${Math.floor(i / 2)}  # [linux]\n    - nothere  # [win]\n`;
+      ws.write(`recipes/p${i}/meta.yaml`, `{% set v = "${i}.0" %}\npackage:\n  name: p${i}\n  version: "{{ v }}"\n${deps}`);
+    }
+    ws.write('recipes/broken/meta.yaml', 'package:\n  name: broken\n  version: [unclosed\n');
+  });
+
+  const coldGraph = (threads: string, file: string) => {
+    rmSync(join(ws.root, '.nx'), { recursive: true, force: true });
+    const result = ws.nx(['graph', `--file=${file}`], { NX_CONDA_PARSE_THREADS: threads, NX_CONDA_GRAPH_STATS: 'true' });
+    expectSuccess(result);
+    const { graph } = JSON.parse(readFileSync(join(ws.root, file), 'utf8')) as { graph: { nodes: Record<string, unknown>; dependencies: Record<string, unknown> } };
+    return { graph, output: result.output };
+  };
+
+  it('makes the same graph, with the same warnings, as one thread', () => {
+    const one = coldGraph('0', 'one.json');
+    const three = coldGraph('3', 'three.json');
+    expect(Object.keys(three.graph.nodes).sort()).toHaveLength(40);
+    expect(three.graph).toEqual(one.graph);
+    expect(three.graph.dependencies['p7']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ target: 'p6' }), expect.objectContaining({ target: 'p3' })]),
+    );
+    // The threads really ran (and one thread alone, the first time).
+    expect(three.output).toMatch(/nx-conda: read 41 recipe\(s\): 41 parsed \(shared with 3 worker threads\)/);
+    expect(one.output).toMatch(/nx-conda: read 41 recipe\(s\): 41 parsed, /);
+    for (const { output } of [one, three]) expect(output).toMatch(/nx-conda: skipping recipe recipes\/broken\/meta\.yaml:\d+: YAML: /);
   });
 });

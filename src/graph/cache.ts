@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { workspaceDataDirectory } from './devkit';
+import { parseThreads, startWorkers } from './parallel-load';
 import {
   isRecipeReadError,
   oversizeReason,
@@ -143,6 +144,8 @@ export interface LoadStats {
   fromDisk: number;
   /** Files read and hashed (no trusted stat signature matched). */
   hashed: number;
+  /** Worker threads that shared the reading (see parallel-load.ts). */
+  threads: number;
 }
 
 function unreadable(file: string, e: unknown): ParseOutcome {
@@ -150,10 +153,55 @@ function unreadable(file: string, e: unknown): ParseOutcome {
 }
 
 /**
+ * One recipe read through its cache entry (`cached`, if any): its outcome,
+ * and the entry to keep (none for a file refused or unreadable, which costs
+ * only its stat or read next time). Pure but for the file system, so a
+ * worker thread can run it too (see parallel-load.ts).
+ */
+export interface Loaded {
+  outcome: ParseOutcome;
+  entry?: CacheEntry;
+  /** Read and hashed (no trusted stat signature matched). */
+  hashed: boolean;
+  /** Parsed now (the cached result, if any, was not for these contents). */
+  parsed: boolean;
+}
+
+export function loadOne(workspaceRoot: string, file: string, cached: CacheEntry | undefined, platform: string, now: number): Loaded {
+  const abs = join(workspaceRoot, file);
+  let sig: string | undefined;
+  try {
+    const st = statSync(abs, { bigint: true });
+    const oversize = oversizeReason(Number(st.size));
+    // Refused unread (and not cached: the stat is all it costs).
+    if (oversize) return { outcome: { ok: false, error: { file, reason: oversize } }, hashed: false, parsed: false };
+    sig = statSignature(st, now);
+  } catch (e) {
+    return { outcome: unreadable(file, e), hashed: false, parsed: false };
+  }
+  if (cached && sig !== undefined && cached.sig === sig) return { outcome: cached.outcome, entry: cached, hashed: false, parsed: false };
+  let contents: string;
+  try {
+    contents = readFileSync(abs, 'utf8');
+  } catch (e) {
+    return { outcome: unreadable(file, e), hashed: false, parsed: false };
+  }
+  const key = parseKey(file, contents, platform);
+  if (cached && cached.key === key) {
+    const entry = cached.sig === sig ? cached : { key, sig, outcome: cached.outcome };
+    return { outcome: entry.outcome, entry, hashed: true, parsed: false };
+  }
+  const entry: CacheEntry = { key, sig, outcome: parse(file, contents, platform) };
+  return { outcome: entry.outcome, entry, hashed: true, parsed: true };
+}
+
+/**
  * Reads every recipe file (workspace-relative paths), from the caches where
  * possible: a file whose stat signature matches its cache entry is not read;
  * otherwise it is read and hashed, and parsed only when its contents changed.
- * Never throws: an unreadable recipe is an `ok: false` outcome.
+ * Many recipes to parse (a cold graph of a large workspace) are shared with
+ * worker threads (see parallel-load.ts). Never throws: an unreadable recipe
+ * is an `ok: false` outcome.
  */
 export function loadRecipes(
   workspaceRoot: string,
@@ -163,62 +211,42 @@ export function loadRecipes(
 ): { outcomes: Map<string, ParseOutcome>; stats: LoadStats } {
   const outcomes = new Map<string, ParseOutcome>();
   const used = new Map<string, CacheEntry>();
-  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
+  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0, threads: 0 };
   const cachePath = cacheFilePath(workspaceRoot, registrationKey);
   const memoryKey = `${workspaceRoot}\0${registrationKey}`;
   const memory = memories.get(memoryKey) ?? new Map<string, CacheEntry>();
   let disk: DiskCache | undefined;
-  let diskDirty = false;
   const now = Date.now();
+
+  const cachedOf: (CacheEntry | undefined)[] = [];
+  const inMemory: boolean[] = [];
+  let uncached = 0;
   for (const file of files) {
-    const abs = join(workspaceRoot, file);
-    let sig: string | undefined;
-    try {
-      const st = statSync(abs, { bigint: true });
-      const oversize = oversizeReason(Number(st.size));
-      if (oversize) {
-        // Refused unread (and not cached: the stat is all it costs).
-        outcomes.set(file, { ok: false, error: { file, reason: oversize } });
-        continue;
-      }
-      sig = statSignature(st, now);
-    } catch (e) {
-      outcomes.set(file, unreadable(file, e));
-      continue;
-    }
-    let fromMemory = true;
     let cached = memory.get(file);
+    inMemory.push(cached !== undefined);
     if (!cached) {
-      fromMemory = false;
       disk ??= openDiskCache(cachePath);
       cached = disk.get(file);
     }
-    let entry: CacheEntry;
-    if (cached && sig !== undefined && cached.sig === sig) entry = cached;
-    else {
-      let contents: string;
-      try {
-        contents = readFileSync(abs, 'utf8');
-      } catch (e) {
-        outcomes.set(file, unreadable(file, e));
-        continue;
-      }
-      stats.hashed++;
-      const key = parseKey(file, contents, platform);
-      if (cached && cached.key === key) {
-        entry = cached.sig === sig ? cached : { key, sig, outcome: cached.outcome };
-      } else {
-        entry = { key, sig, outcome: parse(file, contents, platform) };
-        cached = undefined;
-      }
-      if (entry !== cached) diskDirty = true;
-    }
-    if (!cached) stats.parsed++;
-    else if (fromMemory) stats.fromMemory++;
-    else stats.fromDisk++;
-    used.set(file, entry);
-    outcomes.set(file, entry.outcome);
+    if (!cached) uncached++;
+    cachedOf.push(cached);
   }
+  const threads = parseThreads(uncached);
+  stats.threads = threads;
+  const loaded = loadAll(workspaceRoot, files, cachedOf, platform, now, threads);
+
+  let diskDirty = false;
+  files.forEach((file, i) => {
+    const { outcome, entry, hashed, parsed } = loaded[i];
+    outcomes.set(file, outcome);
+    if (!entry) return;
+    if (hashed) stats.hashed++;
+    if (parsed) stats.parsed++;
+    else if (inMemory[i]) stats.fromMemory++;
+    else stats.fromDisk++;
+    if (entry !== cachedOf[i]) diskDirty = true;
+    used.set(file, entry);
+  });
   memories.delete(memoryKey);
   memories.set(memoryKey, used);
   if (memories.size > MAX_REGISTRATIONS_IN_MEMORY) memories.delete(memories.keys().next().value!);
@@ -227,6 +255,31 @@ export function loadRecipes(
     disk.write(Object.fromEntries(used));
   }
   return { outcomes, stats };
+}
+
+/** Every file through loadOne: the first share here, the others in worker threads when there are many to parse. */
+function loadAll(
+  workspaceRoot: string,
+  files: readonly string[],
+  cachedOf: readonly (CacheEntry | undefined)[],
+  platform: string,
+  now: number,
+  threads: number,
+): Loaded[] {
+  const here = (from: number, to: number) => files.slice(from, to).map((f, k) => loadOne(workspaceRoot, f, cachedOf[from + k], platform, now));
+  if (threads === 0) return here(0, files.length);
+  // Worker threads take the tail (they start while this thread works through
+  // the head); a share a worker could not finish is read here after all.
+  const share = Math.ceil(files.length / (threads + 1));
+  const jobs = [];
+  for (let from = share; from < files.length; from += share) {
+    const to = Math.min(files.length, from + share);
+    jobs.push({ from, to, files: files.slice(from, to), cached: cachedOf.slice(from, to) });
+  }
+  const pending = startWorkers(workspaceRoot, platform, now, jobs);
+  const head = here(0, share);
+  const results = pending.wait();
+  return [...head, ...jobs.flatMap((job, k) => results[k] ?? here(job.from, job.to))];
 }
 
 /** For tests: forget the in-memory results. */

@@ -42,12 +42,25 @@ function loadEmitLog(): EmitLog {
  * would only reach the daemon's log file). Elsewhere it is `console.warn`.
  */
 export function warn(message: string): void {
+  emit('warn', message);
+}
+
+/**
+ * A line for NX_CONDA_GRAPH_STATS=true only (benchmarks, tests), on stderr
+ * through the same channel as warn. Not NX_VERBOSE_LOGGING: the Nx daemon
+ * always runs with it, and would pass the line to every command's terminal.
+ */
+export function graphStats(message: string): void {
+  if (process.env.NX_CONDA_GRAPH_STATS === 'true') emit('warn', message);
+}
+
+function emit(level: Level, message: string): void {
   emitLog ??= loadEmitLog();
   try {
-    emitLog('warn', message);
+    emitLog(level, message);
   } catch {
     // eslint-disable-next-line no-console
-    console.warn(message);
+    console[level](message);
   }
 }
 

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { formatOfFile } from '../formats';
 import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
 import { recipeFilter } from './glob';
-import { warn } from './devkit';
+import { graphStats, warn } from './devkit';
 import { assignProjectNames } from './naming';
 import { isProjectFile, otherProjectNames } from './other-projects';
 import { registrationKey, type NormalizedOptions } from './options';
@@ -103,6 +103,13 @@ export function readWorkspaceRecipes(
     }
   }
   if (report) for (const msg of warnings.sort()) warn(msg);
+  if (report) {
+    const { threads } = stats;
+    graphStats(
+      `nx-conda: read ${stats.files} recipe(s): ${stats.parsed} parsed${threads ? ` (shared with ${threads} worker thread${threads > 1 ? 's' : ''})` : ''}, ` +
+        `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed`,
+    );
+  }
   last = { workspaceRoot, registration, byRoot, stats };
   return last;
 }
