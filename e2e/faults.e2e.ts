@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, repodata } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, explain, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, explain, startNx, until, type Workspace } from './utils/workspace';
 
 /**
  * Issue 9: the fault table. A build container can never touch the host, and
@@ -100,32 +100,6 @@ function expectValidIndex(channel: string, subdir: string): number {
     });
   }
   return files.length;
-}
-
-interface Background {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-function startNx(ws: Workspace, args: string[], env: Record<string, string> = {}): Background {
-  const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
-    cwd: ws.root,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', FORCE_COLOR: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-async function until(what: string, ok: () => boolean, seconds: number, explainFailure: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}\n${explainFailure()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe('fault table: one workspace, isolated staging (issue 9)', () => {

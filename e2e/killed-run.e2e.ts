@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, workspaceLabel, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, startNx, until, workspaceLabel, type Background, type Workspace } from './utils/workspace';
 
 /**
  * Issue 14: a killed run leaves no build running. Two workspaces build on
@@ -38,35 +38,6 @@ const pidStart = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').spli
 function containersOf(ws: Workspace, running = false): string[] {
   const filters = ['--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, ...(running ? ['--filter', 'status=running'] : [])];
   return docker(['ps', '-a', ...filters, '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean).sort();
-}
-
-interface Background {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<void>;
-}
-
-/** `nx ...` in its own process group, as a CI job runs it. */
-function startNx(ws: Workspace, args: string[]): Background {
-  const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
-    cwd: ws.root,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { child, output: () => out, exited };
-}
-
-async function until(what: string, ok: () => boolean, seconds: number, explainFailure: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}\n${explainFailure()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function label(container: string, key: string): string {

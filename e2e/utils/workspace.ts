@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -104,4 +104,41 @@ export function expectSuccess(result: NxResult): void {
 export function workspaceContainers(ws: Workspace, engine: 'docker' | 'podman' = 'docker'): string {
   const r = spawnSync(engine, ['ps', '-a', '--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
   return r.stdout.trim();
+}
+
+/** An `nx` run started in the background by {@link startNx}. */
+export interface Background {
+  child: ChildProcess;
+  /** stdout and stderr so far, interleaved as they arrived. */
+  output(): string;
+  /** Settles with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * `nx ...` in the background, in its own process group (as a CI job runs it,
+ * so a test can signal the whole group with `process.kill(-pid, ...)`), with
+ * its output captured.
+ */
+export function startNx(ws: Workspace, args: string[], env: Record<string, string> = {}): Background {
+  const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+    cwd: ws.root,
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', FORCE_COLOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Polls `ok` every 250 ms; throws after `seconds`, with `explainFailure()` in the message. */
+export async function until(what: string, ok: () => boolean, seconds: number, explainFailure: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}\n${explainFailure()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
