@@ -1,7 +1,7 @@
 export * from './repodata';
 export * from './staging';
 export * from './dependencies';
-export { recoverOutput, replaceOutputSubdirs } from './output';
+export { ownedSubdirs, recoverOutput, replaceOutputSubdirs, replaceWithEmptyChannel } from './output';
 export { UnsafeFileError } from './safe-fs';
 export { LockTimeoutError, withDirectoryLock, withLock, withOutputLock } from './lock';
 export { normalizeChannels, channelUrl, ChannelOptionError } from './upstream';

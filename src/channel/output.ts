@@ -9,7 +9,7 @@
  */
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Repodata, writeRepodata } from './repodata';
+import { emptyRepodata, type Repodata, writeRepodata } from './repodata';
 import { copyRegularFile, ensureRealDir, listEntries, pathExists } from './safe-fs';
 
 const NEXT_PREFIX = '.nx-conda-next-';
@@ -63,4 +63,19 @@ export function replaceOutputSubdirs(outputDir: string, subdirs: SubdirContent[]
   }
 }
 
+/** The subdirs of a project's output folder that its build owns (and Nx caches): `noarch` and the target platform's. */
+export function ownedSubdirs(platform: string): string[] {
+  return platform === 'noarch' ? ['noarch'] : ['noarch', platform];
+}
 
+/**
+ * Makes `outputDir` an empty channel for `platform`: its owned subdirs are
+ * replaced (see replaceOutputSubdirs) by empty, indexed ones; anything else
+ * in the folder is left alone. For a build that is skipped, not run.
+ */
+export function replaceWithEmptyChannel(outputDir: string, platform: string): void {
+  replaceOutputSubdirs(
+    outputDir,
+    ownedSubdirs(platform).map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] })),
+  );
+}

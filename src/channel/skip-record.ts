@@ -1,8 +1,7 @@
-import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { replaceOutputSubdirs } from './output';
-import { emptyRepodata } from './repodata';
-import { ownedSubdirs } from './staging';
+import { replaceWithEmptyChannel } from './output';
+import { writeFileAtomic } from './safe-fs';
 
 /**
  * A recipe skipped for a platform (`build: skip`) still ends with an output
@@ -19,13 +18,14 @@ export interface SkipRecord {
   platform: string;
 }
 
-/** Replaces the owned subdirs of `outputDir` with empty indexed ones and records the skip. */
+/**
+ * Replaces the owned subdirs of `outputDir` with empty indexed ones and
+ * records the skip (through a temporary file, so a killed run never leaves
+ * half a record).
+ */
 export function writeSkipRecord(outputDir: string, record: SkipRecord): void {
-  replaceOutputSubdirs(
-    outputDir,
-    ownedSubdirs(record.platform).map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] })),
-  );
-  writeFileSync(join(outputDir, record.platform, SKIP_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  replaceWithEmptyChannel(outputDir, record.platform);
+  writeFileAtomic(join(outputDir, record.platform, SKIP_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** The skip record of a project's output folder for `platform`, if that project was skipped there. */

@@ -1,6 +1,6 @@
 import { rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { replaceOutputSubdirs } from './output';
+import { ownedSubdirs, replaceOutputSubdirs } from './output';
 import {
   emptyRepodata,
   findRecord,
@@ -232,11 +232,6 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
     })),
   );
   return { packages: collected, ignored: scan.ignored };
-}
-
-/** The subdirs of a project's output folder that its build owns (and Nx caches): `noarch` and the target platform's. */
-export function ownedSubdirs(platform: string): string[] {
-  return platform === 'noarch' ? ['noarch'] : ['noarch', platform];
 }
 
 /** Where a shared staging channel's control files live: beside it, never inside the folder a container can write. */

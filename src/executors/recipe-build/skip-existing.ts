@@ -2,7 +2,7 @@ import { logger } from '../../logger';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { maskCredentials } from '../../container';
-import { describePackage, emptyRepodata, lookupExisting, ownedSubdirs, replaceOutputSubdirs, withOutputLock } from '../../channel';
+import { describePackage, lookupExisting, replaceWithEmptyChannel, withOutputLock } from '../../channel';
 import { PLUGIN_VERSION } from '../../graph/cache';
 import { isRecipeReadError, readRecipePackages } from '../../recipes';
 import { STAGING_FOLDER } from '../../defaults';
@@ -40,7 +40,7 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
   }
   await withOutputLock(
     resolved.outputDir,
-    async () => replaceOutputSubdirs(resolved.outputDir, ownedSubdirs(resolved.platform).map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] }))),
+    async () => replaceWithEmptyChannel(resolved.outputDir, resolved.platform),
     { what: `the output folder of ${resolved.projectName}`, holder: `project ${resolved.projectName} (skipExisting)` },
   );
   const where = [...new Set(lookup.found.map((f) => maskCredentials(`${f.channel}`)))].join(', ');
