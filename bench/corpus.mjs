@@ -4,23 +4,15 @@
 // Usage: node bench/corpus.mjs [built plugin folder holding lib/] (default: build
 // this checkout into a temporary folder). Env: NX_CONDA_CORPUS, BENCH_RUNS (5).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { corpusMetaYaml, findCorpus } from './corpus-files.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-function findCorpus() {
-  if (process.env.NX_CONDA_CORPUS) return resolve(process.env.NX_CONDA_CORPUS);
-  for (let dir = dirname(repo); ; dir = dirname(dir)) {
-    const c = join(dir, 'shared', 'corpus');
-    if (existsSync(c)) return c;
-    if (dirname(dir) === dir) throw new Error('no shared/corpus found above the repository (set NX_CONDA_CORPUS)');
-  }
-}
 
 function buildLib() {
   const out = join(tmpdir(), `nx-conda-corpus-lib-${process.pid}`);
@@ -43,20 +35,11 @@ const { applySelectors, selectorNamespace } = require(join(pluginDir, 'lib', 're
 const { JinjaRenderer, condaBuildGlobals } = require(join(pluginDir, 'lib', 'recipes', 'jinja.js'));
 
 const corpus = findCorpus();
+if (!corpus) throw new Error('no shared/corpus found above the repository (set NX_CONDA_CORPUS)');
 const recipesDir = join(corpus, 'conda-recipes');
 const ref = JSON.parse(readFileSync(join(corpus, 'conda-recipes.reference-graph.json'), 'utf8'));
 
-function findMetaYaml(dir, rel = '') {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const abs = join(dir, name);
-    const r = rel ? `${rel}/${name}` : name;
-    if (statSync(abs).isDirectory()) out.push(...findMetaYaml(abs, r));
-    else if (name === 'meta.yaml') out.push(r);
-  }
-  return out;
-}
-const files = findMetaYaml(recipesDir).sort();
+const files = corpusMetaYaml(recipesDir);
 const texts = files.map((f) => readFileSync(join(recipesDir, f), 'utf8'));
 
 // Accepted files and edges.

@@ -13,11 +13,12 @@
 // BENCH_BASELINE (another built plugin folder, e.g. an older version, measured
 // in the same runs, interleaved, for a before/after on the same machine load).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { corpusMetaYaml, findCorpus } from './corpus-files.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -183,26 +184,6 @@ function generate(dir, n) {
   return count;
 }
 
-function findCorpus() {
-  if (process.env.NX_CONDA_CORPUS) return resolve(process.env.NX_CONDA_CORPUS);
-  for (let dir = dirname(repo); ; dir = dirname(dir)) {
-    const c = join(dir, 'shared', 'corpus');
-    if (existsSync(c)) return c;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-function corpusRecipes(dir, rel = '') {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const abs = join(dir, name);
-    const r = rel ? `${rel}/${name}` : name;
-    if (statSync(abs).isDirectory()) out.push(...corpusRecipes(abs, r));
-    else if (name === 'meta.yaml') out.push(r);
-  }
-  return out.sort();
-}
-
 /**
  * The public corpus replicated to n recipes: copy c (c >= 1) of a recipe
  * lives in copy-<c>/<its folder>, every package name the corpus provides is
@@ -215,7 +196,7 @@ function generateCorpus(dir, n) {
   if (!corpus) throw new Error('no shared/corpus found (set NX_CONDA_CORPUS)');
   const recipesDir = join(corpus, 'conda-recipes');
   const { readRecipe } = createRequire(pluginEntry)(join(pluginDir, 'lib', 'recipes', 'index.js'));
-  const files = corpusRecipes(recipesDir);
+  const files = corpusMetaYaml(recipesDir);
   const texts = files.map((f) => readFileSync(join(recipesDir, f), 'utf8'));
   const names = new Set();
   files.forEach((f, i) => {
