@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { workspaceDataDirectory } from './devkit';
-import { parseThreads, startWorkers } from './parallel-load';
 import {
   isRecipeReadError,
   oversizeReason,
@@ -144,8 +143,6 @@ export interface LoadStats {
   fromDisk: number;
   /** Files read and hashed (no trusted stat signature matched). */
   hashed: number;
-  /** Worker threads that shared the reading (see parallel-load.ts). */
-  threads: number;
 }
 
 function unreadable(file: string, e: unknown): ParseOutcome {
@@ -155,8 +152,7 @@ function unreadable(file: string, e: unknown): ParseOutcome {
 /**
  * One recipe read through its cache entry (`cached`, if any): its outcome,
  * and the entry to keep (none for a file refused or unreadable, which costs
- * only its stat or read next time). Pure but for the file system, so a
- * worker thread can run it too (see parallel-load.ts).
+ * only its stat or read next time).
  */
 export interface Loaded {
   outcome: ParseOutcome;
@@ -199,8 +195,7 @@ export function loadOne(workspaceRoot: string, file: string, cached: CacheEntry 
  * Reads every recipe file (workspace-relative paths), from the caches where
  * possible: a file whose stat signature matches its cache entry is not read;
  * otherwise it is read and hashed, and parsed only when its contents changed.
- * Many recipes to parse (a cold graph of a large workspace) are shared with
- * worker threads (see parallel-load.ts). Never throws: an unreadable recipe
+ * Never throws: an unreadable recipe
  * is an `ok: false` outcome.
  */
 export function loadRecipes(
@@ -211,42 +206,31 @@ export function loadRecipes(
 ): { outcomes: Map<string, ParseOutcome>; stats: LoadStats } {
   const outcomes = new Map<string, ParseOutcome>();
   const used = new Map<string, CacheEntry>();
-  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0, threads: 0 };
+  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
   const cachePath = cacheFilePath(workspaceRoot, registrationKey);
   const memoryKey = `${workspaceRoot}\0${registrationKey}`;
   const memory = memories.get(memoryKey) ?? new Map<string, CacheEntry>();
   let disk: DiskCache | undefined;
   const now = Date.now();
 
-  const cachedOf: (CacheEntry | undefined)[] = [];
-  const inMemory: boolean[] = [];
-  let uncached = 0;
+  let diskDirty = false;
   for (const file of files) {
     let cached = memory.get(file);
-    inMemory.push(cached !== undefined);
+    const inMemory = cached !== undefined;
     if (!cached) {
       disk ??= openDiskCache(cachePath);
       cached = disk.get(file);
     }
-    if (!cached) uncached++;
-    cachedOf.push(cached);
-  }
-  const threads = parseThreads(uncached);
-  stats.threads = threads;
-  const loaded = loadAll(workspaceRoot, files, cachedOf, platform, now, threads);
-
-  let diskDirty = false;
-  files.forEach((file, i) => {
-    const { outcome, entry, hashed, parsed } = loaded[i];
+    const { outcome, entry, hashed, parsed } = loadOne(workspaceRoot, file, cached, platform, now);
     outcomes.set(file, outcome);
-    if (!entry) return;
+    if (!entry) continue;
     if (hashed) stats.hashed++;
     if (parsed) stats.parsed++;
-    else if (inMemory[i]) stats.fromMemory++;
+    else if (inMemory) stats.fromMemory++;
     else stats.fromDisk++;
-    if (entry !== cachedOf[i]) diskDirty = true;
+    if (entry !== cached) diskDirty = true;
     used.set(file, entry);
-  });
+  }
   memories.delete(memoryKey);
   memories.set(memoryKey, used);
   if (memories.size > MAX_REGISTRATIONS_IN_MEMORY) memories.delete(memories.keys().next().value!);
@@ -255,31 +239,6 @@ export function loadRecipes(
     disk.write(Object.fromEntries(used));
   }
   return { outcomes, stats };
-}
-
-/** Every file through loadOne: the first share here, the others in worker threads when there are many to parse. */
-function loadAll(
-  workspaceRoot: string,
-  files: readonly string[],
-  cachedOf: readonly (CacheEntry | undefined)[],
-  platform: string,
-  now: number,
-  threads: number,
-): Loaded[] {
-  const here = (from: number, to: number) => files.slice(from, to).map((f, k) => loadOne(workspaceRoot, f, cachedOf[from + k], platform, now));
-  if (threads === 0) return here(0, files.length);
-  // Worker threads take the tail (they start while this thread works through
-  // the head); a share a worker could not finish is read here after all.
-  const share = Math.ceil(files.length / (threads + 1));
-  const jobs = [];
-  for (let from = share; from < files.length; from += share) {
-    const to = Math.min(files.length, from + share);
-    jobs.push({ from, to, files: files.slice(from, to), cached: cachedOf.slice(from, to) });
-  }
-  const pending = startWorkers(workspaceRoot, platform, now, jobs);
-  const head = here(0, share);
-  const results = pending.wait();
-  return [...head, ...jobs.flatMap((job, k) => results[k] ?? here(job.from, job.to))];
 }
 
 /** For tests: forget the in-memory results. */

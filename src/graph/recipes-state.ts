@@ -104,9 +104,8 @@ export function readWorkspaceRecipes(
   }
   if (report) for (const msg of warnings.sort()) warn(msg);
   if (report) {
-    const { threads } = stats;
     graphStats(
-      `nx-conda: read ${stats.files} recipe(s): ${stats.parsed} parsed${threads ? ` (shared with ${threads} worker thread${threads > 1 ? 's' : ''})` : ''}, ` +
+      `nx-conda: read ${stats.files} recipe(s): ${stats.parsed} parsed, ` +
         `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed`,
     );
   }
