@@ -30,9 +30,15 @@ export default async function recipeBuildExecutor(
     }
     if (resolved.skipExisting && (await skipIfPublished(resolved, context.root))) return;
     assertNoSkippedDependency(resolved, context);
-    await checkEngine(resolved.engine);
-    await clearLeftovers(resolved.engine, context.root);
-    const image = await chooseImage(resolved, context);
+    // Three independent engine round trips (a client start each), at once.
+    // The engine check speaks first: its message says best what is wrong.
+    const checked = checkEngine(resolved.engine);
+    const leftovers = clearLeftovers(resolved.engine, context.root);
+    const chosen = chooseImage(resolved, context);
+    chosen.catch(() => undefined); // read below, after the engine check
+    await checked;
+    (await leftovers)();
+    const image = await chosen;
     const build = () => {
       // A run killed while it swapped the output subdirs left the previous ones aside: put them back first.
       recoverOutput(resolved.outputDir);
@@ -66,14 +72,17 @@ export default async function recipeBuildExecutor(
 /**
  * What crashed runs of this workspace left (containers, staging folders)
  * goes first, in one line; a failure here is a warning, never the build's.
+ * Gives the report to print, once the engine is known to answer.
  */
-async function clearLeftovers(engine: EngineName, root: string): Promise<void> {
+async function clearLeftovers(engine: EngineName, root: string): Promise<() => void> {
   try {
     const found = await removeLeftovers(engine, root);
-    if (found.containers.length > 0) logger.info(`nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`);
-    for (const failure of found.failures) logger.warn(`nx-conda: could not remove the leftover ${failure}`);
+    return () => {
+      if (found.containers.length > 0) logger.info(`nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`);
+      for (const failure of found.failures) logger.warn(`nx-conda: could not remove the leftover ${failure}`);
+    };
   } catch (error) {
-    logger.warn(`nx-conda: could not look for containers left by ended runs: ${(error as Error).message}`);
+    return () => logger.warn(`nx-conda: could not look for containers left by ended runs: ${(error as Error).message}`);
   }
 }
 
