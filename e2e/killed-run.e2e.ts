@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
@@ -179,4 +179,30 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     expect(containersOf(b, true)).toHaveLength(2);
     expect(bSlow!.child.exitCode).toBeNull();
   });
+
+  // Issue 9: the hand-back after a stop was tested for timeoutSeconds only.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} to the whole process group (Ctrl-C, a CI runner's cancel): container removed, staging channel handed back and removed`, async () => {
+      const run = startNx(a, ['run', 'slow:build-recipe', '--skip-nx-cache']);
+      try {
+        await until('the slow build to start', () => /slow build started/.test(run.output()), 300, run.output);
+        process.kill(-run.child.pid!, signal);
+        const code = await run.exited;
+        expect(code).not.toBe(0);
+      } finally {
+        if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+      }
+      // The task process may outlive Nx by the hand-back's few seconds: wait for its effects.
+      await until('no container of the workspace', () => containersOf(a).length === 0, 30, run.output);
+      const staging = join(a.root, 'tmp/nx-conda/staging');
+      await until('the staging folder gone', () => !existsSync(staging) || readdirSync(staging).length === 0, 30, () => `${readdirSync(staging).join(', ')}\n${run.output()}`);
+      expect(existsSync(join(a.root, 'dist/conda/recipes/slow'))).toBe(false);
+      // Nx waits for the task on SIGTERM and relays its last lines; on SIGINT it exits at once, and
+      // what the task prints after that is lost (the staging folder's removal above is its last step).
+      if (signal === 'SIGTERM') {
+        expect(run.output()).toMatch(/SIGTERM received: stopping docker and removing container nx-conda-slow-/);
+        expect(run.output()).toContain(`handed the staging channel back to ${process.getuid!()}:${process.getgid!()} after the stopped build`);
+      }
+    });
+  }
 });

@@ -67,8 +67,13 @@ describe('stopping a run', () => {
       expect(r).toMatchObject({ exitCode: 143, signal: 'SIGTERM' });
       const rm = `rm ${r.containerName}`;
       expect(events).toEqual([rm, 'kill SIGTERM', 'client exited', rm]);
-      expect(process.listenerCount('SIGTERM')).toBe(0);
+      // One no-op listener stays: a later SIGTERM (Nx sends its own) must not end the
+      // process before its clean-up (hand-back, scratch folders) is done.
+      expect(process.listenerCount('SIGTERM')).toBe(1);
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(events).toEqual([rm, 'kill SIGTERM', 'client exited', rm]);
     } finally {
+      process.removeAllListeners('SIGTERM');
       for (const l of others) process.on('SIGTERM', l as NodeJS.SignalsListener);
     }
   });

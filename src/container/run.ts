@@ -40,6 +40,21 @@ function writers(
 }
 
 /**
+ * Once a run is being stopped, later signals must not kill this process
+ * before its clean-up (hand-back of the staging channel, removal of the
+ * scratch folders) is done: Nx and a CI runner send SIGTERM again, and the
+ * handlers below are gone once the container has ended. These stay for
+ * the rest of the process, which is ending anyway; SIGKILL still ends it
+ * (the next build then removes what it left, see leftovers.ts).
+ */
+function keepStopping(): void {
+  if (signalsKept) return;
+  signalsKept = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+}
+let signalsKept = false;
+
+/**
  * Runs a command in a fresh container (`--rm --init`, unique name, nx-conda
  * label, never a TTY), streaming its output. On timeout, SIGINT or SIGTERM
  * the run is stopped (see stopRun) and the result says why; so it is on
@@ -74,6 +89,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   const onSignal = (sig: NodeJS.Signals, why = `${sig} received`) => {
     if (signal) return;
     signal = sig;
+    keepStopping();
     logger.warn(`${why}: stopping ${o.engine} and removing container ${name}`);
     stop();
   };
