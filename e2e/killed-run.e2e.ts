@@ -183,6 +183,10 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
   // Issue 9: the hand-back after a stop was tested for timeoutSeconds only.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} to the whole process group (Ctrl-C, a CI runner's cancel): container removed, staging channel handed back and removed`, async () => {
+      const staging = join(a.root, 'tmp/nx-conda/staging');
+      // Folders the SIGKILL tests above left (their runs had no chance to clean up) are not this run's.
+      const earlier = new Set(existsSync(staging) ? readdirSync(staging) : []);
+      const ours = () => (existsSync(staging) ? readdirSync(staging).filter((name) => !earlier.has(name)) : []);
       const run = startNx(a, ['run', 'slow:build-recipe', '--skip-nx-cache']);
       try {
         await until('the slow build to start', () => /slow build started/.test(run.output()), 300, run.output);
@@ -194,8 +198,7 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
       }
       // The task process may outlive Nx by the hand-back's few seconds: wait for its effects.
       await until('no container of the workspace', () => containersOf(a).length === 0, 30, run.output);
-      const staging = join(a.root, 'tmp/nx-conda/staging');
-      await until('the staging folder gone', () => !existsSync(staging) || readdirSync(staging).length === 0, 30, () => `${readdirSync(staging).join(', ')}\n${run.output()}`);
+      await until("this run's staging folders gone", () => ours().length === 0, 30, () => `${ours().join(', ')}\n${run.output()}`);
       expect(existsSync(join(a.root, 'dist/conda/recipes/slow'))).toBe(false);
       // Nx waits for the task on SIGTERM and relays its last lines; on SIGINT it exits at once, and
       // what the task prints after that is lost (the staging folder's removal above is its last step).
