@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
 import { createWorkspace, docker, expectSuccess, startNx, until, workspaceLabel, type Background, type Workspace } from './utils/workspace';
@@ -60,6 +60,8 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
   let b: Workspace;
   let bSlow: Background | undefined;
   const mine: string[] = [];
+  /** The folders of a's run killed in the first test: no container names them any more once it is gone. */
+  let killedScratch: string[] = [];
 
   beforeAll(() => {
     a = setUp('killed-a');
@@ -89,6 +91,8 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     expect(label(aContainer, 'nx-conda.pid-start')).toBe(pidStart(pid));
     expect(label(aContainer, 'nx-conda.host')).toBe(hostname());
     expect(label(aContainer, 'nx-conda.pid-ns')).toBe(pidNamespace());
+    killedScratch = JSON.parse(label(aContainer, 'nx-conda.scratch').trim()) as string[];
+    expect(killedScratch).toHaveLength(2);
 
     process.kill(-aSlow.child.pid!, 'SIGKILL');
     await aSlow.exited;
@@ -96,6 +100,8 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     await until('the killed run\'s container to stop', () => containersOf(a, true).length === 0, 15, () => docker(['ps', '-a']).stdout);
     await until('the stopped container to be removed', () => containersOf(a).length === 0, 15, () => docker(['ps', '-a']).stdout);
     expect(running(pid)).toBe(false);
+    // Its folders stay until the next build (below): the run had no chance to remove them.
+    expect(killedScratch.filter((dir) => existsSync(dir))).toEqual(killedScratch);
 
     // Workspace b's build was not disturbed.
     expect(containersOf(b, true)).toEqual([bContainer]);
@@ -106,6 +112,11 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     const aSlow = startNx(a, ['run', 'slow:build-recipe', '--skip-nx-cache']);
     try {
       await until('the slow build to start', () => /slow build started/.test(aSlow.output()), 300, aSlow.output);
+      // This is the next build after the first test's SIGKILL: that run's container removed itself, and
+      // its record in tmp/nx-conda/runs still named its folders, which this build removed first.
+      const line = aSlow.output().split('\n').find((l) => l.includes('left behind')) ?? aSlow.output();
+      for (const dir of killedScratch) expect(line).toContain(relative(a.root, dir));
+      expect(killedScratch.filter((dir) => existsSync(dir))).toEqual([]);
       const [container] = containersOf(a, true);
       const executor = Number(label(container, 'nx-conda.pid'));
       expect(executor).not.toBe(aSlow.child.pid);

@@ -10,7 +10,8 @@ import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './option
 import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { assertNoSkippedDependency, skipForPlatform } from './skip';
-import { assembleStaging, collectPackages, makeBuildDirs, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
+import { recordRun } from './run-records';
+import { assembleStaging, collectPackages, makeBuildDirs, ownFolders, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
 
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
@@ -78,7 +79,9 @@ async function clearLeftovers(engine: EngineName, root: string): Promise<() => v
   try {
     const found = await removeLeftovers(engine, root);
     return () => {
-      if (found.containers.length > 0) logger.info(`nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`);
+      if (found.containers.length > 0 || found.folders.length > 0) {
+      logger.info(`nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`);
+    }
       for (const failure of found.failures) logger.warn(`nx-conda: could not remove the leftover ${failure}`);
     };
   } catch (error) {
@@ -117,6 +120,7 @@ async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext):
 /** The steps of a build, in order; the staging folders are removed whatever happens (unless kept). */
 async function buildInStaging(resolved: ResolvedOptions, image: string, context: ExecutorContext): Promise<CollectedPackage[]> {
   const dirs = makeBuildDirs(resolved);
+  const forget = recordRun(context.root, ownFolders(resolved, dirs));
   try {
     assembleStaging(resolved, dirs.staging, context.projectGraph, context.root);
     const prepared = renderScript(resolved, dirs, context.root);
@@ -125,6 +129,7 @@ async function buildInStaging(resolved: ResolvedOptions, image: string, context:
     return collectPackages(resolved, dirs.staging, before);
   } finally {
     removeBuildDirs(resolved, dirs);
+    forget(); // kept folders (keepStaging) are the user's now, not leftovers
   }
 }
 

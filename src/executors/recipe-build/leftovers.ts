@@ -9,6 +9,7 @@
  */
 import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { readRunRecords } from './run-records';
 import { currentRun, OWNER_LABELS, removeContainer, runState, scratchPaths, workspaceContainers, type EngineName, type OwnedContainer, type RunState } from '../../container';
 
 export interface Leftovers {
@@ -63,17 +64,28 @@ export async function removeLeftovers(engine: EngineName, root: string, options:
     }
     result.containers.push({ ...container, run });
     if (run === 'live') continue; // a live run removes its own folders when it ends
-    for (const folder of scratchPaths(container.labels)) {
-      if (!isRunFolder(root, folder)) continue;
-      try {
-        rmSync(folder, { recursive: true, force: true });
-        result.folders.push(folder);
-      } catch (e) {
-        result.failures.push(`folder ${folder}: ${(e as Error).message}`);
-      }
-    }
+    removeRunFolders(root, container.labels, result);
+  }
+  // Runs whose container is already gone (SIGKILL: it removed itself) left only their record.
+  for (const record of readRunRecords(root)) {
+    if (runState(record.labels, here) !== 'gone') continue;
+    removeRunFolders(root, record.labels, result);
+    rmSync(record.file, { force: true });
   }
   return result;
+}
+
+/** The folders a run's labels name, when they are run folders of this workspace (see isRunFolder). */
+function removeRunFolders(root: string, labels: Record<string, string>, result: Leftovers): void {
+  for (const folder of scratchPaths(labels)) {
+    if (!isRunFolder(root, folder)) continue;
+    try {
+      rmSync(folder, { recursive: true, force: true });
+      result.folders.push(folder);
+    } catch (e) {
+      result.failures.push(`folder ${folder}: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** One line for the log: `N container(s) ... (name: run pid P on H), and folder(s) ...`. */
@@ -82,5 +94,6 @@ export function describeLeftovers(root: string, found: Leftovers): string {
     .map((c) => `${c.name} (pid ${c.labels[OWNER_LABELS.pid] || '?'} on ${c.labels[OWNER_LABELS.host] || '?'}, ${c.run === 'gone' ? 'ended' : c.run === 'live' ? 'running' : 'unknown here'})`)
     .join(', ');
   const folders = found.folders.map((f) => relative(root, f) || f).join(', ');
+  if (found.containers.length === 0) return `folder(s): ${folders}`;
   return `${found.containers.length} container(s): ${containers}` + (folders ? `; folder(s): ${folders}` : '');
 }

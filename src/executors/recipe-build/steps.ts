@@ -46,13 +46,18 @@ export function makeBuildDirs(resolved: ResolvedOptions): BuildDirs {
   };
 }
 
+/** The folders a build made for itself (a shared staging channel is not one of them). */
+export function ownFolders(resolved: ResolvedOptions, dirs: BuildDirs): string[] {
+  return resolved.sharedStagingDir ? [dirs.tools] : [dirs.staging, dirs.tools];
+}
+
 /** Removes the build's folders (never a shared staging channel), or says where they were kept. */
 export function removeBuildDirs(resolved: ResolvedOptions, dirs: BuildDirs): void {
   if (resolved.keepStaging) {
     logger.info(`nx-conda: kept staging channel ${dirs.staging} and build script ${dirs.tools}`);
     return;
   }
-  for (const dir of resolved.sharedStagingDir ? [dirs.tools] : [dirs.staging, dirs.tools]) {
+  for (const dir of ownFolders(resolved, dirs)) {
     try {
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
@@ -141,7 +146,7 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
   const mask = masker(secrets);
   if (resolved.verbose) logger.info(`nx-conda: build script:\n${mask(script)}`);
   logger.info(`nx-conda: ${mask(shellJoin(shown))}`);
-  const scratch = resolved.sharedStagingDir ? [dirs.tools] : [dirs.staging, dirs.tools];
+  const scratch = ownFolders(resolved, dirs);
   return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`], secrets, scratch };
 }
 

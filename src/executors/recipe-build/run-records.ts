@@ -1,0 +1,67 @@
+/**
+ * Each build's own folders (staging channel, build script), recorded where
+ * no container can write: `tmp/nx-conda/runs/`. A run killed with SIGKILL
+ * has no chance to remove its folders, and its container removes itself
+ * (`--rm`), so the container's `nx-conda.scratch` label is gone with it: the
+ * record is how the next build (or purge-containers) still finds them. A run
+ * that ends normally removes its record with its folders.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { currentRun, ownerLabels } from '../../container';
+import { STAGING_FOLDER } from '../../defaults';
+
+export const RUN_RECORDS_FOLDER = `${STAGING_FOLDER}/runs`;
+const RECORD_NAME = /^[1-9][0-9]*-[0-9a-f]{8}\.json$/;
+
+/**
+ * Writes this run's record (its owner labels, the folders included);
+ * returns its removal. Best effort: without a record, a crash leaves the
+ * folders, as before.
+ */
+export function recordRun(root: string, folders: string[]): () => void {
+  const run = currentRun();
+  const dir = join(root, RUN_RECORDS_FOLDER);
+  const file = join(dir, `${run.pid}-${randomBytes(4).toString('hex')}.json`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const temporary = `${file}.tmp`;
+    writeFileSync(temporary, JSON.stringify(ownerLabels(root, run, folders)));
+    renameSync(temporary, file);
+  } catch {
+    return () => undefined;
+  }
+  return () => rmSync(file, { force: true });
+}
+
+export interface RunRecord {
+  file: string;
+  labels: Record<string, string>;
+}
+
+/** The records in the workspace: small regular files of our names holding an object of strings; anything else is skipped. */
+export function readRunRecords(root: string): RunRecord[] {
+  const dir = join(root, RUN_RECORDS_FOLDER);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const records: RunRecord[] = [];
+  for (const name of names.filter((n) => RECORD_NAME.test(n)).sort()) {
+    const file = join(dir, name);
+    try {
+      const stat = lstatSync(file);
+      if (!stat.isFile() || stat.size > 64 * 1024) continue;
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) continue;
+      const labels = Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      records.push({ file, labels });
+    } catch {
+      // unreadable or not JSON: not a record
+    }
+  }
+  return records;
+}
