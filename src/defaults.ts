@@ -14,6 +14,9 @@ export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 /** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
 export const STAGING_FOLDER = 'tmp/nx-conda';
 
+/** Where each build records its own folders (see executors/recipe-build/run-records.ts); no container may write there. */
+export const RUN_RECORDS_FOLDER = `${STAGING_FOLDER}/runs`;
+
 /** Label put on every container and image nx-conda makes. */
 export const NX_CONDA_LABEL = 'nx-conda';
 

@@ -154,7 +154,7 @@ function unreadable(file: string, e: unknown): ParseOutcome {
  * and the entry to keep (none for a file refused or unreadable, which costs
  * only its stat or read next time).
  */
-export interface Loaded {
+interface Loaded {
   outcome: ParseOutcome;
   entry?: CacheEntry;
   /** Read and hashed (no trusted stat signature matched). */
@@ -163,7 +163,7 @@ export interface Loaded {
   parsed: boolean;
 }
 
-export function loadOne(workspaceRoot: string, file: string, cached: CacheEntry | undefined, platform: string, now: number): Loaded {
+function loadOne(workspaceRoot: string, file: string, cached: CacheEntry | undefined, platform: string, now: number): Loaded {
   const abs = join(workspaceRoot, file);
   let sig: string | undefined;
   try {

@@ -39,7 +39,7 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ network })).toThrow(/is not a network name/);
   });
 
-  it.each(['.', '..', '/', 'dist/conda/recipes/a/noarch', 'dist'])('refuses sharedStagingDir %j', (sharedStagingDir) => {
+  it.each(['.', '..', '/', 'dist/conda/recipes/a/noarch', 'dist', 'tmp/nx-conda', 'tmp/nx-conda/runs', 'tmp/nx-conda/runs/x'])('refuses sharedStagingDir %j', (sharedStagingDir) => {
     expect(resolve({ sharedStagingDir })).toThrow(/must be a folder of its own/);
   });
 

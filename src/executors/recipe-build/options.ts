@@ -7,7 +7,7 @@ import { hardeningArgs, type Hardening } from '../../container/hardening';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
-import { DEFAULT_BASE_IMAGE, EngineName } from '../../defaults';
+import { DEFAULT_BASE_IMAGE, EngineName, RUN_RECORDS_FOLDER } from '../../defaults';
 import { schemaDefault, withSchemaDefaults } from '../schema-defaults';
 import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
@@ -174,10 +174,12 @@ export function resolveOptions(given: RecipeBuildExecutorSchema, context: Execut
     ['sharedStagingDir', sharedStagingDir],
   ] as const) {
     if (dir === undefined) continue;
-    if (within(root, dir) || within(dir, outputDir) || within(outputDir, dir)) {
+    // A shared staging channel is mounted whole; the run records (which name folders to delete) must stay out of its reach.
+    const records = join(root, RUN_RECORDS_FOLDER);
+    if (within(root, dir) || within(dir, outputDir) || within(outputDir, dir) || (option === 'sharedStagingDir' && (within(dir, records) || within(records, dir)))) {
       throw new RecipeBuildError(
-        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder, ` +
-          'since builds can write anything there.',
+        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder ` +
+          `or ${RUN_RECORDS_FOLDER}, since builds can write anything there.`,
       );
     }
   }

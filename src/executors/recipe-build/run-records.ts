@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentRun, ownerLabels } from '../../container';
-import { STAGING_FOLDER } from '../../defaults';
+import { RUN_RECORDS_FOLDER } from '../../defaults';
 
-export const RUN_RECORDS_FOLDER = `${STAGING_FOLDER}/runs`;
+export { RUN_RECORDS_FOLDER };
 const RECORD_NAME = /^[1-9][0-9]*-[0-9a-f]{8}\.json$/;
 
 /**
