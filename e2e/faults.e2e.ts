@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { channelPackages, repodata } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, explain, startNx, until, type Workspace } from './utils/workspace';
+import { createWorkspace, docker, expectSuccess, explain, startNx, until, workspaceContainers, type Workspace } from './utils/workspace';
 
 /**
  * Issue 9: the fault table. A build container can never touch the host, and
@@ -81,11 +81,7 @@ function tree(dir: string): Record<string, string> {
   }
   return out;
 }
-/** nx-conda.workspace: 16 hex of the SHA-256 of the workspace root's real path (issue 14). */
-const workspaceLabel = (ws: Workspace) => createHash('sha256').update(realpathSync(ws.root)).digest('hex').slice(0, 16);
-function containersOf(ws: Workspace): string[] {
-  return docker(['ps', '-a', '--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean);
-}
+const containersOf = (ws: Workspace): string[] => workspaceContainers(ws).split('\n').filter(Boolean);
 /** Every record of a channel subdir's index matches its file (sha256, size), and every package file has one. */
 function expectValidIndex(channel: string, subdir: string): number {
   const index = repodata(channel, subdir);
@@ -199,9 +195,8 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
       await until('both builds to start', () => /victim build started/.test(run.output()) && /independent build started/.test(run.output()), 240, run.output);
       expect(containersOf(ws)).toHaveLength(2);
       process.kill(signal === 'SIGINT' ? -run.child.pid! : run.child.pid!, signal);
-      const signalled = Date.now();
+      // Within 10 s (until throws after that).
       await until('no container of the workspace', () => containersOf(ws).length === 0, 10, () => docker(['ps', '-a']).stdout);
-      expect(Date.now() - signalled).toBeLessThan(10_000);
       await run.exited;
       expect(run.child.exitCode).not.toBe(0);
     } finally {
@@ -246,12 +241,16 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
   it('the engine goes away mid-run (its socket closes): the build fails clearly, no package, previous output intact, no container left', async () => {
     const previous = tree(out('victim'));
     const socket = join(ws.root, 'tmp/engine.sock');
+    mkdirSync(dirname(socket), { recursive: true });
     // A stand-in for the daemon's socket that forwards to the real one, so that it can die mid-run without stopping dockerd.
     const proxy = spawn(process.execPath, ['-e', `
       const net = require('net');
       net.createServer((c) => { const d = net.connect('/var/run/docker.sock'); c.pipe(d); d.pipe(c); c.on('error', () => d.destroy()); d.on('error', () => c.destroy()); })
         .listen(process.argv[1], () => console.log('ready'));`, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => proxy.stdout!.once('data', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      proxy.stdout!.once('data', () => resolve());
+      proxy.once('exit', (code) => reject(new Error(`the engine socket proxy exited (${code}) before listening`)));
+    });
     ws.write('recipes/victim/before.sh', 'echo "victim build started"\nsleep 300\n');
     const run = startNx(ws, ['run', 'victim:build-recipe', '--skip-nx-cache'], { DOCKER_HOST: `unix://${socket}` });
     try {

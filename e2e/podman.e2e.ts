@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, expectSuccess, explain, workspaceContainers, type Workspace } from './utils/workspace';
+import { createWorkspace, expectSuccess, explain, startNx, until, workspaceContainers, type Workspace } from './utils/workspace';
 
 /**
  * The same build path with `engine: podman` (set up by scripts/ensure-podman.sh):
@@ -78,31 +78,19 @@ const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' 
   });
 
   it('SIGKILL of the whole process group: the podman container stops by itself (issue 14)', async () => {
-    const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'pslow:build-recipe', '--skip-nx-cache'], {
-      cwd: ws.root,
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    const waitFor = async (ok: () => boolean, seconds: number) => {
-      const deadline = Date.now() + seconds * 1000;
-      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    };
+    const run = startNx(ws, ['run', 'pslow:build-recipe', '--skip-nx-cache']);
     try {
       // conda-build holds the script's output back: look for the script's own process in the container instead.
-      const buildRuns = () => labelled() !== '' && podman(['top', labelled(), 'args']).stdout.includes('sleep 600');
-      await waitFor(buildRuns, 300);
-      expect(buildRuns() ? 'the build script runs' : output).toBe('the build script runs');
+      const buildRuns = () => {
+        const [name] = labelled().split('\n').filter(Boolean);
+        return name !== undefined && podman(['top', name, 'args']).stdout.includes('sleep 600');
+      };
+      await until('the build script to run in the podman container', buildRuns, 300, run.output);
       expect(labelled()).toMatch(/^nx-conda-pslow-/);
     } finally {
-      process.kill(-child.pid!, 'SIGKILL'); // the whole group, as a CI runner does
-      await exited;
+      process.kill(-run.child.pid!, 'SIGKILL'); // the whole group, as a CI runner does
+      await run.exited;
     }
-    await waitFor(() => labelled() === '', 15);
-    expect(labelled()).toBe('');
+    await until('the podman container to go', () => labelled() === '', 15, () => podman(['ps', '-a']).stdout);
   });
 });

@@ -44,12 +44,16 @@ export async function startS3Server(): Promise<S3Server> {
   const port = await freePort();
   const child: ChildProcess = spawn(join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; ; i++) {
     try {
       await fetch(`${endpoint}/moto-api/`);
       break;
     } catch {
       if (child.exitCode !== null) throw new Error('e2e: moto_server exited before listening');
+      if (i >= 150) {
+        child.kill('SIGKILL');
+        throw new Error(`e2e: moto_server did not answer on ${endpoint} within 30 s`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }

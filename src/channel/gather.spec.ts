@@ -58,4 +58,23 @@ describe('gatherChannel', () => {
       'noarch/x-1-h0_0.conda is made by both a and b',
     );
   });
+
+  it('never takes a key of the state file for a path outside the channel: a gone project\'s entry named ../x is dropped, the file beside the channel kept', () => {
+    const root = mkdtempSync(join(tmpdir(), 'nx-conda-gather-'));
+    const channel = join(root, 'dist', 'channel');
+    const a = project(root, 'a', [{ subdir: 'noarch', file: 'a-1-h0_0.conda' }]);
+    gatherChannel(channel, [{ project: 'a', dir: a }], new Set(['a']));
+    const victim = join(root, 'dist', 'victim-1-h0_0.conda');
+    writeFileSync(victim, 'not the channel\'s');
+    const stateFile = join(channel, '.nx-conda-channel.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    state.files['../victim-1-h0_0.conda'] = { project: 'gone', size: 1, mtimeMs: 1 };
+    state.files['noarch/../../victim-1-h0_0.conda'] = { project: 'gone', size: 1, mtimeMs: 1 };
+    writeFileSync(stateFile, JSON.stringify(state));
+    const result = gatherChannel(channel, [{ project: 'a', dir: a }], new Set(['a']));
+    expect(result.removed).toEqual([]);
+    expect(existsSync(victim)).toBe(true);
+    expect(existsSync(join(root, 'dist', 'repodata.json'))).toBe(false);
+    rmSync(root, { recursive: true, force: true });
+  });
 });

@@ -48,7 +48,18 @@ function readState(channelDir: string): ChannelState {
   if (!content) return { version: 1, files: {} };
   try {
     const parsed = JSON.parse(content.toString('utf8'));
-    if (parsed && typeof parsed.files === 'object') return { version: 1, files: parsed.files };
+    if (parsed && typeof parsed.files === 'object' && parsed.files !== null) {
+      // Keys become paths (removals, index subdirs): only `<known subdir>/<package file>` with a project name is kept.
+      const files: ChannelState['files'] = {};
+      for (const [key, value] of Object.entries(parsed.files as Record<string, unknown>)) {
+        const [subdir, file, ...rest] = key.split('/');
+        const entry = value as ChannelState['files'][string] | null;
+        if (rest.length || !SUBDIR_PATTERN.test(subdir ?? '') || !isValidPackageFile(file ?? '')) continue;
+        if (!entry || typeof entry !== 'object' || typeof entry.project !== 'string') continue;
+        files[key] = entry;
+      }
+      return { version: 1, files };
+    }
   } catch {
     // A broken state: every package is copied again, nothing is lost.
   }

@@ -9,12 +9,12 @@
  * before, from this machine or another); the local channel's are added.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors';
 import { emptyRepodata, isValidPackageFile, readRepodata, SUBDIR_PATTERN, type Repodata } from './repodata';
-import { isRealDir, listEntries } from './safe-fs';
+import { isRealDir, listEntries, readRegularFile, writeFileAtomic } from './safe-fs';
 import { S3Client, type S3Config, parseS3Url } from './s3';
 
 export class PublishError extends UserError {}
@@ -53,13 +53,10 @@ export class FolderDestination implements Destination {
   }
   async write(path: string, content: Buffer): Promise<void> {
     const target = join(this.dir, path);
-    const part = join(dirname(target), `.nx-conda-publish-${process.pid}-${Date.now()}.part`);
     try {
       mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(part, content);
-      renameSync(part, target);
+      writeFileAtomic(target, content);
     } catch (e) {
-      rmSync(part, { force: true });
       throw new PublishError(`cannot write ${target}: ${(e as Error).message}`);
     }
   }
@@ -126,8 +123,9 @@ function localChannel(channelDir: string): LocalSubdir[] {
     if (!stat.isDirectory() || !SUBDIR_PATTERN.test(subdir)) continue;
     const index = readRepodata(join(channelDir, subdir), subdir);
     const packages = [...Object.keys(index.packages), ...Object.keys(index['packages.conda'])].filter(isValidPackageFile).sort();
+    const present = new Set(listEntries(join(channelDir, subdir)).filter((e) => e.stat.isFile()).map((e) => e.name));
     for (const file of packages) {
-      if (!isRealDir(join(channelDir, subdir)) || !listEntries(join(channelDir, subdir)).some((e) => e.name === file && e.stat.isFile())) {
+      if (!present.has(file)) {
         throw new PublishError(`${join(channelDir, subdir, 'repodata.json')} lists ${file}, which is not in the folder; run the channel target again.`);
       }
     }
@@ -135,6 +133,13 @@ function localChannel(channelDir: string): LocalSubdir[] {
   }
   if (!subdirs.some((s) => s.subdir === 'noarch')) throw new PublishError(`${channelDir} has no noarch/repodata.json: it is not a channel; run the channel target first.`);
   return subdirs;
+}
+
+/** A package of the local channel, read without following links (listed as a regular file above, it must still be one). */
+function readPackage(channelDir: string, path: string): Buffer {
+  const content = readRegularFile(join(channelDir, path), 'publishing it');
+  if (!content) throw new PublishError(`${join(channelDir, path)} is gone; run the channel target again.`);
+  return content;
 }
 
 function parseRemoteIndex(content: Buffer | undefined, subdir: string, where: string): Repodata {
@@ -158,7 +163,7 @@ export async function publishChannel(channelDir: string, destination: Destinatio
   for (const { subdir, packages } of local) {
     for (const file of packages) {
       const path = `${subdir}/${file}`;
-      const same = await destination.matches(path, readFileSync(join(channelDir, subdir, file)));
+      const same = await destination.matches(path, readPackage(channelDir, path));
       if (same === undefined) plan.upload.push(path);
       else if (same) plan.present.push(path);
       else conflicts.push(path);
@@ -188,8 +193,8 @@ export async function publishChannel(channelDir: string, destination: Destinatio
 
   const verb = options.dryRun ? 'would write' : 'wrote';
   for (const path of plan.upload) {
-    const [subdir, file] = path.split('/');
-    if (!options.dryRun) await destination.write(path, readFileSync(join(channelDir, subdir, file)), file.endsWith('.conda') ? 'application/octet-stream' : 'application/x-bzip2');
+    const file = path.slice(path.indexOf('/') + 1);
+    if (!options.dryRun) await destination.write(path, readPackage(channelDir, path), file.endsWith('.conda') ? 'application/octet-stream' : 'application/x-bzip2');
     options.log(`${verb} ${path}`);
   }
   // The indexes last: every record they add points to a file already there.
