@@ -43,7 +43,11 @@ import { fileURLToPath } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = Boolean(process.env.BENCH_QUICK);
 const num = (name, quick, full) => Number(process.env[name] ?? (QUICK ? quick : full));
-const list = (name, quick, full) => (process.env[name] ?? (QUICK ? quick : full)).split(',').map(Number).filter((n) => n > 0);
+const list = (name, quick, full) =>
+  (process.env[name] ?? (QUICK ? quick : full))
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
 const CONFIG = {
   runs: num('BENCH_RUNS', 3, 5),
   deps: list('BENCH_DEPS', '50,500', '50,500'),
@@ -88,19 +92,24 @@ function alternate(runs, sides) {
 const results = {};
 const RESULTS_FILE = join(repo, 'dist', 'bench', 'results.json');
 // BENCH_MERGE=1: keep the figures of an earlier run for the items not run now (e.g. after re-running one item).
-if (process.env.BENCH_MERGE && existsSync(RESULTS_FILE)) Object.assign(results, JSON.parse(readFileSync(RESULTS_FILE, 'utf8')).figures);
+if (process.env.BENCH_MERGE && existsSync(RESULTS_FILE))
+  Object.assign(results, JSON.parse(readFileSync(RESULTS_FILE, 'utf8')).figures);
 /** One figure: nx-conda's side, its baseline, their ratio (value / baseline), the issue's goal. */
 function figure(key, { what, unit, value, baseline, baselineWhat, goal, ratio, extra }) {
   const r = ratio ?? (baseline ? round(value.median / baseline.median) : undefined);
   results[key] = { what, unit, value, baseline, baselineWhat, ratio: r, goal, ...(extra ? { extra } : {}) };
-  log(`${key}: ${value.median} ${unit} [${value.min}–${value.max}]` + (baseline ? ` vs ${baseline.median} [${baseline.min}–${baseline.max}] → ${r}` : ''));
+  log(
+    `${key}: ${value.median} ${unit} [${value.min}–${value.max}]` +
+      (baseline ? ` vs ${baseline.median} [${baseline.min}–${baseline.max}] → ${r}` : ''),
+  );
 }
 
 // ---------------------------------------------------------------- workspaces
 
 function sh(cmd, args, cwd, opts = {}) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.status !== 0) throw new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -113,14 +122,20 @@ function template() {
   if (process.env.BENCH_TEMPLATE) {
     // An installed template as it is (e.g. one of an earlier commit, to compare before and after a change).
     const dir = resolve(process.env.BENCH_TEMPLATE);
-    return { dir, nxVersion: JSON.parse(readFileSync(join(dir, 'node_modules', 'nx', 'package.json'), 'utf8')).version };
+    return {
+      dir,
+      nxVersion: JSON.parse(readFileSync(join(dir, 'node_modules', 'nx', 'package.json'), 'utf8')).version,
+    };
   }
   const packDir = join(ROOT, 'pack');
   rmSync(packDir, { recursive: true, force: true });
   mkdirSync(packDir, { recursive: true });
   log('packing the plugin...');
   sh('npm', ['pack', '--silent', '--pack-destination', packDir], repo, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz')));
+  const tarball = join(
+    packDir,
+    readdirSync(packDir).find((f) => f.endsWith('.tgz')),
+  );
   const digest = createHash('sha256').update(readFileSync(tarball)).digest('hex');
   const nxVersion = JSON.parse(readFileSync(join(repo, 'node_modules', 'nx', 'package.json'), 'utf8')).version;
   const dir = join(ROOT, 'template');
@@ -133,9 +148,19 @@ function template() {
     copyFileSync(tarball, join(dir, 'nx-conda.tgz'));
     writeFileSync(
       join(dir, 'package.json'),
-      JSON.stringify({ name: 'bench-template', private: true, devDependencies: { nx: nxVersion, 'nx-conda': `file:${join(dir, 'nx-conda.tgz')}` } }, null, 2),
+      JSON.stringify(
+        {
+          name: 'bench-template',
+          private: true,
+          devDependencies: { nx: nxVersion, 'nx-conda': `file:${join(dir, 'nx-conda.tgz')}` },
+        },
+        null,
+        2,
+      ),
     );
-    sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir, { stdio: ['ignore', 'inherit', 'inherit'] });
+    sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     writeFileSync(marker, want);
   }
   return { dir, nxVersion };
@@ -167,12 +192,24 @@ class Workspace {
     const r = spawnSync(process.execPath, [join(this.root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], {
       cwd: this.root,
       stdio: ['ignore', out, out],
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: '', FORCE_COLOR: '0', CI: 'true', ...env },
+      env: {
+        ...process.env,
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        NX_TUI: 'false',
+        NX_SKIP_NX_CACHE: '',
+        FORCE_COLOR: '0',
+        CI: 'true',
+        ...env,
+      },
     });
     const secs = Number(process.hrtime.bigint() - t) / 1e9;
     closeSync(out);
     this.lastOutput = readFileSync(outFile, 'utf8');
-    if (check && r.status !== 0) throw new Error(`nx ${args.join(' ')} failed in ${this.root} (exit ${r.status}):\n${this.lastOutput.slice(-4000)}`);
+    if (check && r.status !== 0)
+      throw new Error(
+        `nx ${args.join(' ')} failed in ${this.root} (exit ${r.status}):\n${this.lastOutput.slice(-4000)}`,
+      );
     return secs;
   }
   remove() {
@@ -197,11 +234,16 @@ const rattlerRecipe = (name) =>
 /** A trivial recipe real conda-build accepts: build.sh, a test command. */
 const condaMeta = (name) =>
   `package:\n  name: ${name}\n  version: "1.0"\nbuild:\n  number: 0\n  noarch: generic\ntest:\n  commands:\n    - test -f $PREFIX/share/${name}.txt\nabout:\n  license: MIT\n  summary: nx-conda build-path benchmark\n`;
-const condaBuildSh = (name) => `#!/bin/bash\nset -e\nmkdir -p "$PREFIX/share"\necho ${name} > "$PREFIX/share/${name}.txt"\n`;
+const condaBuildSh = (name) =>
+  `#!/bin/bash\nset -e\nmkdir -p "$PREFIX/share"\necho ${name} > "$PREFIX/share/${name}.txt"\n`;
 
 /** The build command nx-conda's default rattler-build script runs, for the bare baseline. */
 const rattlerCommand = (extraChannels = []) =>
-  ['rattler-build build --recipe /opt/recipe/recipe.yaml --output-dir /opt/host-conda-bld -c file:///opt/host-conda-bld', ...extraChannels.map((c) => `-c ${c}`), '--target-platform linux-64'].join(' ');
+  [
+    'rattler-build build --recipe /opt/recipe/recipe.yaml --output-dir /opt/host-conda-bld -c file:///opt/host-conda-bld',
+    ...extraChannels.map((c) => `-c ${c}`),
+    '--target-platform linux-64',
+  ].join(' ');
 
 /**
  * A dependency's output folder with `n` package files of `kb` KB each (random
@@ -233,7 +275,12 @@ function fakeChannel(dir, n, kb, prefix = 'benchdep') {
       license: 'MIT',
     };
   }
-  const repodata = (subdir, pkgs) => JSON.stringify({ info: { subdir }, packages: {}, 'packages.conda': pkgs, removed: [], repodata_version: 1 }, null, 1);
+  const repodata = (subdir, pkgs) =>
+    JSON.stringify(
+      { info: { subdir }, packages: {}, 'packages.conda': pkgs, removed: [], repodata_version: 1 },
+      null,
+      1,
+    );
   writeFileSync(join(noarch, 'repodata.json'), repodata('noarch', records));
   writeFileSync(join(dir, 'linux-64', 'repodata.json'), repodata('linux-64', {}));
 }
@@ -249,7 +296,11 @@ const buildRecipe = (image, outputPath, extra = {}) => ({
 
 /** `bare`: the same build in the same image with a plain `docker run --rm`, as an nx:run-commands target. */
 function bareTarget(recipeDir, outDir, image, script, mounts = []) {
-  const volumes = [`-v "$PWD/${recipeDir}:/opt/recipe:ro"`, `-v "$PWD/${outDir}:/opt/host-conda-bld"`, ...mounts.map((m) => `-v "$PWD/${m.host}:${m.container}:ro"`)];
+  const volumes = [
+    `-v "$PWD/${recipeDir}:/opt/recipe:ro"`,
+    `-v "$PWD/${outDir}:/opt/host-conda-bld"`,
+    ...mounts.map((m) => `-v "$PWD/${m.host}:${m.container}:ro"`),
+  ];
   return {
     executor: 'nx:run-commands',
     cache: false,
@@ -272,9 +323,20 @@ function bareTarget(recipeDir, outDir, image, script, mounts = []) {
  */
 function writeFloorExecutor(ws) {
   const dir = 'node_modules/bench-floor';
-  ws.write(`${dir}/package.json`, JSON.stringify({ name: 'bench-floor', version: '0.0.0', executors: './executors.json' }));
-  ws.write(`${dir}/executors.json`, JSON.stringify({ executors: { run: { implementation: './run.js', schema: './schema.json', description: 'runs a command' } } }));
-  ws.write(`${dir}/schema.json`, JSON.stringify({ type: 'object', properties: { command: { type: 'string' } }, required: ['command'] }));
+  ws.write(
+    `${dir}/package.json`,
+    JSON.stringify({ name: 'bench-floor', version: '0.0.0', executors: './executors.json' }),
+  );
+  ws.write(
+    `${dir}/executors.json`,
+    JSON.stringify({
+      executors: { run: { implementation: './run.js', schema: './schema.json', description: 'runs a command' } },
+    }),
+  );
+  ws.write(
+    `${dir}/schema.json`,
+    JSON.stringify({ type: 'object', properties: { command: { type: 'string' } }, required: ['command'] }),
+  );
   ws.write(
     `${dir}/run.js`,
     "const { spawn } = require('node:child_process');\n" +
@@ -329,7 +391,8 @@ function benchOverhead(tpl) {
       floor: () => ws.nx(['run', `x${n}:floor`, ...flags]),
       plugin: () => ws.nx(['run', `x${n}:build-recipe`, ...flags]),
     });
-    if (n > 0 && !new RegExp(`${n} package\\(s\\) from 1 dependency`).test(ws.lastOutput)) log(`warning: x${n}'s staging channel did not hold ${n} packages:\n${ws.lastOutput.slice(-1500)}`);
+    if (n > 0 && !new RegExp(`${n} package\\(s\\) from 1 dependency`).test(ws.lastOutput))
+      log(`warning: x${n}'s staging channel did not hold ${n} packages:\n${ws.lastOutput.slice(-1500)}`);
     figure(n === 0 ? 'build-overhead' : `build-overhead-${n}-deps`, {
       what: `nx run x:build-recipe --skip-nx-cache, trivial recipe.yaml (rattler-build)${n ? `, ${n} dependency packages in staging` : ''}`,
       unit: 's',
@@ -363,7 +426,11 @@ function benchStaging(tpl) {
       fakeChannel(dir, Math.min(perSource, n - s * perSource), CONFIG.packageKb, `d${s}x`);
       sources.push(dir);
     }
-    const files = sources.flatMap((dir) => readdirSync(join(dir, 'noarch')).filter((f) => f.endsWith('.conda')).map((f) => join(dir, 'noarch', f)));
+    const files = sources.flatMap((dir) =>
+      readdirSync(join(dir, 'noarch'))
+        .filter((f) => f.endsWith('.conda'))
+        .map((f) => join(dir, 'noarch', f)),
+    );
     let k = 0;
     const fresh = () => {
       const dir = join(base, `staging-${n}-${k++}`);
@@ -434,7 +501,10 @@ function manyWorkspace(tpl, name, count) {
         cache: true,
         inputs: ['{projectRoot}/**/*'],
         outputs: [`{workspaceRoot}/dist/cached/${p}`],
-        options: { command: `mkdir -p dist/cached/${p} && echo ${p} > dist/cached/${p}/${p}.txt`, cwd: '{workspaceRoot}' },
+        options: {
+          command: `mkdir -p dist/cached/${p} && echo ${p} > dist/cached/${p}/${p}.txt`,
+          cwd: '{workspaceRoot}',
+        },
       },
     });
   }
@@ -444,8 +514,15 @@ function manyWorkspace(tpl, name, count) {
 function benchParallel(tpl) {
   const { ws, names } = manyWorkspace(tpl, 'parallel', CONFIG.parallelRecipes);
   ws.nx(['run', `${names[0]}:build-recipe`, '--skip-nx-cache']); // warm-up
-  log(`3. parallelism: ${names.length} recipes, --parallel=${CONFIG.parallel.join(',')} (${CONFIG.parallelRuns} runs each)...`);
-  const sides = Object.fromEntries(CONFIG.parallel.map((p) => [`p${p}`, () => ws.nx(['run-many', '-t', 'build-recipe', '--skip-nx-cache', `--parallel=${p}`])]));
+  log(
+    `3. parallelism: ${names.length} recipes, --parallel=${CONFIG.parallel.join(',')} (${CONFIG.parallelRuns} runs each)...`,
+  );
+  const sides = Object.fromEntries(
+    CONFIG.parallel.map((p) => [
+      `p${p}`,
+      () => ws.nx(['run-many', '-t', 'build-recipe', '--skip-nx-cache', `--parallel=${p}`]),
+    ]),
+  );
   const r = alternate(CONFIG.parallelRuns, sides);
   const one = r[`p${CONFIG.parallel[0]}`];
   for (const p of CONFIG.parallel.slice(1)) {
@@ -472,7 +549,8 @@ function benchNoop(tpl) {
     cached: () => ws.nx(['run-many', '-t', 'cached', '--parallel=4']),
     plugin: () => {
       const s = ws.nx(['run-many', '-t', 'build-recipe', '--parallel=4']);
-      if (!/from cache|Nx read the output from the cache/i.test(ws.lastOutput)) log('warning: the rerun did not report cache hits');
+      if (!/from cache|Nx read the output from the cache/i.test(ws.lastOutput))
+        log('warning: the rerun did not report cache hits');
       return s;
     },
   });
@@ -491,14 +569,21 @@ function benchNoop(tpl) {
 
 function benchImage(tpl) {
   const ws = new Workspace('image', tpl);
-  const target = { executor: 'nx-conda:docker-image', options: { baseImage: IMAGES.rattler, imageName: 'nx-conda-bench/builder' } };
+  const target = {
+    executor: 'nx-conda:docker-image',
+    options: { baseImage: IMAGES.rattler, imageName: 'nx-conda-bench/builder' },
+  };
   ws.project('builder-image', 'tools/builder-image', { 'docker-image': target });
   ws.nx(['run', 'builder-image:docker-image']); // builds the image when missing
   const tag = /(?:Reused|Built) (\S+) \(/.exec(ws.lastOutput)?.[1];
   if (!tag) throw new Error(`docker-image printed no tag:\n${ws.lastOutput}`);
   ws.project('builder-image', 'tools/builder-image', {
     'docker-image': target,
-    inspect: { executor: 'nx:run-commands', cache: false, options: { command: `docker image inspect ${tag} > /dev/null` } },
+    inspect: {
+      executor: 'nx:run-commands',
+      cache: false,
+      options: { command: `docker image inspect ${tag} > /dev/null` },
+    },
   });
   ws.nx(['run', 'builder-image:inspect']);
   log(`5. docker-image with ${tag} present (${CONFIG.imageRuns} runs each)...`);
@@ -539,7 +624,22 @@ function benchConda(tpl) {
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     const t = process.hrtime.bigint();
-    const stdout = sh('docker', ['run', '--rm', '-v', `${join(ws.root, root)}:/opt/recipe:ro`, '-v', `${out}:/opt/host-conda-bld`, IMAGES.conda, 'bash', '-c', command], ws.root);
+    const stdout = sh(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '-v',
+        `${join(ws.root, root)}:/opt/recipe:ro`,
+        '-v',
+        `${out}:/opt/host-conda-bld`,
+        IMAGES.conda,
+        'bash',
+        '-c',
+        command,
+      ],
+      ws.root,
+    );
     const secs = Number(process.hrtime.bigint() - t) / 1e9;
     const m = /BENCH_INNER (\S+) (\S+)/.exec(stdout);
     if (m) inner.push(Number(m[2]) - Number(m[1]));
@@ -555,7 +655,8 @@ function benchConda(tpl) {
     unit: 's',
     value: r.plugin,
     baseline: r.byHand,
-    baselineWhat: 'the same conda build + conda index command by hand: docker run --rm, same image, same mounts (no Nx)',
+    baselineWhat:
+      'the same conda build + conda index command by hand: docker run --rm, same image, same mounts (no Nx)',
     goal: 'reported (what is conda-build’s own time)',
     extra: { condaBuildOwnTime: stats(inner), addedSeconds: round(r.plugin.median - r.byHand.median) },
   });
@@ -565,7 +666,9 @@ function benchConda(tpl) {
 // ---------------------------------------------------------------- report
 
 function machine(nxVersion, loadBefore) {
-  const docker = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).stdout.trim();
+  const docker = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   const cpu = cpus();
   return {
     date: new Date().toISOString(),
@@ -611,19 +714,38 @@ function markdown(m) {
   }
   const staging = Object.entries(results).filter(([k]) => k.startsWith('staging-'));
   if (staging.length) {
-    lines.push('', 'Staging, per package (ms; median [min–max]):', '', '| packages | nx-conda (copies + index) | copyFileSync only | hard links only | reflinks |', '| ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      '',
+      'Staging, per package (ms; median [min–max]):',
+      '',
+      '| packages | nx-conda (copies + index) | copyFileSync only | hard links only | reflinks |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const [k, r] of staging) {
       const rl = typeof r.extra.reflinks === 'string' ? r.extra.reflinks : fmt(r.extra.reflinks.msPerPackage, '');
-      lines.push(`| ${k.slice('staging-'.length)} | ${fmt(r.extra.msPerPackage, '')} | ${fmt({ median: round(r.baseline.median / Number(k.slice(8))), min: round(r.baseline.min / Number(k.slice(8))), max: round(r.baseline.max / Number(k.slice(8))) }, '')} | ${fmt(r.extra.hardLinks.msPerPackage, '')} | ${rl} |`);
+      lines.push(
+        `| ${k.slice('staging-'.length)} | ${fmt(r.extra.msPerPackage, '')} | ${fmt({ median: round(r.baseline.median / Number(k.slice(8))), min: round(r.baseline.min / Number(k.slice(8))), max: round(r.baseline.max / Number(k.slice(8))) }, '')} | ${fmt(r.extra.hardLinks.msPerPackage, '')} | ${rl} |`,
+      );
     }
   }
-  const extras = Object.entries(results).filter(([, r]) => !r.error && r.extra && !r.extra.msPerPackage && !r.extra.speedUp);
+  const extras = Object.entries(results).filter(
+    ([, r]) => !r.error && r.extra && !r.extra.msPerPackage && !r.extra.speedUp,
+  );
   if (extras.length) {
     lines.push('');
-    for (const [k, r] of extras) lines.push(`- \`${k}\`: ${Object.entries(r.extra).map(([n, v]) => `${n} ${typeof v === 'object' ? fmt(v, r.unit) : /[Rr]atio/.test(n) ? `${v}×` : `${v} ${r.unit}`}`).join('; ')}`);
+    for (const [k, r] of extras)
+      lines.push(
+        `- \`${k}\`: ${Object.entries(r.extra)
+          .map(
+            ([n, v]) =>
+              `${n} ${typeof v === 'object' ? fmt(v, r.unit) : /[Rr]atio/.test(n) ? `${v}×` : `${v} ${r.unit}`}`,
+          )
+          .join('; ')}`,
+      );
   }
   lines.push('', 'What each figure measures:', '');
-  for (const [k, r] of Object.entries(results)) if (!r.error) lines.push(`- \`${k}\`: ${r.what}; baseline: ${r.baselineWhat}.`);
+  for (const [k, r] of Object.entries(results))
+    if (!r.error) lines.push(`- \`${k}\`: ${r.what}; baseline: ${r.baselineWhat}.`);
   return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n') + '\n';
 }
 
@@ -631,10 +753,18 @@ const loadBefore = loadavg();
 mkdirSync(ROOT, { recursive: true });
 const tpl = template();
 for (const img of Object.values(IMAGES)) {
-  if (spawnSync('docker', ['image', 'inspect', img], { stdio: 'ignore' }).status !== 0) throw new Error(`bench: image ${img} is missing; run \`npm run e2e:images\`.`);
+  if (spawnSync('docker', ['image', 'inspect', img], { stdio: 'ignore' }).status !== 0)
+    throw new Error(`bench: image ${img} is missing; run \`npm run e2e:images\`.`);
 }
 const started = Date.now();
-const benches = { overhead: benchOverhead, staging: benchStaging, parallel: benchParallel, noop: benchNoop, image: benchImage, conda: benchConda };
+const benches = {
+  overhead: benchOverhead,
+  staging: benchStaging,
+  parallel: benchParallel,
+  noop: benchNoop,
+  image: benchImage,
+  conda: benchConda,
+};
 for (const item of selected) {
   const t = Date.now();
   try {

@@ -18,10 +18,14 @@ function buildLib() {
   const out = join(tmpdir(), `nx-conda-corpus-lib-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(out, 'lib')], {
-    cwd: repo,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(out, 'lib')],
+    {
+      cwd: repo,
+      stdio: 'inherit',
+    },
+  );
   symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'), 'dir');
   return out;
 }
@@ -58,7 +62,8 @@ for (const [root, info] of infos) for (const n of info.names) providers.set(n, [
 const ours = new Set();
 for (const [root, info] of infos) {
   const { build, host, run } = info.requirements;
-  for (const req of [...build, ...host, ...run]) for (const p of providers.get(req) ?? []) if (p !== root) ours.add(`${p} ${root}`);
+  for (const req of [...build, ...host, ...run])
+    for (const p of providers.get(req) ?? []) if (p !== root) ours.add(`${p} ${root}`);
 }
 const reference = new Set(ref.edges.map(([a, b]) => `${a} ${b}`));
 const common = [...ours].filter((e) => reference.has(e)).length;
@@ -107,7 +112,9 @@ const readTime = time(() => {
 });
 
 console.log(`plugin: ${pluginDir}`);
-console.log(`recipes: ${files.length}; accepted: ${infos.size}; failed: ${failed.length} (reference: ${ref.failed.length})`);
+console.log(
+  `recipes: ${files.length}; accepted: ${infos.size}; failed: ${failed.length} (reference: ${ref.failed.length})`,
+);
 for (const f of failed) console.log(`  failed ${f}`);
 console.log(`YAML stage accepted ${yamlOk} of ${selected.filter((s) => s !== undefined).length} rendered files`);
 console.log(

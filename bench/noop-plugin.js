@@ -23,7 +23,11 @@ exports.createNodes = [
                   executor: 'nx-conda:recipe-build',
                   cache: true,
                   dependsOn: ['^build-recipe'],
-                  inputs: ['{projectRoot}/**/*', '{workspaceRoot}/conda_build_config.yaml', '{workspaceRoot}/variants.yaml'],
+                  inputs: [
+                    '{projectRoot}/**/*',
+                    '{workspaceRoot}/conda_build_config.yaml',
+                    '{workspaceRoot}/variants.yaml',
+                  ],
                   outputs: ['{options.outputPath}'],
                   options: { outputPath: `dist/conda/${root}`, builder: 'conda-build', platform: 'linux-64' },
                   metadata: { technologies: ['conda'], description: `Build ${file}` },

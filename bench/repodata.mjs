@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { upstreamIndex, lookupExisting } = require(join(process.env.BENCH_LIB ?? repo, 'lib/channel/index.js'));
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 
 function repodata(n) {
   const records = {};
@@ -35,7 +38,13 @@ function repodata(n) {
       version,
     };
   }
-  return JSON.stringify({ info: { subdir: 'linux-64' }, packages: {}, 'packages.conda': records, removed: [], repodata_version: 1 });
+  return JSON.stringify({
+    info: { subdir: 'linux-64' },
+    packages: {},
+    'packages.conda': records,
+    removed: [],
+    repodata_version: 1,
+  });
 }
 
 const ms = (t) => `${(performance.now() - t).toFixed(0)} ms`;
@@ -53,7 +62,10 @@ for (const n of sizes.length ? sizes : [100000, 500000]) {
   await upstreamIndex(channel, 'linux-64', { cacheRoot, runId: 'a' });
   const first = ms(t);
   t = performance.now();
-  await lookupExisting([{ name: 'pkg-1', version: '2.1.0', buildNumber: 1 }], [channel], 'linux-64', { cacheRoot, runId: 'a' }).catch(() => undefined);
+  await lookupExisting([{ name: 'pkg-1', version: '2.1.0', buildNumber: 1 }], [channel], 'linux-64', {
+    cacheRoot,
+    runId: 'a',
+  }).catch(() => undefined);
   const sameRun = ms(t);
   t = performance.now();
   await upstreamIndex(channel, 'linux-64', { cacheRoot, runId: 'b' });

@@ -13,7 +13,17 @@
 // BENCH_BASELINE (another built plugin folder, e.g. an older version, measured
 // in the same runs, interleaved, for a before/after on the same machine load).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +31,10 @@ import { fileURLToPath } from 'node:url';
 import { corpusMetaYaml, findCorpus } from './corpus-files.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length ? sizes : [10000];
 const WORKSPACES = (process.env.BENCH_WORKSPACES ?? 'synthetic,corpus').split(',').filter(Boolean);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -35,10 +48,14 @@ function buildPlugin() {
   console.log(`building the plugin into ${out}...`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(out, 'lib')], {
-    cwd: repo,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(out, 'lib')],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   copyFileSync(join(repo, 'package.json'), join(out, 'package.json'));
   symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'), 'dir');
   return out;
@@ -54,7 +71,7 @@ const nxBin = join(repo, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 
 // Deterministic pseudo-random numbers.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const pick = (arr) => arr[Math.floor(rand() * arr.length)];
 
 const EXTERNAL = ['python', 'numpy', 'zlib', 'openssl', 'libcurl', 'r-base', 'perl', 'xz', 'bzip2', 'htslib'];
@@ -98,7 +115,12 @@ function metaYaml(name, version, deps, outputs) {
   if (outputs.length) {
     lines.push('', 'outputs:');
     for (const o of outputs) {
-      lines.push(`  - name: ${o}`, '    requirements:', '      run:', "        - {{ pin_subpackage(name, exact=True) }}");
+      lines.push(
+        `  - name: ${o}`,
+        '    requirements:',
+        '      run:',
+        '        - {{ pin_subpackage(name, exact=True) }}',
+      );
     }
   }
   lines.push(
@@ -206,7 +228,9 @@ function generateCorpus(dir, n) {
       // the four broken recipes stay broken in every copy
     }
   });
-  const alternation = [...names].sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const alternation = [...names]
+    .sort((a, b) => b.length - a.length)
+    .map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const re = new RegExp(`(?<![A-Za-z0-9_.-])(${alternation.join('|')})(?![A-Za-z0-9_-])`, 'gi');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -216,7 +240,8 @@ function generateCorpus(dir, n) {
   let count = 0;
   for (let c = 0; count < n; c++) {
     for (let i = 0; i < files.length && count < n; i++, count++) {
-      const text = c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}_c${rand() < 0.2 ? Math.floor(rand() * c) : c}`);
+      const text =
+        c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}_c${rand() < 0.2 ? Math.floor(rand() * c) : c}`);
       const folder = join(dir, c === 0 ? '' : `copy-${c}`, dirname(files[i]));
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, 'meta.yaml'), text);
@@ -306,10 +331,21 @@ for (const n of SIZES) {
     const count = kind === 'corpus' ? generateCorpus(dir, n) : generate(dir, n);
     if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
     console.log(`measuring (${RUNS} runs each, median)...`);
-    const baseline = process.env.BENCH_BASELINE ? join(resolve(process.env.BENCH_BASELINE), 'lib', 'index.js') : undefined;
-    const [floor, floorDeps, plugin, base] = await measureBoth(dir, [noopEntry, noopDepsEntry, pluginEntry, ...(baseline ? [baseline] : [])]);
-    if (floor.projects !== count) console.warn(`warning: expected ${count} projects from the floor, got ${floor.projects}`);
-    if (plugin.projects !== count) console.log(`note: the plugin made ${plugin.projects} projects of ${count} recipe folders (broken recipes are skipped)`);
+    const baseline = process.env.BENCH_BASELINE
+      ? join(resolve(process.env.BENCH_BASELINE), 'lib', 'index.js')
+      : undefined;
+    const [floor, floorDeps, plugin, base] = await measureBoth(dir, [
+      noopEntry,
+      noopDepsEntry,
+      pluginEntry,
+      ...(baseline ? [baseline] : []),
+    ]);
+    if (floor.projects !== count)
+      console.warn(`warning: expected ${count} projects from the floor, got ${floor.projects}`);
+    if (plugin.projects !== count)
+      console.log(
+        `note: the plugin made ${plugin.projects} projects of ${count} recipe folders (broken recipes are skipped)`,
+      );
     rows.push({ kind, n: count, floor, floorDeps, plugin });
     // Each workspace's figures as soon as they are measured (a long run on a busy machine may be stopped).
     console.log(JSON.stringify({ kind, n: count, floor, floorDeps, plugin, baseline: base }));
@@ -320,9 +356,15 @@ for (const n of SIZES) {
 
 if (rows.length === 0) process.exit(0);
 const f = (x) => x.toFixed(2);
-console.log(`\n\`nx show projects\` (seconds, median [min, max] of ${RUNS}; NX_DAEMON=false; cold = workspace data cleared); peak RSS of the plugin worker (MB)\n`);
-console.log('| workspace | recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.3) | floor warm | plugin warm | warm ratio (goal ≤ 1.1) | floor+deps warm | warm ratio to it | plugin worker peak RSS |');
-console.log('|---|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|----------------:|-----------------:|------:|');
+console.log(
+  `\n\`nx show projects\` (seconds, median [min, max] of ${RUNS}; NX_DAEMON=false; cold = workspace data cleared); peak RSS of the plugin worker (MB)\n`,
+);
+console.log(
+  '| workspace | recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.3) | floor warm | plugin warm | warm ratio (goal ≤ 1.1) | floor+deps warm | warm ratio to it | plugin worker peak RSS |',
+);
+console.log(
+  '|---|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|----------------:|-----------------:|------:|',
+);
 const m = (r, k) => `${f(r[k])} [${f(r[`${k}Min`])}, ${f(r[`${k}Max`])}]`;
 for (const r of rows) {
   console.log(

@@ -18,7 +18,12 @@ const recipe = (name: string, requirements: string, script: string, test = '', b
 const recipes: Record<string, { meta: string; script: string; deps: string[] }> = {
   one: { ...recipe('one', '', 'echo one > "$PREFIX/file-one"', 'test "$(cat $PREFIX/file-one)" = one'), deps: [] },
   two: {
-    ...recipe('two', 'requirements:\n  build:\n    - one\n', 'test -f "$BUILD_PREFIX/file-one"\necho two > "$PREFIX/file-two"', 'test -f $PREFIX/file-two'),
+    ...recipe(
+      'two',
+      'requirements:\n  build:\n    - one\n',
+      'test -f "$BUILD_PREFIX/file-one"\necho two > "$PREFIX/file-two"',
+      'test -f $PREFIX/file-two',
+    ),
     deps: ['one'],
   },
   three: {
@@ -44,9 +49,16 @@ const recipes: Record<string, { meta: string; script: string; deps: string[] }> 
     deps: [],
   },
   custom: { ...recipe('custom', '', 'mkdir -p "$PREFIX/share" && echo custom > "$PREFIX/share/custom.txt"'), deps: [] },
-  'shared-a': { ...recipe('shared-a', '', 'mkdir -p "$PREFIX/share" && echo a > "$PREFIX/share/shared-a.txt"'), deps: [] },
+  'shared-a': {
+    ...recipe('shared-a', '', 'mkdir -p "$PREFIX/share" && echo a > "$PREFIX/share/shared-a.txt"'),
+    deps: [],
+  },
   'shared-b': {
-    ...recipe('shared-b', 'requirements:\n  host:\n    - shared-a\n', 'test -f "$PREFIX/share/shared-a.txt"\necho b > "$PREFIX/share/shared-b.txt"'),
+    ...recipe(
+      'shared-b',
+      'requirements:\n  host:\n    - shared-a\n',
+      'test -f "$PREFIX/share/shared-a.txt"\necho b > "$PREFIX/share/shared-b.txt"',
+    ),
     deps: ['shared-a'],
   },
   secretive: {
@@ -65,12 +77,26 @@ const recipes: Record<string, { meta: string; script: string; deps: string[] }> 
 function setUp(): Workspace {
   const ws = createWorkspace('build-path', {
     targetDefaults: {
-      'build-recipe': { dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }], cache: true, inputs: ['{projectRoot}/**/*'], outputs: ['{options.outputPath}'] },
+      'build-recipe': {
+        dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }],
+        cache: true,
+        inputs: ['{projectRoot}/**/*'],
+        outputs: ['{options.outputPath}'],
+      },
     },
   });
   ws.write(
     'tools/builder-image/project.json',
-    JSON.stringify({ name: 'builder-image', root: 'tools/builder-image', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/builder' } } } }),
+    JSON.stringify({
+      name: 'builder-image',
+      root: 'tools/builder-image',
+      targets: {
+        'docker-image': {
+          executor: 'nx-conda:docker-image',
+          options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/builder' },
+        },
+      },
+    }),
   );
   for (const [name, r] of Object.entries(recipes)) {
     ws.write(`recipes/${name}/meta.yaml`, r.meta);
@@ -129,7 +155,11 @@ describe('core build path (conda-build test image, real engine)', () => {
       const record = repodata(out, 'linux-64')['packages.conda'][packages[0].split('/')[1]];
       expect(record).toMatchObject({ name, version: '1.0', size: statSync(file).size });
     }
-    const three = join(ws.root, 'dist/conda/recipes/three', channelPackages(join(ws.root, 'dist/conda/recipes/three'))[0]);
+    const three = join(
+      ws.root,
+      'dist/conda/recipes/three',
+      channelPackages(join(ws.root, 'dist/conda/recipes/three'))[0],
+    );
     expect(readPackageMember(three, 'file-three').trim()).toBe('three');
     const index = JSON.parse(readPackageMember(three, 'info/index.json'));
     expect(index).toMatchObject({ name: 'three', version: '1.0', build: '0', build_number: 0, subdir: 'linux-64' });
@@ -137,7 +167,9 @@ describe('core build path (conda-build test image, real engine)', () => {
     const files = readPackageMember(three, 'info/files').split('\n').filter(Boolean);
     expect(files.sort()).toEqual(['file-three', 'one-origin.txt']);
     // The host requirement came from the staging channel (mounted at /opt/host-conda-bld).
-    expect(readPackageMember(three, 'one-origin.txt')).toMatch(/"url": "file:\/\/\/opt\/host-conda-bld\/linux-64\/one-1\.0-0\.conda"/);
+    expect(readPackageMember(three, 'one-origin.txt')).toMatch(
+      /"url": "file:\/\/\/opt\/host-conda-bld\/linux-64\/one-1\.0-0\.conda"/,
+    );
     // conda-build ran each recipe's test: commands.
     expect(result.output).toMatch(/\[three\] .*TEST END: .*three-1\.0-0/);
     expect(labelled()).toBe('');
@@ -146,14 +178,17 @@ describe('core build path (conda-build test image, real engine)', () => {
   it('serves a second run entirely from the cache, and restores deleted outputs from it', () => {
     const again = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three']);
     expectSuccess(again);
-    expect(again.output).toMatch(/Nx read the output from the cache instead of running the command for 3 out of 4 tasks/);
+    expect(again.output).toMatch(
+      /Nx read the output from the cache instead of running the command for 3 out of 4 tasks/,
+    );
 
     const before = channelPackages(join(ws.root, 'dist/conda/recipes/three'));
     rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
     const restored = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three']);
     expectSuccess(restored);
     expect(restored.output).toMatch(/3 out of 4 tasks/);
-    for (const name of ['one', 'two', 'three']) expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toHaveLength(1);
+    for (const name of ['one', 'two', 'three'])
+      expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toHaveLength(1);
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/three'))).toEqual(before);
   });
 
@@ -173,11 +208,15 @@ describe('core build path (conda-build test image, real engine)', () => {
   it('removes the container when the task is cancelled', async () => {
     // SIGTERM to Nx alone, as a CI runner cancelling a job sends it: the engine
     // client gets no signal of its own, so only nx-conda can remove the container.
-    const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'], {
-      cwd: ws.root,
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'],
+      {
+        cwd: ws.root,
+        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
@@ -216,7 +255,9 @@ describe('core build path (conda-build test image, real engine)', () => {
     expectSuccess(result);
     expect(result.output).toMatch(/-m \/opt\/nx-conda\/config\/variant-0-conda_build_config\.yaml/);
     const out = join(ws.root, 'dist/conda/recipes/variant');
-    expect(readPackageMember(join(out, channelPackages(out)[0]), 'share/greeting.txt').trim()).toBe('hola from the variant file');
+    expect(readPackageMember(join(out, channelPackages(out)[0]), 'share/greeting.txt').trim()).toBe(
+      'hola from the variant file',
+    );
   });
 
   it('runs a user build script template', () => {
@@ -233,17 +274,27 @@ describe('core build path (conda-build test image, real engine)', () => {
     const shared = join(ws.root, 'tmp/shared-channel');
     expect(channelPackages(shared)).toEqual(['linux-64/shared-a-1.0-0.conda', 'linux-64/shared-b-1.0-0.conda']);
     expect(Object.keys(repodata(shared, 'linux-64')['packages.conda'])).toHaveLength(2);
-    expect(channelPackages(join(ws.root, 'dist/conda/recipes/shared-b'))).toEqual([expect.stringMatching(/^linux-64\/shared-b-1\.0-/)]);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/shared-b'))).toEqual([
+      expect.stringMatching(/^linux-64\/shared-b-1\.0-/),
+    ]);
     expect(existsSync(join(shared, '.nx-conda.lock'))).toBe(false);
   });
 
   it('says in one line that the engine is missing or its daemon does not answer', () => {
-    const noEngine = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--exclude-task-dependencies'], { PATH: '/nonexistent' });
+    const noEngine = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--exclude-task-dependencies'], {
+      PATH: '/nonexistent',
+    });
     expect(noEngine.code).not.toBe(0);
-    expect(noEngine.output).toMatch(/^nx-conda: docker: command not found on PATH; install docker or choose the other engine with the 'engine' option$/m);
-    const noDaemon = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--exclude-task-dependencies'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(noEngine.output).toMatch(
+      /^nx-conda: docker: command not found on PATH; install docker or choose the other engine with the 'engine' option$/m,
+    );
+    const noDaemon = ws.nx(['run', 'one:build-recipe', '--skip-nx-cache', '--exclude-task-dependencies'], {
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
     expect(noDaemon.code).not.toBe(0);
-    expect(noDaemon.output).toMatch(/^nx-conda: docker is not usable: .*daemon.*; start its daemon or check your permissions on its socket$/m);
+    expect(noDaemon.output).toMatch(
+      /^nx-conda: docker is not usable: .*daemon.*; start its daemon or check your permissions on its socket$/m,
+    );
     expect(channelPackages(join(ws.root, 'dist/conda/recipes/one'))).toHaveLength(1);
   });
 
@@ -254,7 +305,12 @@ describe('core build path (conda-build test image, real engine)', () => {
       JSON.stringify({
         name: 'tools',
         root: 'tools',
-        targets: { purge: { executor: 'nx-conda:purge-image', options: { packages: ['fake=1.0--0', 'never-built=2.0--1'], images: ['nx-conda-e2e/absent:1'] } } },
+        targets: {
+          purge: {
+            executor: 'nx-conda:purge-image',
+            options: { packages: ['fake=1.0--0', 'never-built=2.0--1'], images: ['nx-conda-e2e/absent:1'] },
+          },
+        },
       }),
     );
     const result = ws.nx(['run', 'tools:purge']);
@@ -272,7 +328,10 @@ describe('core build path (conda-build test image, real engine)', () => {
         name: 'purged-image',
         root: 'tools/purged-image',
         targets: {
-          'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.base, imageName: 'nx-conda-e2e/purged-builder' } },
+          'docker-image': {
+            executor: 'nx-conda:docker-image',
+            options: { baseImage: TEST_IMAGES.base, imageName: 'nx-conda-e2e/purged-builder' },
+          },
           'purge-image': { executor: 'nx-conda:purge-image', options: { imageProject: 'purged-image' } },
         },
       }),

@@ -38,12 +38,18 @@ function condaInstall(channelUrl: string, mount?: string): { files: string[]; li
     'cat /tmp/prefix/share/ca.txt /tmp/prefix/share/cb.txt /tmp/prefix/share/cc.txt',
   ].join('\n');
   const run = spawnSync('docker', [...args, TEST_IMAGES.condaBuild, 'bash', '-c', script], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`conda create from ${channelUrl} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+  if (run.status !== 0)
+    throw new Error(`conda create from ${channelUrl} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
   const [listed, files] = run.stdout.split('---\n');
   return { listed, files: files.trim().split('\n') };
 }
 
-const packagesIn = (dir: string, subdir = 'noarch') => (existsSync(join(dir, subdir)) ? readdirSync(join(dir, subdir)).filter((f) => f.endsWith('.conda')).sort() : []);
+const packagesIn = (dir: string, subdir = 'noarch') =>
+  existsSync(join(dir, subdir))
+    ? readdirSync(join(dir, subdir))
+        .filter((f) => f.endsWith('.conda'))
+        .sort()
+    : [];
 
 describe('channel and publish (init, real builds, folder and S3)', () => {
   let ws: Workspace;
@@ -51,8 +57,14 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
   beforeAll(() => {
     ws = createWorkspace('channel', { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES } }] });
     ws.write('recipes/ca/recipe.yaml', recipeYaml('ca', '1.0', script('ca')));
-    ws.write('recipes/cb/recipe.yaml', recipeYaml('cb', '1.0', script('cb', '    - test -f $PREFIX/share/ca.txt\n') + needs('ca')));
-    ws.write('recipes/cc/recipe.yaml', recipeYaml('cc', '1.0', script('cc', '    - test -f $PREFIX/share/cb.txt\n') + needs('cb')));
+    ws.write(
+      'recipes/cb/recipe.yaml',
+      recipeYaml('cb', '1.0', script('cb', '    - test -f $PREFIX/share/ca.txt\n') + needs('ca')),
+    );
+    ws.write(
+      'recipes/cc/recipe.yaml',
+      recipeYaml('cc', '1.0', script('cc', '    - test -f $PREFIX/share/cb.txt\n') + needs('cb')),
+    );
     expectSuccess(ws.nx(['g', 'nx-conda:init', '--skipFormat']));
     channel = join(ws.root, 'dist/channel');
   });
@@ -63,10 +75,18 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
     expectSuccess(result);
     expect(result.output).toMatch(/channel dist\/channel: 3 added, 0 updated, 0 removed/);
     const files = packagesIn(channel);
-    expect(files).toEqual([expect.stringMatching(/^ca-1\.0-/), expect.stringMatching(/^cb-1\.0-/), expect.stringMatching(/^cc-1\.0-/)]);
+    expect(files).toEqual([
+      expect.stringMatching(/^ca-1\.0-/),
+      expect.stringMatching(/^cb-1\.0-/),
+      expect.stringMatching(/^cc-1\.0-/),
+    ]);
     const records = index(channel)['packages.conda'];
     for (const file of files) {
-      expect(records[file]).toMatchObject({ sha256: sha256(join(channel, 'noarch', file)), size: readFileSync(join(channel, 'noarch', file)).length, subdir: 'noarch' });
+      expect(records[file]).toMatchObject({
+        sha256: sha256(join(channel, 'noarch', file)),
+        size: readFileSync(join(channel, 'noarch', file)).length,
+        subdir: 'noarch',
+      });
     }
     expect(records[files[2]].depends).toEqual(['cb']);
     expect(index(channel)).toMatchObject({ info: { subdir: 'noarch' }, repodata_version: 1, packages: {} });
@@ -82,7 +102,10 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
   });
 
   it('a new version replaces the old one in the channel', () => {
-    ws.write('recipes/cc/recipe.yaml', recipeYaml('cc', '1.1', script('cc', '    - test -f $PREFIX/share/cb.txt\n') + needs('cb')));
+    ws.write(
+      'recipes/cc/recipe.yaml',
+      recipeYaml('cc', '1.1', script('cc', '    - test -f $PREFIX/share/cb.txt\n') + needs('cb')),
+    );
     const result = ws.nx(['run', 'conda-channel:channel', '--output-style=static']);
     expectSuccess(result);
     expect(result.output).toMatch(/1 added, 0 updated, 1 removed, 2 unchanged/);
@@ -130,9 +153,16 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
     let s3: S3Server;
     const env = () => ({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
     const boto = (code: string) =>
-      execFileSync(s3.python, ['-c', `import boto3,sys\ns3=boto3.client('s3',endpoint_url='${s3.endpoint}',region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n${code}`], {
-        encoding: 'utf8',
-      });
+      execFileSync(
+        s3.python,
+        [
+          '-c',
+          `import boto3,sys\ns3=boto3.client('s3',endpoint_url='${s3.endpoint}',region_name='us-east-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n${code}`,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
     beforeAll(async () => {
       s3 = await startS3Server();
       boto("s3.create_bucket(Bucket='conda')");
@@ -140,15 +170,33 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
     afterAll(async () => s3?.stop());
 
     it('uploads packages then the index, only new files, and stops on a conflicting object', async () => {
-      const result = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`], env());
+      const result = ws.nx(
+        ['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`],
+        env(),
+      );
       expectSuccess(result);
       expect(result.output).toMatch(/published dist\/channel to s3:\/\/conda\/team\/channel .*: 3 new package\(s\)/);
-      const keys = boto("print('\\n'.join(o['Key'] for o in s3.list_objects_v2(Bucket='conda')['Contents']))").trim().split('\n').sort();
-      expect(keys).toEqual([...packagesIn(channel).map((f) => `team/channel/noarch/${f}`), 'team/channel/noarch/repodata.json'].sort());
-      const published = JSON.parse(boto("sys.stdout.write(s3.get_object(Bucket='conda',Key='team/channel/noarch/repodata.json')['Body'].read().decode())"));
+      const keys = boto("print('\\n'.join(o['Key'] for o in s3.list_objects_v2(Bucket='conda')['Contents']))")
+        .trim()
+        .split('\n')
+        .sort();
+      expect(keys).toEqual(
+        [...packagesIn(channel).map((f) => `team/channel/noarch/${f}`), 'team/channel/noarch/repodata.json'].sort(),
+      );
+      const published = JSON.parse(
+        boto(
+          "sys.stdout.write(s3.get_object(Bucket='conda',Key='team/channel/noarch/repodata.json')['Body'].read().decode())",
+        ),
+      );
       expect(published['packages.conda']).toEqual(index(channel)['packages.conda']);
-      const etag = boto(`print(s3.head_object(Bucket='conda',Key='team/channel/noarch/${packagesIn(channel)[0]}')['ETag'])`).trim();
-      expect(etag).toBe(`"${createHash('md5').update(readFileSync(join(channel, 'noarch', packagesIn(channel)[0]))).digest('hex')}"`);
+      const etag = boto(
+        `print(s3.head_object(Bucket='conda',Key='team/channel/noarch/${packagesIn(channel)[0]}')['ETag'])`,
+      ).trim();
+      expect(etag).toBe(
+        `"${createHash('md5')
+          .update(readFileSync(join(channel, 'noarch', packagesIn(channel)[0])))
+          .digest('hex')}"`,
+      );
 
       // The bucket's contents, downloaded as they are and served over HTTP, install with conda.
       const mirror = join(mkdtempSync(join(E2E_ROOT, 'bucket-')), 'channel');
@@ -163,19 +211,31 @@ describe('channel and publish (init, real builds, folder and S3)', () => {
         await http.stop();
       }
 
-      const rerun = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`], env());
+      const rerun = ws.nx(
+        ['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`],
+        env(),
+      );
       expectSuccess(rerun);
       expect(rerun.output).toMatch(/0 new package\(s\), 3 already there, 0 index file\(s\) updated/);
 
       boto(`s3.put_object(Bucket='conda',Key='team/channel/noarch/${packagesIn(channel)[1]}',Body=b'other')`);
-      const conflict = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`], env());
+      const conflict = ws.nx(
+        ['run', 'conda-channel:publish', '--destination=s3://conda/team/channel', `--endpoint=${s3.endpoint}`],
+        env(),
+      );
       expect(conflict.code).not.toBe(0);
       expect(conflict.output).toContain(`already has noarch/${packagesIn(channel)[1]} with other content`);
 
-      const noBucket = ws.nx(['run', 'conda-channel:publish', '--destination=s3://missing-bucket/x', `--endpoint=${s3.endpoint}`], env());
+      const noBucket = ws.nx(
+        ['run', 'conda-channel:publish', '--destination=s3://missing-bucket/x', `--endpoint=${s3.endpoint}`],
+        env(),
+      );
       expect(noBucket.code).not.toBe(0);
       expect(noBucket.output).toMatch(/s3:\/\/missing-bucket\/x\/noarch\/.* answered 404 NoSuchBucket: no such bucket/);
-      const noCredentials = ws.nx(['run', 'conda-channel:publish', '--destination=s3://conda/x', `--endpoint=${s3.endpoint}`], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+      const noCredentials = ws.nx(
+        ['run', 'conda-channel:publish', '--destination=s3://conda/x', `--endpoint=${s3.endpoint}`],
+        { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+      );
       expect(noCredentials.code).not.toBe(0);
       expect(noCredentials.output).toContain('publishing to S3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
     });

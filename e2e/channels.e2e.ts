@@ -14,7 +14,11 @@ const recipeYaml = (name: string, version: string, body: string) =>
   `context:\n  name: ${name}\n  version: "${version}"\n\npackage:\n  name: \${{ name }}\n  version: \${{ version }}\n\n${body}`;
 
 const UPA = (marker: string) =>
-  recipeYaml('upa', '1.0.0', `build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "${marker}" > $PREFIX/share/upa.txt\n`);
+  recipeYaml(
+    'upa',
+    '1.0.0',
+    `build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "${marker}" > $PREFIX/share/upa.txt\n`,
+  );
 const UPB = recipeYaml(
   'upb',
   '2.0.0',
@@ -45,7 +49,9 @@ describe('upstream channels (real HTTP, rattler-build test image)', () => {
   };
 
   it('builds a recipe against a package that only an upstream channel has', () => {
-    const ws = createWorkspace('consumer', { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url] } }] });
+    const ws = createWorkspace('consumer', {
+      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url] } }],
+    });
     ws.write('recipes/upb/recipe.yaml', UPB);
     const result = ws.nx(['run', 'upb:build-recipe']);
     expectSuccess(result);
@@ -55,7 +61,9 @@ describe('upstream channels (real HTTP, rattler-build test image)', () => {
   });
 
   it('the executor option overrides the plugin option', () => {
-    const ws = createWorkspace('override', { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url] } }] });
+    const ws = createWorkspace('override', {
+      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url] } }],
+    });
     ws.write('recipes/upb/recipe.yaml', UPB);
     const result = ws.nx(['run', 'upb:build-recipe', '--channels=file:///nowhere', '--skipTests']);
     expect(result.code).not.toBe(0);
@@ -68,11 +76,14 @@ describe('upstream channels (real HTTP, rattler-build test image)', () => {
     });
     ws.write('recipes/upa/recipe.yaml', UPA('upa built here'));
     ws.write('recipes/upb/recipe.yaml', UPB);
-    const ours = () => server.requests().filter((line) => line.includes(' nx-conda/') && line.includes('/repodata.json'));
+    const ours = () =>
+      server.requests().filter((line) => line.includes(' nx-conda/') && line.includes('/repodata.json'));
     const before = ours().length;
     const result = ws.nx(['run', 'upb:build-recipe', '--output-style=static']);
     expectSuccess(result);
-    expect(result.output).toContain(`nx-conda: skipped upa: upa 1.0.0 (build 0) in noarch already in ${server.url} (skipExisting)`);
+    expect(result.output).toContain(
+      `nx-conda: skipped upa: upa 1.0.0 (build 0) in noarch already in ${server.url} (skipExisting)`,
+    );
     expect(result.output).toContain('skipExisting: building upb: not in the upstream channels: upb 2.0.0 (build 0)');
     // No container ran for upa: its builder never printed, and its output folder is an empty channel.
     expect(result.output).not.toContain('[upa]');
@@ -81,13 +92,19 @@ describe('upstream channels (real HTTP, rattler-build test image)', () => {
     expect(builtUpb(ws)).toBe('upa from upstream');
     // Two tasks looked up two subdirs: one download of each for the whole run.
     const run1 = ours().slice(before);
-    expect(run1.map((l) => l.split(' ').slice(0, 3).join(' ')).sort()).toEqual(['GET /linux-64/repodata.json 200', 'GET /noarch/repodata.json 200']);
+    expect(run1.map((l) => l.split(' ').slice(0, 3).join(' ')).sort()).toEqual([
+      'GET /linux-64/repodata.json 200',
+      'GET /noarch/repodata.json 200',
+    ]);
 
     // The next run asks again, conditionally: nothing changed, nothing is downloaded.
     const again = ws.nx(['run', 'upa:build-recipe', '--skip-nx-cache']);
     expectSuccess(again);
     expect(again.output).toContain('nx-conda: skipped upa');
     const run2 = ours().slice(before + run1.length);
-    expect(run2.map((l) => l.split(' ').slice(0, 3).join(' ')).sort()).toEqual(['GET /linux-64/repodata.json 304', 'GET /noarch/repodata.json 304']);
+    expect(run2.map((l) => l.split(' ').slice(0, 3).join(' ')).sort()).toEqual([
+      'GET /linux-64/repodata.json 304',
+      'GET /noarch/repodata.json 304',
+    ]);
   });
 });

@@ -4,7 +4,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { channelPackages, repodata } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, explain, startNx, until, workspaceContainers, type Workspace } from './utils/workspace';
+import {
+  createWorkspace,
+  docker,
+  expectSuccess,
+  explain,
+  startNx,
+  until,
+  workspaceContainers,
+  type Workspace,
+} from './utils/workspace';
 
 /**
  * Issue 9: the fault table. A build container can never touch the host, and
@@ -77,7 +86,8 @@ function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = sha256(join(entry.parentPath, entry.name));
+    if (entry.isFile())
+      out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = sha256(join(entry.parentPath, entry.name));
   }
   return out;
 }
@@ -109,10 +119,16 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
   beforeAll(() => {
     ws = setUp('faults', { env: { MY_SECRET: ENV_SECRET } });
     ws.write('host-secret.txt', `${SECRET}\n`);
-    ws.write('recipes/cbok/meta.yaml', 'package:\n  name: cbok\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo cbok > $PREFIX/share/cbok.txt\n\ntest:\n  commands:\n    - test -f $PREFIX/share/cbok.txt\n');
+    ws.write(
+      'recipes/cbok/meta.yaml',
+      'package:\n  name: cbok\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo cbok > $PREFIX/share/cbok.txt\n\ntest:\n  commands:\n    - test -f $PREFIX/share/cbok.txt\n',
+    );
     ws.write('recipes/rbok/recipe.yaml', recipeYaml('rbok'));
     for (const name of ['victim', 'broken', 'independent', 'talker']) fakeRecipe(ws, name);
-    ws.write('recipes/talker/before.sh', 'echo "env value: $MY_SECRET"\necho "proxy http://user:pa/ss#1@proxy.lan:3128 and user:pa55@proxy.lan:3128"\necho "channel https://conda.example/t/tk-0123456789abcdef/bioconda"\n');
+    ws.write(
+      'recipes/talker/before.sh',
+      'echo "env value: $MY_SECRET"\necho "proxy http://user:pa/ss#1@proxy.lan:3128 and user:pa55@proxy.lan:3128"\necho "channel https://conda.example/t/tk-0123456789abcdef/bioconda"\n',
+    );
     fakeRecipe(ws, 'needsbroken', ['broken']);
   });
 
@@ -132,7 +148,17 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
   it('a failing build: its last lines shown, its dependents not built, independent recipes still built', () => {
     ws.write('recipes/broken/before.sh', 'for i in $(seq 1 30); do echo "broken log line $i"; done\nexit 3\n');
     for (const name of ['needsbroken', 'independent']) rmSync(out(name), { recursive: true, force: true });
-    const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'broken', 'needsbroken', 'independent', '--parallel=1', '--skip-nx-cache']);
+    const result = ws.nx([
+      'run-many',
+      '-t',
+      'build-recipe',
+      '-p',
+      'broken',
+      'needsbroken',
+      'independent',
+      '--parallel=1',
+      '--skip-nx-cache',
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('[broken] broken log line 30');
     expect(result.output).toMatch(/build of broken \(recipes\/broken\/recipe\.yaml\) exited with code 3/);
@@ -164,7 +190,9 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
     expect(readdirSync(out('victim'))).toEqual(['linux-64', 'noarch']); // no half-swapped subdir left aside
     // Nx never stored the host file: not as an output, not in a terminal output.
     const cache = join(ws.root, '.nx/cache');
-    const cached = existsSync(cache) ? readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+    const cached = existsSync(cache)
+      ? readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      : [];
     for (const entry of cached) expect(readFileSync(join(entry.parentPath, entry.name)).includes(SECRET)).toBe(false);
     const again = ws.nx(['run', 'victim:build-recipe']);
     expect(again.code).not.toBe(0);
@@ -172,11 +200,18 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
   });
 
   it('a build that leaves package-named files outside the known subdirs: not taken, named in a warning', () => {
-    ws.write('recipes/victim/after.sh', 'mkdir -p "$staging/evil"\ncp "$staging/noarch/victim-1.0-0.tar.bz2" "$staging/evil/evil-1.0-0.tar.bz2"\ncp "$staging/noarch/victim-1.0-0.tar.bz2" "$staging/stray-1.0-0.tar.bz2"\n');
+    ws.write(
+      'recipes/victim/after.sh',
+      'mkdir -p "$staging/evil"\ncp "$staging/noarch/victim-1.0-0.tar.bz2" "$staging/evil/evil-1.0-0.tar.bz2"\ncp "$staging/noarch/victim-1.0-0.tar.bz2" "$staging/stray-1.0-0.tar.bz2"\n',
+    );
     const result = ws.nx(['run', 'victim:build-recipe']);
     expectSuccess(result);
-    expect(result.output).toContain('not taken from the staging channel (outside its known subdirs): "evil/evil-1.0-0.tar.bz2"');
-    expect(result.output).toContain('not taken from the staging channel (outside its known subdirs): "stray-1.0-0.tar.bz2"');
+    expect(result.output).toContain(
+      'not taken from the staging channel (outside its known subdirs): "evil/evil-1.0-0.tar.bz2"',
+    );
+    expect(result.output).toContain(
+      'not taken from the staging channel (outside its known subdirs): "stray-1.0-0.tar.bz2"',
+    );
     expect(channelPackages(out('victim'))).toEqual(['noarch/victim-1.0-0.tar.bz2']);
     rmSync(join(ws.root, 'recipes/victim/after.sh'));
   });
@@ -184,31 +219,54 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
   it.each([
     ['SIGINT', 'to the process group, as Ctrl-C in a terminal'],
     ['SIGTERM', 'to nx alone, as a CI runner cancelling a job'],
-  ] as const)('%s %s during builds: no container within 10 s, no partial package, the previous output intact', async (signal, _how) => {
-    ws.nx(['run', 'victim:build-recipe']);
-    const previous = tree(out('victim'));
-    expect(Object.keys(previous)).toContain('noarch/victim-1.0-0.tar.bz2');
-    ws.write('recipes/victim/before.sh', 'echo "victim build started"\nsleep 300\n');
-    ws.write('recipes/independent/before.sh', 'echo "independent build started"\nsleep 300\n');
-    const run = startNx(ws, ['run-many', '-t', 'build-recipe', '-p', 'victim', 'independent', '--parallel=2', '--skip-nx-cache', '--output-style=stream']);
-    try {
-      await until('both builds to start', () => /victim build started/.test(run.output()) && /independent build started/.test(run.output()), 240, run.output);
-      expect(containersOf(ws)).toHaveLength(2);
-      process.kill(signal === 'SIGINT' ? -run.child.pid! : run.child.pid!, signal);
-      // Within 10 s (until throws after that).
-      await until('no container of the workspace', () => containersOf(ws).length === 0, 10, () => docker(['ps', '-a']).stdout);
-      await run.exited;
-      expect(run.child.exitCode).not.toBe(0);
-    } finally {
-      if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
-      rmSync(join(ws.root, 'recipes/victim/before.sh'), { force: true });
-      rmSync(join(ws.root, 'recipes/independent/before.sh'), { force: true });
-    }
-    expect(tree(out('victim'))).toEqual(previous);
-    expect(readdirSync(out('victim'))).toEqual(['linux-64', 'noarch']); // no half-swapped subdir left aside
-  });
+  ] as const)(
+    '%s %s during builds: no container within 10 s, no partial package, the previous output intact',
+    async (signal, _how) => {
+      ws.nx(['run', 'victim:build-recipe']);
+      const previous = tree(out('victim'));
+      expect(Object.keys(previous)).toContain('noarch/victim-1.0-0.tar.bz2');
+      ws.write('recipes/victim/before.sh', 'echo "victim build started"\nsleep 300\n');
+      ws.write('recipes/independent/before.sh', 'echo "independent build started"\nsleep 300\n');
+      const run = startNx(ws, [
+        'run-many',
+        '-t',
+        'build-recipe',
+        '-p',
+        'victim',
+        'independent',
+        '--parallel=2',
+        '--skip-nx-cache',
+        '--output-style=stream',
+      ]);
+      try {
+        await until(
+          'both builds to start',
+          () => /victim build started/.test(run.output()) && /independent build started/.test(run.output()),
+          240,
+          run.output,
+        );
+        expect(containersOf(ws)).toHaveLength(2);
+        process.kill(signal === 'SIGINT' ? -run.child.pid! : run.child.pid!, signal);
+        // Within 10 s (until throws after that).
+        await until(
+          'no container of the workspace',
+          () => containersOf(ws).length === 0,
+          10,
+          () => docker(['ps', '-a']).stdout,
+        );
+        await run.exited;
+        expect(run.child.exitCode).not.toBe(0);
+      } finally {
+        if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+        rmSync(join(ws.root, 'recipes/victim/before.sh'), { force: true });
+        rmSync(join(ws.root, 'recipes/independent/before.sh'), { force: true });
+      }
+      expect(tree(out('victim'))).toEqual(previous);
+      expect(readdirSync(out('victim'))).toEqual(['linux-64', 'noarch']); // no half-swapped subdir left aside
+    },
+  );
 
-  it('secrets a build prints (env values, proxy passwords with / and #, conda tokens) are masked, in the terminal and in Nx\'s cache', () => {
+  it("secrets a build prints (env values, proxy passwords with / and #, conda tokens) are masked, in the terminal and in Nx's cache", () => {
     const result = ws.nx(['run', 'talker:build-recipe']);
     expectSuccess(result);
     expect(result.output).toContain('[talker] env value: ***');
@@ -216,7 +274,9 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
     expect(result.output).toContain('[talker] channel https://conda.example/t/***/bioconda');
     const cache = join(ws.root, '.nx/cache');
     const files = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    expect(files.some((e) => readFileSync(join(e.parentPath, e.name), 'utf8').includes('[talker] env value: ***'))).toBe(true);
+    expect(
+      files.some((e) => readFileSync(join(e.parentPath, e.name), 'utf8').includes('[talker] env value: ***')),
+    ).toBe(true);
     for (const secret of [ENV_SECRET, 'pa/ss#1', 'pa55@', 'tk-0123456789abcdef']) {
       expect(result.output).not.toContain(secret);
       for (const e of files) expect(readFileSync(join(e.parentPath, e.name)).includes(secret)).toBe(false);
@@ -230,7 +290,9 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
       const result = ws.nx(['run', 'victim:build-recipe', '--skip-nx-cache', '--timeoutSeconds=5']);
       expect(result.code).not.toBe(0);
       expect(result.output).toMatch(/build of victim \(recipes\/victim\/recipe\.yaml\) timed out after 5 s/);
-      expect(result.output).toContain(`handed the staging channel back to ${process.getuid!()}:${process.getgid!()} after the stopped build`);
+      expect(result.output).toContain(
+        `handed the staging channel back to ${process.getuid!()}:${process.getgid!()} after the stopped build`,
+      );
     } finally {
       rmSync(join(ws.root, 'recipes/victim/before.sh'), { force: true });
     }
@@ -243,10 +305,18 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
     const socket = join(ws.root, 'tmp/engine.sock');
     mkdirSync(dirname(socket), { recursive: true });
     // A stand-in for the daemon's socket that forwards to the real one, so that it can die mid-run without stopping dockerd.
-    const proxy = spawn(process.execPath, ['-e', `
+    const proxy = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const net = require('net');
       net.createServer((c) => { const d = net.connect('/var/run/docker.sock'); c.pipe(d); d.pipe(c); c.on('error', () => d.destroy()); d.on('error', () => c.destroy()); })
-        .listen(process.argv[1], () => console.log('ready'));`, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+        .listen(process.argv[1], () => console.log('ready'));`,
+        socket,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
       proxy.stdout!.once('data', () => resolve());
       proxy.once('exit', (code) => reject(new Error(`the engine socket proxy exited (${code}) before listening`)));
@@ -259,7 +329,12 @@ describe('fault table: one workspace, isolated staging (issue 9)', () => {
       await run.exited;
       expect(run.child.exitCode).not.toBe(0);
       expect(run.output()).toMatch(/nx-conda: .*victim/);
-      await until('no container of the workspace', () => containersOf(ws).length === 0, 30, () => docker(['ps', '-a']).stdout);
+      await until(
+        'no container of the workspace',
+        () => containersOf(ws).length === 0,
+        30,
+        () => docker(['ps', '-a']).stdout,
+      );
     } finally {
       if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
       if (proxy.exitCode === null) proxy.kill('SIGKILL');
@@ -286,7 +361,8 @@ describe('fault table: shared staging channel under load (issue 9)', () => {
   it('50 trivial recipes with --parallel=4: every package present, the index valid, no container left, no lock file', () => {
     const result = ws.nx(['run-many', '-t', 'build-recipe', '--parallel=4']);
     expectSuccess(result);
-    for (const name of names) expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([`noarch/${name}-1.0-0.tar.bz2`]);
+    for (const name of names)
+      expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([`noarch/${name}-1.0-0.tar.bz2`]);
     expect(expectValidIndex(shared(), 'noarch')).toBe(50);
     expect(containersOf(ws)).toEqual([]);
     expect(readdirSync(shared()).sort()).toEqual(['linux-64', 'noarch']);
@@ -295,10 +371,19 @@ describe('fault table: shared staging channel under load (issue 9)', () => {
 
   it('6 recipes with --parallel=3, ten runs: the index stays valid and complete after each', () => {
     for (let run = 1; run <= 10; run++) {
-      const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', ...names.slice(0, 6), '--parallel=3', '--skip-nx-cache']);
+      const result = ws.nx([
+        'run-many',
+        '-t',
+        'build-recipe',
+        '-p',
+        ...names.slice(0, 6),
+        '--parallel=3',
+        '--skip-nx-cache',
+      ]);
       if (result.code !== 0) throw new Error(`run ${run} failed: ${explain(result)}`);
       expect(expectValidIndex(shared(), 'noarch')).toBe(50);
-      for (const name of names.slice(0, 6)) expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([`noarch/${name}-1.0-0.tar.bz2`]);
+      for (const name of names.slice(0, 6))
+        expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([`noarch/${name}-1.0-0.tar.bz2`]);
     }
     expect(containersOf(ws)).toEqual([]);
   });

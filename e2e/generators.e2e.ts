@@ -26,14 +26,20 @@ describe('nx add nx-conda and nx g nx-conda:recipe (real engine)', () => {
     expectSuccess(result);
     expect(existsSync(join(ws.root, 'node_modules', 'nx-conda', 'package.json'))).toBe(true);
     const nxJson = JSON.parse(ws.read('nx.json'));
-    expect(nxJson.plugins).toEqual(expect.arrayContaining([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]));
+    expect(nxJson.plugins).toEqual(
+      expect.arrayContaining([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]),
+    );
     const project = JSON.parse(ws.read('tools/builder-image/project.json'));
     expect(project.targets['docker-image'].executor).toBe('nx-conda:docker-image');
-    expect(ws.read('.gitignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', '/dist/conda', '/tmp/nx-conda']));
+    expect(ws.read('.gitignore').split('\n')).toEqual(
+      expect.arrayContaining(['node_modules', '/dist/conda', '/tmp/nx-conda']),
+    );
 
     // The test images stand in for bioconda's build-env image, which cannot be pulled here.
     expectSuccess(ws.nx(['g', 'nx-conda:init', `--baseImage=${TEST_IMAGES.condaBuild}`, '--no-interactive']));
-    expect(JSON.parse(ws.read('tools/builder-image/project.json')).targets['docker-image'].options.baseImage).toBe(TEST_IMAGES.condaBuild);
+    expect(JSON.parse(ws.read('tools/builder-image/project.json')).targets['docker-image'].options.baseImage).toBe(
+      TEST_IMAGES.condaBuild,
+    );
     const again = readFileSync(join(ws.root, 'nx.json'), 'utf8');
     expectSuccess(ws.nx(['g', 'nx-conda:init', '--no-interactive']));
     expect(ws.read('nx.json')).toBe(again);
@@ -77,6 +83,8 @@ describe('nx add nx-conda and nx g nx-conda:recipe (real engine)', () => {
     const result = ws.nx(['run', 'd:build-recipe']);
     expectSuccess(result);
     expect(result.output).toMatch(/staging channel for d: 1 package\(s\) from 1 dependency \(a\)/);
-    expect(channelPackages(join(ws.root, 'dist/conda/recipes/d'))).toEqual([expect.stringMatching(/^noarch\/d-0\.1\.0-.*\.conda$/)]);
+    expect(channelPackages(join(ws.root, 'dist/conda/recipes/d'))).toEqual([
+      expect.stringMatching(/^noarch\/d-0\.1\.0-.*\.conda$/),
+    ]);
   });
 });

@@ -29,7 +29,9 @@ describe('graph warnings with the Nx daemon on', () => {
     expectSuccess(result);
     expect(JSON.parse(result.stdout).sort()).toEqual(['cyc1', 'cyc2', 'numpy', 'numpy@recipes/numpy', 'ok']);
     expect(result.output).toMatch(/nx-conda: skipping recipe recipes\/broken\/meta\.yaml:\d+: YAML: /);
-    expect(result.output).toMatch(/nx-conda: recipe recipes\/numpy\/meta\.yaml provides numpy, the name of another project \(tools\/numpy\/project\.json\)/);
+    expect(result.output).toMatch(
+      /nx-conda: recipe recipes\/numpy\/meta\.yaml provides numpy, the name of another project \(tools\/numpy\/project\.json\)/,
+    );
     expect(result.output).toMatch(/nx-conda: dependency cycle between recipes cyc1, cyc2/);
     // It was the daemon that computed the graph.
     expect(ws.nx(['daemon'], daemon).output).toMatch(/Nx Daemon is currently running/i);
@@ -49,8 +51,14 @@ describe('the parse cache across Nx processes', () => {
   beforeAll(async () => {
     ws = createWorkspace('parse-cache', { plugins: ['nx-conda'] });
     for (let i = 0; i < 40; i++) {
-      const deps = i === 0 ? '' : `requirements:\n  host:\n    - p${i - 1}\n  run:\n    - p${Math.floor(i / 2)}  # [linux]\n    - nothere  # [win]\n`;
-      ws.write(`recipes/p${i}/meta.yaml`, `{% set v = "${i}.0" %}\npackage:\n  name: p${i}\n  version: "{{ v }}"\n${deps}`);
+      const deps =
+        i === 0
+          ? ''
+          : `requirements:\n  host:\n    - p${i - 1}\n  run:\n    - p${Math.floor(i / 2)}  # [linux]\n    - nothere  # [win]\n`;
+      ws.write(
+        `recipes/p${i}/meta.yaml`,
+        `{% set v = "${i}.0" %}\npackage:\n  name: p${i}\n  version: "{{ v }}"\n${deps}`,
+      );
     }
     ws.write('recipes/broken/meta.yaml', 'package:\n  name: broken\n  version: [unclosed\n');
     await settle();
@@ -59,14 +67,18 @@ describe('the parse cache across Nx processes', () => {
   const graph = (file: string) => {
     const result = ws.nx(['graph', `--file=${file}`], { NX_CONDA_GRAPH_STATS: 'true' });
     expectSuccess(result);
-    const { graph: g } = JSON.parse(readFileSync(join(ws.root, file), 'utf8')) as { graph: { nodes: Record<string, unknown>; dependencies: Record<string, { target: string }[]> } };
+    const { graph: g } = JSON.parse(readFileSync(join(ws.root, file), 'utf8')) as {
+      graph: { nodes: Record<string, unknown>; dependencies: Record<string, { target: string }[]> };
+    };
     return { graph: g, output: result.output };
   };
 
   it('parses every recipe cold, then only the changed one, with the same graph and warnings', async () => {
     rmSync(join(ws.root, '.nx'), { recursive: true, force: true });
     const cold = graph('cold.json');
-    expect(cold.output).toMatch(/nx-conda: read 41 recipe\(s\): 41 parsed, 0 from memory, 0 from the disk cache, 41 read and hashed/);
+    expect(cold.output).toMatch(
+      /nx-conda: read 41 recipe\(s\): 41 parsed, 0 from memory, 0 from the disk cache, 41 read and hashed/,
+    );
     expect(Object.keys(cold.graph.nodes)).toHaveLength(40);
     expect(cold.graph.dependencies['p7'].map((d) => d.target).sort()).toEqual(['p3', 'p6']);
 
@@ -74,9 +86,12 @@ describe('the parse cache across Nx processes', () => {
     ws.write('recipes/p7/meta.yaml', `# edited\n${readFileSync(join(ws.root, 'recipes/p7/meta.yaml'), 'utf8')}`);
     await settle();
     const warm = graph('warm.json');
-    expect(warm.output).toMatch(/nx-conda: read 41 recipe\(s\): 1 parsed, 0 from memory, 40 from the disk cache, 1 read and hashed/);
+    expect(warm.output).toMatch(
+      /nx-conda: read 41 recipe\(s\): 1 parsed, 0 from memory, 40 from the disk cache, 1 read and hashed/,
+    );
     expect(warm.graph).toEqual(cold.graph);
     // The broken recipe comes from the cache too, and is reported each time.
-    for (const { output } of [cold, warm]) expect(output).toMatch(/nx-conda: skipping recipe recipes\/broken\/meta\.yaml:\d+: YAML: /);
+    for (const { output } of [cold, warm])
+      expect(output).toMatch(/nx-conda: skipping recipe recipes\/broken\/meta\.yaml:\d+: YAML: /);
   });
 });

@@ -13,16 +13,33 @@ const meta = (name: string, requirements: string) =>
   `{% set name = "${name}" %}\n{% set version = "1.0" %}\n\npackage:\n  name: {{ name }}\n  version: {{ version }}\n\nbuild:\n  number: 0\n  skip: true  # [win]\n\n${requirements}`;
 
 function setUp(): Workspace {
-  const ws = createWorkspace('inference', { plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }] });
+  const ws = createWorkspace('inference', {
+    plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }],
+  });
   ws.write(
     'tools/builder-image/project.json',
-    JSON.stringify({ name: 'builder-image', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/builder' } } } }),
+    JSON.stringify({
+      name: 'builder-image',
+      targets: {
+        'docker-image': {
+          executor: 'nx-conda:docker-image',
+          options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/builder' },
+        },
+      },
+    }),
   );
   // Folder names differ from package names on purpose: projects are named after packages.
   ws.write('recipes/first/meta.yaml', meta('alpha', ''));
   ws.write('recipes/first/build.sh', 'mkdir -p "$PREFIX/share" && echo alpha > "$PREFIX/share/alpha.txt"\n', 0o755);
-  ws.write('recipes/second/meta.yaml', meta('beta', 'requirements:\n  host:\n    - alpha >=1.0\n  run:\n    - alpha\n'));
-  ws.write('recipes/second/build.sh', 'test -f "$PREFIX/share/alpha.txt"\necho beta > "$PREFIX/share/beta.txt"\n', 0o755);
+  ws.write(
+    'recipes/second/meta.yaml',
+    meta('beta', 'requirements:\n  host:\n    - alpha >=1.0\n  run:\n    - alpha\n'),
+  );
+  ws.write(
+    'recipes/second/build.sh',
+    'test -f "$PREFIX/share/alpha.txt"\necho beta > "$PREFIX/share/beta.txt"\n',
+    0o755,
+  );
   ws.write('recipes/third/meta.yaml', meta('gamma', 'requirements:\n  run:\n    - beta 1.0.*\n    - zlib  # [osx]\n'));
   ws.write('recipes/third/build.sh', 'mkdir -p "$PREFIX/share" && echo gamma > "$PREFIX/share/gamma.txt"\n', 0o755);
   ws.write('recipes/broken/meta.yaml', 'package:\n  name: broken\n  version: [unclosed\n');
@@ -53,7 +70,10 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
       options: { outputPath: 'dist/conda/recipes/second', builder: 'conda-build', imageProject: 'builder-image' },
       metadata: { technologies: ['conda'] },
     });
-    expect(beta.targets['purge-image']).toMatchObject({ executor: 'nx-conda:purge-image', options: { imageProject: 'builder-image' } });
+    expect(beta.targets['purge-image']).toMatchObject({
+      executor: 'nx-conda:purge-image',
+      options: { imageProject: 'builder-image' },
+    });
   });
 
   it('builds the inferred projects in dependency order', () => {
@@ -63,17 +83,29 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(result.output).toMatch(/staging channel for gamma: 2 package\(s\) from 2 dependencies \(beta, alpha\)/);
-    for (const [folder, name] of [['first', 'alpha'], ['second', 'beta'], ['third', 'gamma']]) {
+    for (const [folder, name] of [
+      ['first', 'alpha'],
+      ['second', 'beta'],
+      ['third', 'gamma'],
+    ]) {
       const packages = channelPackages(join(ws.root, 'dist/conda/recipes', folder));
       expect(packages).toHaveLength(1);
       expect(packages[0]).toMatch(new RegExp(`^linux-64/${name}-1\\.0-`));
     }
-    const gamma = join(ws.root, 'dist/conda/recipes/third', channelPackages(join(ws.root, 'dist/conda/recipes/third'))[0]);
+    const gamma = join(
+      ws.root,
+      'dist/conda/recipes/third',
+      channelPackages(join(ws.root, 'dist/conda/recipes/third'))[0],
+    );
     expect(JSON.parse(readPackageMember(gamma, 'info/index.json')).depends).toEqual(['beta 1.0.*']);
   });
 
   it('selects a changed recipe and its dependents only with nx affected', () => {
-    ws.write('recipes/second/build.sh', 'test -f "$PREFIX/share/alpha.txt"\necho beta, changed > "$PREFIX/share/beta.txt"\n', 0o755);
+    ws.write(
+      'recipes/second/build.sh',
+      'test -f "$PREFIX/share/alpha.txt"\necho beta, changed > "$PREFIX/share/beta.txt"\n',
+      0o755,
+    );
     const shown = ws.nx(['show', 'projects', '--affected', '--base=HEAD', '--json']);
     expect(JSON.parse(shown.stdout).sort()).toEqual(['beta', 'gamma']);
 
@@ -83,8 +115,14 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
     expect(result.output).toContain('nx run gamma:build-recipe');
     expect(result.output).toMatch(/Running target build-recipe for 2 projects/);
     // alpha is only a dependency of the affected tasks: taken from the cache, not rebuilt.
-    expect(result.output).toMatch(/nx run alpha:build-recipe\s+\[(local cache|existing outputs match the cache, left as is)\]/);
-    const beta = join(ws.root, 'dist/conda/recipes/second', channelPackages(join(ws.root, 'dist/conda/recipes/second'))[0]);
+    expect(result.output).toMatch(
+      /nx run alpha:build-recipe\s+\[(local cache|existing outputs match the cache, left as is)\]/,
+    );
+    const beta = join(
+      ws.root,
+      'dist/conda/recipes/second',
+      channelPackages(join(ws.root, 'dist/conda/recipes/second'))[0],
+    );
     expect(readPackageMember(beta, 'share/beta.txt').trim()).toBe('beta, changed');
     expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
   });
@@ -112,7 +150,10 @@ describe('old versions kept in nested recipe folders', () => {
     const result = ws.nx(['run-many', '-t', 'build-recipe', '--parallel=1']);
     expectSuccess(result);
     expect(result.output).toMatch(/staging channel for bar: 2 package\(s\) from 2 dependencies/);
-    expect(outputs(ws)).toEqual({ foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)], old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)] });
+    expect(outputs(ws)).toEqual({
+      foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)],
+      old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)],
+    });
 
     // Rebuilding the outer recipe leaves the nested one's packages alone.
     expectSuccess(ws.nx(['run', 'foo:build-recipe', '--skip-nx-cache']));
@@ -123,6 +164,9 @@ describe('old versions kept in nested recipe folders', () => {
     const restored = ws.nx(['run-many', '-t', 'build-recipe']);
     expectSuccess(restored);
     expect(restored.output).toMatch(/3 out of 3 tasks/);
-    expect(outputs(ws)).toEqual({ foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)], old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)] });
+    expect(outputs(ws)).toEqual({
+      foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)],
+      old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)],
+    });
   });
 });

@@ -4,7 +4,16 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, startNx, until, workspaceLabel, type Background, type Workspace } from './utils/workspace';
+import {
+  createWorkspace,
+  docker,
+  expectSuccess,
+  startNx,
+  until,
+  workspaceLabel,
+  type Background,
+  type Workspace,
+} from './utils/workspace';
 
 /**
  * Issue 14: a killed run leaves no build running. Two workspaces build on
@@ -20,10 +29,22 @@ const recipeYaml = (name: string, script: string[]) =>
 
 function setUp(name: string): Workspace {
   const ws = createWorkspace(name, { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES } }] });
-  ws.write('recipes/slow/recipe.yaml', recipeYaml('slow', ['echo "slow build started"', 'sleep 600', 'mkdir -p $PREFIX/share']));
+  ws.write(
+    'recipes/slow/recipe.yaml',
+    recipeYaml('slow', ['echo "slow build started"', 'sleep 600', 'mkdir -p $PREFIX/share']),
+  );
   // The target `nx g nx-conda:init` puts on the builder-image project.
-  ws.write('tools/project.json', JSON.stringify({ name: 'tools', targets: { 'purge-containers': { executor: 'nx-conda:purge-image', options: { containers: true } } } }));
-  ws.write('recipes/quick/recipe.yaml', recipeYaml('quick', ['mkdir -p $PREFIX/share', 'echo quick > $PREFIX/share/quick.txt']));
+  ws.write(
+    'tools/project.json',
+    JSON.stringify({
+      name: 'tools',
+      targets: { 'purge-containers': { executor: 'nx-conda:purge-image', options: { containers: true } } },
+    }),
+  );
+  ws.write(
+    'recipes/quick/recipe.yaml',
+    recipeYaml('quick', ['mkdir -p $PREFIX/share', 'echo quick > $PREFIX/share/quick.txt']),
+  );
   return ws;
 }
 
@@ -31,13 +52,21 @@ function setUp(name: string): Workspace {
 const pidNamespace = () =>
   `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))![1]}`;
 /** A process that still runs (not gone, not a zombie waiting for its parent). */
-const running = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+const running = (pid: number) =>
+  existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
 const pidStart = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
 
 /** Containers of a workspace (names), in any state, or running only. */
 function containersOf(ws: Workspace, running = false): string[] {
-  const filters = ['--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, ...(running ? ['--filter', 'status=running'] : [])];
-  return docker(['ps', '-a', ...filters, '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean).sort();
+  const filters = [
+    '--filter',
+    `label=nx-conda.workspace=${workspaceLabel(ws)}`,
+    ...(running ? ['--filter', 'status=running'] : []),
+  ];
+  return docker(['ps', '-a', ...filters, '--format', '{{.Names}}'])
+    .stdout.split('\n')
+    .filter(Boolean)
+    .sort();
 }
 
 function label(container: string, key: string): string {
@@ -79,7 +108,12 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
   it('SIGKILL of the whole process group: the container stops by itself; the other workspace builds on', async () => {
     bSlow = startNx(b, ['run', 'slow:build-recipe', '--skip-nx-cache']);
     const aSlow = startNx(a, ['run', 'slow:build-recipe', '--skip-nx-cache']);
-    await until('both slow builds to start', () => /slow build started/.test(aSlow.output()) && /slow build started/.test(bSlow!.output()), 300, () => `--- a ---\n${aSlow.output()}\n--- b ---\n${bSlow!.output()}`);
+    await until(
+      'both slow builds to start',
+      () => /slow build started/.test(aSlow.output()) && /slow build started/.test(bSlow!.output()),
+      300,
+      () => `--- a ---\n${aSlow.output()}\n--- b ---\n${bSlow!.output()}`,
+    );
     const [aContainer] = containersOf(a, true);
     const [bContainer] = containersOf(b, true);
     expect(aContainer).toMatch(/^nx-conda-slow-/);
@@ -97,8 +131,18 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     process.kill(-aSlow.child.pid!, 'SIGKILL');
     await aSlow.exited;
     // Within 15 s, nothing of workspace a runs any more (and --rm removed it).
-    await until('the killed run\'s container to stop', () => containersOf(a, true).length === 0, 15, () => docker(['ps', '-a']).stdout);
-    await until('the stopped container to be removed', () => containersOf(a).length === 0, 15, () => docker(['ps', '-a']).stdout);
+    await until(
+      "the killed run's container to stop",
+      () => containersOf(a, true).length === 0,
+      15,
+      () => docker(['ps', '-a']).stdout,
+    );
+    await until(
+      'the stopped container to be removed',
+      () => containersOf(a).length === 0,
+      15,
+      () => docker(['ps', '-a']).stdout,
+    );
     expect(running(pid)).toBe(false);
     // Its folders stay until the next build (below): the run had no chance to remove them.
     expect(killedScratch.filter((dir) => existsSync(dir))).toEqual(killedScratch);
@@ -114,14 +158,23 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
       await until('the slow build to start', () => /slow build started/.test(aSlow.output()), 300, aSlow.output);
       // This is the next build after the first test's SIGKILL: that run's container removed itself, and
       // its record in tmp/nx-conda/runs still named its folders, which this build removed first.
-      const line = aSlow.output().split('\n').find((l) => l.includes('left behind')) ?? aSlow.output();
+      const line =
+        aSlow
+          .output()
+          .split('\n')
+          .find((l) => l.includes('left behind')) ?? aSlow.output();
       for (const dir of killedScratch) expect(line).toContain(relative(a.root, dir));
       expect(killedScratch.filter((dir) => existsSync(dir))).toEqual([]);
       const [container] = containersOf(a, true);
       const executor = Number(label(container, 'nx-conda.pid'));
       expect(executor).not.toBe(aSlow.child.pid);
       process.kill(aSlow.child.pid!, 'SIGKILL');
-      await until("the orphaned task's container to go", () => containersOf(a).length === 0, 15, () => docker(['ps', '-a']).stdout);
+      await until(
+        "the orphaned task's container to go",
+        () => containersOf(a).length === 0,
+        15,
+        () => docker(['ps', '-a']).stdout,
+      );
       await until('the orphaned task process to end', () => !running(executor), 15);
     } finally {
       try {
@@ -144,25 +197,48 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     }
     const suffix = process.pid;
     const crashA = leftover(`nx-conda-e2e-crash-a-${suffix}`, {
-      'nx-conda.workspace': workspaceLabel(a), ...here, 'nx-conda.pid': String(ended), 'nx-conda.pid-start': '1', 'nx-conda.scratch': JSON.stringify([scratchA]),
+      'nx-conda.workspace': workspaceLabel(a),
+      ...here,
+      'nx-conda.pid': String(ended),
+      'nx-conda.pid-start': '1',
+      'nx-conda.scratch': JSON.stringify([scratchA]),
     });
     const crashB = leftover(`nx-conda-e2e-crash-b-${suffix}`, {
-      'nx-conda.workspace': workspaceLabel(b), ...here, 'nx-conda.pid': String(ended), 'nx-conda.pid-start': '1', 'nx-conda.scratch': JSON.stringify([scratchB]),
+      'nx-conda.workspace': workspaceLabel(b),
+      ...here,
+      'nx-conda.pid': String(ended),
+      'nx-conda.pid-start': '1',
+      'nx-conda.scratch': JSON.stringify([scratchB]),
     });
     const liveA = leftover(`nx-conda-e2e-live-a-${suffix}`, {
-      'nx-conda.workspace': workspaceLabel(a), ...here, 'nx-conda.pid': String(process.pid), 'nx-conda.pid-start': pidStart(process.pid), 'nx-conda.scratch': '[]',
+      'nx-conda.workspace': workspaceLabel(a),
+      ...here,
+      'nx-conda.pid': String(process.pid),
+      'nx-conda.pid-start': pidStart(process.pid),
+      'nx-conda.scratch': '[]',
     });
     const otherHostA = leftover(`nx-conda-e2e-elsewhere-a-${suffix}`, {
-      'nx-conda.workspace': workspaceLabel(a), 'nx-conda.host': 'another-machine', 'nx-conda.pid-ns': pidNamespace(), 'nx-conda.pid': String(ended), 'nx-conda.pid-start': '1', 'nx-conda.scratch': '[]',
+      'nx-conda.workspace': workspaceLabel(a),
+      'nx-conda.host': 'another-machine',
+      'nx-conda.pid-ns': pidNamespace(),
+      'nx-conda.pid': String(ended),
+      'nx-conda.pid-start': '1',
+      'nx-conda.scratch': '[]',
     });
     const reusedPidA = leftover(`nx-conda-e2e-reused-a-${suffix}`, {
-      'nx-conda.workspace': workspaceLabel(a), ...here, 'nx-conda.pid': String(process.pid), 'nx-conda.pid-start': '1', 'nx-conda.scratch': '[]',
+      'nx-conda.workspace': workspaceLabel(a),
+      ...here,
+      'nx-conda.pid': String(process.pid),
+      'nx-conda.pid-start': '1',
+      'nx-conda.scratch': '[]',
     });
     mine.push(crashA, crashB, liveA, otherHostA, reusedPidA);
 
     const result = a.nx(['run', 'quick:build-recipe']);
     expectSuccess(result);
-    expect(channelPackages(join(a.root, 'dist/conda/recipes/quick'))).toEqual([expect.stringMatching(/^noarch\/quick-1\.0-/)]);
+    expect(channelPackages(join(a.root, 'dist/conda/recipes/quick'))).toEqual([
+      expect.stringMatching(/^noarch\/quick-1\.0-/),
+    ]);
     const lines = result.output.split('\n').filter((l) => l.includes('left behind'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`removed what ended runs of this workspace left behind: 2 container(s)`);
@@ -209,13 +285,20 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
       }
       // The task process may outlive Nx by the hand-back's few seconds: wait for its effects.
       await until('no container of the workspace', () => containersOf(a).length === 0, 30, run.output);
-      await until("this run's staging folders gone", () => ours().length === 0, 30, () => `${ours().join(', ')}\n${run.output()}`);
+      await until(
+        "this run's staging folders gone",
+        () => ours().length === 0,
+        30,
+        () => `${ours().join(', ')}\n${run.output()}`,
+      );
       expect(existsSync(join(a.root, 'dist/conda/recipes/slow'))).toBe(false);
       // Nx waits for the task on SIGTERM and relays its last lines; on SIGINT it exits at once, and
       // what the task prints after that is lost (the staging folder's removal above is its last step).
       if (signal === 'SIGTERM') {
         expect(run.output()).toMatch(/SIGTERM received: stopping docker and removing container nx-conda-slow-/);
-        expect(run.output()).toContain(`handed the staging channel back to ${process.getuid!()}:${process.getgid!()} after the stopped build`);
+        expect(run.output()).toContain(
+          `handed the staging channel back to ${process.getuid!()}:${process.getgid!()} after the stopped build`,
+        );
       }
     });
   }

@@ -3,14 +3,26 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, expectSuccess, explain, startNx, until, workspaceContainers, type Workspace } from './utils/workspace';
+import {
+  createWorkspace,
+  expectSuccess,
+  explain,
+  startNx,
+  until,
+  workspaceContainers,
+  type Workspace,
+} from './utils/workspace';
 
 /**
  * The same build path with `engine: podman` (set up by scripts/ensure-podman.sh):
  * the builder image is built by podman, and recipes build in podman containers.
  */
-const podmanWorks = spawnSync('podman', ['run', '--rm', '--init', TEST_IMAGES.condaBuild, 'true'], { stdio: 'ignore' }).status === 0;
-if (!podmanWorks) console.warn('podman cannot run the conda-build test image here (see scripts/ensure-podman.sh): the podman test is skipped');
+const podmanWorks =
+  spawnSync('podman', ['run', '--rm', '--init', TEST_IMAGES.condaBuild, 'true'], { stdio: 'ignore' }).status === 0;
+if (!podmanWorks)
+  console.warn(
+    'podman cannot run the conda-build test image here (see scripts/ensure-podman.sh): the podman test is skipped',
+  );
 
 const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' });
 
@@ -19,18 +31,32 @@ const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' 
   /** This workspace's containers only: other workspaces may use podman at the same time. */
   const labelled = () => workspaceContainers(ws, 'podman');
   beforeAll(() => {
-    ws = createWorkspace('podman', { plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } }] });
+    ws = createWorkspace('podman', {
+      plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } }],
+    });
     ws.write(
       'tools/builder-image/project.json',
       JSON.stringify({
         name: 'builder-image',
-        targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/podman-builder', engine: 'podman' } } },
+        targets: {
+          'docker-image': {
+            executor: 'nx-conda:docker-image',
+            options: { baseImage: TEST_IMAGES.condaBuild, imageName: 'nx-conda-e2e/podman-builder', engine: 'podman' },
+          },
+        },
       }),
     );
     ws.write('recipes/pone/meta.yaml', 'package:\n  name: pone\n  version: "1.0"\nbuild:\n  number: 0\n');
     ws.write('recipes/pone/build.sh', 'mkdir -p "$PREFIX/share" && echo pone > "$PREFIX/share/pone.txt"\n', 0o755);
-    ws.write('recipes/ptwo/meta.yaml', 'package:\n  name: ptwo\n  version: "1.0"\nbuild:\n  number: 0\nrequirements:\n  host:\n    - pone\n');
-    ws.write('recipes/ptwo/build.sh', 'test -f "$PREFIX/share/pone.txt"\necho ptwo > "$PREFIX/share/ptwo.txt"\n', 0o755);
+    ws.write(
+      'recipes/ptwo/meta.yaml',
+      'package:\n  name: ptwo\n  version: "1.0"\nbuild:\n  number: 0\nrequirements:\n  host:\n    - pone\n',
+    );
+    ws.write(
+      'recipes/ptwo/build.sh',
+      'test -f "$PREFIX/share/pone.txt"\necho ptwo > "$PREFIX/share/ptwo.txt"\n',
+      0o755,
+    );
     ws.write('recipes/pslow/meta.yaml', 'package:\n  name: pslow\n  version: "1.0"\nbuild:\n  number: 0\n');
     ws.write('recipes/pslow/build.sh', 'sleep 600\n', 0o755);
     ws.write('recipes/pbad/meta.yaml', 'package:\n  name: pbad\n  version: "1.0"\n');
@@ -56,15 +82,21 @@ const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' 
     const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'pone', 'ptwo', '--parallel=1']);
     expectSuccess(result);
     // The image docker-image recorded is the one podman has, and it was built now, not found.
-    const identity = JSON.parse(readFileSync(join(ws.root, 'dist/nx-conda/images/builder-image/nx-conda-image.json'), 'utf8')) as { tag: string; id: string };
+    const identity = JSON.parse(
+      readFileSync(join(ws.root, 'dist/nx-conda/images/builder-image/nx-conda-image.json'), 'utf8'),
+    ) as { tag: string; id: string };
     const inPodman = podman(['image', 'inspect', '--format', '{{.Id}}', identity.tag]).stdout.trim();
     if (`sha256:${inPodman}` !== identity.id && inPodman !== identity.id) {
-      throw new Error(`podman has no image ${identity.tag} with id ${identity.id} (it has "${inPodman}"): ${explain(result)}`);
+      throw new Error(
+        `podman has no image ${identity.tag} with id ${identity.id} (it has "${inPodman}"): ${explain(result)}`,
+      );
     }
     expect(result.output).toContain(`Built ${identity.tag}`);
     expect(result.output).toMatch(/staging channel for ptwo: 1 package\(s\) from 1 dependency \(pone\)/);
     for (const name of ['pone', 'ptwo']) {
-      expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([expect.stringMatching(new RegExp(`^linux-64/${name}-1\\.0-`))]);
+      expect(channelPackages(join(ws.root, 'dist/conda/recipes', name))).toEqual([
+        expect.stringMatching(new RegExp(`^linux-64/${name}-1\\.0-`)),
+      ]);
     }
     expect(labelled()).toBe('');
   });
@@ -91,6 +123,11 @@ const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' 
       process.kill(-run.child.pid!, 'SIGKILL'); // the whole group, as a CI runner does
       await run.exited;
     }
-    await until('the podman container to go', () => labelled() === '', 15, () => podman(['ps', '-a']).stdout);
+    await until(
+      'the podman container to go',
+      () => labelled() === '',
+      15,
+      () => podman(['ps', '-a']).stdout,
+    );
   });
 });

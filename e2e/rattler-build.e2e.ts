@@ -17,7 +17,11 @@ const IMAGES = { 'conda-build': TEST_IMAGES.condaBuild, 'rattler-build': TEST_IM
 function writeRattlerRecipes(ws: Workspace): void {
   ws.write(
     'recipes/liba/recipe.yaml',
-    recipeYaml('liba', '1.0.0', 'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "liba ${{ version }}" > $PREFIX/share/liba.txt\n'),
+    recipeYaml(
+      'liba',
+      '1.0.0',
+      'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "liba ${{ version }}" > $PREFIX/share/liba.txt\n',
+    ),
   );
   ws.write(
     'recipes/libb/recipe.yaml',
@@ -29,7 +33,11 @@ function writeRattlerRecipes(ws: Workspace): void {
   );
   ws.write(
     'recipes/libc/recipe.yaml',
-    recipeYaml('libc', '3.0.0', 'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo libc > $PREFIX/share/libc.txt\n\nrequirements:\n  run:\n    - libb\n'),
+    recipeYaml(
+      'libc',
+      '3.0.0',
+      'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo libc > $PREFIX/share/libc.txt\n\nrequirements:\n  run:\n    - libb\n',
+    ),
   );
 }
 
@@ -57,7 +65,12 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     const out = (name: string) => join(ws.root, 'dist/conda/recipes', name);
     expect(channelPackages(out('liba'))).toEqual([expect.stringMatching(/^noarch\/liba-1\.0\.0-.*\.conda$/)]);
     expect(channelPackages(out('libb'))).toEqual([expect.stringMatching(/^linux-64\/libb-2\.0\.0-.*\.conda$/)]);
-    expect(indexJson(out('liba'))).toMatchObject({ name: 'liba', version: '1.0.0', noarch: 'generic', subdir: 'noarch' });
+    expect(indexJson(out('liba'))).toMatchObject({
+      name: 'liba',
+      version: '1.0.0',
+      noarch: 'generic',
+      subdir: 'noarch',
+    });
     expect(indexJson(out('libb'))).toMatchObject({ name: 'libb', version: '2.0.0', depends: ['liba'] });
     expect(indexJson(out('libc'))).toMatchObject({ name: 'libc', version: '3.0.0', depends: ['libb'] });
     const libb = join(out('libb'), channelPackages(out('libb'))[0]);
@@ -71,7 +84,9 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     expect(staging).toBeDefined();
     const noarch = repodata(staging!, 'noarch');
     const linux = repodata(staging!, 'linux-64');
-    const names = [...Object.values(noarch['packages.conda']), ...Object.values(linux['packages.conda'])].map((r: any) => r.name).sort();
+    const names = [...Object.values(noarch['packages.conda']), ...Object.values(linux['packages.conda'])]
+      .map((r: any) => r.name)
+      .sort();
     expect(names).toEqual(['liba', 'libb', 'libc']);
   });
 
@@ -79,7 +94,10 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     const out = join(ws.root, 'dist/conda/recipes/liba');
     const [file] = channelPackages(out);
     const before = repodata(out, 'noarch')['packages.conda'][file.split('/')[1]];
-    ws.write('recipes/liba/recipe.yaml', readFileSync(join(ws.root, 'recipes/liba/recipe.yaml'), 'utf8').replace('echo "liba', 'echo "rebuilt liba'));
+    ws.write(
+      'recipes/liba/recipe.yaml',
+      readFileSync(join(ws.root, 'recipes/liba/recipe.yaml'), 'utf8').replace('echo "liba', 'echo "rebuilt liba'),
+    );
     const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'liba', 'libb', '--parallel=1']);
     expectSuccess(result);
     expect(channelPackages(out)).toEqual([file]);
@@ -88,7 +106,9 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     expect(after.sha256).toBe(sha256(join(out, file)));
     expect(after.sha256).not.toBe(before.sha256);
     const libbOut = join(ws.root, 'dist/conda/recipes/libb');
-    expect(readPackageMember(join(libbOut, channelPackages(libbOut)[0]), 'share/libb-saw-liba.txt').trim()).toBe('rebuilt liba 1.0.0');
+    expect(readPackageMember(join(libbOut, channelPackages(libbOut)[0]), 'share/libb-saw-liba.txt').trim()).toBe(
+      'rebuilt liba 1.0.0',
+    );
   });
 
   it('keeps the shared staging channel index true to its files across same-name rebuilds', () => {
@@ -102,7 +122,13 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     };
     expectSuccess(ws.nx(['run', 'liba:build-recipe', '--skip-nx-cache', '--sharedStagingDir=tmp/shared']));
     const first = check();
-    ws.write('recipes/liba/recipe.yaml', readFileSync(join(ws.root, 'recipes/liba/recipe.yaml'), 'utf8').replace('echo "rebuilt liba', 'echo "twice rebuilt liba'));
+    ws.write(
+      'recipes/liba/recipe.yaml',
+      readFileSync(join(ws.root, 'recipes/liba/recipe.yaml'), 'utf8').replace(
+        'echo "rebuilt liba',
+        'echo "twice rebuilt liba',
+      ),
+    );
     expectSuccess(ws.nx(['run', 'liba:build-recipe', '--skip-nx-cache', '--sharedStagingDir=tmp/shared']));
     expect(check()).not.toBe(first);
   });
@@ -113,15 +139,30 @@ describe('rattler-build (py-rattler-build test image, real engine)', () => {
     mixed.write('recipes/mone/build.sh', 'mkdir -p "$PREFIX/share" && echo mone > "$PREFIX/share/mone.txt"\n', 0o755);
     mixed.write(
       'recipes/rtwo/recipe.yaml',
-      recipeYaml('rtwo', '2.0', 'build:\n  number: 0\n  script:\n    - test -f $PREFIX/share/mone.txt\n    - echo rtwo > $PREFIX/share/rtwo.txt\n\nrequirements:\n  host:\n    - mone\n  run:\n    - mone\n'),
+      recipeYaml(
+        'rtwo',
+        '2.0',
+        'build:\n  number: 0\n  script:\n    - test -f $PREFIX/share/mone.txt\n    - echo rtwo > $PREFIX/share/rtwo.txt\n\nrequirements:\n  host:\n    - mone\n  run:\n    - mone\n',
+      ),
     );
-    mixed.write('recipes/mthree/meta.yaml', 'package:\n  name: mthree\n  version: "3.0"\nbuild:\n  number: 0\nrequirements:\n  host:\n    - rtwo\n');
-    mixed.write('recipes/mthree/build.sh', 'test -f "$PREFIX/share/rtwo.txt"\necho mthree > "$PREFIX/share/mthree.txt"\n', 0o755);
+    mixed.write(
+      'recipes/mthree/meta.yaml',
+      'package:\n  name: mthree\n  version: "3.0"\nbuild:\n  number: 0\nrequirements:\n  host:\n    - rtwo\n',
+    );
+    mixed.write(
+      'recipes/mthree/build.sh',
+      'test -f "$PREFIX/share/rtwo.txt"\necho mthree > "$PREFIX/share/mthree.txt"\n',
+      0o755,
+    );
     const result = mixed.nx(['run-many', '-t', 'build-recipe', '--parallel=1']);
     expectSuccess(result);
     const order = ['mone', 'rtwo', 'mthree'].map((p) => result.output.indexOf(`nx run ${p}:build-recipe`));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(channelPackages(join(mixed.root, 'dist/conda/recipes/rtwo'))).toEqual([expect.stringMatching(/^linux-64\/rtwo-2\.0-.*\.conda$/)]);
-    expect(channelPackages(join(mixed.root, 'dist/conda/recipes/mthree'))).toEqual([expect.stringMatching(/^linux-64\/mthree-3\.0-0\.conda$/)]);
+    expect(channelPackages(join(mixed.root, 'dist/conda/recipes/rtwo'))).toEqual([
+      expect.stringMatching(/^linux-64\/rtwo-2\.0-.*\.conda$/),
+    ]);
+    expect(channelPackages(join(mixed.root, 'dist/conda/recipes/mthree'))).toEqual([
+      expect.stringMatching(/^linux-64\/mthree-3\.0-0\.conda$/),
+    ]);
   });
 });

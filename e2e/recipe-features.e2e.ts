@@ -140,7 +140,8 @@ build:
 };
 
 const out = (ws: Workspace, project: string) => join(ws.root, 'dist/conda/recipes', project);
-const indexJson = (channel: string, file: string) => JSON.parse(readPackageMember(join(channel, file), 'info/index.json'));
+const indexJson = (channel: string, file: string) =>
+  JSON.parse(readPackageMember(join(channel, file), 'info/index.json'));
 
 describe('what real recipes declare (real conda-build and rattler-build, real engine)', () => {
   let ws: Workspace;
@@ -148,14 +149,32 @@ describe('what real recipes declare (real conda-build and rattler-build, real en
   beforeAll(() => {
     ws = createWorkspace('features', { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES } }] });
     for (const [path, text] of Object.entries(RECIPES)) ws.write(path, text, path.endsWith('.sh') ? 0o755 : undefined);
-    build = ws.nx(['run-many', '-t', 'build-recipe', '--parallel=2', '-p', 'multi-split', 'user', 'winonly', 'flavored', 'rmulti', 'ruser', 'rskip']);
+    build = ws.nx([
+      'run-many',
+      '-t',
+      'build-recipe',
+      '--parallel=2',
+      '-p',
+      'multi-split',
+      'user',
+      'winonly',
+      'flavored',
+      'rmulti',
+      'ruser',
+      'rskip',
+    ]);
   });
 
   it('builds every output of a multi-output recipe, noarch and platform packages in their subdirs', () => {
     expectSuccess(build);
     const multi = out(ws, 'multi');
     expect(channelPackages(multi)).toEqual(['linux-64/multi-lib-1.0-0.conda', 'noarch/multi-data-1.0-0.conda']);
-    expect(indexJson(multi, 'linux-64/multi-lib-1.0-0.conda')).toMatchObject({ name: 'multi-lib', version: '1.0', build: '0', subdir: 'linux-64' });
+    expect(indexJson(multi, 'linux-64/multi-lib-1.0-0.conda')).toMatchObject({
+      name: 'multi-lib',
+      version: '1.0',
+      build: '0',
+      subdir: 'linux-64',
+    });
     const data = indexJson(multi, 'noarch/multi-data-1.0-0.conda');
     expect(data).toMatchObject({ name: 'multi-data', subdir: 'noarch', noarch: 'generic' });
     expect(data.depends).toEqual(['multi-lib']);
@@ -163,7 +182,10 @@ describe('what real recipes declare (real conda-build and rattler-build, real en
 
     const rmulti = out(ws, 'rmulti');
     const rfiles = channelPackages(rmulti);
-    expect(rfiles).toEqual([expect.stringMatching(/^linux-64\/rmulti-lib-1\.0-.*\.conda$/), expect.stringMatching(/^noarch\/rmulti-data-1\.0-.*\.conda$/)]);
+    expect(rfiles).toEqual([
+      expect.stringMatching(/^linux-64\/rmulti-lib-1\.0-.*\.conda$/),
+      expect.stringMatching(/^noarch\/rmulti-data-1\.0-.*\.conda$/),
+    ]);
     expect(indexJson(rmulti, rfiles[1])).toMatchObject({ name: 'rmulti-data', noarch: 'generic' });
   });
 
@@ -177,16 +199,26 @@ describe('what real recipes declare (real conda-build and rattler-build, real en
     expect(build.output).toMatch(/staging channel for user: 2 package\(s\) from 1 dependency \(multi-split\)/);
     const [user] = channelPackages(out(ws, 'user'));
     expect(indexJson(out(ws, 'user'), user).depends).toEqual(['multi-lib']);
-    expect(readPackageMember(join(out(ws, 'ruser'), channelPackages(out(ws, 'ruser'))[0]), 'share/ruser.txt').trim()).toBe('ruser');
+    expect(
+      readPackageMember(join(out(ws, 'ruser'), channelPackages(out(ws, 'ruser'))[0]), 'share/ruser.txt').trim(),
+    ).toBe('ruser');
   });
 
   it('reports a recipe skipped for the platform, runs no container for it, and is not a failure', () => {
     expectSuccess(build);
-    for (const [project, folder, file] of [['winonly', 'winonly', 'meta.yaml'], ['rskip', 'rskip', 'recipe.yaml']]) {
-      expect(build.output).toContain(`nx-conda: skipped ${project} for linux-64: recipes/${folder}/${file} says build: skip there.`);
+    for (const [project, folder, file] of [
+      ['winonly', 'winonly', 'meta.yaml'],
+      ['rskip', 'rskip', 'recipe.yaml'],
+    ]) {
+      expect(build.output).toContain(
+        `nx-conda: skipped ${project} for linux-64: recipes/${folder}/${file} says build: skip there.`,
+      );
       expect(build.output).not.toContain(`[${project}] `);
       expect(channelPackages(out(ws, folder))).toEqual([]);
-      expect(readdirSync(join(out(ws, folder), 'linux-64')).sort()).toEqual(['.nx-conda-skipped.json', 'repodata.json']);
+      expect(readdirSync(join(out(ws, folder), 'linux-64')).sort()).toEqual([
+        '.nx-conda-skipped.json',
+        'repodata.json',
+      ]);
     }
   });
 
@@ -208,7 +240,10 @@ describe('what real recipes declare (real conda-build and rattler-build, real en
     const builds = files.map((f) => indexJson(flavored, f).build);
     expect(new Set(builds).size).toBe(2);
     for (const b of builds) expect(b).toMatch(/^h[0-9a-f]+_0$/);
-    expect(files.map((f) => readPackageMember(join(flavored, f), 'share/flavor.txt').trim()).sort()).toEqual(['chocolate', 'vanilla']);
+    expect(files.map((f) => readPackageMember(join(flavored, f), 'share/flavor.txt').trim()).sort()).toEqual([
+      'chocolate',
+      'vanilla',
+    ]);
   });
 
   it('fails a build whose test: command fails, showing that command in the last lines', () => {
@@ -235,7 +270,9 @@ describe('build-recipe cache keys (real conda-build, real engine)', () => {
   beforeAll(() => {
     expect(docker(['tag', TEST_IMAGES.condaBuild, base]).code).toBe(0);
     ws = createWorkspace('cachekeys', {
-      plugins: [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', variantConfigFiles: ['tools/pins.yaml'] } }],
+      plugins: [
+        { plugin: 'nx-conda', options: { imageProject: 'builder-image', variantConfigFiles: ['tools/pins.yaml'] } },
+      ],
     });
     ws.write(
       'tools/builder-image/project.json',
@@ -260,7 +297,9 @@ describe('build-recipe cache keys (real conda-build, real engine)', () => {
   });
 
   afterAll(() => {
-    const leftovers = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', builder]).stdout.split('\n').filter(Boolean);
+    const leftovers = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', builder])
+      .stdout.split('\n')
+      .filter(Boolean);
     docker(['image', 'rm', '--force', base, ...leftovers]);
   });
 

@@ -17,7 +17,14 @@ const IMAGES = { 'rattler-build': TEST_IMAGES.rattlerBuild, 'conda-build': TEST_
 function copyOfWorkspace(): Workspace {
   // The same name, files and options: only the folder (and so the local cache) differs.
   const ws = createWorkspace('remote', { plugins: [{ plugin: 'nx-conda', options: { images: IMAGES } }] });
-  ws.write('recipes/ra/recipe.yaml', recipeYaml('ra', '1.0', 'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "ra from agent A" > $PREFIX/share/ra.txt\n'));
+  ws.write(
+    'recipes/ra/recipe.yaml',
+    recipeYaml(
+      'ra',
+      '1.0',
+      'build:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo "ra from agent A" > $PREFIX/share/ra.txt\n',
+    ),
+  );
   ws.write(
     'recipes/rb/recipe.yaml',
     recipeYaml(
@@ -33,7 +40,9 @@ describe('remote cache between two machines (self-hosted cache protocol)', () =>
   let cache: TestServer;
   let env: Record<string, string>;
   beforeAll(async () => {
-    cache = await startServer('nx-cache', join(mkdtempSync(join(E2E_ROOT, 'nx-cache-')), 'store'), { NX_CACHE_TOKEN: 'e2e-token' });
+    cache = await startServer('nx-cache', join(mkdtempSync(join(E2E_ROOT, 'nx-cache-')), 'store'), {
+      NX_CACHE_TOKEN: 'e2e-token',
+    });
     env = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cache.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: 'e2e-token' };
   });
   afterAll(async () => cache?.stop());
@@ -55,12 +64,28 @@ describe('remote cache between two machines (self-hosted cache protocol)', () =>
     expect(second.output).toMatch(/nx run ra:build-recipe\s+\[remote cache\]/);
     // Nx replays ra's terminal output from the cache; what ran is what the engine saw: no container for ra, one for rb.
     const created = (project: string) =>
-      docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'event=create', '--filter', `label=nx-conda.project=${project}`, '--filter', `label=nx-conda.workspace=${workspaceLabel(b)}`, '--format', '{{.Actor.Attributes.name}}'])
+      docker([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(Math.ceil(Date.now() / 1000)),
+        '--filter',
+        'event=create',
+        '--filter',
+        `label=nx-conda.project=${project}`,
+        '--filter',
+        `label=nx-conda.workspace=${workspaceLabel(b)}`,
+        '--format',
+        '{{.Actor.Attributes.name}}',
+      ])
         .stdout.split('\n')
         .filter(Boolean);
     expect(created('ra')).toEqual([]);
     expect(created('rb').length).toBeGreaterThan(0);
-    expect(channelPackages(join(b.root, 'dist/conda/recipes/ra'))).toEqual([expect.stringMatching(/^noarch\/ra-1\.0-/)]);
+    expect(channelPackages(join(b.root, 'dist/conda/recipes/ra'))).toEqual([
+      expect.stringMatching(/^noarch\/ra-1\.0-/),
+    ]);
     const rb = join(b.root, 'dist/conda/recipes/rb');
     expect(readPackageMember(join(rb, channelPackages(rb)[0]), 'share/rb-saw-ra.txt').trim()).toBe('ra from agent A');
     // ra's outputs came over the protocol, once.

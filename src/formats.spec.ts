@@ -1,4 +1,15 @@
-import { builderOf, BUILDERS, formatOfBuilder, formatOfFile, FORMATS, isBuilder, isRecipeFormat, RECIPE_FILE_NAMES, RECIPE_FORMATS, recipeFileOf } from './formats';
+import {
+  builderOf,
+  BUILDERS,
+  formatOfBuilder,
+  formatOfFile,
+  FORMATS,
+  isBuilder,
+  isRecipeFormat,
+  RECIPE_FILE_NAMES,
+  RECIPE_FORMATS,
+  recipeFileOf,
+} from './formats';
 
 describe('the table of recipe formats and builders', () => {
   it('maps each format to its file and builder, and back', () => {

@@ -6,7 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME, DEFAULT_IMAGE_NAMESPACE, DEFAULT_PLATFORM, DEFAULT_TARGETS, ENGINES, STAGING_FOLDER } from './defaults';
+import {
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_BUILDER_IMAGE_NAME,
+  DEFAULT_IMAGE_NAMESPACE,
+  DEFAULT_PLATFORM,
+  DEFAULT_TARGETS,
+  ENGINES,
+  STAGING_FOLDER,
+} from './defaults';
 import { BUILDERS, FORMATS } from './formats';
 import { withSchemaDefaults } from './executors/schema-defaults';
 
@@ -14,7 +22,10 @@ const repo = join(__dirname, '..');
 const readJson = (path: string) => JSON.parse(readFileSync(join(repo, path), 'utf8'));
 /** The schema files as the manifests name them (lib/ is where the build copies src/). */
 const schemaFiles = (manifest: string, key: string): [string, string][] =>
-  Object.entries<{ schema: string }>(readJson(manifest)[key]).map(([name, entry]) => [name, entry.schema.replace(/^\.\/lib\//, 'src/')]);
+  Object.entries<{ schema: string }>(readJson(manifest)[key]).map(([name, entry]) => [
+    name,
+    entry.schema.replace(/^\.\/lib\//, 'src/'),
+  ]);
 const executors = schemaFiles('executors.json', 'executors');
 const generators = schemaFiles('generators.json', 'generators');
 
@@ -29,7 +40,11 @@ describe.each([...executors, ...generators])('%s schema (%s)', (_name, file) => 
 
   it('gives every option a description and a type', () => {
     for (const [name, property] of properties) {
-      expect([name, typeof property.description, (property.description as string).length > 10]).toEqual([name, 'string', true]);
+      expect([name, typeof property.description, (property.description as string).length > 10]).toEqual([
+        name,
+        'string',
+        true,
+      ]);
       expect([name, typeof property.type]).toEqual([name, 'string']);
     }
   });
@@ -38,7 +53,11 @@ describe.each([...executors, ...generators])('%s schema (%s)', (_name, file) => 
     for (const [name, property] of properties) {
       if (!('default' in property)) continue;
       expect([name, property.default]).not.toEqual([name, '']);
-      const type = Array.isArray(property.default) ? 'array' : property.default === null ? 'null' : typeof property.default;
+      const type = Array.isArray(property.default)
+        ? 'array'
+        : property.default === null
+          ? 'null'
+          : typeof property.default;
       const expected = property.type === 'integer' ? 'number' : property.type;
       expect([name, type]).toEqual([name, expected]);
       if (property.enum) expect(property.enum).toContain(property.default);
@@ -70,7 +89,9 @@ describe('defaults are written once: in the schemas, read by the code', () => {
     for (const schema of [dockerImage, recipeBuild, purgeImage]) expect(schema.engine.enum).toEqual([...ENGINES]);
     expect(recipeBuild.builder.enum).toEqual([...BUILDERS]);
     expect(readJson('src/generators/init/schema.json').properties.builder.enum).toEqual([...BUILDERS]);
-    expect([...readJson('src/generators/recipe/schema.json').properties.format.enum].sort()).toEqual([...FORMATS].sort());
+    expect([...readJson('src/generators/recipe/schema.json').properties.format.enum].sort()).toEqual(
+      [...FORMATS].sort(),
+    );
   });
 
   it('fills in what the options leave out, and nothing they set', () => {

@@ -9,12 +9,16 @@ export function channelPackages(channelDir: string): string[] {
   for (const subdir of readdirSync(channelDir)) {
     const dir = join(channelDir, subdir);
     if (!existsSync(join(dir, 'repodata.json'))) continue;
-    for (const file of readdirSync(dir)) if (file.endsWith('.conda') || file.endsWith('.tar.bz2')) found.push(`${subdir}/${file}`);
+    for (const file of readdirSync(dir))
+      if (file.endsWith('.conda') || file.endsWith('.tar.bz2')) found.push(`${subdir}/${file}`);
   }
   return found.sort();
 }
 
-export function repodata(channelDir: string, subdir: string): { packages: Record<string, any>; 'packages.conda': Record<string, any> } {
+export function repodata(
+  channelDir: string,
+  subdir: string,
+): { packages: Record<string, any>; 'packages.conda': Record<string, any> } {
   return JSON.parse(readFileSync(join(channelDir, subdir, 'repodata.json'), 'utf8'));
 }
 
@@ -31,7 +35,11 @@ export function readPackageMember(packageFile: string, member: string): string {
     `cph x --dest /tmp/x /pkg/${file} >/dev/null`,
     `cat "/tmp/x/${member}"`,
   ].join('\n');
-  return execFileSync('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/pkg:ro`, 'nx-conda-e2e/base:bookworm', 'bash', '-c', script], {
-    encoding: 'utf8',
-  });
+  return execFileSync(
+    'docker',
+    ['run', '--rm', '--network', 'none', '-v', `${dir}:/pkg:ro`, 'nx-conda-e2e/base:bookworm', 'bash', '-c', script],
+    {
+      encoding: 'utf8',
+    },
+  );
 }

@@ -6,7 +6,8 @@ import { E2E_ROOT, REPO_ROOT, STATE_FILE, TEST_IMAGES, type E2EState } from './p
 
 function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) throw new Error(`e2e setup: \`${command} ${args.join(' ')}\` failed in ${cwd} (exit ${result.status})`);
+  if (result.status !== 0)
+    throw new Error(`e2e setup: \`${command} ${args.join(' ')}\` failed in ${cwd} (exit ${result.status})`);
 }
 
 /**
@@ -16,7 +17,10 @@ function run(command: string, args: string[], cwd: string): void {
  */
 export default async function globalSetup(): Promise<void> {
   const docker = spawnSync('docker', ['info'], { stdio: 'ignore' });
-  if (docker.status !== 0) throw new Error('e2e: the Docker engine is not answering; run `bash scripts/ensure-engine.sh` (or the README test command).');
+  if (docker.status !== 0)
+    throw new Error(
+      'e2e: the Docker engine is not answering; run `bash scripts/ensure-engine.sh` (or the README test command).',
+    );
   for (const image of Object.values(TEST_IMAGES)) {
     if (spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0) {
       throw new Error(`e2e: test image ${image} is missing; run \`npm run e2e:images\`.`);
@@ -45,7 +49,11 @@ export default async function globalSetup(): Promise<void> {
     execFileSync('cp', [tarball, installed]);
     writeFileSync(
       join(templateDir, 'package.json'),
-      JSON.stringify({ name: 'e2e-template', private: true, devDependencies: { nx: nxVersion, 'nx-conda': `file:${installed}` } }, null, 2),
+      JSON.stringify(
+        { name: 'e2e-template', private: true, devDependencies: { nx: nxVersion, 'nx-conda': `file:${installed}` } },
+        null,
+        2,
+      ),
     );
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], templateDir);
     writeFileSync(marker, wanted);

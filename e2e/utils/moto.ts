@@ -33,16 +33,32 @@ export async function startS3Server(): Promise<S3Server> {
     mkdirSync(E2E_ROOT, { recursive: true });
     const steps: [string, string[]][] = [
       ['python3', ['-m', 'venv', venv]],
-      [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'moto[s3]>=5', 'flask', 'flask-cors', 'boto3']],
+      [
+        python,
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          'moto[s3]>=5',
+          'flask',
+          'flask-cors',
+          'boto3',
+        ],
+      ],
       ['touch', [join(venv, '.installed')]],
     ];
     for (const [command, args] of steps) {
       const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-      if (result.status !== 0) throw new Error(`e2e: installing moto failed at \`${command} ${args.join(' ')}\` (exit ${result.status})`);
+      if (result.status !== 0)
+        throw new Error(`e2e: installing moto failed at \`${command} ${args.join(' ')}\` (exit ${result.status})`);
     }
   }
   const port = await freePort();
-  const child: ChildProcess = spawn(join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {

@@ -9,7 +9,8 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
  * One per checkout, so two checkouts (git worktrees) can run their suites at once.
  */
 export const E2E_ROOT =
-  process.env.NX_CONDA_E2E_ROOT ?? join(tmpdir(), `nx-conda-e2e-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 8)}`);
+  process.env.NX_CONDA_E2E_ROOT ??
+  join(tmpdir(), `nx-conda-e2e-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 8)}`);
 export const STATE_FILE = join(E2E_ROOT, 'state.json');
 
 /** Images made by `npm run e2e:images`; nothing can be pulled here. */

@@ -11,7 +11,11 @@ export interface TestServer {
 }
 
 /** Starts e2e/utils/servers.js in `mode` over `dir` as a child process; resolves once it listens. */
-export function startServer(mode: 'static' | 'nx-cache', dir: string, env: Record<string, string> = {}): Promise<TestServer> {
+export function startServer(
+  mode: 'static' | 'nx-cache',
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'servers.js'), mode, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },

@@ -50,14 +50,29 @@ export function createWorkspace(name: string, nxJson: object = {}, options: { re
     },
     nx(args, env = {}) {
       // Multi-task commands hide successful tasks' output unless told otherwise.
-      if (['run-many', 'affected'].includes(args[0]) && !args.some((a) => a.startsWith('--output-style'))) args = [...args, '--output-style=static'];
+      if (['run-many', 'affected'].includes(args[0]) && !args.some((a) => a.startsWith('--output-style')))
+        args = [...args, '--output-style=static'];
       const result = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], {
         cwd: root,
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: '', FORCE_COLOR: '0', CI: 'true', ...env },
+        env: {
+          ...process.env,
+          NX_DAEMON: 'false',
+          NX_NO_CLOUD: 'true',
+          NX_TUI: 'false',
+          NX_SKIP_NX_CACHE: '',
+          FORCE_COLOR: '0',
+          CI: 'true',
+          ...env,
+        },
       });
-      const out = { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}\n${result.stderr}` };
+      const out = {
+        code: result.status ?? 1,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        output: `${result.stdout}\n${result.stderr}`,
+      };
       if (process.env.NX_CONDA_E2E_VERBOSE) process.stdout.write(`$ nx ${args.join(' ')}\n${out.output}\n`);
       return out;
     },
@@ -66,7 +81,10 @@ export function createWorkspace(name: string, nxJson: object = {}, options: { re
     },
   };
   workspace.write('package.json', JSON.stringify({ ...pkg, name }, null, 2));
-  workspace.write('nx.json', JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json', ...nxJson }, null, 2));
+  workspace.write(
+    'nx.json',
+    JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json', ...nxJson }, null, 2),
+  );
   workspace.write('.gitignore', 'node_modules\n.nx\ndist\ntmp\n');
   return workspace;
 }
@@ -102,7 +120,11 @@ export function expectSuccess(result: NxResult): void {
  * are not this test's business.
  */
 export function workspaceContainers(ws: Workspace, engine: 'docker' | 'podman' = 'docker'): string {
-  const r = spawnSync(engine, ['ps', '-a', '--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
+  const r = spawnSync(
+    engine,
+    ['ps', '-a', '--filter', `label=nx-conda.workspace=${workspaceLabel(ws)}`, '--format', '{{.Names}}'],
+    { encoding: 'utf8' },
+  );
   return r.stdout.trim();
 }
 
@@ -123,7 +145,15 @@ export interface Background {
 export function startNx(ws: Workspace, args: string[], env: Record<string, string> = {}): Background {
   const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
     cwd: ws.root,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', FORCE_COLOR: '0', ...env },
+    env: {
+      ...process.env,
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      CI: 'true',
+      FORCE_COLOR: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -135,7 +165,12 @@ export function startNx(ws: Workspace, args: string[], env: Record<string, strin
 }
 
 /** Polls `ok` every 250 ms; throws after `seconds`, with `explainFailure()` in the message. */
-export async function until(what: string, ok: () => boolean, seconds: number, explainFailure: () => string = () => ''): Promise<void> {
+export async function until(
+  what: string,
+  ok: () => boolean,
+  seconds: number,
+  explainFailure: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}\n${explainFailure()}`);

@@ -18,16 +18,31 @@ const plan = (overrides: Partial<BuildPlan> = {}): BuildPlan => ({
 describe('conda-build command', () => {
   it('builds into the staging channel, which is also its first channel', () => {
     expect(buildCommand(plan())).toEqual([
-      'conda', 'build', '--no-anaconda-upload', '-c', 'file:///opt/host-conda-bld', '--output-folder', '/opt/host-conda-bld', '/opt/recipe/meta.yaml',
+      'conda',
+      'build',
+      '--no-anaconda-upload',
+      '-c',
+      'file:///opt/host-conda-bld',
+      '--output-folder',
+      '/opt/host-conda-bld',
+      '/opt/recipe/meta.yaml',
     ]);
   });
 
   it('passes config files, format, mambabuild and extra args in order', () => {
     const words = buildCommand(
-      plan({ mambabuild: true, exclusiveConfigFiles: ['/c/e.yaml'], variantConfigFiles: ['/c/v.yaml'], packageFormat: 'conda', buildArgs: ['--skip-existing'] }),
+      plan({
+        mambabuild: true,
+        exclusiveConfigFiles: ['/c/e.yaml'],
+        variantConfigFiles: ['/c/v.yaml'],
+        packageFormat: 'conda',
+        buildArgs: ['--skip-existing'],
+      }),
     );
     expect(words.slice(0, 2)).toEqual(['conda', 'mambabuild']);
-    expect(words.join(' ')).toContain('-e /c/e.yaml -m /c/v.yaml --package-format conda --skip-existing /opt/recipe/meta.yaml');
+    expect(words.join(' ')).toContain(
+      '-e /c/e.yaml -m /c/v.yaml --package-format conda --skip-existing /opt/recipe/meta.yaml',
+    );
   });
 });
 
@@ -46,10 +61,30 @@ describe('upstream channels', () => {
 describe('rattler-build command', () => {
   it('maps the plan onto the flags rattler-build takes', () => {
     expect(
-      buildCommand(plan({ builder: 'rattler-build', recipeFile: '/opt/recipe/recipe.yaml', variantConfigFiles: ['/c/variants.yaml'], skipTests: true, platform: 'linux-aarch64' })),
+      buildCommand(
+        plan({
+          builder: 'rattler-build',
+          recipeFile: '/opt/recipe/recipe.yaml',
+          variantConfigFiles: ['/c/variants.yaml'],
+          skipTests: true,
+          platform: 'linux-aarch64',
+        }),
+      ),
     ).toEqual([
-      'rattler-build', 'build', '--recipe', '/opt/recipe/recipe.yaml', '--output-dir', '/opt/host-conda-bld',
-      '-c', 'file:///opt/host-conda-bld', '--target-platform', 'linux-aarch64', '-m', '/c/variants.yaml', '--test', 'skip',
+      'rattler-build',
+      'build',
+      '--recipe',
+      '/opt/recipe/recipe.yaml',
+      '--output-dir',
+      '/opt/host-conda-bld',
+      '-c',
+      'file:///opt/host-conda-bld',
+      '--target-platform',
+      'linux-aarch64',
+      '-m',
+      '/c/variants.yaml',
+      '--test',
+      'skip',
     ]);
   });
 });
@@ -57,14 +92,20 @@ describe('rattler-build command', () => {
 describe('build script', () => {
   it('runs the quoted command, indexes and hands files back in the default conda-build template', () => {
     const script = renderBuildScript(plan({ buildArgs: ['--extra', 'two words'] }));
-    expect(script).toContain("conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld --extra 'two words' /opt/recipe/meta.yaml");
+    expect(script).toContain(
+      "conda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld --extra 'two words' /opt/recipe/meta.yaml",
+    );
     expect(script).toContain('staging=/opt/host-conda-bld\n');
     expect(script).toContain('conda index "$staging"');
-    expect(script).toContain(`trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT`);
+    expect(script).toContain(
+      `trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT`,
+    );
   });
 
   it('quotes every path it writes into the script', () => {
-    const script = renderBuildScript(plan({ stagingDir: "/opt/it's staging", recipeDir: '/opt/my recipe', recipeFile: '/opt/my recipe/meta.yaml' }));
+    const script = renderBuildScript(
+      plan({ stagingDir: "/opt/it's staging", recipeDir: '/opt/my recipe', recipeFile: '/opt/my recipe/meta.yaml' }),
+    );
     expect(script).toContain(`staging='/opt/it'\\''s staging'`);
     expect(script).toContain(`--output-folder '/opt/it'\\''s staging' '/opt/my recipe/meta.yaml'`);
   });
@@ -73,7 +114,9 @@ describe('build script', () => {
     expect(renderBuildScript(plan(), { text: 'set -e\n{{ command }} # in {{platform}}', source: 'tpl.sh' })).toBe(
       'set -e\nconda build --no-anaconda-upload -c file:///opt/host-conda-bld --output-folder /opt/host-conda-bld /opt/recipe/meta.yaml # in linux-64',
     );
-    expect(() => renderBuildScript(plan(), { text: 'ok\n{{comand}}', source: 'tpl.sh' })).toThrow(/^tpl.sh:2: unknown placeholder \{\{comand\}\}/);
+    expect(() => renderBuildScript(plan(), { text: 'ok\n{{comand}}', source: 'tpl.sh' })).toThrow(
+      /^tpl.sh:2: unknown placeholder \{\{comand\}\}/,
+    );
   });
 });
 

@@ -32,6 +32,9 @@ export function renderBuildScript(plan: BuildPlan, template?: { text: string; so
     platform: shellQuote(plan.platform),
     buildArgs: shellJoin(plan.buildArgs),
   };
-  const chosen = template ?? { text: BUILDERS[plan.builder].defaultTemplate, source: `default ${plan.builder} template` };
+  const chosen = template ?? {
+    text: BUILDERS[plan.builder].defaultTemplate,
+    source: `default ${plan.builder} template`,
+  };
   return renderTemplate(chosen.text, values, chosen.source);
 }

@@ -14,7 +14,17 @@
 import { rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { emptyRepodata, findRecord, isValidPackageFile, readRepodata, repodataKey, SUBDIR_PATTERN, writeRepodata, type PackageRecord, type Repodata } from './repodata';
+import {
+  emptyRepodata,
+  findRecord,
+  isValidPackageFile,
+  readRepodata,
+  repodataKey,
+  SUBDIR_PATTERN,
+  writeRepodata,
+  type PackageRecord,
+  type Repodata,
+} from './repodata';
 import { copyRegularFile, ensureRealDir, isRealDir, listEntries, readRegularFile, writeFileAtomic } from './safe-fs';
 
 export class ChannelGatherError extends UserError {}
@@ -79,14 +89,19 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
   const indexOf = (subdir: string) => {
     let index = indexes.get(subdir);
     if (!index) {
-      index = isRealDir(join(channelDir, subdir)) ? readRepodata(join(channelDir, subdir), subdir) : emptyRepodata(subdir);
+      index = isRealDir(join(channelDir, subdir))
+        ? readRepodata(join(channelDir, subdir), subdir)
+        : emptyRepodata(subdir);
       indexes.set(subdir, index);
     }
     return index;
   };
 
   // What each present source offers now.
-  const offered = new Map<string, { project: string; from: string; record: PackageRecord; size: number; mtimeMs: number }>();
+  const offered = new Map<
+    string,
+    { project: string; from: string; record: PackageRecord; size: number; mtimeMs: number }
+  >();
   const present = new Set<string>();
   for (const source of sources) {
     if (!isRealDir(source.dir)) continue;
@@ -105,9 +120,17 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
         const key = `${subdir}/${file}`;
         const other = offered.get(key);
         if (other && other.project !== source.project) {
-          throw new ChannelGatherError(`${key} is made by both ${other.project} and ${source.project}; one channel can hold only one file of that name.`);
+          throw new ChannelGatherError(
+            `${key} is made by both ${other.project} and ${source.project}; one channel can hold only one file of that name.`,
+          );
         }
-        offered.set(key, { project: source.project, from: join(source.dir, subdir, file), record, size: fileStat.size, mtimeMs: fileStat.mtimeMs });
+        offered.set(key, {
+          project: source.project,
+          from: join(source.dir, subdir, file),
+          record,
+          size: fileStat.size,
+          mtimeMs: fileStat.mtimeMs,
+        });
       }
     }
   }
@@ -133,7 +156,9 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
       current &&
       current.size === offer.size &&
       had.size === offer.size &&
-      (sha && had.sha256 ? had.sha256 === sha : near(had.mtimeMs, offer.mtimeMs) && near(current.mtimeMs, offer.mtimeMs));
+      (sha && had.sha256
+        ? had.sha256 === sha
+        : near(had.mtimeMs, offer.mtimeMs) && near(current.mtimeMs, offer.mtimeMs));
     if (same) {
       result.unchanged++;
     } else {
@@ -143,7 +168,12 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
       utimesSync(target, Date.now() / 1000, offer.mtimeMs / 1000);
       (had ? result.updated : result.added).push(key);
     }
-    state.files[key] = { project: offer.project, size: offer.size, mtimeMs: offer.mtimeMs, ...(sha ? { sha256: sha } : {}) };
+    state.files[key] = {
+      project: offer.project,
+      size: offer.size,
+      mtimeMs: offer.mtimeMs,
+      ...(sha ? { sha256: sha } : {}),
+    };
     const index = indexOf(subdir);
     index[repodataKey(file)][file] = { ...offer.record, subdir };
   }

@@ -5,6 +5,13 @@ export { ownedSubdirs, recoverOutput, replaceOutputSubdirs, replaceWithEmptyChan
 export { UnsafeFileError } from './safe-fs';
 export { LockTimeoutError, withDirectoryLock, withLock, withOutputLock } from './lock';
 export { normalizeChannels, channelUrl, ChannelOptionError } from './upstream';
-export { upstreamIndex, currentRunId, compactIndex, RepodataFetchError, type SubdirIndex, type CompactIndex } from './repodata-cache';
+export {
+  upstreamIndex,
+  currentRunId,
+  compactIndex,
+  RepodataFetchError,
+  type SubdirIndex,
+  type CompactIndex,
+} from './repodata-cache';
 export { lookupExisting, describePackage, type ExistingLookup } from './skip-existing';
 export * from './skip-record';

@@ -13,7 +13,10 @@ async function holderProcess(key: string): Promise<ReturnType<typeof spawn>> {
     const hash = crypto.createHash('sha256').update(process.env.KEY).digest('hex').slice(0, 40);
     const address = process.platform === 'linux' ? '\\0nx-conda-lock-' + hash : path.join(os.tmpdir(), 'nx-conda-lock-' + hash + '.sock');
     net.createServer((s) => s.end('project other (pid ' + process.pid + ')\\n')).listen(address, () => console.log('ready'));`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, KEY: key }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, KEY: key },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   return child;
 }
@@ -44,12 +47,16 @@ describe('withLock (issue 9)', () => {
     expect(entered).toBe(36);
   });
 
-  it("names the holder while waiting, and gets in as soon as the holder dies (SIGKILL), pid reuse or not", async () => {
+  it('names the holder while waiting, and gets in as soon as the holder dies (SIGKILL), pid reuse or not', async () => {
     const key = `test:${Math.random()}`;
     const child = await holderProcess(key);
     const waits: string[] = [];
     let got = false;
-    const locked = withLock(key, async () => void (got = true), { what: 'test', holder: 'me', onWait: (h) => waits.push(h) });
+    const locked = withLock(key, async () => void (got = true), {
+      what: 'test',
+      holder: 'me',
+      onWait: (h) => waits.push(h),
+    });
     await sleep(600);
     expect(got).toBe(false);
     expect(waits).toEqual([`project other (pid ${child.pid})`]);
@@ -63,10 +70,12 @@ describe('withLock (issue 9)', () => {
     const child = await holderProcess(key);
     let ran = false;
     try {
-      await expect(withLock(key, async () => void (ran = true), { what: 'the thing', holder: 'me', timeoutSeconds: 1 })).rejects.toThrow(LockTimeoutError);
-      await expect(withLock(key, async () => void (ran = true), { what: 'the thing', holder: 'me', timeoutSeconds: 1 })).rejects.toThrow(
-        /gave up after waiting 1 s for the thing, held by project other \(pid \d+/,
-      );
+      await expect(
+        withLock(key, async () => void (ran = true), { what: 'the thing', holder: 'me', timeoutSeconds: 1 }),
+      ).rejects.toThrow(LockTimeoutError);
+      await expect(
+        withLock(key, async () => void (ran = true), { what: 'the thing', holder: 'me', timeoutSeconds: 1 }),
+      ).rejects.toThrow(/gave up after waiting 1 s for the thing, held by project other \(pid \d+/);
       expect(ran).toBe(false);
     } finally {
       child.kill('SIGKILL');
@@ -85,7 +94,9 @@ describe('withLock (issue 9)', () => {
     await Promise.all([withDirectoryLock(dir, job('a')), withDirectoryLock(dir, job('b'), () => (waited = true))]);
     expect(events).toEqual(['a start', 'a end', 'b start', 'b end']);
     expect(waited).toBe(true);
-    await expect(withDirectoryLock(dir, async () => Promise.reject(new Error('build failed')))).rejects.toThrow('build failed');
+    await expect(withDirectoryLock(dir, async () => Promise.reject(new Error('build failed')))).rejects.toThrow(
+      'build failed',
+    );
     await withDirectoryLock(join(dir, '.'), async () => undefined);
     expect(readdirSync(dir)).toEqual([]);
   });

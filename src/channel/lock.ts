@@ -124,7 +124,12 @@ export function withDirectoryLock<T>(
   options: Partial<LockOptions> = {},
 ): Promise<T> {
   mkdirSync(dir, { recursive: true });
-  return withLock(`staging:${realpathSync(dir)}`, work, { what: `the shared staging channel ${dir}`, holder: 'a build', ...options, onWait });
+  return withLock(`staging:${realpathSync(dir)}`, work, {
+    what: `the shared staging channel ${dir}`,
+    holder: 'a build',
+    ...options,
+    onWait,
+  });
 }
 
 /** The lock of a project's output folder: two runs of one project never build and collect at once. */

@@ -12,8 +12,14 @@ function channel(): string {
     writeFileSync(join(dir, 'noarch', file), `content of ${file}`);
     records[file] = { name: file.split('-')[0], version: '1', build: 'h0_0', build_number: 0 };
   }
-  writeFileSync(join(dir, 'noarch', 'repodata.json'), JSON.stringify({ info: { subdir: 'noarch' }, packages: {}, 'packages.conda': records }));
-  writeFileSync(join(dir, 'linux-64', 'repodata.json'), JSON.stringify({ info: { subdir: 'linux-64' }, packages: {}, 'packages.conda': {} }));
+  writeFileSync(
+    join(dir, 'noarch', 'repodata.json'),
+    JSON.stringify({ info: { subdir: 'noarch' }, packages: {}, 'packages.conda': records }),
+  );
+  writeFileSync(
+    join(dir, 'linux-64', 'repodata.json'),
+    JSON.stringify({ info: { subdir: 'linux-64' }, packages: {}, 'packages.conda': {} }),
+  );
   return dir;
 }
 
@@ -35,7 +41,9 @@ describe('publishChannel to a folder', () => {
     expect(plan.indexes.sort()).toEqual(['linux-64/repodata.json', 'noarch/repodata.json']);
     expect(lines[0]).toBe('wrote noarch/b-1-h0_0.conda');
     expect(lines.slice(1).every((l) => l.endsWith('repodata.json'))).toBe(true);
-    expect(Object.keys(JSON.parse(readFileSync(join(target, 'noarch', 'repodata.json'), 'utf8'))['packages.conda']).sort()).toEqual(['a-1-h0_0.conda', 'b-1-h0_0.conda']);
+    expect(
+      Object.keys(JSON.parse(readFileSync(join(target, 'noarch', 'repodata.json'), 'utf8'))['packages.conda']).sort(),
+    ).toEqual(['a-1-h0_0.conda', 'b-1-h0_0.conda']);
     const again = await publishChannel(local, destinationOf(`file://${target}`, '/', noS3), { log: () => undefined });
     expect(again).toEqual({ upload: [], present: ['noarch/a-1-h0_0.conda', 'noarch/b-1-h0_0.conda'], indexes: [] });
   });
@@ -57,22 +65,25 @@ describe('publishChannel to a folder', () => {
     const target = mkdtempSync(join(tmpdir(), 'nx-conda-published-'));
     mkdirSync(join(target, 'noarch'));
     writeFileSync(join(target, 'noarch', 'old-0.1-h0_0.conda'), 'old');
-    writeFileSync(join(target, 'noarch', 'repodata.json'), JSON.stringify({ 'packages.conda': { 'old-0.1-h0_0.conda': { name: 'old', version: '0.1' } } }));
+    writeFileSync(
+      join(target, 'noarch', 'repodata.json'),
+      JSON.stringify({ 'packages.conda': { 'old-0.1-h0_0.conda': { name: 'old', version: '0.1' } } }),
+    );
     const lines: string[] = [];
     const dry = await publishChannel(local, new FolderDestination(target), { dryRun: true, log: (l) => lines.push(l) });
     expect(dry.upload).toHaveLength(2);
     expect(lines).toContain('would write noarch/a-1-h0_0.conda');
     expect(existsSync(join(target, 'noarch', 'a-1-h0_0.conda'))).toBe(false);
     await publishChannel(local, new FolderDestination(target), { log: () => undefined });
-    expect(Object.keys(JSON.parse(readFileSync(join(target, 'noarch', 'repodata.json'), 'utf8'))['packages.conda']).sort()).toEqual([
-      'a-1-h0_0.conda',
-      'b-1-h0_0.conda',
-      'old-0.1-h0_0.conda',
-    ]);
+    expect(
+      Object.keys(JSON.parse(readFileSync(join(target, 'noarch', 'repodata.json'), 'utf8'))['packages.conda']).sort(),
+    ).toEqual(['a-1-h0_0.conda', 'b-1-h0_0.conda', 'old-0.1-h0_0.conda']);
   });
 
   it('names a missing destination and an unsupported one', () => {
     expect(() => destinationOf('', '/', noS3)).toThrow(/publish needs a destination/);
-    expect(() => destinationOf('https://x.org/ch', '/', noS3)).toThrow(/only folders, file:\/\/ URLs and s3:\/\/ buckets/);
+    expect(() => destinationOf('https://x.org/ch', '/', noS3)).toThrow(
+      /only folders, file:\/\/ URLs and s3:\/\/ buckets/,
+    );
   });
 });

@@ -93,12 +93,17 @@ export class S3Destination implements Destination {
 
 /** The destination of a `destination` option: s3://..., file://... or a path (relative to `root`). */
 export function destinationOf(destination: string, root: string, s3: () => S3Config): Destination {
-  if (!destination) throw new PublishError('publish needs a destination: a folder, a file:// URL or s3://bucket/prefix (the `destination` option).');
+  if (!destination)
+    throw new PublishError(
+      'publish needs a destination: a folder, a file:// URL or s3://bucket/prefix (the `destination` option).',
+    );
   if (destination.startsWith('s3://')) return new S3Destination(destination, s3());
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(destination) && !destination.startsWith('file://')) {
     throw new PublishError(`destination ${destination}: only folders, file:// URLs and s3:// buckets are supported.`);
   }
-  return new FolderDestination(destination.startsWith('file://') ? fileURLToPath(destination) : resolve(root, destination));
+  return new FolderDestination(
+    destination.startsWith('file://') ? fileURLToPath(destination) : resolve(root, destination),
+  );
 }
 
 export interface PublishPlan {
@@ -117,21 +122,33 @@ interface LocalSubdir {
 }
 
 function localChannel(channelDir: string): LocalSubdir[] {
-  if (!isRealDir(channelDir)) throw new PublishError(`channel folder ${channelDir} does not exist; run the channel target first.`);
+  if (!isRealDir(channelDir))
+    throw new PublishError(`channel folder ${channelDir} does not exist; run the channel target first.`);
   const subdirs: LocalSubdir[] = [];
   for (const { name: subdir, stat } of listEntries(channelDir)) {
     if (!stat.isDirectory() || !SUBDIR_PATTERN.test(subdir)) continue;
     const index = readRepodata(join(channelDir, subdir), subdir);
-    const packages = [...Object.keys(index.packages), ...Object.keys(index['packages.conda'])].filter(isValidPackageFile).sort();
-    const present = new Set(listEntries(join(channelDir, subdir)).filter((e) => e.stat.isFile()).map((e) => e.name));
+    const packages = [...Object.keys(index.packages), ...Object.keys(index['packages.conda'])]
+      .filter(isValidPackageFile)
+      .sort();
+    const present = new Set(
+      listEntries(join(channelDir, subdir))
+        .filter((e) => e.stat.isFile())
+        .map((e) => e.name),
+    );
     for (const file of packages) {
       if (!present.has(file)) {
-        throw new PublishError(`${join(channelDir, subdir, 'repodata.json')} lists ${file}, which is not in the folder; run the channel target again.`);
+        throw new PublishError(
+          `${join(channelDir, subdir, 'repodata.json')} lists ${file}, which is not in the folder; run the channel target again.`,
+        );
       }
     }
     subdirs.push({ subdir, index, packages });
   }
-  if (!subdirs.some((s) => s.subdir === 'noarch')) throw new PublishError(`${channelDir} has no noarch/repodata.json: it is not a channel; run the channel target first.`);
+  if (!subdirs.some((s) => s.subdir === 'noarch'))
+    throw new PublishError(
+      `${channelDir} has no noarch/repodata.json: it is not a channel; run the channel target first.`,
+    );
   return subdirs;
 }
 
@@ -146,7 +163,12 @@ function parseRemoteIndex(content: Buffer | undefined, subdir: string, where: st
   if (!content) return emptyRepodata(subdir);
   try {
     const parsed = JSON.parse(content.toString('utf8'));
-    return { ...emptyRepodata(subdir), ...parsed, packages: { ...(parsed.packages ?? {}) }, 'packages.conda': { ...(parsed['packages.conda'] ?? {}) } };
+    return {
+      ...emptyRepodata(subdir),
+      ...parsed,
+      packages: { ...(parsed.packages ?? {}) },
+      'packages.conda': { ...(parsed['packages.conda'] ?? {}) },
+    };
   } catch (e) {
     throw new PublishError(`${where} is not JSON (${(e as Error).message}); fix or remove it before publishing there.`);
   }
@@ -156,7 +178,11 @@ function parseRemoteIndex(content: Buffer | undefined, subdir: string, where: st
  * Publishes `channelDir` to `destination`. With `dryRun`, only tells what
  * would change. `log` gets one line per file written (or to be written).
  */
-export async function publishChannel(channelDir: string, destination: Destination, options: { dryRun?: boolean; log: (line: string) => void }): Promise<PublishPlan> {
+export async function publishChannel(
+  channelDir: string,
+  destination: Destination,
+  options: { dryRun?: boolean; log: (line: string) => void },
+): Promise<PublishPlan> {
   const local = localChannel(channelDir);
   const plan: PublishPlan = { upload: [], present: [], indexes: [] };
   const conflicts: string[] = [];
@@ -194,7 +220,12 @@ export async function publishChannel(channelDir: string, destination: Destinatio
   const verb = options.dryRun ? 'would write' : 'wrote';
   for (const path of plan.upload) {
     const file = path.slice(path.indexOf('/') + 1);
-    if (!options.dryRun) await destination.write(path, readPackage(channelDir, path), file.endsWith('.conda') ? 'application/octet-stream' : 'application/x-bzip2');
+    if (!options.dryRun)
+      await destination.write(
+        path,
+        readPackage(channelDir, path),
+        file.endsWith('.conda') ? 'application/octet-stream' : 'application/x-bzip2',
+      );
     options.log(`${verb} ${path}`);
   }
   // The indexes last: every record they add points to a file already there.

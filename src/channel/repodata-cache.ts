@@ -57,14 +57,19 @@ export function compactIndex(text: string, where: string): CompactIndex {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new RepodataFetchError(`${where} is not JSON (${(e as Error).message.split('\n')[0]}); is this a conda channel?`);
+    throw new RepodataFetchError(
+      `${where} is not JSON (${(e as Error).message.split('\n')[0]}); is this a conda channel?`,
+    );
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RepodataFetchError(`${where} is not a repodata.json (not a JSON object).`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new RepodataFetchError(`${where} is not a repodata.json (not a JSON object).`);
   const index: CompactIndex = {};
   for (const key of ['packages', 'packages.conda'] as const) {
     const records = (parsed as Record<string, unknown>)[key];
     if (!records || typeof records !== 'object') continue;
-    for (const record of Object.values(records as Record<string, { name?: unknown; version?: unknown; build_number?: unknown }>)) {
+    for (const record of Object.values(
+      records as Record<string, { name?: unknown; version?: unknown; build_number?: unknown }>,
+    )) {
       if (!record || typeof record.name !== 'string' || typeof record.version !== 'string') continue;
       const entry = `${record.version}#${Number(record.build_number ?? 0)}`;
       const list = (index[record.name] ??= []);
@@ -92,7 +97,9 @@ function readJson<T>(file: string): T | undefined {
 function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
   const parsed = new URL(url);
   if (!parsed.username && !parsed.password) return { url, headers: {} };
-  const auth = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64');
+  const auth = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString(
+    'base64',
+  );
   parsed.username = '';
   parsed.password = '';
   return { url: parsed.toString(), headers: { Authorization: `Basic ${auth}` } };
@@ -121,32 +128,46 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
   const dir = join(options.cacheRoot, createHash('sha256').update(base).digest('hex').slice(0, 16), subdir);
   mkdirSync(dir, { recursive: true });
   const runId = options.runId ?? currentRunId();
-  return withLock(`repodata:${dir}`, async () => {
-    const metaFile = join(dir, 'meta.json');
-    const indexFile = join(dir, 'index.json');
-    const meta = readJson<CacheMeta>(metaFile);
-    const cached = meta && meta.url === url ? readJson<CompactIndex>(indexFile) : undefined;
-    if (meta && cached && meta.runId === runId) return { channel, subdir, index: cached, how: meta.absent ? 'absent' : 'this-run', bytes: meta.bytes };
+  return withLock(
+    `repodata:${dir}`,
+    async () => {
+      const metaFile = join(dir, 'meta.json');
+      const indexFile = join(dir, 'index.json');
+      const meta = readJson<CacheMeta>(metaFile);
+      const cached = meta && meta.url === url ? readJson<CompactIndex>(indexFile) : undefined;
+      if (meta && cached && meta.runId === runId)
+        return { channel, subdir, index: cached, how: meta.absent ? 'absent' : 'this-run', bytes: meta.bytes };
 
-    const got = base.startsWith('file://') ? readLocal(url, meta && cached ? meta : undefined) : await fetchRemote(url, meta && cached ? meta : undefined, options);
-    if (got.kind === 'not-modified') {
-      writeAtomic(metaFile, JSON.stringify({ ...meta, runId }));
-      return { channel, subdir, index: cached as CompactIndex, how: meta!.absent ? 'absent' : 'not-modified', bytes: meta!.bytes };
-    }
-    const index = got.kind === 'absent' ? {} : compactIndex(got.text, `${masked(url)}`);
-    writeAtomic(indexFile, JSON.stringify(index));
-    const next: CacheMeta = { url, runId, bytes: got.kind === 'absent' ? 0 : Buffer.byteLength(got.text) };
-    if (got.kind === 'absent') next.absent = true;
-    else {
-      if (got.etag) next.etag = got.etag;
-      if (got.lastModified) next.lastModified = got.lastModified;
-    }
-    writeAtomic(metaFile, JSON.stringify(next));
-    return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
-  }, { what: `the repodata cache of ${masked(url)}`, holder: `a skipExisting lookup (run ${runId})` });
+      const got = base.startsWith('file://')
+        ? readLocal(url, meta && cached ? meta : undefined)
+        : await fetchRemote(url, meta && cached ? meta : undefined, options);
+      if (got.kind === 'not-modified') {
+        writeAtomic(metaFile, JSON.stringify({ ...meta, runId }));
+        return {
+          channel,
+          subdir,
+          index: cached as CompactIndex,
+          how: meta!.absent ? 'absent' : 'not-modified',
+          bytes: meta!.bytes,
+        };
+      }
+      const index = got.kind === 'absent' ? {} : compactIndex(got.text, `${masked(url)}`);
+      writeAtomic(indexFile, JSON.stringify(index));
+      const next: CacheMeta = { url, runId, bytes: got.kind === 'absent' ? 0 : Buffer.byteLength(got.text) };
+      if (got.kind === 'absent') next.absent = true;
+      else {
+        if (got.etag) next.etag = got.etag;
+        if (got.lastModified) next.lastModified = got.lastModified;
+      }
+      writeAtomic(metaFile, JSON.stringify(next));
+      return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
+    },
+    { what: `the repodata cache of ${masked(url)}`, holder: `a skipExisting lookup (run ${runId})` },
+  );
 }
 
-type Got = { kind: 'body'; text: string; etag?: string; lastModified?: string } | { kind: 'not-modified' } | { kind: 'absent' };
+type Got =
+  { kind: 'body'; text: string; etag?: string; lastModified?: string } | { kind: 'not-modified' } | { kind: 'absent' };
 
 function readLocal(url: string, meta: CacheMeta | undefined): Got {
   const file = fileURLToPath(url);
@@ -159,7 +180,9 @@ function readLocal(url: string, meta: CacheMeta | undefined): Got {
 
 async function fetchRemote(url: string, meta: CacheMeta | undefined, options: FetchOptions): Promise<Got> {
   if (!/^https?:\/\//.test(url)) {
-    throw new RepodataFetchError(`skipExisting reads repodata over http(s) or file:// only, not ${masked(url)}; give the channel's https URL.`);
+    throw new RepodataFetchError(
+      `skipExisting reads repodata over http(s) or file:// only, not ${masked(url)}; give the channel's https URL.`,
+    );
   }
   const { url: plain, headers } = splitCredentials(url);
   headers['User-Agent'] = options.userAgent ?? 'nx-conda';
@@ -170,12 +193,16 @@ async function fetchRemote(url: string, meta: CacheMeta | undefined, options: Fe
     response = await fetch(plain, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 300_000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new RepodataFetchError(`cannot reach channel ${masked(url)}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    throw new RepodataFetchError(
+      `cannot reach channel ${masked(url)}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+    );
   }
   if (response.status === 304) return { kind: 'not-modified' };
   if (response.status === 404) return { kind: 'absent' };
   if (!response.ok) {
-    throw new RepodataFetchError(`${masked(url)} answered ${response.status} ${response.statusText}${response.status === 401 || response.status === 403 ? ' (check the credentials in the channel URL)' : ''}.`);
+    throw new RepodataFetchError(
+      `${masked(url)} answered ${response.status} ${response.statusText}${response.status === 401 || response.status === 403 ? ' (check the credentials in the channel URL)' : ''}.`,
+    );
   }
   return {
     kind: 'body',

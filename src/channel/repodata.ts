@@ -41,7 +41,8 @@ export function isPackageFile(fileName: string): boolean {
  * name characters, a version and a build string without `-`, nothing that
  * could be a path (`/`, `..` alone, a leading dot) or a control character.
  */
-export const PACKAGE_FILE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*-[A-Za-z0-9_.+!]+-[A-Za-z0-9_.+]+\.(?:conda|tar\.bz2)$/;
+export const PACKAGE_FILE_PATTERN =
+  /^[A-Za-z0-9_][A-Za-z0-9_.+-]*-[A-Za-z0-9_.+!]+-[A-Za-z0-9_.+]+\.(?:conda|tar\.bz2)$/;
 
 export function isValidPackageFile(fileName: string): boolean {
   return PACKAGE_FILE_PATTERN.test(fileName);
@@ -66,7 +67,9 @@ export function readRepodata(subdirPath: string, subdir: string): Repodata {
     parsed = JSON.parse(content.toString('utf8'));
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (e) {
-    throw new Error(`Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`);
+    throw new Error(
+      `Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`,
+    );
   }
   return {
     ...emptyRepodata(subdir),

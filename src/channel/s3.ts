@@ -32,14 +32,21 @@ export function parseS3Url(url: string): S3Location {
 }
 
 /** The S3 settings from options and the standard AWS environment; throws naming what is missing. */
-export function s3Config(options: { region?: string; endpoint?: string }, env: NodeJS.ProcessEnv = process.env): S3Config {
+export function s3Config(
+  options: { region?: string; endpoint?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): S3Config {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new S3Error('publishing to S3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (and AWS_SESSION_TOKEN for temporary credentials).');
+    throw new S3Error(
+      'publishing to S3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (and AWS_SESSION_TOKEN for temporary credentials).',
+    );
   }
-  const endpoint = (options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || '').replace(/\/+$/, '') || undefined;
-  if (endpoint && !/^https?:\/\/[^/\s]+$/.test(endpoint)) throw new S3Error(`endpoint must be http(s)://host[:port], got "${endpoint}".`);
+  const endpoint =
+    (options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || '').replace(/\/+$/, '') || undefined;
+  if (endpoint && !/^https?:\/\/[^/\s]+$/.test(endpoint))
+    throw new S3Error(`endpoint must be http(s)://host[:port], got "${endpoint}".`);
   return {
     region: options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     endpoint,
@@ -53,7 +60,9 @@ export function s3Config(options: { region?: string; endpoint?: string }, env: N
 function encodeKey(key: string): string {
   return key
     .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .map((segment) =>
+      encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
     .join('/');
 }
 
@@ -83,9 +92,17 @@ export class S3Client {
     return this.location.prefix ? `${this.location.prefix}/${relative}` : relative;
   }
 
-  async request(method: 'HEAD' | 'GET' | 'PUT', relative: string, body?: Buffer, contentType?: string): Promise<S3Response> {
+  async request(
+    method: 'HEAD' | 'GET' | 'PUT',
+    relative: string,
+    body?: Buffer,
+    contentType?: string,
+  ): Promise<S3Response> {
     const url = this.url(this.key(relative));
-    const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const now = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const date = now.slice(0, 8);
     const payloadHash = sha256(body ?? '');
     const headers: Record<string, string> = {
@@ -96,7 +113,15 @@ export class S3Client {
     if (this.config.sessionToken) headers['x-amz-security-token'] = this.config.sessionToken;
     if (contentType) headers['content-type'] = contentType;
     const names = Object.keys(headers).sort();
-    const canonical = [method, url.pathname, '', ...names.map((n) => `${n}:${headers[n].trim()}`), '', names.join(';'), payloadHash].join('\n');
+    const canonical = [
+      method,
+      url.pathname,
+      '',
+      ...names.map((n) => `${n}:${headers[n].trim()}`),
+      '',
+      names.join(';'),
+      payloadHash,
+    ].join('\n');
     const scope = `${date}/${this.config.region}/s3/aws4_request`;
     const toSign = ['AWS4-HMAC-SHA256', now, scope, sha256(canonical)].join('\n');
     let key: Buffer = hmac(`AWS4${this.config.secretAccessKey}`, date);
@@ -106,10 +131,17 @@ export class S3Client {
     const { host: _host, ...sent } = headers;
     let response: Response;
     try {
-      response = await fetch(url, { method, headers: { ...sent, authorization }, body, signal: AbortSignal.timeout(600_000) });
+      response = await fetch(url, {
+        method,
+        headers: { ...sent, authorization },
+        body,
+        signal: AbortSignal.timeout(600_000),
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new S3Error(`cannot reach ${url.origin} for s3://${this.location.bucket}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new S3Error(
+        `cannot reach ${url.origin} for s3://${this.location.bucket}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      );
     }
     return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
   }
@@ -123,6 +155,8 @@ export class S3Client {
         : response.status === 404 && code === 'NoSuchBucket'
           ? ': no such bucket'
           : '';
-    throw new S3Error(`${method} s3://${this.location.bucket}/${this.key(relative)} answered ${response.status}${code ? ` ${code}` : ''}${hint}.`);
+    throw new S3Error(
+      `${method} s3://${this.location.bucket}/${this.key(relative)} answered ${response.status}${code ? ` ${code}` : ''}${hint}.`,
+    );
   }
 }

@@ -57,7 +57,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
 function refuse(path: string, stat: Stats, what: string): never {
   throw new UnsafeFileError(
     `${path} is a ${kindOf(stat)}, not a regular file: refused (${what}). A build may only leave regular files in the staging channel; ` +
-      'nothing was read through it. Check the recipe\'s build script.',
+      "nothing was read through it. Check the recipe's build script.",
   );
 }
 
@@ -113,7 +113,9 @@ export function ensureRealDir(path: string): void {
     return ensureRealDir(path);
   }
   if (!stat.isDirectory()) {
-    throw new UnsafeFileError(`${path} is a ${kindOf(stat)}, not a folder: refused (nx-conda writes into it). Remove it and build again.`);
+    throw new UnsafeFileError(
+      `${path} is a ${kindOf(stat)}, not a folder: refused (nx-conda writes into it). Remove it and build again.`,
+    );
   }
 }
 
@@ -160,21 +162,30 @@ let copyBuffer: Buffer | undefined;
  * staging channel, removed after the build): an fsync per package was most
  * of the staging time (bench/build.mjs, docs/benchmarks.md).
  */
-export function copyRegularFile(from: string, to: string, what = 'copying it', options: { sync?: boolean } = {}): number {
+export function copyRegularFile(
+  from: string,
+  to: string,
+  what = 'copying it',
+  options: { sync?: boolean } = {},
+): number {
   const opened = openRegular(from, what);
   if (!opened) throw new UnsafeFileError(`${from} disappeared before it could be copied.`);
   let size = 0;
   try {
-    writeViaTemp(to, (out) => {
-      const buffer = (copyBuffer ??= Buffer.allocUnsafe(1 << 20));
-      for (;;) {
-        const n = readSync(opened.fd, buffer, 0, buffer.length, null);
-        if (n === 0) break;
-        let offset = 0;
-        while (offset < n) offset += writeSync(out, buffer, offset, n - offset);
-        size += n;
-      }
-    }, options.sync ?? true);
+    writeViaTemp(
+      to,
+      (out) => {
+        const buffer = (copyBuffer ??= Buffer.allocUnsafe(1 << 20));
+        for (;;) {
+          const n = readSync(opened.fd, buffer, 0, buffer.length, null);
+          if (n === 0) break;
+          let offset = 0;
+          while (offset < n) offset += writeSync(out, buffer, offset, n - offset);
+          size += n;
+        }
+      },
+      options.sync ?? true,
+    );
   } finally {
     closeSync(opened.fd);
   }

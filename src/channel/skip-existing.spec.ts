@@ -31,13 +31,18 @@ describe('readRecipePackages', () => {
       { name: 'lib-a', version: '1.2', buildNumber: 3 },
       { name: 'lib-b', version: '2.0', buildNumber: 1 },
     ]);
-    expect(readRecipePackages('r/meta.yaml', 'package:\n  name: Solo\n  version: "0.1"\n', 'linux-64')).toEqual([{ name: 'solo', version: '0.1', buildNumber: 0 }]);
+    expect(readRecipePackages('r/meta.yaml', 'package:\n  name: Solo\n  version: "0.1"\n', 'linux-64')).toEqual([
+      { name: 'solo', version: '0.1', buildNumber: 0 },
+    ]);
   });
 
   it('gives the packages of a recipe.yaml with context expressions', () => {
     const v1 = 'context:\n  v: "3.1"\n  n: 4\npackage:\n  name: pkg\n  version: ${{ v }}\nbuild:\n  number: ${{ n }}\n';
-    expect(readRecipePackages('r/recipe.yaml', v1, 'linux-64')).toEqual([{ name: 'pkg', version: '3.1', buildNumber: 4 }]);
-    const multi = 'context:\n  v: "1"\nrecipe:\n  name: multi\n  version: ${{ v }}\nbuild:\n  number: 2\noutputs:\n  - package:\n      name: m-one\n  - package:\n      name: m-two\n      version: "5"\n    build:\n      number: 0\n';
+    expect(readRecipePackages('r/recipe.yaml', v1, 'linux-64')).toEqual([
+      { name: 'pkg', version: '3.1', buildNumber: 4 },
+    ]);
+    const multi =
+      'context:\n  v: "1"\nrecipe:\n  name: multi\n  version: ${{ v }}\nbuild:\n  number: 2\noutputs:\n  - package:\n      name: m-one\n  - package:\n      name: m-two\n      version: "5"\n    build:\n      number: 0\n';
     expect(readRecipePackages('r/recipe.yaml', multi, 'linux-64')).toEqual([
       { name: 'm-one', version: '1', buildNumber: 2 },
       { name: 'm-two', version: '5', buildNumber: 0 },
@@ -49,12 +54,17 @@ describe('compactIndex', () => {
   it('keeps name, version and build number of both maps', () => {
     const text = JSON.stringify({
       packages: { 'a-1-0.tar.bz2': { name: 'a', version: '1', build_number: 0 } },
-      'packages.conda': { 'a-1-h_1.conda': { name: 'a', version: '1', build_number: 1 }, 'b-2-0.conda': { name: 'b', version: '2' } },
+      'packages.conda': {
+        'a-1-h_1.conda': { name: 'a', version: '1', build_number: 1 },
+        'b-2-0.conda': { name: 'b', version: '2' },
+      },
     });
     expect(compactIndex(text, 'x')).toEqual({ a: ['1#0', '1#1'], b: ['2#0'] });
   });
   it('names a repodata that is not JSON', () => {
-    expect(() => compactIndex('<html>', 'http://h/ch/noarch/repodata.json')).toThrow(/^http:\/\/h\/ch\/noarch\/repodata.json is not JSON/);
+    expect(() => compactIndex('<html>', 'http://h/ch/noarch/repodata.json')).toThrow(
+      /^http:\/\/h\/ch\/noarch\/repodata.json is not JSON/,
+    );
   });
 });
 
@@ -88,7 +98,10 @@ describe('upstreamIndex over HTTP', () => {
     const next = await upstreamIndex(`${base}/ch`, 'noarch', { cacheRoot, runId: 'run2' });
     expect(next.how).toBe('not-modified');
     expect(hits[1]).toMatch(/"\d+"$/);
-    body = repodata({ 'a-1-0.conda': { name: 'a', version: '1', build_number: 0 }, 'a-2-0.conda': { name: 'a', version: '2', build_number: 0 } });
+    body = repodata({
+      'a-1-0.conda': { name: 'a', version: '1', build_number: 0 },
+      'a-2-0.conda': { name: 'a', version: '2', build_number: 0 },
+    });
     const changed = await upstreamIndex(`${base}/ch`, 'noarch', { cacheRoot, runId: 'run3' });
     expect(changed.how).toBe('downloaded');
     expect(changed.index.a).toEqual(['1#0', '2#0']);
@@ -97,7 +110,10 @@ describe('upstreamIndex over HTTP', () => {
   it('looks packages up in the platform subdir and noarch; a missing subdir is empty', async () => {
     const cacheRoot = mkdtempSync(join(tmpdir(), 'nx-conda-repodata-'));
     const found = await lookupExisting(
-      [{ name: 'a', version: '2', buildNumber: 0 }, { name: 'a', version: '2', buildNumber: 1 }],
+      [
+        { name: 'a', version: '2', buildNumber: 0 },
+        { name: 'a', version: '2', buildNumber: 1 },
+      ],
       [`${base}/ch`],
       'linux-64',
       { cacheRoot, runId: 'r' },
@@ -109,8 +125,14 @@ describe('upstreamIndex over HTTP', () => {
 
   it('gives one-line errors for a bad channel', async () => {
     const cacheRoot = mkdtempSync(join(tmpdir(), 'nx-conda-repodata-'));
-    await expect(upstreamIndex(`${base}/bad`, 'noarch', { cacheRoot })).rejects.toThrow(/\/bad\/noarch\/repodata.json is not JSON/);
-    await expect(upstreamIndex(`http://user:secret@127.0.0.1:${(server.address() as { port: number }).port}/private`, 'noarch', { cacheRoot })).rejects.toThrow(
+    await expect(upstreamIndex(`${base}/bad`, 'noarch', { cacheRoot })).rejects.toThrow(
+      /\/bad\/noarch\/repodata.json is not JSON/,
+    );
+    await expect(
+      upstreamIndex(`http://user:secret@127.0.0.1:${(server.address() as { port: number }).port}/private`, 'noarch', {
+        cacheRoot,
+      }),
+    ).rejects.toThrow(
       /^http:\/\/\*\*\*@127.0.0.1:\d+\/private\/noarch\/repodata.json answered 403 Forbidden \(check the credentials/,
     );
     const closed = createServer();
@@ -125,8 +147,13 @@ describe('upstreamIndex over HTTP', () => {
   it('reads a file:// channel from disk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nx-conda-channel-'));
     mkdirSync(join(dir, 'noarch'));
-    writeFileSync(join(dir, 'noarch', 'repodata.json'), repodata({ 'z-1-0.conda': { name: 'z', version: '1', build_number: 0 } }));
-    const got = await upstreamIndex(pathToFileURL(dir).href, 'noarch', { cacheRoot: mkdtempSync(join(tmpdir(), 'nx-conda-repodata-')) });
+    writeFileSync(
+      join(dir, 'noarch', 'repodata.json'),
+      repodata({ 'z-1-0.conda': { name: 'z', version: '1', build_number: 0 } }),
+    );
+    const got = await upstreamIndex(pathToFileURL(dir).href, 'noarch', {
+      cacheRoot: mkdtempSync(join(tmpdir(), 'nx-conda-repodata-')),
+    });
     expect(got.index).toEqual({ z: ['1#0'] });
   });
 });

@@ -22,10 +22,16 @@ export function hasPackage(index: SubdirIndex, pkg: PackageIdentity): boolean {
 }
 
 /** Looks `packages` up in `channels` (priority order), subdir `platform` then `noarch`. */
-export async function lookupExisting(packages: PackageIdentity[], channels: string[], platform: string, options: FetchOptions): Promise<ExistingLookup> {
+export async function lookupExisting(
+  packages: PackageIdentity[],
+  channels: string[],
+  platform: string,
+  options: FetchOptions,
+): Promise<ExistingLookup> {
   const subdirs = platform === 'noarch' ? ['noarch'] : [platform, 'noarch'];
   const indexes: SubdirIndex[] = [];
-  for (const channel of channels) for (const subdir of subdirs) indexes.push(await upstreamIndex(channel, subdir, options));
+  for (const channel of channels)
+    for (const subdir of subdirs) indexes.push(await upstreamIndex(channel, subdir, options));
   const found = packages.map((pkg) => {
     const where = indexes.find((index) => hasPackage(index, pkg));
     return where ? { pkg, channel: where.channel, subdir: where.subdir } : { pkg };

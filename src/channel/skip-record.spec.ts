@@ -12,7 +12,11 @@ describe('skip records', () => {
     writeSkipRecord(out, { project: 'old', recipe: 'recipes/old/meta.yaml', platform: 'linux-64' });
     expect(readdirSync(join(out, 'linux-64')).sort()).toEqual(['.nx-conda-skipped.json', 'repodata.json']);
     expect(readRepodata(join(out, 'noarch'), 'noarch').packages).toEqual({});
-    expect(readSkipRecord(out, 'linux-64')).toEqual({ project: 'old', recipe: 'recipes/old/meta.yaml', platform: 'linux-64' });
+    expect(readSkipRecord(out, 'linux-64')).toEqual({
+      project: 'old',
+      recipe: 'recipes/old/meta.yaml',
+      platform: 'linux-64',
+    });
     expect(readSkipRecord(out, 'osx-arm64')).toBeUndefined();
   });
 

@@ -1,8 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleStagingChannel, collectNewPackages, controlDirOf, recordOwnedPackages, removeOwnedPackages, snapshotChannel } from './staging';
+import {
+  assembleStagingChannel,
+  collectNewPackages,
+  controlDirOf,
+  recordOwnedPackages,
+  removeOwnedPackages,
+  snapshotChannel,
+} from './staging';
 import { recoverOutput } from './output';
 import { emptyRepodata, writeRepodata } from './repodata';
 
@@ -16,7 +32,12 @@ function channel(files: Record<string, string>, records: Record<string, Record<s
   for (const [subdir, byFile] of Object.entries(records)) {
     const repodata = emptyRepodata(subdir);
     for (const [file, record] of Object.entries(byFile)) {
-      repodata[file.endsWith('.conda') ? 'packages.conda' : 'packages'][file] = { name: file.split('-')[0], version: '1', build: '0', ...record };
+      repodata[file.endsWith('.conda') ? 'packages.conda' : 'packages'][file] = {
+        name: file.split('-')[0],
+        version: '1',
+        build: '0',
+        ...record,
+      };
     }
     writeRepodata(join(dir, subdir), repodata);
   }
@@ -28,7 +49,10 @@ const repodata = (dir: string, subdir: string) => JSON.parse(readFileSync(join(d
 describe('assembleStagingChannel', () => {
   it('copies every dependency package and merges their records per subdir', () => {
     const a = channel({ 'linux-64/a-1-0.tar.bz2': 'A' }, { 'linux-64': { 'a-1-0.tar.bz2': { sha256: 'aa' } } });
-    const b = channel({ 'noarch/b-1-0.conda': 'B', 'linux-64/c-1-0.tar.bz2': 'C' }, { noarch: { 'b-1-0.conda': {} }, 'linux-64': { 'c-1-0.tar.bz2': {} } });
+    const b = channel(
+      { 'noarch/b-1-0.conda': 'B', 'linux-64/c-1-0.tar.bz2': 'C' },
+      { noarch: { 'b-1-0.conda': {} }, 'linux-64': { 'c-1-0.tar.bz2': {} } },
+    );
     const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
 
     const result = assembleStagingChannel(staging, [a, b], 'linux-64');
@@ -81,18 +105,26 @@ describe('collectNewPackages', () => {
 
     const collected = collectNewPackages(staging, before, out, 'linux-64');
 
-    expect(collected.packages.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual(['linux-64/new-1-0.conda', 'noarch/py-1-0.tar.bz2']);
+    expect(collected.packages.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual([
+      'linux-64/new-1-0.conda',
+      'noarch/py-1-0.tar.bz2',
+    ]);
     expect(readdirSync(out).sort()).toEqual(['1.2', 'linux-64', 'noarch']);
     expect(readdirSync(join(out, 'linux-64')).sort()).toEqual(['new-1-0.conda', 'repodata.json']);
     expect(readFileSync(join(out, '1.2', 'noarch', 'nested-1.2-0.tar.bz2'), 'utf8')).toBe('nested');
     expect(readFileSync(join(out, 'linux-64', 'new-1-0.conda'), 'utf8')).toBe('N');
-    expect(repodata(out, 'linux-64')['packages.conda']).toEqual({ 'new-1-0.conda': { name: 'new', version: '1', build: '0', sha256: 'nn' } });
+    expect(repodata(out, 'linux-64')['packages.conda']).toEqual({
+      'new-1-0.conda': { name: 'new', version: '1', build: '0', sha256: 'nn' },
+    });
     expect(repodata(out, 'linux-64').packages).toEqual({});
     expect(Object.keys(repodata(out, 'noarch').packages)).toEqual(['py-1-0.tar.bz2']);
   });
 
   it('takes a package rebuilt under the same file name, with the fresh record', () => {
-    const staging = channel({ 'linux-64/same-1-0.tar.bz2': 'old' }, { 'linux-64': { 'same-1-0.tar.bz2': { sha256: 'old', size: 3 } } });
+    const staging = channel(
+      { 'linux-64/same-1-0.tar.bz2': 'old' },
+      { 'linux-64': { 'same-1-0.tar.bz2': { sha256: 'old', size: 3 } } },
+    );
     const before = snapshotChannel(staging);
     writeFileSync(join(staging, 'linux-64', 'same-1-0.tar.bz2'), 'newer');
     utimesSync(join(staging, 'linux-64', 'same-1-0.tar.bz2'), new Date(), new Date(Date.now() + 5000));
@@ -111,7 +143,9 @@ describe('collectNewPackages', () => {
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'osx-arm64'));
     writeFileSync(join(staging, 'osx-arm64', 'x-1-0.conda'), 'X');
-    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(/osx-arm64\/x-1-0.conda, for subdir osx-arm64, but this build is for noarch and linux-64/);
+    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(
+      /osx-arm64\/x-1-0.conda, for subdir osx-arm64, but this build is for noarch and linux-64/,
+    );
   });
 
   it('fails, naming the file, when the build did not index its package', () => {
@@ -119,7 +153,9 @@ describe('collectNewPackages', () => {
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'linux-64'));
     writeFileSync(join(staging, 'linux-64', 'x-1-0.tar.bz2'), 'X');
-    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(/linux-64\/x-1-0.tar.bz2.*no record/);
+    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(
+      /linux-64\/x-1-0.tar.bz2.*no record/,
+    );
   });
 });
 
@@ -172,7 +208,9 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     indexed(staging, 'noarch', 'foo-1.0-0.tar.bz2');
     const out = previousOutput();
 
-    expect(() => collectNewPackages(staging, before, out, 'linux-64')).toThrow(/noarch\/foo-1.0-0.tar.bz2": a symbolic link, not a regular file/);
+    expect(() => collectNewPackages(staging, before, out, 'linux-64')).toThrow(
+      /noarch\/foo-1.0-0.tar.bz2": a symbolic link, not a regular file/,
+    );
     expect(readdirSync(join(staging, 'noarch'))).toEqual(['repodata.json']);
     expect(readFileSync(secret, 'utf8')).toBe('host secret');
     expect(readdirSync(join(out, 'noarch'))).toEqual(['prev-1-0.tar.bz2']);
@@ -191,7 +229,9 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'noarch', 'dir-1-0.conda'), { recursive: true });
     writeFileSync(join(staging, 'noarch', 'bad name\n-1-0.conda'), 'X');
-    expect(() => collectNewPackages(staging, before, previousOutput(), 'noarch')).toThrow(/bad name\\n-1-0.conda": not a conda package file name[\s\S]*dir-1-0.conda": a folder/);
+    expect(() => collectNewPackages(staging, before, previousOutput(), 'noarch')).toThrow(
+      /bad name\\n-1-0.conda": not a conda package file name[\s\S]*dir-1-0.conda": a folder/,
+    );
 
     writeFileSync(join(staging, 'stray-1-0.conda'), 'S');
     mkdirSync(join(staging, 'evil'));
@@ -239,7 +279,9 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     const shared = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
     mkdirSync(join(shared, 'noarch'));
     symlinkSync(hostFile('{}'), join(shared, 'noarch', 'repodata.json'));
-    expect(() => assembleStagingChannel(shared, [], 'noarch')).toThrow(/repodata.json is a symbolic link, not a regular file: refused/);
+    expect(() => assembleStagingChannel(shared, [], 'noarch')).toThrow(
+      /repodata.json is a symbolic link, not a regular file: refused/,
+    );
   });
 
   it('keeps the owners file outside the staging folder, and ignores one planted inside', () => {
@@ -247,12 +289,17 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     const shared = join(parent, 'staging');
     mkdirSync(join(shared, 'noarch'), { recursive: true });
     writeFileSync(join(parent, 'important.txt'), 'keep me');
-    writeFileSync(join(shared, '.nx-conda-owners.json'), JSON.stringify({ '../important.txt': 'a', 'noarch/../../important.txt': 'a' }));
+    writeFileSync(
+      join(shared, '.nx-conda-owners.json'),
+      JSON.stringify({ '../important.txt': 'a', 'noarch/../../important.txt': 'a' }),
+    );
     expect(removeOwnedPackages(shared, 'a')).toEqual([]);
     expect(readFileSync(join(parent, 'important.txt'), 'utf8')).toBe('keep me');
     recordOwnedPackages(shared, 'a', [{ subdir: 'noarch', file: 'a-1-0.conda' }]);
     expect(readdirSync(shared)).toEqual(['noarch']);
-    expect(Object.keys(JSON.parse(readFileSync(join(controlDirOf(shared), 'owners.json'), 'utf8')))).toEqual(['noarch/a-1-0.conda']);
+    expect(Object.keys(JSON.parse(readFileSync(join(controlDirOf(shared), 'owners.json'), 'utf8')))).toEqual([
+      'noarch/a-1-0.conda',
+    ]);
   });
 });
 

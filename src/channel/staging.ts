@@ -12,7 +12,16 @@ import {
   SUBDIR_PATTERN,
   writeRepodata,
 } from './repodata';
-import { copyRegularFile, ensureRealDir, isRealDir, kindOf, listEntries, readRegularFile, UnsafeFileError, writeFileAtomic } from './safe-fs';
+import {
+  copyRegularFile,
+  ensureRealDir,
+  isRealDir,
+  kindOf,
+  listEntries,
+  readRegularFile,
+  UnsafeFileError,
+  writeFileAtomic,
+} from './safe-fs';
 import { UserError } from '../errors';
 
 /** Package files of a channel folder, by `<subdir>/<file>`, with what tells a rewrite apart. */
@@ -52,7 +61,8 @@ function scanChannel(channelDir: string): ChannelScan {
     const known = SUBDIR_PATTERN.test(top.name);
     if (!top.stat.isDirectory()) {
       // `noarch -> /home/me` would make the next build write there.
-      if (known) scan.refused.push({ path: topPath, why: `a ${kindOf(top.stat)} named like a channel subdir, not a folder` });
+      if (known)
+        scan.refused.push({ path: topPath, why: `a ${kindOf(top.stat)} named like a channel subdir, not a folder` });
       else if (isPackageFile(top.name)) scan.ignored.push(topPath);
       continue;
     }
@@ -66,7 +76,8 @@ function scanChannel(channelDir: string): ChannelScan {
       if (!isPackageFile(name)) continue;
       if (!known) scan.ignored.push(path);
       else if (!stat.isFile()) scan.refused.push({ path, why: `a ${kindOf(stat)}, not a regular file` });
-      else if (!isValidPackageFile(name)) scan.refused.push({ path, why: 'not a conda package file name (<name>-<version>-<build>.conda or .tar.bz2)' });
+      else if (!isValidPackageFile(name))
+        scan.refused.push({ path, why: 'not a conda package file name (<name>-<version>-<build>.conda or .tar.bz2)' });
       else scan.packages.push({ subdir: top.name, file: name, stat });
     }
   }
@@ -91,7 +102,8 @@ export function ensureChannelLayout(channelDir: string, platform: string): void 
   for (const subdir of new Set(['noarch', platform])) {
     const path = join(channelDir, subdir);
     ensureRealDir(path);
-    if (readRegularFile(join(path, 'repodata.json'), 'reading a channel index') === undefined) writeRepodata(path, emptyRepodata(subdir));
+    if (readRegularFile(join(path, 'repodata.json'), 'reading a channel index') === undefined)
+      writeRepodata(path, emptyRepodata(subdir));
   }
 }
 
@@ -178,7 +190,12 @@ export interface CollectResult {
  * name is refused (and removed from staging): the whole collection fails
  * and the output folder is left as it was.
  */
-export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, outputDir: string, platform: string): CollectResult {
+export function collectNewPackages(
+  stagingDir: string,
+  before: ChannelSnapshot,
+  outputDir: string,
+  platform: string,
+): CollectResult {
   const owned = ownedSubdirs(platform);
   const scan = scanChannel(stagingDir);
   if (scan.refused.length) {
@@ -228,7 +245,9 @@ export function collectNewPackages(stagingDir: string, before: ChannelSnapshot, 
     [...outputIndexes].map(([subdir, index]) => ({
       subdir,
       index,
-      files: collected.filter((p) => p.subdir === subdir).map(({ file }) => ({ file, from: join(stagingDir, subdir, file) })),
+      files: collected
+        .filter((p) => p.subdir === subdir)
+        .map(({ file }) => ({ file, from: join(stagingDir, subdir, file) })),
     })),
   );
   return { packages: collected, ignored: scan.ignored };
@@ -256,7 +275,13 @@ function readOwners(stagingDir: string): Record<string, string> {
   if (!parsed || typeof parsed !== 'object') return owners;
   for (const [key, project] of Object.entries(parsed as Record<string, unknown>)) {
     const [subdir, file, ...rest] = key.split('/');
-    if (typeof project === 'string' && rest.length === 0 && SUBDIR_PATTERN.test(subdir) && isValidPackageFile(file ?? '')) owners[key] = project;
+    if (
+      typeof project === 'string' &&
+      rest.length === 0 &&
+      SUBDIR_PATTERN.test(subdir) &&
+      isValidPackageFile(file ?? '')
+    )
+      owners[key] = project;
   }
   return owners;
 }

@@ -2,13 +2,16 @@ import { channelUrl, normalizeChannels } from './upstream';
 
 describe('normalizeChannels', () => {
   it('keeps names and URLs in order, without trailing slashes or duplicates', () => {
-    expect(normalizeChannels(['http://127.0.0.1:8000/up/', 'conda-forge', 'my-org/label/dev', 'conda-forge', 'file:///srv/ch', 's3://b/p'])).toEqual([
-      'http://127.0.0.1:8000/up',
-      'conda-forge',
-      'my-org/label/dev',
-      'file:///srv/ch',
-      's3://b/p',
-    ]);
+    expect(
+      normalizeChannels([
+        'http://127.0.0.1:8000/up/',
+        'conda-forge',
+        'my-org/label/dev',
+        'conda-forge',
+        'file:///srv/ch',
+        's3://b/p',
+      ]),
+    ).toEqual(['http://127.0.0.1:8000/up', 'conda-forge', 'my-org/label/dev', 'file:///srv/ch', 's3://b/p']);
   });
   it('takes a comma-separated string from the command line', () => {
     expect(normalizeChannels('a,https://x.org/b')).toEqual(['a', 'https://x.org/b']);

@@ -19,8 +19,13 @@ export class ChannelOptionError extends UserError {}
 export function normalizeChannels(channels: unknown, option = 'channels'): string[] {
   if (channels === undefined || channels === null) return [];
   // From the command line (`--channels=a,b`) a list arrives as one string.
-  if (typeof channels === 'string') channels = channels.split(',').filter((c) => c.trim() !== '').map((c) => c.trim());
-  if (!Array.isArray(channels)) throw new ChannelOptionError(`${option} must be a list of channel names or URLs, got ${JSON.stringify(channels)}.`);
+  if (typeof channels === 'string')
+    channels = channels
+      .split(',')
+      .filter((c) => c.trim() !== '')
+      .map((c) => c.trim());
+  if (!Array.isArray(channels))
+    throw new ChannelOptionError(`${option} must be a list of channel names or URLs, got ${JSON.stringify(channels)}.`);
   const out: string[] = [];
   for (const entry of channels) {
     if (typeof entry !== 'string' || !(CHANNEL_NAME.test(entry) || CHANNEL_URL.test(entry))) {

@@ -38,14 +38,37 @@ describe('runArgv', () => {
       'nx-conda-abc',
     );
     expect(args).toEqual([
-      'run', '--rm', '--init', '--interactive', '--name', 'nx-conda-abc',
-      '--label', 'nx-conda=run', '--label', 'nx-conda.project=samtools',
-      '--network=host', '--user', '1000:1000', '--workdir', '/opt',
-      '--mount', 'type=bind,source=/w/recipe,target=/opt/recipe,readonly',
-      '--mount', 'type=bind,source=/w/stage,target=/opt/stage',
-      '--env', 'SECRET_TOKEN', '--env', 'HOST_USER_ID',
+      'run',
+      '--rm',
+      '--init',
+      '--interactive',
+      '--name',
+      'nx-conda-abc',
+      '--label',
+      'nx-conda=run',
+      '--label',
+      'nx-conda.project=samtools',
+      '--network=host',
+      '--user',
+      '1000:1000',
+      '--workdir',
+      '/opt',
+      '--mount',
+      'type=bind,source=/w/recipe,target=/opt/recipe,readonly',
+      '--mount',
+      'type=bind,source=/w/stage,target=/opt/stage',
+      '--env',
+      'SECRET_TOKEN',
+      '--env',
+      'HOST_USER_ID',
       '--security-opt=no-new-privileges',
-      'img:1', 'sh', '-c', FOLLOW_SCRIPT, 'nx-conda-follow-client', 'bash', '/opt/build.sh',
+      'img:1',
+      'sh',
+      '-c',
+      FOLLOW_SCRIPT,
+      'nx-conda-follow-client',
+      'bash',
+      '/opt/build.sh',
     ]);
     expect(args).not.toContain('-t');
     expect(args.join(' ')).not.toContain('s3cr3t');
@@ -91,9 +114,18 @@ describe('buildArgv', () => {
       '/tmp/ctx/Dockerfile',
     );
     expect(args).toEqual([
-      'build', '--file', '/tmp/ctx/Dockerfile', '--tag', 'nx-conda/builder:0123456789ab',
-      '--network=host', '--no-cache', '--build-arg', 'TOKEN',
-      '--label', 'nx-conda=builder', '/tmp/ctx',
+      'build',
+      '--file',
+      '/tmp/ctx/Dockerfile',
+      '--tag',
+      'nx-conda/builder:0123456789ab',
+      '--network=host',
+      '--no-cache',
+      '--build-arg',
+      'TOKEN',
+      '--label',
+      'nx-conda=builder',
+      '/tmp/ctx',
     ]);
     expect(args.join(' ')).not.toContain('hidden');
   });
@@ -106,16 +138,30 @@ describe('buildArgv', () => {
 describe('image and container listing', () => {
   it('builds filters', () => {
     expect(imageListArgv({ label: 'nx-conda=builder', reference: 'biocontainers/samtools' })).toEqual([
-      'image', 'ls', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}',
-      '--filter', 'label=nx-conda=builder', '--filter', 'reference=biocontainers/samtools',
+      'image',
+      'ls',
+      '--no-trunc',
+      '--format',
+      '{{.Repository}}:{{.Tag}} {{.ID}}',
+      '--filter',
+      'label=nx-conda=builder',
+      '--filter',
+      'reference=biocontainers/samtools',
     ]);
     expect(containerListArgv({ label: 'nx-conda' })).toEqual([
-      'container', 'ls', '--all', '--format', '{{.Names}}', '--filter', 'label=nx-conda',
+      'container',
+      'ls',
+      '--all',
+      '--format',
+      '{{.Names}}',
+      '--filter',
+      'label=nx-conda',
     ]);
   });
 
   it('parses refs, gives untagged images by id, strips podman localhost/', () => {
-    const out = 'biocontainers/samtools:1.9--h0 sha256:aa\n<none>:<none> sha256:bb\n\nbiocontainers/samtools:1.9--h0 sha256:aa\n';
+    const out =
+      'biocontainers/samtools:1.9--h0 sha256:aa\n<none>:<none> sha256:bb\n\nbiocontainers/samtools:1.9--h0 sha256:aa\n';
     expect(parseImageList(out)).toEqual(['biocontainers/samtools:1.9--h0', 'sha256:bb']);
     const podman = adapterFor('podman');
     expect(parseImageList('localhost/nx-conda/builder:abc sha256:cc', podman.normalizeRef)).toEqual([
@@ -224,7 +270,10 @@ describe('bannerFilter', () => {
 
 describe('secrets are masked in every form (issue 9)', () => {
   it.each([
-    ['https://conda.anaconda.org/t/ab-1234567890abcdef/bioconda/linux-64', 'https://conda.anaconda.org/t/***/bioconda/linux-64'],
+    [
+      'https://conda.anaconda.org/t/ab-1234567890abcdef/bioconda/linux-64',
+      'https://conda.anaconda.org/t/***/bioconda/linux-64',
+    ],
     ['-c https://repo.example/t/secrettoken', '-c https://repo.example/t/***'],
     ['HTTPS_PROXY=user:pa55word@proxy.lan:3128', 'HTTPS_PROXY=***@proxy.lan:3128'],
     ['proxy user:p@ss@proxy:8080 used', 'proxy ***@proxy:8080 used'],
@@ -232,13 +281,18 @@ describe('secrets are masked in every form (issue 9)', () => {
     ['http://user:pa#ss@proxy:3128', 'http://***@proxy:3128'],
     ['http://user:pa?s/s#x@proxy.lan', 'http://***@proxy.lan'],
     ['"http://u:p@h:1"', '"http://***@h:1"'],
-    ['git@github.com:org/repo and http://host:8080/x@y and user@example.org', 'git@github.com:org/repo and http://host:8080/x@y and user@example.org'],
+    [
+      'git@github.com:org/repo and http://host:8080/x@y and user@example.org',
+      'git@github.com:org/repo and http://host:8080/x@y and user@example.org',
+    ],
   ])('%s', (text, masked) => {
     expect(maskCredentials(text)).toBe(masked);
   });
 
   it('hides the value of secret-looking build args and reports them for masking elsewhere', () => {
-    expect(maskArgs(['--token', 'abc123', '--api-key=k3y', '-c', 'https://u:p@h/x', '--no-test', '--password', 'x'])).toEqual({
+    expect(
+      maskArgs(['--token', 'abc123', '--api-key=k3y', '-c', 'https://u:p@h/x', '--no-test', '--password', 'x']),
+    ).toEqual({
       shown: ['--token', '***', '--api-key=***', '-c', 'https://***@h/x', '--no-test', '--password', '***'],
       hidden: ['abc123', 'k3y', 'x'],
     });
@@ -251,25 +305,63 @@ describe('secrets are masked in every form (issue 9)', () => {
 
 describe('the engine client gets only what it needs (issue 9)', () => {
   it('keeps engine settings, locale and proxies of ours, drops the rest, adds the passed values', () => {
-    const ours = { PATH: '/bin', HOME: '/h', DOCKER_HOST: 'unix:///d', CONTAINER_HOST: 'x', XDG_RUNTIME_DIR: '/run/u', LANG: 'C', NPM_TOKEN: 'n', NX_CONDA_X: '1', LD_PRELOAD: '/evil.so', https_proxy: 'http://p' };
+    const ours = {
+      PATH: '/bin',
+      HOME: '/h',
+      DOCKER_HOST: 'unix:///d',
+      CONTAINER_HOST: 'x',
+      XDG_RUNTIME_DIR: '/run/u',
+      LANG: 'C',
+      NPM_TOKEN: 'n',
+      NX_CONDA_X: '1',
+      LD_PRELOAD: '/evil.so',
+      https_proxy: 'http://p',
+    };
     expect(engineEnvironment(ours, { MY_TOKEN: 't' })).toEqual({
-      PATH: '/bin', HOME: '/h', DOCKER_HOST: 'unix:///d', CONTAINER_HOST: 'x', XDG_RUNTIME_DIR: '/run/u', LANG: 'C', https_proxy: 'http://p', MY_TOKEN: 't',
+      PATH: '/bin',
+      HOME: '/h',
+      DOCKER_HOST: 'unix:///d',
+      CONTAINER_HOST: 'x',
+      XDG_RUNTIME_DIR: '/run/u',
+      LANG: 'C',
+      https_proxy: 'http://p',
+      MY_TOKEN: 't',
     });
   });
 
-  it.each(['LD_LIBRARY_PATH', 'LD_PRELOAD', 'CONTAINER_HOST', 'CONTAINERS_CONF', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR', 'GODEBUG', 'SSL_CERT_FILE', 'PATH', 'HOME'])(
-    'refuses %s as a container env name (it would also be the engine client\'s setting)',
-    (name) => {
-      expect(() => runArgv({ engine: 'docker', image: 'a', command: ['true'], env: { [name]: 'x' } }, 'n')).toThrow(new RegExp(`'${name}' cannot be passed`));
-    },
-  );
+  it.each([
+    'LD_LIBRARY_PATH',
+    'LD_PRELOAD',
+    'CONTAINER_HOST',
+    'CONTAINERS_CONF',
+    'DOCKER_CONFIG',
+    'XDG_RUNTIME_DIR',
+    'GODEBUG',
+    'SSL_CERT_FILE',
+    'PATH',
+    'HOME',
+  ])("refuses %s as a container env name (it would also be the engine client's setting)", (name) => {
+    expect(() => runArgv({ engine: 'docker', image: 'a', command: ['true'], env: { [name]: 'x' } }, 'n')).toThrow(
+      new RegExp(`'${name}' cannot be passed`),
+    );
+  });
 });
 
 describe('hardening options and runArgs (issue 9)', () => {
   const env = { XDG_RUNTIME_DIR: '/run/user/1000', DOCKER_HOST: 'unix:///home/me/.docker/run/docker.sock' };
   it('turns limits into run flags, no-new-privileges on by default', () => {
-    expect(hardeningArgs({ memory: '8g', cpus: 1.5, pidsLimit: 4096, runArgs: ['--shm-size=2g', '--cap-drop=NET_RAW'] }, env)).toEqual([
-      '--memory=8g', '--cpus=1.5', '--pids-limit=4096', '--security-opt=no-new-privileges', '--shm-size=2g', '--cap-drop=NET_RAW',
+    expect(
+      hardeningArgs(
+        { memory: '8g', cpus: 1.5, pidsLimit: 4096, runArgs: ['--shm-size=2g', '--cap-drop=NET_RAW'] },
+        env,
+      ),
+    ).toEqual([
+      '--memory=8g',
+      '--cpus=1.5',
+      '--pids-limit=4096',
+      '--security-opt=no-new-privileges',
+      '--shm-size=2g',
+      '--cap-drop=NET_RAW',
     ]);
     expect(hardeningArgs({ noNewPrivileges: false }, env)).toEqual([]);
     expect(() => hardeningArgs({ memory: '--privileged' }, env)).toThrow(/not a size/);
@@ -297,11 +389,24 @@ describe('hardening options and runArgs (issue 9)', () => {
   });
 
   it('accepts ordinary mounts and flags', () => {
-    expect(validateRunArgs(['--volume=/data/refs:/refs:ro', '--volume=cache:/root/.cache', '--mount=type=tmpfs,target=/tmp', '--ulimit=nofile=4096'], env)).toHaveLength(4);
+    expect(
+      validateRunArgs(
+        [
+          '--volume=/data/refs:/refs:ro',
+          '--volume=cache:/root/.cache',
+          '--mount=type=tmpfs,target=/tmp',
+          '--ulimit=nofile=4096',
+        ],
+        env,
+      ),
+    ).toHaveLength(4);
   });
 
   it('puts the hardening flags before the image, so none can become the command', () => {
-    const args = runArgv({ engine: 'docker', image: 'img:1', command: ['true'], hardening: { runArgs: ['--shm-size=1g'] } }, 'n');
+    const args = runArgv(
+      { engine: 'docker', image: 'img:1', command: ['true'], hardening: { runArgs: ['--shm-size=1g'] } },
+      'n',
+    );
     expect(args.indexOf('--shm-size=1g')).toBeLessThan(args.indexOf('img:1'));
   });
 });

@@ -41,7 +41,9 @@ export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function validateNetwork(network: string): string {
   if (!NETWORK_NAME.test(network)) {
-    throw new Error(`network ${JSON.stringify(network)} is not a network name (host, none, bridge or a network's name)`);
+    throw new Error(
+      `network ${JSON.stringify(network)} is not a network name (host, none, bridge or a network's name)`,
+    );
   }
   return network;
 }
@@ -82,7 +84,8 @@ export function mountArg(m: Mount): string {
     ['container', m.container],
   ] as const) {
     if (!path) throw new Error(`mount has an empty ${what} path`);
-    if (/[,\n]/.test(path)) throw new Error(`mount ${what} path '${path}' contains a comma or newline, which the engine cannot take`);
+    if (/[,\n]/.test(path))
+      throw new Error(`mount ${what} path '${path}' contains a comma or newline, which the engine cannot take`);
   }
   return `type=bind,source=${m.host},target=${m.container}${m.readOnly ? ',readonly' : ''}`;
 }

@@ -20,7 +20,14 @@ function start(build: string) {
 
 describe('followClient', () => {
   it('wraps the command in the watcher', () => {
-    expect(followClient(['bash', '/opt/b.sh'])).toEqual(['sh', '-c', FOLLOW_SCRIPT, 'nx-conda-follow-client', 'bash', '/opt/b.sh']);
+    expect(followClient(['bash', '/opt/b.sh'])).toEqual([
+      'sh',
+      '-c',
+      FOLLOW_SCRIPT,
+      'nx-conda-follow-client',
+      'bash',
+      '/opt/b.sh',
+    ]);
   });
 
   it('passes the build status through while stdin stays open, and the build reads /dev/null', async () => {

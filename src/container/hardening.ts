@@ -28,7 +28,24 @@ const MEMORY = /^[1-9][0-9]*(\.[0-9]+)?[bkmg]?$/i;
  * bookkeeping, cleanup and the env that never travels on a command line),
  * and the ones that hand the container the host.
  */
-const OWN_FLAGS = new Set(['rm', 'init', 'interactive', 'i', 'tty', 't', 'detach', 'd', 'name', 'env', 'e', 'env-file', 'network', 'net', 'label', 'l']);
+const OWN_FLAGS = new Set([
+  'rm',
+  'init',
+  'interactive',
+  'i',
+  'tty',
+  't',
+  'detach',
+  'd',
+  'name',
+  'env',
+  'e',
+  'env-file',
+  'network',
+  'net',
+  'label',
+  'l',
+]);
 const HOST_FLAGS = new Set(['privileged', 'volumes-from']);
 const HOST_NAMESPACES = new Set(['pid', 'ipc', 'uts', 'userns', 'cgroupns']);
 const MOUNT_FLAGS = new Set(['volume', 'v', 'mount']);
@@ -41,7 +58,11 @@ export function isEngineSocketPath(path: string, environment: NodeJS.ProcessEnv 
   const p = posix.normalize(path).replace(/\/+$/, '') || '/';
   if (['/', '/var', '/run', '/var/run', '/var/lib', '/run/user'].includes(p)) return true;
   if (/(^|\/)(docker|podman|containerd|crio|buildkit)(\.sock)?$/.test(p) || /\.sock$/.test(p)) return true;
-  if (/^\/(var\/)?run\/(docker|podman|containerd|crio|buildkit)(\/|$)/.test(p) || /^\/var\/lib\/(docker|containers|containerd)(\/|$)/.test(p)) return true;
+  if (
+    /^\/(var\/)?run\/(docker|podman|containerd|crio|buildkit)(\/|$)/.test(p) ||
+    /^\/var\/lib\/(docker|containers|containerd)(\/|$)/.test(p)
+  )
+    return true;
   if (/^\/run\/user\/[0-9]+(\/(podman|docker)(\/|$)|$)/.test(p)) return true;
   const runtime = environment.XDG_RUNTIME_DIR?.replace(/\/+$/, '');
   if (runtime && (p === runtime || p.startsWith(`${runtime}/podman`) || p.startsWith(`${runtime}/docker`))) return true;
@@ -64,7 +85,8 @@ function mountSource(flag: string, value: string): string | undefined {
 /** Checks runArgs; returns them unchanged. */
 export function validateRunArgs(runArgs: unknown, environment: NodeJS.ProcessEnv = process.env): string[] {
   if (runArgs === undefined) return [];
-  if (!Array.isArray(runArgs) || !runArgs.every((a) => typeof a === 'string')) throw new HardeningError('runArgs must be a list of strings');
+  if (!Array.isArray(runArgs) || !runArgs.every((a) => typeof a === 'string'))
+    throw new HardeningError('runArgs must be a list of strings');
   for (const arg of runArgs as string[]) {
     const match = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
     if (!match) {
@@ -76,12 +98,18 @@ export function validateRunArgs(runArgs: unknown, environment: NodeJS.ProcessEnv
     const [, flag, value = ''] = match;
     if (/[\0\n]/.test(value)) throw new HardeningError(`runArgs item --${flag} holds a control character`);
     if (OWN_FLAGS.has(flag)) {
-      throw new HardeningError(`runArgs cannot set --${flag}: nx-conda sets it itself (use the network or env options where they apply).`);
+      throw new HardeningError(
+        `runArgs cannot set --${flag}: nx-conda sets it itself (use the network or env options where they apply).`,
+      );
     }
-    if (HOST_FLAGS.has(flag)) throw new HardeningError(`runArgs cannot set --${flag}: it hands the build container the host.`);
-    if (HOST_NAMESPACES.has(flag) && /^host$/i.test(value)) throw new HardeningError(`runArgs cannot set --${flag}=host: it hands the build container the host.`);
+    if (HOST_FLAGS.has(flag))
+      throw new HardeningError(`runArgs cannot set --${flag}: it hands the build container the host.`);
+    if (HOST_NAMESPACES.has(flag) && /^host$/i.test(value))
+      throw new HardeningError(`runArgs cannot set --${flag}=host: it hands the build container the host.`);
     if (flag === 'security-opt' && /^no-new-privileges(?::|=)false$/i.test(value)) {
-      throw new HardeningError('runArgs cannot turn no-new-privileges off: set the noNewPrivileges option to false instead.');
+      throw new HardeningError(
+        'runArgs cannot turn no-new-privileges off: set the noNewPrivileges option to false instead.',
+      );
     }
     if (MOUNT_FLAGS.has(flag)) {
       const source = mountSource(flag, value);
@@ -99,15 +127,20 @@ export function validateRunArgs(runArgs: unknown, environment: NodeJS.ProcessEnv
 export function hardeningArgs(h: Hardening, environment: NodeJS.ProcessEnv = process.env): string[] {
   const args: string[] = [];
   if (h.memory !== undefined && h.memory !== '') {
-    if (!MEMORY.test(h.memory)) throw new HardeningError(`memory ${JSON.stringify(h.memory)} is not a size such as 512m or 8g`);
+    if (!MEMORY.test(h.memory))
+      throw new HardeningError(`memory ${JSON.stringify(h.memory)} is not a size such as 512m or 8g`);
     args.push(`--memory=${h.memory}`);
   }
   if (h.cpus !== undefined && h.cpus !== 0) {
-    if (!(typeof h.cpus === 'number' && h.cpus > 0 && Number.isFinite(h.cpus))) throw new HardeningError(`cpus must be a positive number, got ${h.cpus}`);
+    if (!(typeof h.cpus === 'number' && h.cpus > 0 && Number.isFinite(h.cpus)))
+      throw new HardeningError(`cpus must be a positive number, got ${h.cpus}`);
     args.push(`--cpus=${h.cpus}`);
   }
   if (h.pidsLimit !== undefined && h.pidsLimit !== 0) {
-    if (!Number.isInteger(h.pidsLimit) || h.pidsLimit < 1) throw new HardeningError(`pidsLimit must be a whole number of 1 or more (0: the engine's default), got ${h.pidsLimit}`);
+    if (!Number.isInteger(h.pidsLimit) || h.pidsLimit < 1)
+      throw new HardeningError(
+        `pidsLimit must be a whole number of 1 or more (0: the engine's default), got ${h.pidsLimit}`,
+      );
     args.push(`--pids-limit=${h.pidsLimit}`);
   }
   if (h.noNewPrivileges !== false) args.push('--security-opt=no-new-privileges');

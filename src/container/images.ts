@@ -28,7 +28,9 @@ export async function checkEngine(engine: EngineName): Promise<void> {
   }
   if (r.exitCode !== 0) {
     const detail = firstLine(r.stderr) || `exit code ${r.exitCode ?? r.signal}`;
-    throw new EngineError(`${engine} is not usable: ${detail}; start its daemon or check your permissions on its socket`);
+    throw new EngineError(
+      `${engine} is not usable: ${detail}; start its daemon or check your permissions on its socket`,
+    );
   }
 }
 

@@ -40,11 +40,23 @@ export function parseInspect(stdout: string): OwnedContainer[] {
 export async function workspaceContainers(engine: EngineName, root: string): Promise<OwnedContainer[]> {
   const adapter = adapterFor(engine);
   const filter = `label=${OWNER_LABELS.workspace}=${workspaceId(root)}`;
-  const ls = await capture(engine, ['container', 'ls', '--all', '--no-trunc', '--filter', filter, '--format', '{{.ID}}']);
+  const ls = await capture(engine, [
+    'container',
+    'ls',
+    '--all',
+    '--no-trunc',
+    '--filter',
+    filter,
+    '--format',
+    '{{.ID}}',
+  ]);
   if (ls.notFound) throw notFoundError(engine);
   if (ls.spawnError) throw new EngineError(`${engine} could not be started: ${ls.spawnError}`);
   if (ls.exitCode !== 0) throw engineFailure(engine, 'container ls', ls.stderr);
-  const ids = ls.stdout.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const ids = ls.stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (ids.length === 0) return [];
   const inspect = await capture(engine, ['container', 'inspect', '--format', INSPECT_FORMAT, ...ids]);
   if (inspect.exitCode !== 0) {

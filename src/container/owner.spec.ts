@@ -2,7 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentRun, OWNER_LABELS, ownerLabels, processStart, runState, scratchPaths, workspaceId, type RunIdentity } from './owner';
+import {
+  currentRun,
+  OWNER_LABELS,
+  ownerLabels,
+  processStart,
+  runState,
+  scratchPaths,
+  workspaceId,
+  type RunIdentity,
+} from './owner';
 import { parseInspect } from './owned';
 
 const here: RunIdentity = { host: 'box', pidNamespace: 'boot-1/4026531836', pid: 100, pidStart: '5000' };
@@ -39,7 +48,7 @@ describe('owner labels', () => {
 });
 
 describe('runState', () => {
-  const startOf = (pid: number) => ({ 100: '5000', 200: '9999' } as Record<number, string>)[pid];
+  const startOf = (pid: number) => (({ 100: '5000', 200: '9999' }) as Record<number, string>)[pid];
   it('is live for a running process with the same start, gone for no process or a reused pid', () => {
     expect(runState(labelsOf({}), here, startOf)).toBe('live');
     expect(runState(labelsOf({ pid: 300 }), here, startOf)).toBe('gone');

@@ -72,7 +72,6 @@ export function processStart(pid: number): string | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z') return undefined; // a zombie has ended; only its exit status is left
     return fields[19] ?? ''; // field 22: starttime
-
   } catch {
     if (existsSync('/proc/self/stat')) return undefined; // /proc works and has no such pid
   }
@@ -85,7 +84,12 @@ export function processStart(pid: number): string | undefined {
 }
 
 export function currentRun(): RunIdentity {
-  return { host: hostname(), pidNamespace: pidNamespace(), pid: process.pid, pidStart: processStart(process.pid) ?? '' };
+  return {
+    host: hostname(),
+    pidNamespace: pidNamespace(),
+    pid: process.pid,
+    pidStart: processStart(process.pid) ?? '',
+  };
 }
 
 /** The labels of a container started by `run` in the workspace at `root`, with the run's own folders. */
@@ -116,7 +120,8 @@ export function runState(
   startOf: (pid: number) => string | undefined = processStart,
 ): RunState {
   const pidText = labels[OWNER_LABELS.pid] ?? '';
-  if (labels[OWNER_LABELS.host] !== here.host || labels[OWNER_LABELS.pidNamespace] !== here.pidNamespace) return 'elsewhere';
+  if (labels[OWNER_LABELS.host] !== here.host || labels[OWNER_LABELS.pidNamespace] !== here.pidNamespace)
+    return 'elsewhere';
   if (!/^[1-9][0-9]{0,9}$/.test(pidText)) return 'elsewhere';
   const pid = Number(pidText);
   const start = startOf(pid);

@@ -47,7 +47,13 @@ describe('stopping a run', () => {
 
   it('a timeout before the container exists kills the client (not only rm -f)', async () => {
     jest.mocked(stream).mockImplementation(async () => pullingClient(events));
-    const r = await runContainer({ engine: 'docker', image: 'i', command: ['true'], namePrefix: 'p', timeoutSeconds: 0.02 });
+    const r = await runContainer({
+      engine: 'docker',
+      image: 'i',
+      command: ['true'],
+      namePrefix: 'p',
+      timeoutSeconds: 0.02,
+    });
     expect(r.timedOut).toBe(true);
     expect(r.exitCode).toBe(124);
     const rm = `rm ${r.containerName}`;

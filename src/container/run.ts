@@ -120,11 +120,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     if (r.notFound) throw notFoundError(o.engine);
     if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
     if (stopping) await stopping;
-    const exitCode = signal
-      ? SIGNAL_EXIT[signal] ?? 1
-      : timedOut
-        ? TIMEOUT_EXIT
-        : r.exitCode ?? 1;
+    const exitCode = signal ? (SIGNAL_EXIT[signal] ?? 1) : timedOut ? TIMEOUT_EXIT : (r.exitCode ?? 1);
     const result: RunResult = { exitCode, containerName: name, tail: tail.lines() };
     if (signal) result.signal = signal;
     else if (r.signal) result.signal = r.signal;
@@ -167,7 +163,10 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   const args = buildArgv(o, dockerfile);
   if (o.verbose) logger.info(formatCommand(o.engine, args));
 
-  const { out, err, tail } = writers(o.logPrefix, !o.verbose, [...Object.values(o.buildArgs ?? {}), ...(o.secrets ?? [])]);
+  const { out, err, tail } = writers(o.logPrefix, !o.verbose, [
+    ...Object.values(o.buildArgs ?? {}),
+    ...(o.secrets ?? []),
+  ]);
   const proc = await stream(o.engine, args, {
     env: o.buildArgs,
     onStdout: (c) => out.push(c),
@@ -181,7 +180,7 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   if (r.exitCode !== 0) {
     const last = tail.lines().join('\n');
     throw new Error(
-      `${o.engine} build of ${o.tags[0]} failed (${r.exitCode !== undefined ? `exit code ${r.exitCode}` : r.signal ?? 'killed'})` +
+      `${o.engine} build of ${o.tags[0]} failed (${r.exitCode !== undefined ? `exit code ${r.exitCode}` : (r.signal ?? 'killed')})` +
         (last ? `; last lines of output:\n${last}` : ''),
     );
   }

@@ -26,10 +26,14 @@ type DefaultedKeys<S extends SchemaJson> = {
 export type Defaulted<T, S extends SchemaJson> = T & Required<Pick<T, Extract<DefaultedKeys<S>, keyof T>>>;
 
 /** `options` with every option it leaves undefined set to its schema default. */
-export function withSchemaDefaults<T extends object, S extends SchemaJson>(schema: S, options: T | undefined): Defaulted<T, S> {
+export function withSchemaDefaults<T extends object, S extends SchemaJson>(
+  schema: S,
+  options: T | undefined,
+): Defaulted<T, S> {
   const out: Record<string, unknown> = { ...(options ?? {}) };
   for (const [name, property] of Object.entries(schema.properties)) {
-    if (out[name] === undefined && 'default' in property) out[name] = structuredClone((property as { default: unknown }).default);
+    if (out[name] === undefined && 'default' in property)
+      out[name] = structuredClone((property as { default: unknown }).default);
   }
   return out as Defaulted<T, S>;
 }

@@ -52,10 +52,7 @@ export function readDefaultRecipeFormat(nxJson: NxJsonConfiguration): RecipeForm
  * with a version operator (`<`, `>`, `=`, `!`, `~`) is a continuation of the
  * previous match spec (`numpy >=1.20,<2` stays one spec).
  */
-export function splitList(
-  value: string | readonly string[] | undefined,
-  joinVersionContinuations = false,
-): string[] {
+export function splitList(value: string | readonly string[] | undefined, joinVersionContinuations = false): string[] {
   if (value === undefined || value === null) return [];
   const parts = Array.isArray(value) ? value.flatMap((v) => splitOnCommas(String(v))) : splitOnCommas(String(value));
   const out: string[] = [];
@@ -120,9 +117,14 @@ export function yamlScalar(value: string): string {
 /** A workspace-relative folder: no absolute path, no `..`, no `./` or trailing `/`. */
 export function normalizeDirectory(directory: string, option = '--directory'): string {
   const raw = directory.trim().replace(/\\/g, '/');
-  const normalized = path.posix.normalize(raw).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const normalized = path.posix
+    .normalize(raw)
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '');
   if (!raw || path.posix.isAbsolute(raw) || normalized === '.' || normalized === '' || normalized.startsWith('..')) {
-    throw new Error(`nx-conda: ${option} must be a folder inside the workspace, relative to its root (got '${directory}').`);
+    throw new Error(
+      `nx-conda: ${option} must be a folder inside the workspace, relative to its root (got '${directory}').`,
+    );
   }
   return normalized;
 }

@@ -60,7 +60,10 @@ interface DiskCache {
 export function cacheFilePath(workspaceRoot: string, registrationKey: string): string | undefined {
   const dir = workspaceDataDirectory(workspaceRoot);
   if (dir === undefined) return undefined;
-  const id = createHash('sha1').update(`${registrationKey}\0${PLUGIN_VERSION}\0${PARSER_VERSION}`).digest('hex').slice(0, 12);
+  const id = createHash('sha1')
+    .update(`${registrationKey}\0${PLUGIN_VERSION}\0${PARSER_VERSION}`)
+    .digest('hex')
+    .slice(0, 12);
   return join(dir, `nx-conda-recipes-${id}.json`);
 }
 
@@ -163,7 +166,13 @@ interface Loaded {
   parsed: boolean;
 }
 
-function loadOne(workspaceRoot: string, file: string, cached: CacheEntry | undefined, platform: string, now: number): Loaded {
+function loadOne(
+  workspaceRoot: string,
+  file: string,
+  cached: CacheEntry | undefined,
+  platform: string,
+  now: number,
+): Loaded {
   const abs = join(workspaceRoot, file);
   let sig: string | undefined;
   try {
@@ -175,7 +184,8 @@ function loadOne(workspaceRoot: string, file: string, cached: CacheEntry | undef
   } catch (e) {
     return { outcome: unreadable(file, e), hashed: false, parsed: false };
   }
-  if (cached && sig !== undefined && cached.sig === sig) return { outcome: cached.outcome, entry: cached, hashed: false, parsed: false };
+  if (cached && sig !== undefined && cached.sig === sig)
+    return { outcome: cached.outcome, entry: cached, hashed: false, parsed: false };
   let contents: string;
   try {
     contents = readFileSync(abs, 'utf8');

@@ -90,10 +90,14 @@ maybe('corpus conda-recipes vs reference graph', () => {
   });
 
   it('reports the four broken recipes with file and reason, and keeps every other project', async () => {
-    const results = await createNodes[1](files, { platform: 'linux-64' }, {
-      workspaceRoot: recipesDir,
-      nxJsonConfiguration: {},
-    });
+    const results = await createNodes[1](
+      files,
+      { platform: 'linux-64' },
+      {
+        workspaceRoot: recipesDir,
+        nxJsonConfiguration: {},
+      },
+    );
     const roots = results.flatMap(([, r]) => Object.keys(r.projects ?? {}));
     expect(roots).toHaveLength(ref.parsed);
     const names = results.flatMap(([, r]) => Object.values(r.projects ?? {}).map((p) => p.name));
@@ -110,7 +114,10 @@ maybe('corpus conda-recipes vs reference graph', () => {
 
   it('has the reference edges except the documented differences', () => {
     const state = readWorkspaceRecipes(recipesDir, files, normalizeOptions({ platform: ref.platform }));
-    const failed = [...state.byRoot.values()].filter((e) => !e.outcome.ok).map((e) => e.root).sort();
+    const failed = [...state.byRoot.values()]
+      .filter((e) => !e.outcome.ok)
+      .map((e) => e.root)
+      .sort();
     expect(failed).toEqual([...ref.failed].sort());
 
     // Compare by recipe folder (the reference's ids).
@@ -129,10 +136,14 @@ maybe('corpus conda-recipes vs reference graph', () => {
   });
 
   it('createDependencies returns static edges with the recipe file as source file', async () => {
-    const results = await createNodes[1](files, { platform: 'linux-64' }, {
-      workspaceRoot: recipesDir,
-      nxJsonConfiguration: {},
-    });
+    const results = await createNodes[1](
+      files,
+      { platform: 'linux-64' },
+      {
+        workspaceRoot: recipesDir,
+        nxJsonConfiguration: {},
+      },
+    );
     const projects = Object.fromEntries(
       results.flatMap(([, r]) => Object.entries(r.projects ?? {}).map(([root, p]) => [p.name!, { ...p, root }])),
     );

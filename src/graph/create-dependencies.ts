@@ -42,7 +42,10 @@ export interface RecipeEdge {
  * staging channel, and make its dependents affected.
  * `projectNameOf` maps a recipe folder to its project name in the graph.
  */
-export function recipeEdges(state: WorkspaceRecipes, projectNameOf: (root: string) => string | undefined): RecipeEdge[] {
+export function recipeEdges(
+  state: WorkspaceRecipes,
+  projectNameOf: (root: string) => string | undefined,
+): RecipeEdge[] {
   const providers = new Map<string, string[]>();
   for (const e of state.byRoot.values()) {
     if (!e.outcome.ok) continue;
@@ -95,14 +98,12 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
       );
     }
 
-    return edges.map(
-      (e): RawProjectGraphDependency => ({
-        source: e.source,
-        target: e.target,
-        sourceFile: e.sourceFile,
-        type: 'static' as RawProjectGraphDependency['type'],
-      }),
-    );
+    return edges.map((e): RawProjectGraphDependency => ({
+      source: e.source,
+      target: e.target,
+      sourceFile: e.sourceFile,
+      type: 'static' as RawProjectGraphDependency['type'],
+    }));
   } catch (e) {
     warn(`nx-conda: could not infer recipe dependencies: ${e instanceof Error ? e.message : String(e)}`);
     return [];

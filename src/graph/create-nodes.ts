@@ -35,7 +35,10 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
     for (const e of [...state.byRoot.values()].sort((a, b) => (a.file < b.file ? -1 : 1))) {
       if (!e.outcome.ok || !e.projectName) continue;
       try {
-        results.push([e.file, { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts) } }]);
+        results.push([
+          e.file,
+          { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts) } },
+        ]);
       } catch (err) {
         warn(`nx-conda: skipping recipe ${e.file}: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -202,11 +202,21 @@ describe('createNodes / createDependencies on a workspace', () => {
     expect(both.options.imageProject).toBeUndefined();
     expect(both.dependsOn).toEqual(['^conda-build']);
     // purge-image removes the builder image the build uses, never package images nothing here made.
-    expect(t['conda-purge']).toMatchObject({ executor: 'nx-conda:purge-image', cache: false, options: { imageProject: 'builder-image', engine: 'podman' } });
+    expect(t['conda-purge']).toMatchObject({
+      executor: 'nx-conda:purge-image',
+      cache: false,
+      options: { imageProject: 'builder-image', engine: 'podman' },
+    });
     expect(t['conda-purge'].metadata?.description).toMatch(/builder image builder-image made/);
     // Each inferred target says how to see its options, with an example (nx show project --web).
-    expect(t['conda-build'].metadata?.help).toEqual({ command: 'nx run foo:conda-build --help', example: { options: { skipTests: true, verbose: true } } });
-    expect(t['conda-purge'].metadata?.help).toEqual({ command: 'nx run foo:conda-purge --help', example: { options: { builderImages: true } } });
+    expect(t['conda-build'].metadata?.help).toEqual({
+      command: 'nx run foo:conda-build --help',
+      example: { options: { skipTests: true, verbose: true } },
+    });
+    expect(t['conda-purge'].metadata?.help).toEqual({
+      command: 'nx run foo:conda-purge --help',
+      example: { options: { builderImages: true } },
+    });
     expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({ conda: ['conda-build', 'conda-purge'] });
     // A recipe built in a given image has no purge target.
     expect(projects['recipes/both'].targets!['conda-purge']).toBeUndefined();
@@ -298,7 +308,9 @@ describe('warnings, cache key and data folder', () => {
   it('reports a broken recipe on every graph computation, not once per process (the daemon keeps its worker)', async () => {
     await createNodes[1](files, {}, ctx());
     await createNodes[1](files, {}, ctx());
-    const skips = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('skipping recipe broken/meta.yaml'));
+    const skips = warn.mock.calls
+      .map((c) => String(c[0]))
+      .filter((m) => m.includes('skipping recipe broken/meta.yaml'));
     expect(skips).toHaveLength(2);
   });
 
@@ -323,7 +335,7 @@ describe('warnings, cache key and data folder', () => {
   });
 });
 
-describe('a recipe whose package name is another project\'s name', () => {
+describe("a recipe whose package name is another project's name", () => {
   let root: string;
   let warn: jest.SpyInstance;
   const write = (rel: string, text: string) => {

@@ -31,7 +31,10 @@ function shallowFirst(a: string, b: string): number {
 }
 
 /** Returns project name by recipe root. */
-export function assignProjectNames(recipes: NamedRecipe[], taken: ReadonlySet<string> = new Set()): Map<string, string> {
+export function assignProjectNames(
+  recipes: NamedRecipe[],
+  taken: ReadonlySet<string> = new Set(),
+): Map<string, string> {
   const byName = new Map<string, string[]>();
   for (const r of recipes) {
     const list = byName.get(r.packageName);

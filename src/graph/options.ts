@@ -56,7 +56,9 @@ export interface NormalizedOptions {
 /** Workspace-relative paths of an option, as Nx inputs write them (no `./`, forward slashes). */
 function workspacePaths(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  return v.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.replace(/\\/g, '/').replace(/^\.\//, ''));
+  return v
+    .filter((p): p is string => typeof p === 'string' && p.trim() !== '')
+    .map((p) => p.replace(/\\/g, '/').replace(/^\.\//, ''));
 }
 
 export function normalizeOptions(o: NxCondaPluginOptions | undefined): NormalizedOptions {

@@ -84,7 +84,9 @@ export function readWorkspaceRecipes(
     files.filter((f) => isProjectFile(f)),
     new Set(byRoot.keys()),
   );
-  const named = [...byRoot.values()].flatMap((e) => (e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : []));
+  const named = [...byRoot.values()].flatMap((e) =>
+    e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : [],
+  );
   const names = assignProjectNames(named, new Set(others.keys()));
   const warnings: string[] = [];
   for (const { root, packageName } of named) {

@@ -1,7 +1,12 @@
 import { normalizeOptions } from './options';
 import { recipeProject } from './targets';
 
-const info = { format: 'meta' as const, packageName: 'foo', names: ['foo'], requirements: { build: [], host: [], run: [] } };
+const info = {
+  format: 'meta' as const,
+  packageName: 'foo',
+  names: ['foo'],
+  requirements: { build: [], host: [], run: [] },
+};
 
 describe('build-recipe cache inputs', () => {
   it('hash every file given by option and what docker-image wrote of the builder image', () => {
@@ -30,7 +35,9 @@ describe('build-recipe cache inputs', () => {
 
   it('give rattler-build no conda-build-only files, and an explicit image no image-project inputs', () => {
     const opts = normalizeOptions({ image: 'my/rattler:1', exclusiveConfigFiles: ['tools/exclusive.yaml'] });
-    const target = recipeProject('r', 'r/recipe.yaml', 'r', { ...info, format: 'recipe' as const }, opts).targets!['build-recipe'];
+    const target = recipeProject('r', 'r/recipe.yaml', 'r', { ...info, format: 'recipe' as const }, opts).targets![
+      'build-recipe'
+    ];
     expect(JSON.stringify(target.inputs)).not.toMatch(/exclusive|nx-conda-image|builder-image/);
     expect(target.options).not.toHaveProperty('exclusiveConfigFiles');
   });

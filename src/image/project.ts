@@ -18,7 +18,9 @@ export async function builderImageTagOf(
 ): Promise<string> {
   const targetConfig = graph.nodes[project]?.data.targets?.[target];
   if (!targetConfig) {
-    throw new ImageSpecError(`imageProject ${project} has no ${target} target; create it with \`nx g nx-conda:init\` or set \`image\` instead.`);
+    throw new ImageSpecError(
+      `imageProject ${project} has no ${target} target; create it with \`nx g nx-conda:init\` or set \`image\` instead.`,
+    );
   }
   const { baseImage } = resolveImageOptions(targetConfig.options ?? {});
   const baseImageId = await imageId(engine, baseImage);

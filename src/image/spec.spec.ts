@@ -80,7 +80,9 @@ describe('resolveBuilderImage', () => {
     expect(() => resolveBuilderImage({ dockerfileTemplate: 'missing.tpl' }, root, {})).toThrow(
       /dockerfileTemplate 'missing.tpl' cannot be read \(ENOENT\)/,
     );
-    expect(() => resolveBuilderImage({ requirementsFile: 'nope.txt' }, root, {})).toThrow(/requirementsFile 'nope.txt'/);
+    expect(() => resolveBuilderImage({ requirementsFile: 'nope.txt' }, root, {})).toThrow(
+      /requirementsFile 'nope.txt'/,
+    );
     expect(() => resolveImageOptions({ imageName: 'My/Builder' })).toThrow(/imageName 'My\/Builder'/);
     expect(() => resolveImageOptions({ imageName: 'a/b:tag' })).toThrow(/no tag/);
     expect(() => resolveImageOptions({ packages: ['a b'] })).toThrow(/package 'a b'/);
@@ -119,11 +121,11 @@ describe('proxy settings', () => {
 
 describe('renderTemplate', () => {
   it('drops lines that only hold an empty placeholder, keeps engine format strings', () => {
-    expect(renderTemplate('A {{x}}\n{{y}}\n  {{ y }}  \nB {{y}}.\nC {{.Id}}', { x: '1', y: '' }, 't', {
+    expect(
+      renderTemplate('A {{x}}\n{{y}}\n  {{ y }}  \nB {{y}}.\nC {{.Id}}', { x: '1', y: '' }, 't', {
         dropEmptyPlaceholderLines: true,
-      })).toBe(
-      'A 1\nB .\nC {{.Id}}',
-    );
+      }),
+    ).toBe('A 1\nB .\nC {{.Id}}');
     expect(DEFAULT_DOCKERFILE_TEMPLATE).toContain('{{installPackages}}');
   });
 });

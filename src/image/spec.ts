@@ -8,11 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../container/argv';
-import {
-  NX_CONDA_LABEL,
-  resolveEngine,
-  type EngineName,
-} from '../defaults';
+import { NX_CONDA_LABEL, resolveEngine, type EngineName } from '../defaults';
 import { shellQuote } from '../text/shell';
 import { renderTemplate } from '../text/template';
 import type { DockerImageExecutorSchema } from '../executors/docker-image/schema';
@@ -58,7 +54,6 @@ export interface ResolvedDockerImageOptions {
   engine: EngineName;
   verbose: boolean;
 }
-
 
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -164,7 +159,13 @@ export function imageHash(
   baseImageId?: string,
 ): string {
   const sorted = <T>(r: Record<string, T>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const payload = JSON.stringify({ v: 2, dockerfile, files: sorted(contextFiles), buildArgs: sorted(buildArgs), base: baseImageId ?? null });
+  const payload = JSON.stringify({
+    v: 2,
+    dockerfile,
+    files: sorted(contextFiles),
+    buildArgs: sorted(buildArgs),
+    base: baseImageId ?? null,
+  });
   return createHash('sha256').update(payload).digest('hex');
 }
 

@@ -36,7 +36,9 @@ export function readError(file: string, stage: string, e: unknown): RecipeReadEr
  * parsers are loaded on first use, possibly after a module registry reset).
  */
 export function isRecipeReadError(e: unknown): e is RecipeReadError {
-  return e instanceof RecipeReadError || (e instanceof Error && e.name === 'RecipeReadError' && 'reason' in e && 'file' in e);
+  return (
+    e instanceof RecipeReadError || (e instanceof Error && e.name === 'RecipeReadError' && 'reason' in e && 'file' in e)
+  );
 }
 
 /** Plain-data form of a RecipeReadError (what the parse cache stores). */
@@ -47,9 +49,7 @@ export interface RecipeReadErrorData {
 }
 
 export function toErrorData(e: RecipeReadError): RecipeReadErrorData {
-  return e.line === undefined
-    ? { file: e.file, reason: e.reason }
-    : { file: e.file, reason: e.reason, line: e.line };
+  return e.line === undefined ? { file: e.file, reason: e.reason } : { file: e.file, reason: e.reason, line: e.line };
 }
 
 export function fromErrorData(d: RecipeReadErrorData): RecipeReadError {

@@ -47,7 +47,8 @@ function leb(n: number): number[] {
  */
 export function capWasmMemory(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; capped: boolean } {
   const unchanged = { bytes, capped: false };
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) return unchanged;
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
+    return unchanged;
   let pos = 8;
   while (pos < bytes.length) {
     const id = bytes[pos];
@@ -101,8 +102,15 @@ function load(): { mod: MinijinjaModule; capped: boolean } {
     const req = (id: string): unknown => (id === 'fs' || id === 'node:fs' ? cappedFs : require(id));
     const module = { exports: {} as Record<string, unknown> };
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    new Function('module', 'exports', 'require', '__dirname', '__filename', code)(module, module.exports, req, dirname(main), main);
-    if (typeof module.exports.Environment === 'function') return { mod: module.exports as unknown as MinijinjaModule, capped };
+    new Function('module', 'exports', 'require', '__dirname', '__filename', code)(
+      module,
+      module.exports,
+      req,
+      dirname(main),
+      main,
+    );
+    if (typeof module.exports.Environment === 'function')
+      return { mod: module.exports as unknown as MinijinjaModule, capped };
   } catch {
     // below
   }

@@ -121,13 +121,18 @@ function boundError(e: unknown): { error: ParseError; trapped: boolean } | undef
   if (/out of fuel/i.test(msg)) {
     const line = /\(in [^)]*?:(\d+)\)/.exec(msg);
     return {
-      error: new ParseError(`the template did not finish within ${JINJA_FUEL} steps (a loop too long for a recipe?)`, line ? Number(line[1]) : undefined),
+      error: new ParseError(
+        `the template did not finish within ${JINJA_FUEL} steps (a loop too long for a recipe?)`,
+        line ? Number(line[1]) : undefined,
+      ),
       trapped: false,
     };
   }
   if ((e instanceof Error && e.name === 'RuntimeError') || /unreachable/i.test(msg)) {
     return {
-      error: new ParseError(`the template needs more than ${JINJA_MEMORY_LIMIT_MB} MB of memory to render (a value too large for a recipe?)`),
+      error: new ParseError(
+        `the template needs more than ${JINJA_MEMORY_LIMIT_MB} MB of memory to render (a value too large for a recipe?)`,
+      ),
       trapped: true,
     };
   }

@@ -1,8 +1,12 @@
 import { isPackageName, matchSpecName, packageNameOfSpec } from './match-spec';
 
 describe('isPackageName (one rule for the generator, purge-image and the graph)', () => {
-  it.each(['foo', 'r-base', 'python3.11', 'lib_a', '_libgcc_mutex', '7zip'])('accepts %p', (name) => expect(isPackageName(name)).toBe(true));
-  it.each(['Foo', '-foo', '.foo', 'foo bar', 'foo/bar', 'foo@1', 'föo', ''])('rejects %p', (name) => expect(isPackageName(name)).toBe(false));
+  it.each(['foo', 'r-base', 'python3.11', 'lib_a', '_libgcc_mutex', '7zip'])('accepts %p', (name) =>
+    expect(isPackageName(name)).toBe(true),
+  );
+  it.each(['Foo', '-foo', '.foo', 'foo bar', 'foo/bar', 'foo@1', 'föo', ''])('rejects %p', (name) =>
+    expect(isPackageName(name)).toBe(false),
+  );
 });
 
 describe('matchSpecName', () => {

@@ -93,7 +93,11 @@ export function metaPackages(file: string, contents: string, platform: string): 
   const doc = renderMeta(file, contents, platform);
   const pkg = isMapping(doc.package) ? doc.package : {};
   const build = isMapping(doc.build) ? doc.build : {};
-  const top: PackageIdentity = { name: asName(pkg.name) ?? '', version: asText(pkg.version), buildNumber: buildNumberOf(build.number) };
+  const top: PackageIdentity = {
+    name: asName(pkg.name) ?? '',
+    version: asText(pkg.version),
+    buildNumber: buildNumberOf(build.number),
+  };
   const outputs: PackageIdentity[] = [];
   for (const out of asList(doc.outputs)) {
     if (!isMapping(out)) continue;

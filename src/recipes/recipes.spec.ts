@@ -1,4 +1,12 @@
-import { applySelectors, evalSelector, matchSelector, packageNameOfSpec, readRecipe, RecipeReadError, selectorNamespace } from './index';
+import {
+  applySelectors,
+  evalSelector,
+  matchSelector,
+  packageNameOfSpec,
+  readRecipe,
+  RecipeReadError,
+  selectorNamespace,
+} from './index';
 
 describe('packageNameOfSpec', () => {
   it.each([
@@ -130,12 +138,16 @@ extra:
     }
   });
   it('reports YAML errors with file and line, and a missing name', () => {
-    expect(() => readRecipe('r/meta.yaml', 'package:\n  name: x\n   bad: [\n', 'linux-64')).toThrow(/r\/meta.yaml:\d+: YAML/);
+    expect(() => readRecipe('r/meta.yaml', 'package:\n  name: x\n   bad: [\n', 'linux-64')).toThrow(
+      /r\/meta.yaml:\d+: YAML/,
+    );
     expect(() => readRecipe('r/meta.yaml', 'about:\n  home: x\n', 'linux-64')).toThrow(/no package.name/);
     expect(() => readRecipe('r/meta.yaml', '- a\n', 'linux-64')).toThrow(/not a YAML mapping/);
   });
   it('survives an undefined function and keeps working afterwards', () => {
-    expect(() => readRecipe('r/meta.yaml', 'package:\n  name: {{ nosuchfunc() }}\n', 'linux-64')).toThrow(RecipeReadError);
+    expect(() => readRecipe('r/meta.yaml', 'package:\n  name: {{ nosuchfunc() }}\n', 'linux-64')).toThrow(
+      RecipeReadError,
+    );
     expect(readRecipe('r/meta.yaml', 'package:\n  name: ok\n', 'linux-64').packageName).toBe('ok');
   });
 });
@@ -187,7 +199,11 @@ outputs:
     expect(readRecipe('r/recipe.yaml', v1, 'linux-aarch64').requirements.host).toContain('arm-only');
   });
   it('takes recipe.name when there is no package', () => {
-    const r = readRecipe('r/recipe.yaml', 'recipe:\n  name: multi\n  version: 1.0\noutputs:\n  - package:\n      name: a\n', 'linux-64');
+    const r = readRecipe(
+      'r/recipe.yaml',
+      'recipe:\n  name: multi\n  version: 1.0\noutputs:\n  - package:\n      name: a\n',
+      'linux-64',
+    );
     expect(r.packageName).toBe('multi');
     expect(r.version).toBe('1.0');
     expect(r.names).toEqual(['multi', 'a']);
@@ -240,6 +256,10 @@ describe('matchSelector: conda-build RE_SELECTOR in linear time', () => {
     const moreLines = Array.from({ length: 50 }, () => line).join('\n');
     // Bounded by work, not by time: 50 such lines are read in one pass each.
     expect(applySelectors(moreLines, selectorNamespace('linux-64')).split('\n')).toHaveLength(51);
-    expect(matchSelector(`  - x # ${'('.repeat(10000)} [linux]`)).toEqual({ head: '  - x', expr: 'linux', inComment: true });
+    expect(matchSelector(`  - x # ${'('.repeat(10000)} [linux]`)).toEqual({
+      head: '  - x',
+      expr: 'linux',
+      inComment: true,
+    });
   });
 });

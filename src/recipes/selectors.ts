@@ -64,7 +64,8 @@ const TRAILING_SPACE = /\s*$/y;
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(\d+(?:\.\d*)?|\.\d+)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|([A-Za-z_][A-Za-z0-9_.]*)|(==|!=|<=|>=|<|>|\(|\)|,))/y;
+  const re =
+    /\s*(?:(\d+(?:\.\d*)?|\.\d+)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|([A-Za-z_][A-Za-z0-9_.]*)|(==|!=|<=|>=|<|>|\(|\)|,))/y;
   let i = 0;
   while (i < src.length) {
     TRAILING_SPACE.lastIndex = i;
@@ -315,7 +316,7 @@ export function matchSelector(line: string): SelectorMatch | undefined {
   }
   let commentOpen = -1;
   let commentClose = -1;
-  for (let r = n - 1; r > lastParen; ) {
+  for (let r = n - 1; r > lastParen;) {
     if (line[r] !== ']') {
       r--;
       continue;

@@ -10,8 +10,10 @@ describe('build: skip', () => {
   });
 
   it('follows Python truthiness of what PyYAML reads (meta.yaml)', () => {
-    for (const v of ['True', 'yes', 'on', '1', '"some text"', '{{ true }}']) expect([v, readRecipe('r/meta.yaml', meta(`  skip: ${v}\n`), 'linux-64').skip]).toEqual([v, true]);
-    for (const v of ['false', 'False', 'no', 'off', '0', '0.0', '""', '']) expect([v, readRecipe('r/meta.yaml', meta(`  skip: ${v}\n`), 'linux-64').skip]).toEqual([v, undefined]);
+    for (const v of ['True', 'yes', 'on', '1', '"some text"', '{{ true }}'])
+      expect([v, readRecipe('r/meta.yaml', meta(`  skip: ${v}\n`), 'linux-64').skip]).toEqual([v, true]);
+    for (const v of ['false', 'False', 'no', 'off', '0', '0.0', '""', ''])
+      expect([v, readRecipe('r/meta.yaml', meta(`  skip: ${v}\n`), 'linux-64').skip]).toEqual([v, undefined]);
     expect(readRecipe('r/meta.yaml', meta(''), 'linux-64').skip).toBeUndefined();
   });
 

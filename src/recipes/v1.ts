@@ -61,7 +61,11 @@ class V1Evaluator {
       return r === undefined || r === null ? '' : r;
     }
     return this.wrap(
-      () => this.jinja.render(v.replace(EXPR, (_m, e: string) => `{{${e}}}`), this.ctx),
+      () =>
+        this.jinja.render(
+          v.replace(EXPR, (_m, e: string) => `{{${e}}}`),
+          this.ctx,
+        ),
       `template ${JSON.stringify(v)}`,
     );
   }
@@ -84,7 +88,10 @@ class V1Evaluator {
     const out: unknown[] = [];
     for (const item of asList(v)) {
       if (++this.items > V1_LIMITS.items) {
-        throw new RecipeReadError(this.file, `more than ${V1_LIMITS.items} list items after if/then/else (aliases expanding?)`);
+        throw new RecipeReadError(
+          this.file,
+          `more than ${V1_LIMITS.items} list items after if/then/else (aliases expanding?)`,
+        );
       }
       if (isMapping(item) && 'if' in item) {
         const branch = this.condition(item.if) ? item.then : item.else;
@@ -150,7 +157,11 @@ export function v1Packages(file: string, contents: string, platform: string): Pa
   const { doc, ev } = renderV1(file, contents, platform);
   const pkg = isMapping(doc.package) ? doc.package : isMapping(doc.recipe) ? doc.recipe : {};
   const build = isMapping(doc.build) ? doc.build : {};
-  const top: PackageIdentity = { name: asName(ev.value(pkg.name)) ?? '', version: asText(ev.value(pkg.version)), buildNumber: buildNumberOf(ev.value(build.number)) };
+  const top: PackageIdentity = {
+    name: asName(ev.value(pkg.name)) ?? '',
+    version: asText(ev.value(pkg.version)),
+    buildNumber: buildNumberOf(ev.value(build.number)),
+  };
   const outputs: PackageIdentity[] = [];
   for (const out of ev.list(doc.outputs)) {
     if (!isMapping(out)) continue;

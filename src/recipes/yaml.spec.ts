@@ -3,14 +3,23 @@ import { loadRecipeYaml, loadYaml11, loadYaml12 } from './yaml';
 
 describe('meta.yaml YAML: PyYAML semantics (YAML 1.1, numbers as strings)', () => {
   it('reads a double-quoted scalar continued on lines left of its key, as PyYAML does', () => {
-    const text = ['about:', '  summary: "A summary', 'continued at column 0', '  and indented again"', '  license: MIT', ''].join('\n');
+    const text = [
+      'about:',
+      '  summary: "A summary',
+      'continued at column 0',
+      '  and indented again"',
+      '  license: MIT',
+      '',
+    ].join('\n');
     expect(loadYaml11(text)).toEqual({
       about: { summary: 'A summary continued at column 0 and indented again', license: 'MIT' },
     });
   });
 
   it('reads a single-quoted scalar continued at column 0, with an empty line as a line break', () => {
-    const text = ["about:", "  description: 'First line", "second line", "", "new paragraph, it''s here'", ''].join('\n');
+    const text = ['about:', "  description: 'First line", 'second line', '', "new paragraph, it''s here'", ''].join(
+      '\n',
+    );
     expect(loadYaml11(text)).toEqual({ about: { description: "First line second line\nnew paragraph, it's here" } });
   });
 
@@ -72,7 +81,9 @@ describe('meta.yaml YAML: PyYAML semantics (YAML 1.1, numbers as strings)', () =
 
   it('reports a YAML error with its 1-based line', () => {
     expect.assertions(4);
-    expect(() => loadRecipeYaml('x/meta.yaml', 'package:\n  name: foo\n  bad: [a, b\n', '1.1')).toThrow(RecipeReadError);
+    expect(() => loadRecipeYaml('x/meta.yaml', 'package:\n  name: foo\n  bad: [a, b\n', '1.1')).toThrow(
+      RecipeReadError,
+    );
     try {
       loadRecipeYaml('x/meta.yaml', 'a: 1\nb: "unterminated\n', '1.1');
     } catch (e) {

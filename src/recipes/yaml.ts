@@ -44,7 +44,9 @@ const META_YAML_LIMITS = { maxDepth: 100, maxTotalMergeKeys: 10000 };
 /** meta.yaml's YAML, read as conda-build reads it (PyYAML, YAML 1.1, numbers as strings). */
 export function loadYaml11(text: string): unknown {
   try {
-    return loadJsYaml(text, { schema: CONDA_BUILD_SCHEMA, json: true, ...META_YAML_LIMITS } as Parameters<typeof loadJsYaml>[1]);
+    return loadJsYaml(text, { schema: CONDA_BUILD_SCHEMA, json: true, ...META_YAML_LIMITS } as Parameters<
+      typeof loadJsYaml
+    >[1]);
   } catch (e) {
     if (e instanceof YAMLException) {
       const mark = (e as YAMLException & { mark?: { line?: number } }).mark;
@@ -92,6 +94,7 @@ export function loadRecipeYaml(file: string, text: string, dialect: YamlDialect)
   } catch (e) {
     throw readError(file, 'YAML', e);
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new RecipeReadError(file, 'the recipe is not a YAML mapping');
   return doc as Record<string, unknown>;
 }

@@ -16,7 +16,8 @@ export function recipeOutputs(graph: ProjectGraph): { project: string; outputPat
   const found: { project: string; outputPath: string }[] = [];
   for (const [name, node] of Object.entries(graph.nodes)) {
     for (const target of Object.values(node.data.targets ?? {})) {
-      if (target.executor === RECIPE_BUILD_EXECUTOR) found.push({ project: name, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
+      if (target.executor === RECIPE_BUILD_EXECUTOR)
+        found.push({ project: name, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
     }
   }
   return found.sort((a, b) => a.project.localeCompare(b.project));
@@ -26,27 +27,38 @@ export function recipeOutputs(graph: ProjectGraph): { project: string; outputPat
 export function channelFolder(root: string, outputPath: string | undefined, option = 'outputPath'): string {
   const dir = resolve(root, outputPath || DEFAULT_CHANNEL_PATH);
   const rel = relative(root, dir);
-  if (!rel || rel.startsWith('..')) throw new ChannelGatherError(`${option} must be a folder inside the workspace, got "${outputPath}".`);
+  if (!rel || rel.startsWith('..'))
+    throw new ChannelGatherError(`${option} must be a folder inside the workspace, got "${outputPath}".`);
   return dir;
 }
 
-export default async function channelExecutor(options: ChannelExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function channelExecutor(
+  options: ChannelExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   return runExecutor(async () => {
     const channelDir = channelFolder(context.root, options.outputPath);
     const all = recipeOutputs(context.projectGraph);
     const wanted = options.projects?.length ? new Set(options.projects) : undefined;
     for (const name of wanted ?? []) {
-      if (!all.some((p) => p.project === name)) throw new ChannelGatherError(`projects: ${name} is not a project with a recipe-build target.`);
+      if (!all.some((p) => p.project === name))
+        throw new ChannelGatherError(`projects: ${name} is not a project with a recipe-build target.`);
     }
-    const sources: GatherSource[] = all.filter((p) => !wanted || wanted.has(p.project)).map((p) => ({ project: p.project, dir: resolve(context.root, p.outputPath) }));
+    const sources: GatherSource[] = all
+      .filter((p) => !wanted || wanted.has(p.project))
+      .map((p) => ({ project: p.project, dir: resolve(context.root, p.outputPath) }));
     ensureRealDir(channelDir);
     const where = relative(context.root, channelDir);
-    const result = await withLock(`channel:${realpathSync(channelDir)}`, async () => gatherChannel(channelDir, sources, new Set(all.map((p) => p.project))), {
-      what: `the channel ${where}`,
-      holder: `${context.projectName ?? 'a'}:${context.targetName ?? 'channel'} of ${context.root}`,
-      timeoutSeconds: options.lockTimeoutSeconds || undefined,
-      onWait: (other) => logger.info(`nx-conda: waiting for ${other}, which gathers into ${where}`),
-    });
+    const result = await withLock(
+      `channel:${realpathSync(channelDir)}`,
+      async () => gatherChannel(channelDir, sources, new Set(all.map((p) => p.project))),
+      {
+        what: `the channel ${where}`,
+        holder: `${context.projectName ?? 'a'}:${context.targetName ?? 'channel'} of ${context.root}`,
+        timeoutSeconds: options.lockTimeoutSeconds || undefined,
+        onWait: (other) => logger.info(`nx-conda: waiting for ${other}, which gathers into ${where}`),
+      },
+    );
     for (const key of result.added) logger.info(`  + ${key}`);
     for (const key of result.updated) logger.info(`  ~ ${key}`);
     for (const key of result.removed) logger.info(`  - ${key}`);

@@ -6,7 +6,13 @@ import { logger } from '../../logger';
 import { IMAGE_IDENTITY_FILE, IMAGE_IDENTITY_ROOT, NX_CONDA_LABEL, type EngineName } from '../../defaults';
 import { buildImage, checkEngine, EngineError, imageId, maskCredentials, pullImage } from '../../container';
 import { runExecutor } from '../run-executor';
-import { BUILDER_LABEL_VALUE, findProxySettings, proxyBuildArgs, resolveBuilderImage, resolveImageOptions } from '../../image';
+import {
+  BUILDER_LABEL_VALUE,
+  findProxySettings,
+  proxyBuildArgs,
+  resolveBuilderImage,
+  resolveImageOptions,
+} from '../../image';
 import type { DockerImageExecutorSchema } from './schema';
 
 /**
@@ -60,7 +66,13 @@ export default async function dockerImageExecutor(
       id = await imageId(o.engine, spec.tag);
       if (!id) throw new EngineError(`${o.engine} reported success but image ${spec.tag} is not there`);
     }
-    if (context.projectName) writeIdentity(context.root, context.projectName, { tag: spec.tag, id: id ?? '', baseImage: spec.baseImage, baseImageId });
+    if (context.projectName)
+      writeIdentity(context.root, context.projectName, {
+        tag: spec.tag,
+        id: id ?? '',
+        baseImage: spec.baseImage,
+        baseImageId,
+      });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     logger.info(`${reused ? 'Reused' : 'Built'} ${spec.tag} (${id}) in ${seconds} s`);
   });

@@ -7,10 +7,15 @@ import { maskCredentials } from '../../container';
 import { runExecutor } from '../run-executor';
 import type { PublishExecutorSchema } from './schema';
 
-export default async function publishExecutor(options: PublishExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function publishExecutor(
+  options: PublishExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   return runExecutor(async () => {
     const channelDir = resolve(context.root, options.channelPath || 'dist/channel');
-    const destination = destinationOf(options.destination ?? '', context.root, () => s3Config({ region: options.region, endpoint: options.endpoint }));
+    const destination = destinationOf(options.destination ?? '', context.root, () =>
+      s3Config({ region: options.region, endpoint: options.endpoint }),
+    );
     // Nx hands `--dry-run` over as dryRun; accept the kebab form too.
     const dryRun = options.dryRun ?? (options as Record<string, unknown>)['dry-run'] === true;
     const where = maskCredentials(destination.describe);

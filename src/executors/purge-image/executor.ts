@@ -30,7 +30,8 @@ export default async function purgeImageExecutor(
     if (plan.containers) {
       // Containers first: an image a container still uses cannot be removed.
       const found = await removeLeftovers(plan.engine, context.root, { all: true });
-      if (found.containers.length > 0) logger.info(`removed this workspace's ${describeLeftovers(context.root, found)}`);
+      if (found.containers.length > 0)
+        logger.info(`removed this workspace's ${describeLeftovers(context.root, found)}`);
       else logger.info('no container of this workspace');
       removed += found.containers.length;
       failures.push(...found.failures);

@@ -3,7 +3,11 @@ import { packageImageRef, parsePackageSpec, planPurge } from './purge-plan';
 
 describe('parsePackageSpec', () => {
   it('splits name=version--build at the last = and the last --', () => {
-    expect(parsePackageSpec('samtools=1.9--h91753b0_8')).toEqual({ name: 'samtools', version: '1.9', build: 'h91753b0_8' });
+    expect(parsePackageSpec('samtools=1.9--h91753b0_8')).toEqual({
+      name: 'samtools',
+      version: '1.9',
+      build: 'h91753b0_8',
+    });
     expect(parsePackageSpec('r-base=4.1.0--py_0')).toEqual({ name: 'r-base', version: '4.1.0', build: 'py_0' });
     expect(packageImageRef('biocontainers', parsePackageSpec('bwa=0.7.17--he4a0461_11'))).toBe(
       'biocontainers/bwa:0.7.17--he4a0461_11',
@@ -11,7 +15,9 @@ describe('parsePackageSpec', () => {
   });
 
   it('names the bad spec and why', () => {
-    expect(() => parsePackageSpec('samtools-1.9')).toThrow("package spec 'samtools-1.9' is not name=version--build: no '--'");
+    expect(() => parsePackageSpec('samtools-1.9')).toThrow(
+      "package spec 'samtools-1.9' is not name=version--build: no '--'",
+    );
     expect(() => parsePackageSpec('samtools--h0')).toThrow(/'samtools--h0'.*no '='/);
     expect(() => parsePackageSpec('=1.9--h0')).toThrow(/empty name/);
     expect(() => parsePackageSpec('samtools=--h0')).toThrow(/empty version/);
@@ -48,9 +54,20 @@ describe('planPurge', () => {
   it('rejects nothing-to-do and bad options', () => {
     expect(() => planPurge({})).toThrow(/nothing to purge/);
     expect(planPurge({ builderImages: true }).builderImages).toBe(true);
-    expect(planPurge({ containers: true })).toMatchObject({ containers: true, refs: [], repositories: [], builderImages: false });
-    expect(planPurge({ imageProject: 'builder-image' }).builderImageOf).toEqual({ project: 'builder-image', target: 'docker-image' });
-    expect(planPurge({ imageProject: 'img', imageTarget: 'image' }).builderImageOf).toEqual({ project: 'img', target: 'image' });
+    expect(planPurge({ containers: true })).toMatchObject({
+      containers: true,
+      refs: [],
+      repositories: [],
+      builderImages: false,
+    });
+    expect(planPurge({ imageProject: 'builder-image' }).builderImageOf).toEqual({
+      project: 'builder-image',
+      target: 'docker-image',
+    });
+    expect(planPurge({ imageProject: 'img', imageTarget: 'image' }).builderImageOf).toEqual({
+      project: 'img',
+      target: 'image',
+    });
     expect(() => planPurge({ imageProject: 'a b' })).toThrow(/imageProject must be a project/);
     expect(() => planPurge({ names: ['Bad Name'] })).toThrow(/name 'Bad Name'/);
     expect(() => planPurge({ names: ['x'], namespace: 'Bad' })).toThrow(/namespace 'Bad'/);

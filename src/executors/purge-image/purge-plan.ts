@@ -20,8 +20,7 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** `name=version--build` (the build after the last `--`, the version after the last `=`). */
 export function parsePackageSpec(spec: string): PackageSpec {
-  const bad = (why: string) =>
-    new PurgeOptionError(`package spec '${spec}' is not name=version--build: ${why}`);
+  const bad = (why: string) => new PurgeOptionError(`package spec '${spec}' is not name=version--build: ${why}`);
   if (typeof spec !== 'string' || /\s/.test(spec)) throw bad('it must be one word');
   const dashes = spec.lastIndexOf('--');
   if (dashes < 0) throw bad("no '--' before the build string");
@@ -61,7 +60,8 @@ export interface PurgePlan {
 
 function optionalString(value: unknown, option: string): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || /\s/.test(value)) throw new PurgeOptionError(`${option} must be a project or target name`);
+  if (typeof value !== 'string' || /\s/.test(value))
+    throw new PurgeOptionError(`${option} must be a project or target name`);
   return value;
 }
 
@@ -97,7 +97,9 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
   const containers = o.containers === true;
   if (refs.length === 0 && repositories.length === 0 && !builderImages && !imageProject && !containers) {
-    throw new PurgeOptionError('nothing to purge: set imageProject, builderImages, containers, images, or (bioconda package images) packages or names');
+    throw new PurgeOptionError(
+      'nothing to purge: set imageProject, builderImages, containers, images, or (bioconda package images) packages or names',
+    );
   }
   return {
     engine,

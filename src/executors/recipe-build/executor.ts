@@ -1,7 +1,13 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../logger';
 import { join, relative } from 'node:path';
-import { recoverOutput, withDirectoryLock, withOutputLock, writeSkipRecord, type CollectedPackage } from '../../channel';
+import {
+  recoverOutput,
+  withDirectoryLock,
+  withOutputLock,
+  writeSkipRecord,
+  type CollectedPackage,
+} from '../../channel';
 import { checkEngine, imageId, removeImage, type EngineName } from '../../container';
 import { builderImageTagOf } from '../../image';
 import { runExecutor } from '../run-executor';
@@ -11,7 +17,16 @@ import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { assertNoSkippedDependency, skipForPlatform } from './skip';
 import { recordRun } from './run-records';
-import { assembleStaging, collectPackages, makeBuildDirs, ownFolders, removeBuildDirs, renderScript, runBuild, snapshotBeforeRun } from './steps';
+import {
+  assembleStaging,
+  collectPackages,
+  makeBuildDirs,
+  ownFolders,
+  removeBuildDirs,
+  renderScript,
+  runBuild,
+  snapshotBeforeRun,
+} from './steps';
 
 export default async function recipeBuildExecutor(
   options: RecipeBuildExecutorSchema,
@@ -55,14 +70,20 @@ export default async function recipeBuildExecutor(
           ? withDirectoryLock(
               resolved.sharedStagingDir,
               build,
-              (other) => logger.info(`nx-conda: waiting for ${other} to release the shared staging channel ${resolved.sharedStagingDir}`),
+              (other) =>
+                logger.info(
+                  `nx-conda: waiting for ${other} to release the shared staging channel ${resolved.sharedStagingDir}`,
+                ),
               lockOptions,
             )
           : build(),
       {
         ...lockOptions,
         what: `the output folder ${relative(context.root, resolved.outputDir)}`,
-        onWait: (other) => logger.info(`nx-conda: waiting for ${other}, which builds ${resolved.projectName} into the same output folder`),
+        onWait: (other) =>
+          logger.info(
+            `nx-conda: waiting for ${other}, which builds ${resolved.projectName} into the same output folder`,
+          ),
       },
     );
     printSummary(resolved, image, collected, context.root, started);
@@ -80,8 +101,10 @@ async function clearLeftovers(engine: EngineName, root: string): Promise<() => v
     const found = await removeLeftovers(engine, root);
     return () => {
       if (found.containers.length > 0 || found.folders.length > 0) {
-      logger.info(`nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`);
-    }
+        logger.info(
+          `nx-conda: removed what ended runs of this workspace left behind: ${describeLeftovers(root, found)}`,
+        );
+      }
       for (const failure of found.failures) logger.warn(`nx-conda: could not remove the leftover ${failure}`);
     };
   } catch (error) {
@@ -118,7 +141,11 @@ async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext):
 }
 
 /** The steps of a build, in order; the staging folders are removed whatever happens (unless kept). */
-async function buildInStaging(resolved: ResolvedOptions, image: string, context: ExecutorContext): Promise<CollectedPackage[]> {
+async function buildInStaging(
+  resolved: ResolvedOptions,
+  image: string,
+  context: ExecutorContext,
+): Promise<CollectedPackage[]> {
   const dirs = makeBuildDirs(resolved);
   const forget = recordRun(context.root, ownFolders(resolved, dirs));
   try {
@@ -139,9 +166,17 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function printSummary(resolved: ResolvedOptions, image: string, collected: CollectedPackage[], root: string, started: number): void {
+function printSummary(
+  resolved: ResolvedOptions,
+  image: string,
+  collected: CollectedPackage[],
+  root: string,
+  started: number,
+): void {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const lines = collected.map(({ subdir, file, size }) => `  ${relative(root, join(resolved.outputDir, subdir, file))}  (${formatSize(size)})`);
+  const lines = collected.map(
+    ({ subdir, file, size }) => `  ${relative(root, join(resolved.outputDir, subdir, file))}  (${formatSize(size)})`,
+  );
   logger.info(
     `nx-conda: built ${collected.length} package(s) for ${resolved.projectName} with ${resolved.builder} in ${seconds} s (image ${image}):\n${lines.join('\n')}`,
   );

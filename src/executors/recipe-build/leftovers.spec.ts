@@ -30,11 +30,21 @@ describe('isRunFolder', () => {
   });
   it('describes what was removed in one line', () => {
     const line = describeLeftovers(root, {
-      containers: [{ id: 'a', name: 'nx-conda-slow-1', state: 'running', labels: { 'nx-conda.pid': '42', 'nx-conda.host': 'box' }, run: 'gone' }],
+      containers: [
+        {
+          id: 'a',
+          name: 'nx-conda-slow-1',
+          state: 'running',
+          labels: { 'nx-conda.pid': '42', 'nx-conda.host': 'box' },
+          run: 'gone',
+        },
+      ],
       folders: [join(root, 'tmp/nx-conda/staging/slow-Ab12Cd')],
       failures: [],
     });
-    expect(line).toBe('1 container(s): nx-conda-slow-1 (pid 42 on box, ended); folder(s): tmp/nx-conda/staging/slow-Ab12Cd');
+    expect(line).toBe(
+      '1 container(s): nx-conda-slow-1 (pid 42 on box, ended); folder(s): tmp/nx-conda/staging/slow-Ab12Cd',
+    );
     expect(line).not.toContain('\n');
   });
 });

@@ -10,7 +10,17 @@
 import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { readRunRecords } from './run-records';
-import { currentRun, OWNER_LABELS, removeContainer, runState, scratchPaths, workspaceContainers, type EngineName, type OwnedContainer, type RunState } from '../../container';
+import {
+  currentRun,
+  OWNER_LABELS,
+  removeContainer,
+  runState,
+  scratchPaths,
+  workspaceContainers,
+  type EngineName,
+  type OwnedContainer,
+  type RunState,
+} from '../../container';
 
 export interface Leftovers {
   /** Containers removed, with the state of their run. */
@@ -50,7 +60,11 @@ export function isRunFolder(root: string, path: string): boolean {
  * (with `all`, every container of the workspace: purge), and the folders of
  * those whose run is not alive here.
  */
-export async function removeLeftovers(engine: EngineName, root: string, options: { all?: boolean } = {}): Promise<Leftovers> {
+export async function removeLeftovers(
+  engine: EngineName,
+  root: string,
+  options: { all?: boolean } = {},
+): Promise<Leftovers> {
   const here = currentRun();
   const result: Leftovers = { containers: [], folders: [], failures: [] };
   for (const container of await workspaceContainers(engine, root)) {
@@ -91,7 +105,10 @@ function removeRunFolders(root: string, labels: Record<string, string>, result: 
 /** One line for the log: `N container(s) ... (name: run pid P on H), and folder(s) ...`. */
 export function describeLeftovers(root: string, found: Leftovers): string {
   const containers = found.containers
-    .map((c) => `${c.name} (pid ${c.labels[OWNER_LABELS.pid] || '?'} on ${c.labels[OWNER_LABELS.host] || '?'}, ${c.run === 'gone' ? 'ended' : c.run === 'live' ? 'running' : 'unknown here'})`)
+    .map(
+      (c) =>
+        `${c.name} (pid ${c.labels[OWNER_LABELS.pid] || '?'} on ${c.labels[OWNER_LABELS.host] || '?'}, ${c.run === 'gone' ? 'ended' : c.run === 'live' ? 'running' : 'unknown here'})`,
+    )
     .join(', ');
   const folders = found.folders.map((f) => relative(root, f) || f).join(', ');
   if (found.containers.length === 0) return `folder(s): ${folders}`;

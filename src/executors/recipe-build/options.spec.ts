@@ -17,7 +17,8 @@ describe('resolveOptions refuses values that would leave their place', () => {
       projectsConfigurations: { version: 2, projects: { [projectName]: { root: 'recipes/a' } } },
       isVerbose: false,
     }) as unknown as ExecutorContext;
-  const resolve = (options: RecipeBuildExecutorSchema, name?: string) => () => resolveOptions(options, context(name), {});
+  const resolve = (options: RecipeBuildExecutorSchema, name?: string) => () =>
+    resolveOptions(options, context(name), {});
 
   it('accepts the defaults', () => {
     expect(resolve({})()).toMatchObject({ platform: 'linux-64', network: 'host' });
@@ -39,7 +40,16 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ network })).toThrow(/is not a network name/);
   });
 
-  it.each(['.', '..', '/', 'dist/conda/recipes/a/noarch', 'dist', 'tmp/nx-conda', 'tmp/nx-conda/runs', 'tmp/nx-conda/runs/x'])('refuses sharedStagingDir %j', (sharedStagingDir) => {
+  it.each([
+    '.',
+    '..',
+    '/',
+    'dist/conda/recipes/a/noarch',
+    'dist',
+    'tmp/nx-conda',
+    'tmp/nx-conda/runs',
+    'tmp/nx-conda/runs/x',
+  ])('refuses sharedStagingDir %j', (sharedStagingDir) => {
     expect(resolve({ sharedStagingDir })).toThrow(/must be a folder of its own/);
   });
 

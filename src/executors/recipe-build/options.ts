@@ -72,9 +72,12 @@ function detectBuilder(recipeDir: string): Builder | undefined {
 }
 
 function containerPath(path: string, option: string): string {
-  if (!isAbsolute(path) || path === '/') throw new RecipeBuildError(`${option} must be an absolute path inside the container other than /, got "${path}".`);
+  if (!isAbsolute(path) || path === '/')
+    throw new RecipeBuildError(`${option} must be an absolute path inside the container other than /, got "${path}".`);
   if (!/^[A-Za-z0-9_./+@-]+$/.test(path) || path.split('/').includes('..')) {
-    throw new RecipeBuildError(`${option} ${JSON.stringify(path)} may hold only letters, digits and _ . / + @ - (no '..').`);
+    throw new RecipeBuildError(
+      `${option} ${JSON.stringify(path)} may hold only letters, digits and _ . / + @ - (no '..').`,
+    );
   }
   return path.replace(/\/+$/, '');
 }
@@ -95,33 +98,47 @@ function within(inner: string, outer: string): boolean {
 }
 
 /** Resolves the options of one recipe-build task; throws RecipeBuildError for anything a user must fix. */
-export function resolveOptions(given: RecipeBuildExecutorSchema, context: ExecutorContext, environment: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(
+  given: RecipeBuildExecutorSchema,
+  context: ExecutorContext,
+  environment: NodeJS.ProcessEnv = process.env,
+): ResolvedOptions {
   // Every default comes from schema.json; '' means the default where an empty value makes no sense.
   const options = withSchemaDefaults(schemaJson, given);
-  const orDefault = (value: string | undefined, option: keyof RecipeBuildExecutorSchema): string => value || schemaDefault<string>(schemaJson, option);
+  const orDefault = (value: string | undefined, option: keyof RecipeBuildExecutorSchema): string =>
+    value || schemaDefault<string>(schemaJson, option);
   const projectName = context.projectName;
-  if (!projectName) throw new RecipeBuildError('recipe-build must run as a project target (no project name in the executor context).');
+  if (!projectName)
+    throw new RecipeBuildError('recipe-build must run as a project target (no project name in the executor context).');
   const project = context.projectsConfigurations.projects[projectName];
   const root = context.root;
   const recipeDir = resolve(root, options.recipeDir || project.root);
-  if (!existsSync(recipeDir)) throw new RecipeBuildError(`Recipe folder ${relative(root, recipeDir) || '.'} does not exist.`);
+  if (!existsSync(recipeDir))
+    throw new RecipeBuildError(`Recipe folder ${relative(root, recipeDir) || '.'} does not exist.`);
 
   const builder = options.builder ?? detectBuilder(recipeDir);
   if (!builder) {
-    throw new RecipeBuildError(`No meta.yaml or recipe.yaml in ${relative(root, recipeDir) || '.'}: nothing to build for project ${projectName}.`);
+    throw new RecipeBuildError(
+      `No meta.yaml or recipe.yaml in ${relative(root, recipeDir) || '.'}: nothing to build for project ${projectName}.`,
+    );
   }
   const { file: recipeFile, variantFile } = RECIPE_FORMATS[formatOfBuilder(builder)];
   if (!existsSync(join(recipeDir, recipeFile))) {
-    throw new RecipeBuildError(`builder ${builder} needs ${recipeFile}, which ${relative(root, recipeDir)} does not hold.`);
+    throw new RecipeBuildError(
+      `builder ${builder} needs ${recipeFile}, which ${relative(root, recipeDir)} does not hold.`,
+    );
   }
 
   const outputPath = options.outputPath || outputPathOf(project.root);
   const outputDir = resolve(root, outputPath);
   if (relative(root, outputDir).startsWith('..') || outputDir === root) {
-    throw new RecipeBuildError(`outputPath must be a folder inside the workspace (it is emptied before each build), got "${outputPath}".`);
+    throw new RecipeBuildError(
+      `outputPath must be a folder inside the workspace (it is emptied before each build), got "${outputPath}".`,
+    );
   }
 
-  if (/[\0-\x1f\x7f]/.test(projectName)) throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
+  if (/[\0-\x1f\x7f]/.test(projectName))
+    throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
 
   const platform = orDefault(options.platform, 'platform');
   if (!SUBDIR_PATTERN.test(platform)) {
@@ -143,10 +160,14 @@ export function resolveOptions(given: RecipeBuildExecutorSchema, context: Execut
   }
   const exclusiveConfigFiles = options.exclusiveConfigFiles.map((f) => workspaceFile(root, f, 'Exclusive config file'));
   if (builder === 'rattler-build' && exclusiveConfigFiles.length > 0) {
-    throw new RecipeBuildError('exclusiveConfigFiles is a conda-build option; rattler-build takes variantConfigFiles only.');
+    throw new RecipeBuildError(
+      'exclusiveConfigFiles is a conda-build option; rattler-build takes variantConfigFiles only.',
+    );
   }
   if (builder === 'rattler-build' && (options.mambabuild || options.packageFormat)) {
-    throw new RecipeBuildError('mambabuild and packageFormat are conda-build options; remove them for a rattler-build recipe.');
+    throw new RecipeBuildError(
+      'mambabuild and packageFormat are conda-build options; remove them for a rattler-build recipe.',
+    );
   }
 
   const image: ImageChoice = options.image
@@ -163,7 +184,9 @@ export function resolveOptions(given: RecipeBuildExecutorSchema, context: Execut
     throw e;
   }
   if (options.skipExisting && channels.length === 0) {
-    throw new RecipeBuildError('skipExisting needs upstream channels to look in: set `channels` (plugin option or executor option).');
+    throw new RecipeBuildError(
+      'skipExisting needs upstream channels to look in: set `channels` (plugin option or executor option).',
+    );
   }
 
   const stagingRoot = resolve(root, orDefault(options.stagingRoot, 'stagingRoot'));
@@ -176,7 +199,12 @@ export function resolveOptions(given: RecipeBuildExecutorSchema, context: Execut
     if (dir === undefined) continue;
     // A shared staging channel is mounted whole; the run records (which name folders to delete) must stay out of its reach.
     const records = join(root, RUN_RECORDS_FOLDER);
-    if (within(root, dir) || within(dir, outputDir) || within(outputDir, dir) || (option === 'sharedStagingDir' && (within(dir, records) || within(records, dir)))) {
+    if (
+      within(root, dir) ||
+      within(dir, outputDir) ||
+      within(outputDir, dir) ||
+      (option === 'sharedStagingDir' && (within(dir, records) || within(records, dir)))
+    ) {
       throw new RecipeBuildError(
         `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder ` +
           `or ${RUN_RECORDS_FOLDER}, since builds can write anything there.`,
@@ -187,7 +215,8 @@ export function resolveOptions(given: RecipeBuildExecutorSchema, context: Execut
   if (network) checked(() => validateNetwork(network));
 
   const lockTimeoutSeconds = options.lockTimeoutSeconds;
-  if (!(lockTimeoutSeconds >= 0)) throw new RecipeBuildError(`lockTimeoutSeconds must be 0 or more, got ${lockTimeoutSeconds}.`);
+  if (!(lockTimeoutSeconds >= 0))
+    throw new RecipeBuildError(`lockTimeoutSeconds must be 0 or more, got ${lockTimeoutSeconds}.`);
   const hardening: Hardening = {
     memory: options.memory || undefined,
     cpus: options.cpus || undefined,
@@ -222,7 +251,9 @@ export function resolveOptions(given: RecipeBuildExecutorSchema, context: Execut
     mambabuild: options.mambabuild,
     packageFormat: options.packageFormat,
     skipTests: options.skipTests,
-    buildScriptTemplate: options.buildScriptTemplate ? workspaceFile(root, options.buildScriptTemplate, 'Build script template') : undefined,
+    buildScriptTemplate: options.buildScriptTemplate
+      ? workspaceFile(root, options.buildScriptTemplate, 'Build script template')
+      : undefined,
     network,
     hardening,
     timeoutSeconds,

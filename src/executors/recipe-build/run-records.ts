@@ -57,7 +57,10 @@ export function readRunRecords(root: string): RunRecord[] {
       if (!stat.isFile() || stat.size > 64 * 1024) continue;
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) continue;
-      const labels = Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      const labels = Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<
+        string,
+        string
+      >;
       records.push({ file, labels });
     } catch {
       // unreadable or not JSON: not a record

@@ -21,7 +21,8 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
   try {
     packages = readRecipePackages(relative(root, file), readFileSync(file, 'utf8'), resolved.platform);
   } catch (e) {
-    if (isRecipeReadError(e)) throw new RecipeBuildError(`skipExisting cannot tell what ${resolved.projectName} makes: ${e.message}`);
+    if (isRecipeReadError(e))
+      throw new RecipeBuildError(`skipExisting cannot tell what ${resolved.projectName} makes: ${e.message}`);
     throw e;
   }
   const lookup = await lookupExisting(packages, resolved.channels, resolved.platform, {
@@ -30,19 +31,22 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
   });
   if (resolved.verbose) {
     for (const index of lookup.indexes) {
-      logger.info(`nx-conda: repodata ${maskCredentials(index.channel)}/${index.subdir}: ${index.how}, ${index.bytes} bytes, ${Object.keys(index.index).length} package names`);
+      logger.info(
+        `nx-conda: repodata ${maskCredentials(index.channel)}/${index.subdir}: ${index.how}, ${index.bytes} bytes, ${Object.keys(index.index).length} package names`,
+      );
     }
   }
   if (!lookup.all) {
     const missing = lookup.found.filter((f) => !f.channel).map((f) => describePackage(f.pkg));
-    logger.info(`nx-conda: skipExisting: building ${resolved.projectName}: not in the upstream channels: ${missing.join(', ')}`);
+    logger.info(
+      `nx-conda: skipExisting: building ${resolved.projectName}: not in the upstream channels: ${missing.join(', ')}`,
+    );
     return false;
   }
-  await withOutputLock(
-    resolved.outputDir,
-    async () => replaceWithEmptyChannel(resolved.outputDir, resolved.platform),
-    { what: `the output folder of ${resolved.projectName}`, holder: `project ${resolved.projectName} (skipExisting)` },
-  );
+  await withOutputLock(resolved.outputDir, async () => replaceWithEmptyChannel(resolved.outputDir, resolved.platform), {
+    what: `the output folder of ${resolved.projectName}`,
+    holder: `project ${resolved.projectName} (skipExisting)`,
+  });
   const where = [...new Set(lookup.found.map((f) => maskCredentials(`${f.channel}`)))].join(', ');
   logger.info(
     `nx-conda: skipped ${resolved.projectName}: ${lookup.found.map((f) => `${describePackage(f.pkg)} in ${f.subdir}`).join(', ')} already in ${where} (skipExisting)`,

@@ -15,7 +15,11 @@ describe('skipForPlatform', () => {
 
   it('records a skip the selectors keep for the platform, and none for another platform', () => {
     const recipe = 'package:\n  name: a\n  version: "1"\nbuild:\n  skip: true  # [linux]\n';
-    expect(skipForPlatform(resolvedFor(recipe), root)).toEqual({ project: 'a', recipe: 'meta.yaml', platform: 'linux-64' });
+    expect(skipForPlatform(resolvedFor(recipe), root)).toEqual({
+      project: 'a',
+      recipe: 'meta.yaml',
+      platform: 'linux-64',
+    });
     expect(skipForPlatform(resolvedFor(recipe, 'osx-64'), root)).toBeUndefined();
   });
 

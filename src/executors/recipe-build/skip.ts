@@ -14,7 +14,9 @@ export function skipForPlatform(resolved: ResolvedOptions, root: string): SkipRe
     // YAML and Jinja readers, which would cost every build about 0.1 s.
     if (!contents.includes('skip')) return undefined;
     const info = readRecipe(file, contents, resolved.platform);
-    return info.skip ? { project: resolved.projectName, recipe: relative(root, file), platform: resolved.platform } : undefined;
+    return info.skip
+      ? { project: resolved.projectName, recipe: relative(root, file), platform: resolved.platform }
+      : undefined;
   } catch (e) {
     // The builder reads the recipe too, and says better what is wrong with it.
     if (isRecipeReadError(e) || (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

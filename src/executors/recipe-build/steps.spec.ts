@@ -1,5 +1,14 @@
 import type { ProjectGraph } from '@nx/devkit';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyRepodata, recordOwnedPackages, writeRepodata } from '../../channel';
@@ -114,7 +123,11 @@ describe('the steps of a recipe build', () => {
     expect(prepared.mounts).toEqual([
       { host: resolved.recipeDir, container: '/opt/recipe', readOnly: true },
       { host: dirs.staging, container: '/opt/host-conda-bld' },
-      { host: resolved.variantConfigFiles[0], container: `${CONTAINER_TOOLS}/config/variant-0-conda_build_config.yaml`, readOnly: true },
+      {
+        host: resolved.variantConfigFiles[0],
+        container: `${CONTAINER_TOOLS}/config/variant-0-conda_build_config.yaml`,
+        readOnly: true,
+      },
       { host: scriptFile, container: `${CONTAINER_TOOLS}/build.sh`, readOnly: true },
     ]);
     // skipTests on conda-build is --no-test before the user's arguments.
@@ -127,7 +140,9 @@ describe('the steps of a recipe build', () => {
     const { root, resolved } = workspace();
     writeFileSync(join(root, 'build.tpl'), '#!/bin/bash\n{{command}}\n{{nope}}\n');
     const withTemplate = { ...resolved, buildScriptTemplate: join(root, 'build.tpl') };
-    expect(() => renderScript(withTemplate, makeBuildDirs(withTemplate), root)).toThrow(/nope.*build\.tpl|build\.tpl.*nope/s);
+    expect(() => renderScript(withTemplate, makeBuildDirs(withTemplate), root)).toThrow(
+      /nope.*build\.tpl|build\.tpl.*nope/s,
+    );
   });
 
   it('snapshotBeforeRun: in a shared staging channel, drops this project’s earlier packages first', () => {

@@ -20,7 +20,15 @@ import {
   type ChannelSnapshot,
   type CollectedPackage,
 } from '../../channel';
-import { currentRun, hostOwnerInContainer, maskArgs, masker, ownerLabels, runContainer, type Mount } from '../../container';
+import {
+  currentRun,
+  hostOwnerInContainer,
+  maskArgs,
+  masker,
+  ownerLabels,
+  runContainer,
+  type Mount,
+} from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 
 /** Where the build script and the variant files appear in the container. */
@@ -71,14 +79,26 @@ export function removeBuildDirs(resolved: ResolvedOptions, dirs: BuildDirs): voi
  * (its output folder, just built or restored from Nx's cache), with one
  * merged index per subdir.
  */
-export function assembleStaging(resolved: ResolvedOptions, staging: string, graph: ProjectGraph, root: string): AssembleResult {
+export function assembleStaging(
+  resolved: ResolvedOptions,
+  staging: string,
+  graph: ProjectGraph,
+  root: string,
+): AssembleResult {
   const sources = dependencyOutputs(graph, resolved.projectName).filter(({ project, outputPath }) => {
     if (existsSync(resolve(root, outputPath))) return true;
-    logger.warn(`nx-conda: dependency ${project} has no packages at ${outputPath}; build it first (build-recipe depends on ^build-recipe).`);
+    logger.warn(
+      `nx-conda: dependency ${project} has no packages at ${outputPath}; build it first (build-recipe depends on ^build-recipe).`,
+    );
     return false;
   });
-  const assembled = assembleStagingChannel(staging, sources.map(({ outputPath }) => resolve(root, outputPath)), resolved.platform);
-  for (const file of assembled.unindexed) logger.warn(`nx-conda: ${relative(root, file)} has no record in its repodata.json; the solver will not see it.`);
+  const assembled = assembleStagingChannel(
+    staging,
+    sources.map(({ outputPath }) => resolve(root, outputPath)),
+    resolved.platform,
+  );
+  for (const file of assembled.unindexed)
+    logger.warn(`nx-conda: ${relative(root, file)} has no record in its repodata.json; the solver will not see it.`);
   logger.info(
     `nx-conda: staging channel for ${resolved.projectName}: ${assembled.packages} package(s) from ${sources.length} dependenc${sources.length === 1 ? 'y' : 'ies'}` +
       (sources.length ? ` (${sources.map((s) => s.project).join(', ')})` : ''),
@@ -127,7 +147,10 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
     platform: resolved.platform,
     variantConfigFiles: configInContainer(resolved.variantConfigFiles, 'variant'),
     exclusiveConfigFiles: configInContainer(resolved.exclusiveConfigFiles, 'exclusive'),
-    buildArgs: resolved.skipTests && resolved.builder === 'conda-build' ? ['--no-test', ...resolved.buildArgs] : resolved.buildArgs,
+    buildArgs:
+      resolved.skipTests && resolved.builder === 'conda-build'
+        ? ['--no-test', ...resolved.buildArgs]
+        : resolved.buildArgs,
     mambabuild: resolved.mambabuild,
     packageFormat: resolved.packageFormat,
     skipTests: resolved.skipTests,
@@ -159,13 +182,21 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
 export function snapshotBeforeRun(resolved: ResolvedOptions, staging: string): ChannelSnapshot {
   if (resolved.sharedStagingDir) {
     const removed = removeOwnedPackages(staging, resolved.projectName);
-    if (removed.length) logger.info(`nx-conda: removed ${removed.length} earlier package(s) of ${resolved.projectName} from the shared staging channel`);
+    if (removed.length)
+      logger.info(
+        `nx-conda: removed ${removed.length} earlier package(s) of ${resolved.projectName} from the shared staging channel`,
+      );
   }
   return snapshotChannel(staging);
 }
 
 /** Step 3: runs the build script in a container of `image`; throws a RecipeBuildError unless it exited 0. */
-export async function runBuild(resolved: ResolvedOptions, image: string, prepared: PreparedBuild, root: string): Promise<void> {
+export async function runBuild(
+  resolved: ResolvedOptions,
+  image: string,
+  prepared: PreparedBuild,
+  root: string,
+): Promise<void> {
   // Whom the build script hands the staging channel back to (container root, for rootless podman).
   const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
   const result = await runContainer({
@@ -210,7 +241,12 @@ export async function runBuild(resolved: ResolvedOptions, image: string, prepare
  * container was killed before its own trap could do it. Best effort: a
  * failure is a warning, the build has failed anyway.
  */
-async function handBackStaging(resolved: ResolvedOptions, image: string, prepared: PreparedBuild, owner: { uid: number; gid: number }): Promise<void> {
+async function handBackStaging(
+  resolved: ResolvedOptions,
+  image: string,
+  prepared: PreparedBuild,
+  owner: { uid: number; gid: number },
+): Promise<void> {
   const staging = prepared.mounts.find((m) => m.container === resolved.containerStaging && !m.readOnly);
   if (!staging) return;
   try {
@@ -227,8 +263,12 @@ async function handBackStaging(resolved: ResolvedOptions, image: string, prepare
       timeoutSeconds: 120,
       hardening: { pidsLimit: 64 },
     });
-    if (result.exitCode === 0) logger.info(`nx-conda: handed the staging channel back to ${owner.uid}:${owner.gid} after the stopped build`);
-    else logger.warn(`nx-conda: could not hand the staging channel back after the stopped build (exit ${result.exitCode}${result.signal ? `, ${result.signal}` : ''})`);
+    if (result.exitCode === 0)
+      logger.info(`nx-conda: handed the staging channel back to ${owner.uid}:${owner.gid} after the stopped build`);
+    else
+      logger.warn(
+        `nx-conda: could not hand the staging channel back after the stopped build (exit ${result.exitCode}${result.signal ? `, ${result.signal}` : ''})`,
+      );
   } catch (e) {
     logger.warn(`nx-conda: could not hand the staging channel back after the stopped build: ${(e as Error).message}`);
   }
@@ -239,11 +279,20 @@ async function handBackStaging(resolved: ResolvedOptions, image: string, prepare
  * the project's output folder (and, in a shared staging channel, records
  * them as this project's). A build that made no package fails.
  */
-export function collectPackages(resolved: ResolvedOptions, staging: string, before: ChannelSnapshot): CollectedPackage[] {
+export function collectPackages(
+  resolved: ResolvedOptions,
+  staging: string,
+  before: ChannelSnapshot,
+): CollectedPackage[] {
   const { packages: collected, ignored } = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
-  for (const file of ignored) logger.warn(`nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`);
+  for (const file of ignored)
+    logger.warn(
+      `nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`,
+    );
   if (collected.length === 0) {
-    throw new RecipeBuildError(`the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`);
+    throw new RecipeBuildError(
+      `the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`,
+    );
   }
   if (resolved.sharedStagingDir) recordOwnedPackages(staging, resolved.projectName, collected);
   return collected;

@@ -13,7 +13,11 @@ describe('init: the conda-channel project', () => {
       dependsOn: [{ projects: ['tag:conda'], target: 'build-recipe' }],
       options: { outputPath: 'dist/channel' },
     });
-    expect(project.targets?.publish).toMatchObject({ executor: 'nx-conda:publish', dependsOn: ['channel'], options: { channelPath: 'dist/channel' } });
+    expect(project.targets?.publish).toMatchObject({
+      executor: 'nx-conda:publish',
+      dependsOn: ['channel'],
+      options: { channelPath: 'dist/channel' },
+    });
     const before = tree.read('tools/conda-channel/project.json', 'utf8');
     await initGenerator(tree, { skipFormat: true });
     expect(tree.read('tools/conda-channel/project.json', 'utf8')).toBe(before);

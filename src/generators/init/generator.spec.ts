@@ -154,13 +154,18 @@ describe('nx-conda:init', () => {
       engine: 'podman',
       requirementsFile: 'tools/builder-image/requirements.txt',
     });
-    expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({ containers: true, engine: 'podman' });
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({
+      containers: true,
+      engine: 'podman',
+    });
 
     // explicitly back to docker: the (default) engine is removed again
     await initGenerator(tree, { skipFormat: true, engine: 'docker' });
     expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
     expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options.engine).toBeUndefined();
-    expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({ containers: true });
+    expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({
+      containers: true,
+    });
   });
 
   it('an explicit --baseImage on a later run updates the existing project', async () => {
@@ -232,7 +237,9 @@ describe('nx-conda:init', () => {
 
   it('refuses to create the project over another project', async () => {
     tree.write('tools/builder-image/project.json', JSON.stringify({ name: 'something-else' }));
-    await expect(initGenerator(tree, { skipFormat: true })).rejects.toThrow(/already holds a project \('something-else'\)/);
+    await expect(initGenerator(tree, { skipFormat: true })).rejects.toThrow(
+      /already holds a project \('something-else'\)/,
+    );
   });
 
   it('keeps an existing .gitignore and adds only what it does not cover', async () => {
@@ -243,11 +250,14 @@ describe('nx-conda:init', () => {
     );
   });
 
-  it.each(['dist/conda', '/dist/conda/', 'dist/conda/**', 'dist/'])('treats %p as covering dist/conda', async (line) => {
-    tree.write('.gitignore', `${line}\ntmp\n`);
-    await initGenerator(tree, { skipFormat: true });
-    expect(tree.read('.gitignore', 'utf-8')).toBe(`${line}\ntmp\n`);
-  });
+  it.each(['dist/conda', '/dist/conda/', 'dist/conda/**', 'dist/'])(
+    'treats %p as covering dist/conda',
+    async (line) => {
+      tree.write('.gitignore', `${line}\ntmp\n`);
+      await initGenerator(tree, { skipFormat: true });
+      expect(tree.read('.gitignore', 'utf-8')).toBe(`${line}\ntmp\n`);
+    },
+  );
 
   it('works in a workspace without nx.json', async () => {
     tree.delete('nx.json');
@@ -263,10 +273,16 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
   beforeEach(() => {
     // addPlugin runs the plugin over the files on disk: a real folder under the tree.
     dir = mkdtempSync(join(tmpdir(), 'nx-conda-init-'));
-    for (const [name, deps] of [['foo', []], ['bar', ['foo']]] as const) {
+    for (const [name, deps] of [
+      ['foo', []],
+      ['bar', ['foo']],
+    ] as const) {
       mkdirSync(join(dir, 'recipes', name), { recursive: true });
       const requirements = deps.length ? `requirements:\n  host:\n${deps.map((d) => `    - ${d}\n`).join('')}` : '';
-      writeFileSync(join(dir, 'recipes', name, 'meta.yaml'), `package:\n  name: ${name}\n  version: "1.0"\n${requirements}`);
+      writeFileSync(
+        join(dir, 'recipes', name, 'meta.yaml'),
+        `package:\n  name: ${name}\n  version: "1.0"\n${requirements}`,
+      );
     }
     tree = createTreeWithEmptyWorkspace();
     Object.assign(tree, { root: dir });
@@ -291,7 +307,11 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
   it('picks other target names when a recipe folder already has build-recipe and purge-image', async () => {
     tree.write(
       'recipes/foo/project.json',
-      JSON.stringify({ name: 'foo', root: 'recipes/foo', targets: { 'build-recipe': { command: 'echo mine' }, 'purge-image': { command: 'echo mine' } } }),
+      JSON.stringify({
+        name: 'foo',
+        root: 'recipes/foo',
+        targets: { 'build-recipe': { command: 'echo mine' }, 'purge-image': { command: 'echo mine' } },
+      }),
     );
     await initGenerator(tree, { skipFormat: true });
     const [entry] = pluginEntries(tree) as { plugin: string; options: Record<string, string> }[];
@@ -315,7 +335,10 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
       dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }],
       options: { outputPath: 'dist/conda/recipes/bar', builder: 'conda-build', imageProject: 'builder-image' },
     });
-    expect(bar.targets['purge-image']).toMatchObject({ executor: 'nx-conda:purge-image', options: { imageProject: 'builder-image' } });
+    expect(bar.targets['purge-image']).toMatchObject({
+      executor: 'nx-conda:purge-image',
+      options: { imageProject: 'builder-image' },
+    });
     expect(readJson(tree, 'recipes/foo/project.json').implicitDependencies).toEqual([]);
     expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image']).toBeDefined();
   });

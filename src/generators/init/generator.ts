@@ -124,8 +124,16 @@ export default initGenerator;
 
 /** Target names tried in turn by addPlugin when a project already has a target of that name. */
 const TARGET_NAME_CHOICES = {
-  buildTargetName: [DEFAULT_TARGETS.buildRecipe, `conda:${DEFAULT_TARGETS.buildRecipe}`, `conda-${DEFAULT_TARGETS.buildRecipe}`],
-  purgeTargetName: [DEFAULT_TARGETS.purgeImage, `conda:${DEFAULT_TARGETS.purgeImage}`, `conda-${DEFAULT_TARGETS.purgeImage}`],
+  buildTargetName: [
+    DEFAULT_TARGETS.buildRecipe,
+    `conda:${DEFAULT_TARGETS.buildRecipe}`,
+    `conda-${DEFAULT_TARGETS.buildRecipe}`,
+  ],
+  purgeTargetName: [
+    DEFAULT_TARGETS.purgeImage,
+    `conda:${DEFAULT_TARGETS.purgeImage}`,
+    `conda-${DEFAULT_TARGETS.purgeImage}`,
+  ],
 };
 
 /**
@@ -181,12 +189,15 @@ function writeExplicitTargets(tree: Tree, imageProject: string, options: Normali
   const state = readWorkspaceRecipes(tree.root, files, opts);
   const nameOf = (root: string) => state.byRoot.get(root)?.projectName;
   const dependsOn = new Map<string, string[]>();
-  for (const edge of recipeEdges(state, nameOf)) dependsOn.set(edge.source, [...(dependsOn.get(edge.source) ?? []), edge.target]);
+  for (const edge of recipeEdges(state, nameOf))
+    dependsOn.set(edge.source, [...(dependsOn.get(edge.source) ?? []), edge.target]);
   for (const entry of state.byRoot.values()) {
     if (!entry.outcome.ok || !entry.projectName) continue;
     const projectJson = path.posix.join(entry.root, 'project.json');
     if (tree.exists(projectJson)) {
-      logger.warn(`nx-conda:init: ${projectJson} exists and is kept; add the ${opts.buildTargetName} target to it yourself.`);
+      logger.warn(
+        `nx-conda:init: ${projectJson} exists and is kept; add the ${opts.buildTargetName} target to it yourself.`,
+      );
       continue;
     }
     const project = recipeProject(entry.root, entry.file, entry.projectName, entry.outcome.info, opts);
@@ -214,7 +225,9 @@ function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
   }
   const baseImage = schema.baseImage?.trim();
   if (schema.baseImage !== undefined && (!baseImage || /\s/.test(baseImage))) {
-    throw new Error(`nx-conda:init: --baseImage must be an image reference without spaces (got '${schema.baseImage}').`);
+    throw new Error(
+      `nx-conda:init: --baseImage must be an image reference without spaces (got '${schema.baseImage}').`,
+    );
   }
   return {
     baseImage: baseImage || undefined,
@@ -258,7 +271,9 @@ function registerPlugin(nxJson: NxJsonConfiguration, options: NormalizedOptions)
         : ({ ...entry, options: pluginOptions } as PluginConfiguration);
   }
   if (usesPrebuiltImage) {
-    logger.info(`nx-conda: the plugin uses the prebuilt image '${pluginOptions.image}'; no builder-image project is created.`);
+    logger.info(
+      `nx-conda: the plugin uses the prebuilt image '${pluginOptions.image}'; no builder-image project is created.`,
+    );
     return undefined;
   }
   return pluginOptions.imageProject;
@@ -328,12 +343,7 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
 }
 
 /** Applies explicitly given --baseImage/--engine to an existing image project. */
-function updateImageProject(
-  tree: Tree,
-  name: string,
-  project: ProjectConfiguration,
-  options: NormalizedOptions,
-): void {
+function updateImageProject(tree: Tree, name: string, project: ProjectConfiguration, options: NormalizedOptions): void {
   const target = project.targets?.[DEFAULT_TARGETS.dockerImage];
   if (!target || target.executor !== DOCKER_IMAGE_EXECUTOR) {
     logger.warn(
@@ -394,7 +404,12 @@ function isIgnored(lines: string[], folder: string): boolean {
   const target = folder.replace(/^\/+|\/+$/g, '');
   return lines.some((line) => {
     const pattern = line.trim();
-    if (!pattern || pattern.startsWith('#') || pattern.startsWith('!') || /[*?[\]]/.test(pattern.replace(/\/\*\*$/, ''))) {
+    if (
+      !pattern ||
+      pattern.startsWith('#') ||
+      pattern.startsWith('!') ||
+      /[*?[\]]/.test(pattern.replace(/\/\*\*$/, ''))
+    ) {
       return false;
     }
     const anchored = pattern.replace(/\/\*\*$/, '').replace(/^\/+|\/+$/g, '');

@@ -172,17 +172,22 @@ describe('nx-conda:recipe', () => {
 
   it('keeps Jinja requirements for the builder', async () => {
     await generate(tree, { name: 'foo', noarch: 'none', build: "{{ compiler('c') }}" });
-    expect(renderMeta(tree.read('recipes/foo/meta.yaml', 'utf-8')!.replace("{{ compiler('c') }}", 'gcc'))).toMatchObject({
+    expect(
+      renderMeta(tree.read('recipes/foo/meta.yaml', 'utf-8')!.replace("{{ compiler('c') }}", 'gcc')),
+    ).toMatchObject({
       requirements: { build: ['gcc'] },
     });
   });
 
-  it.each(['Foo', 'my pkg', '-foo', '.foo', 'foo/bar', 'föo', 'foo@1', ''])('rejects the package name %p, naming the rule', async (name) => {
-    await expect(generate(tree, { name })).rejects.toThrow(
-      /invalid package name .*lower-case letters, digits, "-", "_" and "\.", and starts with a letter, a digit or "_"/,
-    );
-    expect(tree.listChanges().some((c) => c.path.startsWith('recipes/'))).toBe(false);
-  });
+  it.each(['Foo', 'my pkg', '-foo', '.foo', 'foo/bar', 'föo', 'foo@1', ''])(
+    'rejects the package name %p, naming the rule',
+    async (name) => {
+      await expect(generate(tree, { name })).rejects.toThrow(
+        /invalid package name .*lower-case letters, digits, "-", "_" and "\.", and starts with a letter, a digit or "_"/,
+      );
+      expect(tree.listChanges().some((c) => c.path.startsWith('recipes/'))).toBe(false);
+    },
+  );
 
   it.each(['meta.yaml', 'recipe.yaml'])('never overwrites an existing recipe (%s)', async (file) => {
     tree.write(`recipes/foo/${file}`, 'original');
@@ -228,7 +233,9 @@ describe('nx-conda:recipe', () => {
   it('warns (without failing) about a URL without checksum', async () => {
     const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
     await generate(tree, { name: 'foo', sourceUrl: 'https://x/y.tgz' });
-    expect(renderMeta(tree.read('recipes/foo/meta.yaml', 'utf-8')!)).toMatchObject({ source: { url: 'https://x/y.tgz' } });
+    expect(renderMeta(tree.read('recipes/foo/meta.yaml', 'utf-8')!)).toMatchObject({
+      source: { url: 'https://x/y.tgz' },
+    });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('--sha256'));
     warn.mockRestore();
   });
@@ -259,15 +266,25 @@ describe('nx-conda:recipe', () => {
     expect(recipe.context).toEqual({ name: 'foo', version: '1.10' });
   });
 
-  it.each(['meta', 'recipe'] as const)('writes a %s recipe that nx-conda itself reads (name, version, requirements)', async (format) => {
-    await generate(tree, { name: 'foo', format, packageVersion: '1.0', host: 'zlib', run: 'bar >=1,<2', noarch: 'python' });
-    const file = `recipes/foo/${format}.yaml`;
-    const info = readRecipe(file, tree.read(file, 'utf-8')!, 'linux-64');
-    expect(info).toMatchObject({
-      packageName: 'foo',
-      version: '1.0',
-      names: ['foo'],
-      requirements: { build: [], host: ['python', 'zlib'], run: ['bar', 'python'] },
-    });
-  });
+  it.each(['meta', 'recipe'] as const)(
+    'writes a %s recipe that nx-conda itself reads (name, version, requirements)',
+    async (format) => {
+      await generate(tree, {
+        name: 'foo',
+        format,
+        packageVersion: '1.0',
+        host: 'zlib',
+        run: 'bar >=1,<2',
+        noarch: 'python',
+      });
+      const file = `recipes/foo/${format}.yaml`;
+      const info = readRecipe(file, tree.read(file, 'utf-8')!, 'linux-64');
+      expect(info).toMatchObject({
+        packageName: 'foo',
+        version: '1.0',
+        names: ['foo'],
+        requirements: { build: [], host: ['python', 'zlib'], run: ['bar', 'python'] },
+      });
+    },
+  );
 });

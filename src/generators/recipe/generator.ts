@@ -53,12 +53,16 @@ export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema)
   for (const file of RECIPE_FILE_NAMES) {
     const existing = path.posix.join(options.directory, file);
     if (tree.exists(existing)) {
-      throw new Error(`nx-conda:recipe: ${existing} already exists; an existing recipe is never overwritten. ` +
-        `Choose another name or --directory.`);
+      throw new Error(
+        `nx-conda:recipe: ${existing} already exists; an existing recipe is never overwritten. ` +
+          `Choose another name or --directory.`,
+      );
     }
   }
   if (findPluginRegistration(readNxJson(tree) ?? {}) < 0) {
-    logger.warn(`nx-conda is not registered in nx.json: run 'nx add nx-conda' (or 'nx g nx-conda:init') so that ${recipeFile} becomes a project.`);
+    logger.warn(
+      `nx-conda is not registered in nx.json: run 'nx add nx-conda' (or 'nx g nx-conda:init') so that ${recipeFile} becomes a project.`,
+    );
   }
 
   const substitutions = templateSubstitutions(options);
@@ -174,7 +178,9 @@ function normalizeSource(schema: RecipeGeneratorSchema, directory: string): Norm
     throw new Error(`nx-conda:recipe: --sha256 must be 64 hexadecimal digits (got '${schema.sha256}').`);
   }
   if (url && !sha256) {
-    logger.warn('nx-conda:recipe: --sourceUrl without --sha256: add source.sha256 to the recipe before publishing it (rattler-build requires a checksum).');
+    logger.warn(
+      'nx-conda:recipe: --sourceUrl without --sha256: add source.sha256 to the recipe before publishing it (rattler-build requires a checksum).',
+    );
   }
   if (url) return { url, ...(sha256 ? { sha256 } : {}) };
   if (sourcePath) {
