@@ -198,7 +198,7 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(result.output).toContain('[broken] about to fail');
     expect(result.output).toMatch(/build of broken \(recipes\/broken\/meta\.yaml\) exited with code 1/);
     // The error repeats the end of the builder's output.
-    expect(result.output).toMatch(/Its last lines:\n(  \| .*\n)*  \| about to fail\n/);
+    expect(result.output).toMatch(/Its last lines:\n( {2}\| .*\n)* {2}\| about to fail\n/);
     expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
     expect(labelled()).toBe('');
     const staging = join(ws.root, 'tmp/nx-conda/staging');

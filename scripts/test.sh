@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine (a running Docker
-# engine, npm dependencies, the offline test images), then runs the unit and
-# end-to-end tests and prints one closing line: "N passed, N failed".
+# engine, npm dependencies, the offline test images), then checks lint and
+# format and runs the unit and end-to-end tests and prints one closing line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,9 @@ bash scripts/ensure-podman.sh || echo "[test] podman is not usable here: the pod
 
 results=$(mktemp -d)
 status=0
+# Lint and format are checked as Nx repositories check them; a finding fails the run, after the tests.
+npm run --silent lint || status=$?
+npm run --silent format:check || status=$?
 npx jest --selectProjects unit --json --outputFile="$results/unit.json" || status=$?
 node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e --runInBand \
   --json --outputFile="$results/e2e.json" || status=$?

@@ -69,6 +69,7 @@ export function readRepodata(subdirPath: string, subdir: string): Repodata {
   } catch (e) {
     throw new Error(
       `Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`,
+      { cause: e },
     );
   }
   return {

@@ -32,13 +32,6 @@ export interface ChannelPackage {
   file: string;
 }
 
-/** Real folders (never links) of a channel whose name is a conda subdir. */
-function subdirsOf(channelDir: string): string[] {
-  return listEntries(channelDir)
-    .filter(({ name, stat }) => stat.isDirectory() && SUBDIR_PATTERN.test(name))
-    .map(({ name }) => name);
-}
-
 interface ChannelScan {
   packages: (ChannelPackage & { stat: Stats })[];
   /** Links, FIFOs, devices in known subdirs (or in their place), and package-like names that are not regular files with a package name. */

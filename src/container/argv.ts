@@ -156,6 +156,7 @@ export function parseImageList(stdout: string, normalizeRef: (ref: string) => st
  * must never be taken for one of ours.
  */
 export function matchesReference(ref: string, reference: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
   const { minimatch } = require('minimatch') as typeof import('minimatch');
   const at = ref.lastIndexOf(':');
   if (at <= ref.lastIndexOf('/')) return false; // an id or an untagged ref: never a name match

@@ -42,7 +42,6 @@ if (!present && required) {
     });
   });
 } else if (!present) {
-  // eslint-disable-next-line no-console
   console.warn(`corpus tests skipped: ${absent}`);
 }
 const maybe = present ? describe : describe.skip;

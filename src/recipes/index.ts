@@ -37,8 +37,8 @@ export function readRecipe(filePath: string, contents: string, platform: string)
   if (oversize) throw new RecipeReadError(filePath, oversize);
   try {
     // Loaded on first use: a warm graph parses nothing and need not load them.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     if (format === 'recipe')
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require('./v1') as typeof import('./v1')).readRecipeV1(filePath, contents, platform);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./meta') as typeof import('./meta')).readMetaYaml(filePath, contents, platform);

@@ -99,9 +99,9 @@ function load(): { mod: MinijinjaModule; capped: boolean } {
         return data;
       },
     };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const req = (id: string): unknown => (id === 'fs' || id === 'node:fs' ? cappedFs : require(id));
     const module = { exports: {} as Record<string, unknown> };
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     new Function('module', 'exports', 'require', '__dirname', '__filename', code)(
       module,
       module.exports,

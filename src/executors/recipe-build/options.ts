@@ -137,6 +137,7 @@ export function resolveOptions(
     );
   }
 
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (/[\0-\x1f\x7f]/.test(projectName))
     throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
 
