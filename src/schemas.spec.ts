@@ -12,11 +12,12 @@ import {
   DEFAULT_IMAGE_NAMESPACE,
   DEFAULT_PLATFORM,
   DEFAULT_TARGETS,
+  DOCKER_IMAGE_DEFAULTS,
   ENGINES,
   STAGING_FOLDER,
-} from './defaults';
-import { BUILDERS, FORMATS } from './formats';
-import { withSchemaDefaults } from './executors/schema-defaults';
+} from './core/defaults';
+import { BUILDERS, FORMATS } from './core/formats';
+import { withSchemaDefaults } from './core/schema-defaults';
 
 const repo = join(__dirname, '..');
 const readJson = (path: string) => JSON.parse(readFileSync(join(repo, path), 'utf8'));
@@ -73,7 +74,7 @@ describe.each(executors)('%s executor schema', (_name, file) => {
   it('is version 2', () => expect(readJson(file).version).toBe(2));
 });
 
-describe('defaults are written once: in the schemas, read by the code', () => {
+describe('the defaults of core/defaults.ts are those of the schemas', () => {
   it('gives the shared constants the schema defaults', () => {
     const dockerImage = readJson('src/executors/docker-image/schema.json').properties;
     const recipeBuild = readJson('src/executors/recipe-build/schema.json').properties;
@@ -81,6 +82,12 @@ describe('defaults are written once: in the schemas, read by the code', () => {
     expect(dockerImage.baseImage.default).toBe(DEFAULT_BASE_IMAGE);
     expect(dockerImage.baseImage.default).toBe('bioconda/bioconda-utils-build-env-cos7:latest');
     expect(dockerImage.imageName.default).toBe(DEFAULT_BUILDER_IMAGE_NAME);
+    const dockerImageDefaults = Object.fromEntries(
+      Object.entries<Record<string, unknown>>(dockerImage)
+        .filter(([, property]) => 'default' in property)
+        .map(([name, property]) => [name, property.default]),
+    );
+    expect(DOCKER_IMAGE_DEFAULTS).toEqual(dockerImageDefaults);
     expect(purgeImage.namespace.default).toBe(DEFAULT_IMAGE_NAMESPACE);
     expect(recipeBuild.platform.default).toBe(DEFAULT_PLATFORM);
     expect(recipeBuild.imageTarget.default).toBe(DEFAULT_TARGETS.dockerImage);

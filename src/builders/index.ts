@@ -1,4 +1,4 @@
-import type { Builder } from '../formats';
+import type { Builder } from '../core/formats';
 import { condaBuild } from './conda-build';
 import { rattlerBuild } from './rattler-build';
 import { shellJoin, shellQuote } from '../text/shell';

@@ -1,4 +1,4 @@
-import type { Builder } from '../formats';
+import type { Builder } from '../core/formats';
 
 /** What a builder needs to know to write its build script and command line. */
 export interface BuildPlan {

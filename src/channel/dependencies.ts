@@ -1,5 +1,5 @@
 import type { ProjectGraph } from '@nx/devkit';
-import { DEFAULT_OUTPUT_ROOT } from '../defaults';
+import { DEFAULT_OUTPUT_ROOT } from '../core/defaults';
 import { join as joinPosix } from 'node:path/posix';
 
 export const RECIPE_BUILD_EXECUTOR = 'nx-conda:recipe-build';

@@ -13,7 +13,7 @@
  */
 import { rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 import {
   emptyRepodata,
   findRecord,

@@ -24,7 +24,7 @@ import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 
 /** The lock could not be had in time. */
 export class LockTimeoutError extends UserError {}

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 import { emptyRepodata, isValidPackageFile, readRepodata, SUBDIR_PATTERN, type Repodata } from './repodata';
 import { isRealDir, listEntries, readRegularFile, writeFileAtomic } from './safe-fs';
 import { S3Client, type S3Config, parseS3Url } from './s3';

@@ -5,7 +5,7 @@
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), never from options.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 
 export class S3Error extends UserError {}
 

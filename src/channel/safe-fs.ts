@@ -8,51 +8,31 @@
  * renamed over the final name, which replaces a planted link instead of
  * writing through it.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readSync,
-  renameSync,
-  rmSync,
   writeSync,
   type Stats,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { UserError } from '../errors';
+import { join } from 'node:path';
+import {
+  ensureRealDir,
+  kindOf,
+  lstatOrUndefined,
+  TEMP_PREFIX,
+  UnsafeFileError,
+  writeFileAtomic,
+  writeViaTemp,
+} from '../core/atomic-write';
 
-/** A file in a channel folder that is not what it claims to be (a link, a FIFO, a device, a folder, an odd name). */
-export class UnsafeFileError extends UserError {}
+export { ensureRealDir, kindOf, TEMP_PREFIX, UnsafeFileError, writeFileAtomic };
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
-
-/** Prefix of our temporary names; never a package or repodata name. */
-export const TEMP_PREFIX = '.nx-conda-tmp-';
-
-export function kindOf(stat: Stats): string {
-  if (stat.isFile()) return 'regular file';
-  if (stat.isSymbolicLink()) return 'symbolic link';
-  if (stat.isDirectory()) return 'folder';
-  if (stat.isFIFO()) return 'FIFO';
-  if (stat.isSocket()) return 'socket';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'device';
-  return 'special file';
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 function refuse(path: string, stat: Stats, what: string): never {
   throw new UnsafeFileError(
@@ -99,56 +79,6 @@ export function readRegularFile(path: string, what = 'reading it'): Buffer | und
     closeSync(opened.fd);
   }
   return Buffer.concat(chunks);
-}
-
-/**
- * A folder we write into: made when missing, refused when the name is a
- * link or anything else than a real folder (a planted `noarch -> /home/me`
- * must not receive our files).
- */
-export function ensureRealDir(path: string): void {
-  const stat = lstatOrUndefined(path);
-  if (!stat) {
-    mkdirSync(path, { recursive: true });
-    return ensureRealDir(path);
-  }
-  if (!stat.isDirectory()) {
-    throw new UnsafeFileError(
-      `${path} is a ${kindOf(stat)}, not a folder: refused (nx-conda writes into it). Remove it and build again.`,
-    );
-  }
-}
-
-function tempNameIn(dir: string, forName: string): string {
-  return join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${basename(forName)}`);
-}
-
-/** Writes through a fresh temporary file, synced (unless `sync` is false), then renamed over `path`. */
-function writeViaTemp(path: string, write: (fd: number) => void, sync = true): void {
-  const dir = dirname(path);
-  ensureRealDir(dir);
-  const temp = tempNameIn(dir, path);
-  const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
-  try {
-    try {
-      write(fd);
-      if (sync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw e;
-  }
-}
-
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  writeViaTemp(path, (fd) => {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-  });
 }
 
 /** One copy buffer for every copy (they are synchronous): a fresh 1 MB zeroed buffer per file cost more than a small file's copy. */

@@ -22,7 +22,7 @@ import {
   UnsafeFileError,
   writeFileAtomic,
 } from './safe-fs';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 
 /** Package files of a channel folder, by `<subdir>/<file>`, with what tells a rewrite apart. */
 export type ChannelSnapshot = Map<string, { size: number; mtimeMs: number; ino: number }>;

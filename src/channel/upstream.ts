@@ -2,7 +2,7 @@
  * Upstream channels: the channels a build searches after its staging channel
  * (plugin option `channels`, executor option `channels`), in priority order.
  */
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 
 /** A channel name as conda takes it (`conda-forge`, `bioconda`, `my-org/label/dev`). */
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.-]+)*$/;

@@ -1,4 +1,4 @@
-import { resolveEngine, type EngineName } from '../defaults';
+import { resolveEngine, type EngineName } from '../core/defaults';
 
 /**
  * Everything that differs between docker and podman, in one place. The rest

@@ -15,7 +15,7 @@ import { engineEnvironment } from './engine-env';
 import { hardeningArgs, validateRunArgs } from './hardening';
 import { adapterFor, hostOwnerInContainer } from './adapter';
 import { FOLLOW_SCRIPT } from './follow';
-import { resolveEngine } from '../defaults';
+import { resolveEngine } from '../core/defaults';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
 
 describe('runArgv', () => {

@@ -3,7 +3,7 @@
  * the unit tests cover exactly what the engine will be asked to do.
  */
 import { randomBytes } from 'node:crypto';
-import { NX_CONDA_LABEL } from '../defaults';
+import { NX_CONDA_LABEL } from '../core/defaults';
 import { followClient } from './follow';
 import { maskCredentials } from './secrets';
 import { isReservedEnvName } from './engine-env';

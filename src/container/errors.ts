@@ -1,5 +1,5 @@
-import type { EngineName } from '../defaults';
-import { UserError } from '../errors';
+import type { EngineName } from '../core/defaults';
+import { UserError } from '../core/errors';
 
 /**
  * The container engine is missing, not answering, or refused a command.

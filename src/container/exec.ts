@@ -5,7 +5,7 @@
  * lazily, on the first spawn, so modules that merely import this file (and
  * their unit tests) never touch it.
  */
-import type { EngineName } from '../defaults';
+import type { EngineName } from '../core/defaults';
 import { engineEnvironment } from './engine-env';
 
 type Execa = typeof import('execa', { with: { 'resolution-mode': 'import' } });

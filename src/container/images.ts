@@ -1,5 +1,5 @@
 /** Engine queries and removals: images, containers, the engine itself. */
-import type { EngineName } from '../defaults';
+import type { EngineName } from '../core/defaults';
 import { adapterFor } from './adapter';
 import { containerListArgv, imageListArgv, matchesReference, parseImageList, validateImageRef } from './argv';
 import { EngineError, engineFailure, firstLine, notFoundError } from './errors';

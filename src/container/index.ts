@@ -1,7 +1,7 @@
 /**
  * The only code of nx-conda that runs a container engine (docker or podman).
  */
-export type { EngineName } from '../defaults';
+export type { EngineName } from '../core/defaults';
 export { EngineError } from './errors';
 export type { Mount, RunOptions, RunResult, BuildImageOptions, ImageFilter, ContainerFilter } from './types';
 export { runContainer, buildImage } from './run';
@@ -37,3 +37,5 @@ export {
   type RunState,
 } from './owner';
 export { workspaceContainers, type OwnedContainer } from './owned';
+export { describeLeftovers, removeLeftovers, type Leftovers } from './leftovers';
+export { recordRun, RUN_RECORDS_FOLDER } from './run-records';

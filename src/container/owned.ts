@@ -1,5 +1,5 @@
 /** The containers of one workspace, with their owner labels, as the engine reports them. */
-import type { EngineName } from '../defaults';
+import type { EngineName } from '../core/defaults';
 import { adapterFor } from './adapter';
 import { engineFailure, EngineError, notFoundError } from './errors';
 import { capture } from './exec';

@@ -1,6 +1,6 @@
 /** Long-running engine commands whose output streams live: run and build. */
 import { join } from 'node:path';
-import { logger } from '../logger';
+import { logger } from '../core/logger';
 import { buildArgv, containerName, formatCommand, runArgv } from './argv';
 import { masker } from './secrets';
 import { EngineError, notFoundError } from './errors';

@@ -1,4 +1,4 @@
-import type { EngineName } from '../defaults';
+import type { EngineName } from '../core/defaults';
 import type { Hardening } from './hardening';
 
 export type { EngineName };

@@ -1,6 +1,6 @@
 import { logger } from '@nx/devkit';
 import { EngineError } from '../container';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 import { failureMessage, runExecutor } from './run-executor';
 
 describe('runExecutor: the one error path of the executors', () => {

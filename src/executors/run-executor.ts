@@ -1,6 +1,6 @@
-import { logger } from '../logger';
+import { logger } from '../core/logger';
 import { maskCredentials } from '../container';
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 
 /**
  * The one error path of nx-conda's executors: `body` does the work and

@@ -7,12 +7,12 @@ import type { ExpandedPluginConfiguration, NxJsonConfiguration } from '@nx/devki
 /** The package name users register in nx.json's `plugins`. */
 export const PLUGIN_NAME = 'nx-conda';
 
-export { STAGING_FOLDER as STAGING_ROOT } from '../defaults';
+export { STAGING_FOLDER as STAGING_ROOT } from '../core/defaults';
 
 /** Key of the recipe generator's defaults in nx.json's `generators`. */
 export const RECIPE_GENERATOR_KEY = `${PLUGIN_NAME}:recipe`;
 
-import { isRecipeFormat, type RecipeFormat } from '../formats';
+import { isRecipeFormat, type RecipeFormat } from '../core/formats';
 export type { RecipeFormat };
 
 import type { NxCondaPluginOptions } from '../graph/options';

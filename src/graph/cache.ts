@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { workspaceDataDirectory } from './devkit';
+import { PLUGIN_VERSION } from '../core/version';
 import {
   isRecipeReadError,
   oversizeReason,
@@ -23,14 +24,6 @@ import {
 const PARSER_VERSION = '5';
 
 export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
-
-export const PLUGIN_VERSION: string = (() => {
-  try {
-    return JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version ?? '0';
-  } catch {
-    return '0';
-  }
-})();
 
 /**
  * One recipe's cache entry, by workspace-relative path: the content key, the

@@ -2,7 +2,7 @@ import type { CreateDependencies, RawProjectGraphDependency } from '@nx/devkit';
 import { warn } from './devkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECIPE_FILE_NAMES } from '../formats';
+import { RECIPE_FILE_NAMES } from '../core/formats';
 import { findCycles } from './cycles';
 import { normalizeOptions, type NormalizedOptions, type NxCondaPluginOptions } from './options';
 import { lastWorkspaceRecipes, readWorkspaceRecipes, type WorkspaceRecipes } from './recipes-state';

@@ -1,5 +1,5 @@
-import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type EngineName } from '../defaults';
-import type { Builder } from '../formats';
+import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type EngineName } from '../core/defaults';
+import type { Builder } from '../core/formats';
 
 /** Options of the nx-conda inference plugin (the `options` of its entry in nx.json `plugins`). */
 export interface NxCondaPluginOptions {

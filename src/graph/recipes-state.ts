@@ -4,7 +4,7 @@
  * createNodes and reused by createDependencies in the same process.
  */
 import { dirname } from 'node:path';
-import { formatOfFile } from '../formats';
+import { formatOfFile } from '../core/formats';
 import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
 import { recipeFilter } from './glob';
 import { graphStats, warn } from './devkit';

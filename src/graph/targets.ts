@@ -1,8 +1,8 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { DEFAULT_TARGETS, IMAGE_IDENTITY_FILE } from '../defaults';
-import { builderOf, RECIPE_FORMATS } from '../formats';
+import { DEFAULT_TARGETS, IMAGE_IDENTITY_FILE } from '../core/defaults';
+import { builderOf, RECIPE_FORMATS } from '../core/formats';
 import type { RecipeInfo } from '../recipes';
-import { PLUGIN_VERSION } from './cache';
+import { PLUGIN_VERSION } from '../core/version';
 import type { NormalizedOptions } from './options';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME } from '../defaults';
+import { DEFAULT_BASE_IMAGE, DEFAULT_BUILDER_IMAGE_NAME } from '../core/defaults';
 import {
   DEFAULT_DOCKERFILE_TEMPLATE,
   findProxySettings,

@@ -8,13 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../container/argv';
-import { NX_CONDA_LABEL, resolveEngine, type EngineName } from '../defaults';
+import { DOCKER_IMAGE_DEFAULTS, NX_CONDA_LABEL, resolveEngine, type EngineName } from '../core/defaults';
 import { shellQuote } from '../text/shell';
 import { renderTemplate } from '../text/template';
-import type { DockerImageExecutorSchema } from '../executors/docker-image/schema';
-import dockerImageSchema from '../executors/docker-image/schema.json';
-import { withSchemaDefaults } from '../executors/schema-defaults';
-import { UserError } from '../errors';
+import type { DockerImageOptions } from './options';
+import { withDefaults } from '../core/schema-defaults';
+import { UserError } from '../core/errors';
 
 /** A docker-image option that cannot make an image. */
 export class ImageSpecError extends UserError {}
@@ -60,9 +59,9 @@ function isStringArray(v: unknown): v is string[] {
 }
 
 /** Checks and defaults the options (they may come unchecked from the project graph). */
-export function resolveImageOptions(options: DockerImageExecutorSchema): ResolvedDockerImageOptions {
+export function resolveImageOptions(options: DockerImageOptions): ResolvedDockerImageOptions {
   // Unchecked values, with the defaults of the docker-image schema.
-  const o = withSchemaDefaults(dockerImageSchema, options as Record<string, unknown>);
+  const o: Record<string, unknown> = withDefaults(DOCKER_IMAGE_DEFAULTS, options as Record<string, unknown>);
   const baseImage = o.baseImage;
   if (typeof baseImage !== 'string' || !IMAGE_REF.test(baseImage)) {
     throw new ImageSpecError(`baseImage '${String(baseImage)}' is not an image reference`);
@@ -177,7 +176,7 @@ export function imageHash(
  * give another tag.
  */
 export function resolveBuilderImage(
-  options: DockerImageExecutorSchema,
+  options: DockerImageOptions,
   workspaceRoot: string,
   env: NodeJS.ProcessEnv = process.env,
   baseImageId?: string,

@@ -6,7 +6,7 @@
  *   `if/then/else` selectors.
  */
 import { isRecipeReadError, RecipeReadError } from './errors';
-import { formatOfFile } from '../formats';
+import { formatOfFile } from '../core/formats';
 import type { PackageIdentity, RecipeInfo } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';

@@ -1,4 +1,4 @@
-import type { RecipeFormat } from '../formats';
+import type { RecipeFormat } from '../core/formats';
 
 export interface RecipeRequirements {
   build: string[];

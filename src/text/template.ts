@@ -1,5 +1,5 @@
 // src/text: small text helpers shared by the builders and the executors (no I/O).
-import { UserError } from '../errors';
+import { UserError } from '../core/errors';
 
 /**
  * Templates with `{{name}}` placeholders (build scripts, Dockerfiles). An

@@ -1,5 +1,5 @@
 import type { ExecutorContext, ProjectGraph } from '@nx/devkit';
-import { logger } from '../../logger';
+import { logger } from '../../core/logger';
 import { realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ChannelGatherError, gatherChannel, type GatherSource } from '../../channel/gather';

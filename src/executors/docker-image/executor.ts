@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '../../logger';
-import { IMAGE_IDENTITY_FILE, IMAGE_IDENTITY_ROOT, NX_CONDA_LABEL, type EngineName } from '../../defaults';
+import { logger } from '../../core/logger';
+import { IMAGE_IDENTITY_FILE, IMAGE_IDENTITY_ROOT, NX_CONDA_LABEL, type EngineName } from '../../core/defaults';
 import { buildImage, checkEngine, EngineError, imageId, maskCredentials, pullImage } from '../../container';
 import { runExecutor } from '../run-executor';
 import {

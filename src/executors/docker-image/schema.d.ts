@@ -1,23 +1,2 @@
-import type { EngineName } from '../../defaults';
-
-export interface DockerImageExecutorSchema {
-  /** Image the builder image starts FROM. Default: DEFAULT_BASE_IMAGE. */
-  baseImage?: string;
-  /** Repository of the built image; the tag is `<imageName>:<hash12>`. Default: DEFAULT_BUILDER_IMAGE_NAME. */
-  imageName?: string;
-  /** Workspace-relative Dockerfile template; default: the built-in template. */
-  dockerfileTemplate?: string;
-  /** Conda packages installed with `conda install -y ...` (default template). */
-  packages?: string[];
-  /** Workspace-relative requirements file, installed with `conda install -y --file`. */
-  requirementsFile?: string;
-  /** `--build-arg NAME` (values through the environment); part of the hash. */
-  buildArgs?: Record<string, string>;
-  /** `host` builds with `--network host`; empty/absent: the engine's default. */
-  network?: 'host' | '';
-  /** Rebuild (without layer cache) even when the tag exists. */
-  force?: boolean;
-  engine?: EngineName;
-  /** Print the command and the rendered Dockerfile (credentials masked). */
-  verbose?: boolean;
-}
+/** The docker-image options are the builder image's: image/options.ts (image/spec.ts checks and defaults them). */
+export type { DockerImageOptions as DockerImageExecutorSchema } from '../../image/options';

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '../../logger';
+import { logger } from '../../core/logger';
 import { relative, resolve } from 'node:path';
 import { destinationOf, publishChannel } from '../../channel/publish';
 import { s3Config } from '../../channel/s3';

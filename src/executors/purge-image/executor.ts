@@ -1,13 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '../../logger';
-import { NX_CONDA_LABEL } from '../../defaults';
-import { checkEngine, listImages, removeImage } from '../../container';
+import { logger } from '../../core/logger';
+import { NX_CONDA_LABEL } from '../../core/defaults';
+import { checkEngine, describeLeftovers, listImages, removeImage, removeLeftovers } from '../../container';
 import { BUILDER_LABEL_VALUE, builderImageTagOf } from '../../image';
-import { UserError } from '../../errors';
+import { UserError } from '../../core/errors';
 import { runExecutor } from '../run-executor';
 import { planPurge } from './purge-plan';
 import type { PurgeImageExecutorSchema } from './schema';
-import { describeLeftovers, removeLeftovers } from '../recipe-build/leftovers';
 
 /**
  * nx-conda:purge-image — removes the images nx-conda makes: the builder

@@ -1,4 +1,4 @@
-import { DEFAULT_IMAGE_NAMESPACE } from '../../defaults';
+import { DEFAULT_IMAGE_NAMESPACE } from '../../core/defaults';
 import { packageImageRef, parsePackageSpec, planPurge } from './purge-plan';
 
 describe('parsePackageSpec', () => {

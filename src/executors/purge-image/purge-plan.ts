@@ -1,11 +1,11 @@
 /** Pure parts of purge-image: package specs and the image refs they name. */
 import { IMAGE_REPOSITORY } from '../../container/argv';
-import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../defaults';
-import { schemaDefault } from '../schema-defaults';
+import { DEFAULT_IMAGE_NAMESPACE, resolveEngine, type EngineName } from '../../core/defaults';
+import { schemaDefault } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
-import { UserError } from '../../errors';
+import { UserError } from '../../core/errors';
 
 /** A purge-image option that names no image. */
 export class PurgeOptionError extends UserError {}

@@ -1,4 +1,4 @@
-import type { EngineName } from '../../defaults';
+import type { EngineName } from '../../core/defaults';
 
 export interface PurgeImageExecutorSchema {
   /** Image references to remove as given. */

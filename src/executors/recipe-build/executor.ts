@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '../../logger';
+import { logger } from '../../core/logger';
 import { join, relative } from 'node:path';
 import {
   recoverOutput,
@@ -8,15 +8,21 @@ import {
   writeSkipRecord,
   type CollectedPackage,
 } from '../../channel';
-import { checkEngine, imageId, removeImage, type EngineName } from '../../container';
+import {
+  checkEngine,
+  describeLeftovers,
+  imageId,
+  recordRun,
+  removeImage,
+  removeLeftovers,
+  type EngineName,
+} from '../../container';
 import { builderImageTagOf } from '../../image';
 import { runExecutor } from '../run-executor';
-import { describeLeftovers, removeLeftovers } from './leftovers';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { assertNoSkippedDependency, skipForPlatform } from './skip';
-import { recordRun } from './run-records';
 import {
   assembleStaging,
   collectPackages,

@@ -7,12 +7,12 @@ import { hardeningArgs, type Hardening } from '../../container/hardening';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
-import { DEFAULT_BASE_IMAGE, EngineName, RUN_RECORDS_FOLDER } from '../../defaults';
-import { schemaDefault, withSchemaDefaults } from '../schema-defaults';
+import { DEFAULT_BASE_IMAGE, EngineName, RUN_RECORDS_FOLDER } from '../../core/defaults';
+import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
-import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
+import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../core/formats';
 import type { RecipeBuildExecutorSchema } from './schema';
-import { UserError } from '../../errors';
+import { UserError } from '../../core/errors';
 
 /** Processes a build container may have at once unless pidsLimit says otherwise: a fork bomb stops there. */
 export const DEFAULT_PIDS_LIMIT: number = schemaDefault(schemaJson, 'pidsLimit');

@@ -1,4 +1,4 @@
-import type { Builder, EngineName } from '../../defaults';
+import type { Builder, EngineName } from '../../core/defaults';
 
 export interface RecipeBuildExecutorSchema {
   recipeDir?: string;

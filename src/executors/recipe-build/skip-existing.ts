@@ -1,11 +1,11 @@
-import { logger } from '../../logger';
+import { logger } from '../../core/logger';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { maskCredentials } from '../../container';
 import { describePackage, lookupExisting, replaceWithEmptyChannel, withOutputLock } from '../../channel';
-import { PLUGIN_VERSION } from '../../graph/cache';
+import { PLUGIN_VERSION } from '../../core/version';
 import { isRecipeReadError, readRecipePackages } from '../../recipes';
-import { STAGING_FOLDER } from '../../defaults';
+import { STAGING_FOLDER } from '../../core/defaults';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 
 /**

@@ -5,7 +5,7 @@
  * with the state it hands on to the next one as its result.
  */
 import type { ProjectGraph } from '@nx/devkit';
-import { logger } from '../../logger';
+import { logger } from '../../core/logger';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { buildCommand, renderBuildScript, shellJoin, type BuildPlan } from '../../builders';

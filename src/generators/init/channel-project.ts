@@ -1,5 +1,5 @@
 import { addProjectConfiguration, getProjects, type TargetConfiguration, type Tree } from '@nx/devkit';
-import { DEFAULT_TARGETS } from '../../defaults';
+import { DEFAULT_TARGETS } from '../../core/defaults';
 
 export const CHANNEL_PROJECT = 'conda-channel';
 export const CHANNEL_PROJECT_ROOT = 'tools/conda-channel';

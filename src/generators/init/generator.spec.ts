@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { logger, readJson, readNxJson, readProjectConfiguration, updateNxJson, type Tree } from '@nx/devkit';
-import { DEFAULT_BASE_IMAGE } from '../../defaults';
+import { DEFAULT_BASE_IMAGE } from '../../core/defaults';
 import initGenerator from './generator';
 
 /** Every file the generators changed, with its content. */

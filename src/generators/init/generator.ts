@@ -45,13 +45,13 @@ import {
   resolveEngine,
   type EngineName,
   IMAGE_IDENTITY_ROOT,
-} from '../../defaults';
+} from '../../core/defaults';
 import type { InitGeneratorSchema } from './schema';
-import { schemaDefault, withSchemaDefaults } from '../../executors/schema-defaults';
+import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 import { addPlugin } from '@nx/devkit/internal';
-import { createNodesV2 } from '../../index';
-import { formatOfFile } from '../../formats';
+import { createNodes } from '../../graph';
+import { formatOfFile } from '../../core/formats';
 import { normalizeOptions as normalizeGraphOptions, recipeEdges } from '../../graph';
 import { readWorkspaceRecipes } from '../../graph/recipes-state';
 import { recipeProject } from '../../graph/targets';
@@ -66,7 +66,7 @@ import {
   readPluginOptions,
   type NxCondaPluginOptions,
 } from '../utils';
-import { BUILDERS, formatOfBuilder, isBuilder, type Builder } from '../../formats';
+import { BUILDERS, formatOfBuilder, isBuilder, type Builder } from '../../core/formats';
 
 export const DEFAULT_IMAGE_PROJECT_ROOT: string = schemaDefault(schemaJson, 'directory');
 const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
@@ -152,7 +152,7 @@ async function addInferencePlugin(tree: Tree, options: NormalizedOptions): Promi
     tree,
     { nodes, dependencies: {} },
     PLUGIN_NAME,
-    createNodesV2,
+    createNodes,
     {
       ...TARGET_NAME_CHOICES,
       imageProject: [DEFAULT_IMAGE_PROJECT],

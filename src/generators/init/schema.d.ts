@@ -1,5 +1,5 @@
-import type { EngineName } from '../../defaults';
-import type { Builder } from '../../formats';
+import type { EngineName } from '../../core/defaults';
+import type { Builder } from '../../core/formats';
 
 export interface InitGeneratorSchema {
   /** Base image of the builder image; default DEFAULT_BASE_IMAGE. */

@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { formatFiles, generateFiles, logger, readNxJson, type Tree } from '@nx/devkit';
-import { builderOf, FORMATS, isRecipeFormat, RECIPE_FILE_NAMES, RECIPE_FORMATS } from '../../formats';
+import { builderOf, FORMATS, isRecipeFormat, RECIPE_FILE_NAMES, RECIPE_FORMATS } from '../../core/formats';
 import { isPackageName, matchSpecName, PACKAGE_NAME_RULE } from '../../recipes';
 import {
   findPluginRegistration,
@@ -22,7 +22,7 @@ import {
   type RecipeFormat,
 } from '../utils';
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
-import { schemaDefault, withSchemaDefaults } from '../../executors/schema-defaults';
+import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */

@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { currentRun, ownerLabels } from '../../container';
-import { RUN_RECORDS_FOLDER } from '../../defaults';
+import { currentRun, ownerLabels } from './owner';
+import { RUN_RECORDS_FOLDER } from '../core/defaults';
 
 export { RUN_RECORDS_FOLDER };
 const RECORD_NAME = /^[1-9][0-9]*-[0-9a-f]{8}\.json$/;

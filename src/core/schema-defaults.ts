@@ -1,8 +1,10 @@
 /**
- * Executor option defaults live in one place: each executor's schema.json.
- * Nx applies them to the options of a task it runs; the code reads them from
- * the same file for options that reach it any other way (the project graph,
- * another executor, a test), so no default is written twice.
+ * Executor and generator option defaults live in each one's schema.json.
+ * Nx applies them to the options of a task it runs; an executor or generator
+ * reads them from its own schema.json for options that reach it any other way
+ * (the project graph, another executor, a test). Code below the executors
+ * takes the defaults it needs from core/defaults.ts instead (pinned to the
+ * schemas by src/schemas.spec.ts).
  */
 
 /** The part of a schema.json the code reads. */
@@ -30,10 +32,18 @@ export function withSchemaDefaults<T extends object, S extends SchemaJson>(
   schema: S,
   options: T | undefined,
 ): Defaulted<T, S> {
-  const out: Record<string, unknown> = { ...(options ?? {}) };
+  const defaults: Record<string, unknown> = {};
   for (const [name, property] of Object.entries(schema.properties)) {
-    if (out[name] === undefined && 'default' in property)
-      out[name] = structuredClone((property as { default: unknown }).default);
+    if ('default' in property) defaults[name] = (property as { default: unknown }).default;
   }
-  return out as Defaulted<T, S>;
+  return withDefaults(defaults, options) as Defaulted<T, S>;
+}
+
+/** `options` with every option it leaves undefined set to (a copy of) its value in `defaults`. */
+export function withDefaults<T extends object, D extends object>(defaults: D, options: T | undefined): T & D {
+  const out: Record<string, unknown> = { ...(options ?? {}) };
+  for (const [name, value] of Object.entries(defaults)) {
+    if (out[name] === undefined) out[name] = structuredClone(value);
+  }
+  return out as T & D;
 }

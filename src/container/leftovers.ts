@@ -10,17 +10,10 @@
 import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { readRunRecords } from './run-records';
-import {
-  currentRun,
-  OWNER_LABELS,
-  removeContainer,
-  runState,
-  scratchPaths,
-  workspaceContainers,
-  type EngineName,
-  type OwnedContainer,
-  type RunState,
-} from '../../container';
+import type { EngineName } from '../core/defaults';
+import { removeContainer } from './images';
+import { workspaceContainers, type OwnedContainer } from './owned';
+import { currentRun, OWNER_LABELS, runState, scratchPaths, type RunState } from './owner';
 
 export interface Leftovers {
   /** Containers removed, with the state of their run. */

@@ -1,12 +1,9 @@
 /**
  * Defaults shared by the inference plugin, the executors and the generators.
- * Those of executor options are read from the executors' schema.json, the
- * one place they are written.
+ * Core is the leaf layer: it imports nothing of ours, so the defaults of
+ * executor options that code below the executors needs are written here, and
+ * src/schemas.spec.ts checks that each schema.json gives the same ones.
  */
-import dockerImageSchema from './executors/docker-image/schema.json';
-import purgeImageSchema from './executors/purge-image/schema.json';
-import recipeBuildSchema from './executors/recipe-build/schema.json';
-import { schemaDefault } from './executors/schema-defaults';
 
 /** Every project's packages land in `<outputRoot>/<projectRoot>`. */
 export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
@@ -14,7 +11,7 @@ export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 /** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
 export const STAGING_FOLDER = 'tmp/nx-conda';
 
-/** Where each build records its own folders (see executors/recipe-build/run-records.ts); no container may write there. */
+/** Where each build records its own folders (see container/run-records.ts); no container may write there. */
 export const RUN_RECORDS_FOLDER = `${STAGING_FOLDER}/runs`;
 
 /** Label put on every container and image nx-conda makes. */
@@ -25,13 +22,13 @@ export const NX_CONDA_LABEL = 'nx-conda';
  * engine's configured default registry (or a mirror) decides where it comes
  * from; users who need a fully qualified reference set `baseImage`.
  */
-export const DEFAULT_BASE_IMAGE: string = schemaDefault(dockerImageSchema, 'baseImage');
+export const DEFAULT_BASE_IMAGE = 'bioconda/bioconda-utils-build-env-cos7:latest';
 
 /** Namespace of per-package images: `<namespace>/<name>:<version>--<build>`. */
-export const DEFAULT_IMAGE_NAMESPACE: string = schemaDefault(purgeImageSchema, 'namespace');
+export const DEFAULT_IMAGE_NAMESPACE = 'biocontainers';
 
 /** Repository name of the builder images made by `docker-image`. */
-export const DEFAULT_BUILDER_IMAGE_NAME: string = schemaDefault(dockerImageSchema, 'imageName');
+export const DEFAULT_BUILDER_IMAGE_NAME = 'nx-conda/builder';
 
 /**
  * What `docker-image` writes after every run, in `<IMAGE_IDENTITY_ROOT>/<project>/`
@@ -46,7 +43,7 @@ export const IMAGE_IDENTITY_FILE = 'nx-conda-image.json';
 export const DEFAULT_IMAGE_PROJECT = 'builder-image';
 
 /** The platform builds and line selectors are for. */
-export const DEFAULT_PLATFORM: string = schemaDefault(recipeBuildSchema, 'platform');
+export const DEFAULT_PLATFORM = 'linux-64';
 
 export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',
@@ -58,6 +55,17 @@ export const DEFAULT_TARGETS = {
 
 /** The builders (and the recipe formats they build) are in src/formats.ts. */
 export type { Builder } from './formats';
+/** The defaults of the docker-image options (its schema.json gives the same; src/schemas.spec.ts checks). */
+export const DOCKER_IMAGE_DEFAULTS = {
+  baseImage: DEFAULT_BASE_IMAGE,
+  imageName: DEFAULT_BUILDER_IMAGE_NAME,
+  packages: [] as string[],
+  buildArgs: {} as Record<string, string>,
+  force: false,
+  engine: 'docker' as EngineName,
+  verbose: false,
+};
+
 /** The container engines nx-conda can drive. */
 export const ENGINES = ['docker', 'podman'] as const;
 export type EngineName = (typeof ENGINES)[number];
