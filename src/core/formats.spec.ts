@@ -8,7 +8,6 @@ import {
   isRecipeFormat,
   RECIPE_FILE_NAMES,
   RECIPE_FORMATS,
-  recipeFileOf,
 } from './formats';
 
 describe('the table of recipe formats and builders', () => {
@@ -18,7 +17,6 @@ describe('the table of recipe formats and builders', () => {
     for (const format of FORMATS) {
       expect(formatOfBuilder(builderOf(format))).toBe(format);
       expect(formatOfFile(`a/b/${RECIPE_FORMATS[format].file}`)).toBe(format);
-      expect(recipeFileOf(builderOf(format))).toBe(RECIPE_FORMATS[format].file);
     }
     expect([...BUILDERS].sort()).toEqual(FORMATS.map(builderOf).sort());
   });

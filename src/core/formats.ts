@@ -62,8 +62,3 @@ export function formatOfBuilder(builder: Builder): RecipeFormat {
 export function builderOf(format: RecipeFormat): Builder {
   return RECIPE_FORMATS[format].builder;
 }
-
-/** The recipe file a builder reads. */
-export function recipeFileOf(builder: Builder): string {
-  return RECIPE_FORMATS[formatOfBuilder(builder)].file;
-}

@@ -43,8 +43,3 @@ export function recipeFilter(include: readonly string[], exclude: readonly strin
   const exc = compile(exclude, false);
   return (root, file) => (inc(root) || inc(file)) && !(exc(root) || exc(file));
 }
-
-/** One recipe folder path against include/exclude (its file taken as `<root>/meta.yaml`). */
-export function isSelected(root: string, include: readonly string[], exclude: readonly string[]): boolean {
-  return recipeFilter(include, exclude)(root, root === '.' ? 'meta.yaml' : `${root}/meta.yaml`);
-}

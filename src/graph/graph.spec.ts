@@ -6,7 +6,11 @@ import { createDependencies, createNodes, createNodesV2 } from '../index';
 import { cacheFilePath, clearMemoryCache, loadRecipes } from './cache';
 import { normalizeOptions, registrationKey } from './options';
 import { findCycles } from './cycles';
-import { isSelected } from './glob';
+import { recipeFilter } from './glob';
+
+/** One recipe folder path against include/exclude, through the filter the graph uses (its file taken as `<root>/meta.yaml`). */
+const isSelected = (root: string, include: string[], exclude: string[]) =>
+  recipeFilter(include, exclude)(root, `${root}/meta.yaml`);
 import { assignProjectNames } from './naming';
 
 const meta = (name: string, reqs: string[] = [], outputs: string[] = []) =>

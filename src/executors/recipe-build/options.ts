@@ -14,9 +14,6 @@ import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } fro
 import type { RecipeBuildExecutorSchema } from './schema';
 import { UserError } from '../../core/errors';
 
-/** Processes a build container may have at once unless pidsLimit says otherwise: a fork bomb stops there. */
-export const DEFAULT_PIDS_LIMIT: number = schemaDefault(schemaJson, 'pidsLimit');
-
 /** A bad option or a missing file: reported as it is, without a stack. */
 export class RecipeBuildError extends UserError {}
 
