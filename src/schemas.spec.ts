@@ -11,8 +11,11 @@ import {
   DEFAULT_BUILDER_IMAGE_NAME,
   DEFAULT_IMAGE_NAMESPACE,
   DEFAULT_PLATFORM,
+  DEFAULT_CHANNEL_PATH,
   DEFAULT_TARGETS,
   DOCKER_IMAGE_DEFAULTS,
+  EXECUTORS,
+  PLUGIN_NAME,
   ENGINES,
   STAGING_FOLDER,
 } from './core/defaults';
@@ -93,12 +96,20 @@ describe('the defaults of core/defaults.ts are those of the schemas', () => {
     expect(recipeBuild.imageTarget.default).toBe(DEFAULT_TARGETS.dockerImage);
     expect(purgeImage.imageTarget.default).toBe(DEFAULT_TARGETS.dockerImage);
     expect(recipeBuild.stagingRoot.default).toBe(`${STAGING_FOLDER}/staging`);
+    expect(readJson('src/executors/channel/schema.json').properties.outputPath.default).toBe(DEFAULT_CHANNEL_PATH);
+    expect(readJson('src/executors/publish/schema.json').properties.channelPath.default).toBe(DEFAULT_CHANNEL_PATH);
     for (const schema of [dockerImage, recipeBuild, purgeImage]) expect(schema.engine.enum).toEqual([...ENGINES]);
     expect(recipeBuild.builder.enum).toEqual([...BUILDERS]);
     expect(readJson('src/generators/init/schema.json').properties.builder.enum).toEqual([...BUILDERS]);
     expect([...readJson('src/generators/recipe/schema.json').properties.format.enum].sort()).toEqual(
       [...FORMATS].sort(),
     );
+  });
+
+  it('names the executors as executors.json does', () => {
+    expect(readJson('package.json').name).toBe(PLUGIN_NAME);
+    const listed = Object.keys(readJson('executors.json').executors).map((name) => `${PLUGIN_NAME}:${name}`);
+    for (const executor of Object.values(EXECUTORS)) expect(listed).toContain(executor);
   });
 
   it('fills in what the options leave out, and nothing they set', () => {

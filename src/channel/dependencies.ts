@@ -1,8 +1,6 @@
 import type { ProjectGraph } from '@nx/devkit';
-import { DEFAULT_OUTPUT_ROOT } from '../core/defaults';
+import { DEFAULT_OUTPUT_ROOT, EXECUTORS } from '../core/defaults';
 import { join as joinPosix } from 'node:path/posix';
-
-export const RECIPE_BUILD_EXECUTOR = 'nx-conda:recipe-build';
 
 export interface DependencyOutput {
   project: string;
@@ -33,7 +31,7 @@ export function dependencyOutputs(graph: ProjectGraph, projectName: string): Dep
       queue.push(dep.target);
       const node = graph.nodes[dep.target];
       for (const target of Object.values(node.data.targets ?? {})) {
-        if (target.executor !== RECIPE_BUILD_EXECUTOR) continue;
+        if (target.executor !== EXECUTORS.recipeBuild) continue;
         result.push({ project: dep.target, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
       }
     }

@@ -5,6 +5,21 @@
  * src/schemas.spec.ts checks that each schema.json gives the same ones.
  */
 
+/** The npm package name, and the prefix of its executors and generators in nx.json and project.json. */
+export const PLUGIN_NAME = 'nx-conda';
+
+/** The executors as targets name them (executors.json lists the same; src/schemas.spec.ts checks). */
+export const EXECUTORS = {
+  recipeBuild: `${PLUGIN_NAME}:recipe-build`,
+  dockerImage: `${PLUGIN_NAME}:docker-image`,
+  purgeImage: `${PLUGIN_NAME}:purge-image`,
+  channel: `${PLUGIN_NAME}:channel`,
+  publish: `${PLUGIN_NAME}:publish`,
+} as const;
+
+/** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */
+export const DEFAULT_CHANNEL_PATH = 'dist/channel';
+
 /** Every project's packages land in `<outputRoot>/<projectRoot>`. */
 export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 

@@ -5,9 +5,8 @@ import * as path from 'node:path';
 import type { ExpandedPluginConfiguration, NxJsonConfiguration } from '@nx/devkit';
 
 /** The package name users register in nx.json's `plugins`. */
-export const PLUGIN_NAME = 'nx-conda';
-
-export { STAGING_FOLDER as STAGING_ROOT } from '../core/defaults';
+export { PLUGIN_NAME, STAGING_FOLDER as STAGING_ROOT } from '../core/defaults';
+import { PLUGIN_NAME } from '../core/defaults';
 
 /** Key of the recipe generator's defaults in nx.json's `generators`. */
 export const RECIPE_GENERATOR_KEY = `${PLUGIN_NAME}:recipe`;

@@ -1,5 +1,5 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { DEFAULT_TARGETS, IMAGE_IDENTITY_FILE } from '../core/defaults';
+import { DEFAULT_TARGETS, EXECUTORS, IMAGE_IDENTITY_FILE } from '../core/defaults';
 import { builderOf, RECIPE_FORMATS } from '../core/formats';
 import type { RecipeInfo } from '../recipes';
 import { PLUGIN_VERSION } from '../core/version';
@@ -62,7 +62,7 @@ export function recipeProject(
 
   const provides = info.names.join(', ');
   const build: TargetConfiguration = {
-    executor: 'nx-conda:recipe-build',
+    executor: EXECUTORS.recipeBuild,
     cache: true,
     dependsOn,
     inputs,
@@ -92,7 +92,7 @@ export function recipeProject(
     const purgeOptions: Record<string, unknown> = { imageProject: buildOptions.imageProject };
     if (opts.engine) purgeOptions.engine = opts.engine;
     targets[opts.purgeTargetName] = {
-      executor: 'nx-conda:purge-image',
+      executor: EXECUTORS.purgeImage,
       cache: false,
       options: purgeOptions,
       metadata: {

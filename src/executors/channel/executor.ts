@@ -3,20 +3,19 @@ import { logger } from '../../core/logger';
 import { realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ChannelGatherError, gatherChannel, type GatherSource } from '../../channel/gather';
-import { outputPathOf, RECIPE_BUILD_EXECUTOR } from '../../channel/dependencies';
+import { outputPathOf } from '../../channel/dependencies';
+import { DEFAULT_CHANNEL_PATH, EXECUTORS } from '../../core/defaults';
 import { withLock } from '../../channel/lock';
 import { ensureRealDir } from '../../channel/safe-fs';
 import { runExecutor } from '../run-executor';
 import type { ChannelExecutorSchema } from './schema';
-
-export const DEFAULT_CHANNEL_PATH = 'dist/channel';
 
 /** Every project with a recipe-build target, with its output folder (workspace-relative). */
 export function recipeOutputs(graph: ProjectGraph): { project: string; outputPath: string }[] {
   const found: { project: string; outputPath: string }[] = [];
   for (const [name, node] of Object.entries(graph.nodes)) {
     for (const target of Object.values(node.data.targets ?? {})) {
-      if (target.executor === RECIPE_BUILD_EXECUTOR)
+      if (target.executor === EXECUTORS.recipeBuild)
         found.push({ project: name, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
     }
   }

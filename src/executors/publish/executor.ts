@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { DEFAULT_CHANNEL_PATH } from '../../core/defaults';
 import { logger } from '../../core/logger';
 import { relative, resolve } from 'node:path';
 import { destinationOf, publishChannel } from '../../channel/publish';
@@ -12,7 +13,7 @@ export default async function publishExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   return runExecutor(async () => {
-    const channelDir = resolve(context.root, options.channelPath || 'dist/channel');
+    const channelDir = resolve(context.root, options.channelPath || DEFAULT_CHANNEL_PATH);
     const destination = destinationOf(options.destination ?? '', context.root, () =>
       s3Config({ region: options.region, endpoint: options.endpoint }),
     );

@@ -1,9 +1,8 @@
 import { addProjectConfiguration, getProjects, type TargetConfiguration, type Tree } from '@nx/devkit';
-import { DEFAULT_TARGETS } from '../../core/defaults';
+import { DEFAULT_CHANNEL_PATH, DEFAULT_TARGETS, EXECUTORS } from '../../core/defaults';
 
 export const CHANNEL_PROJECT = 'conda-channel';
 export const CHANNEL_PROJECT_ROOT = 'tools/conda-channel';
-export const CHANNEL_PATH = 'dist/channel';
 
 /**
  * The project `conda-channel` (tools/conda-channel): `channel` gathers every
@@ -15,16 +14,16 @@ export const CHANNEL_PATH = 'dist/channel';
 export function ensureChannelProject(tree: Tree, buildTargetName: string = DEFAULT_TARGETS.buildRecipe): void {
   if (getProjects(tree).has(CHANNEL_PROJECT) || tree.exists(`${CHANNEL_PROJECT_ROOT}/project.json`)) return;
   const channel: TargetConfiguration = {
-    executor: 'nx-conda:channel',
+    executor: EXECUTORS.channel,
     dependsOn: [{ projects: ['tag:conda'], target: buildTargetName }],
-    options: { outputPath: CHANNEL_PATH },
+    options: { outputPath: DEFAULT_CHANNEL_PATH },
     // Incremental over the folder it keeps: never restored from a cache.
     cache: false,
   };
   const publish: TargetConfiguration = {
-    executor: 'nx-conda:publish',
+    executor: EXECUTORS.publish,
     dependsOn: ['channel'],
-    options: { channelPath: CHANNEL_PATH, destination: '' },
+    options: { channelPath: DEFAULT_CHANNEL_PATH, destination: '' },
     cache: false,
   };
   addProjectConfiguration(tree, CHANNEL_PROJECT, {

@@ -42,6 +42,7 @@ import {
   DEFAULT_OUTPUT_ROOT,
   DEFAULT_TARGETS,
   ENGINES,
+  EXECUTORS,
   resolveEngine,
   type EngineName,
   IMAGE_IDENTITY_ROOT,
@@ -69,8 +70,6 @@ import {
 import { BUILDERS, formatOfBuilder, isBuilder, type Builder } from '../../core/formats';
 
 export const DEFAULT_IMAGE_PROJECT_ROOT: string = schemaDefault(schemaJson, 'directory');
-const DOCKER_IMAGE_EXECUTOR = `${PLUGIN_NAME}:docker-image`;
-const PURGE_EXECUTOR = `${PLUGIN_NAME}:purge-image`;
 
 export interface DockerImageTargetOptions {
   baseImage: string;
@@ -321,7 +320,7 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
     root,
     targets: {
       [DEFAULT_TARGETS.dockerImage]: {
-        executor: DOCKER_IMAGE_EXECUTOR,
+        executor: EXECUTORS.dockerImage,
         // The image lives in the engine, not in a folder Nx could restore:
         // the executor itself skips the build when the hash-tagged image exists.
         cache: false,
@@ -331,7 +330,7 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
       },
       // For a machine where something still went wrong: every container this workspace started.
       [DEFAULT_TARGETS.purgeContainers]: {
-        executor: PURGE_EXECUTOR,
+        executor: EXECUTORS.purgeImage,
         cache: false,
         options: { containers: true, ...(targetOptions.engine ? { engine: targetOptions.engine } : {}) },
       },
@@ -345,9 +344,9 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
 /** Applies explicitly given --baseImage/--engine to an existing image project. */
 function updateImageProject(tree: Tree, name: string, project: ProjectConfiguration, options: NormalizedOptions): void {
   const target = project.targets?.[DEFAULT_TARGETS.dockerImage];
-  if (!target || target.executor !== DOCKER_IMAGE_EXECUTOR) {
+  if (!target || target.executor !== EXECUTORS.dockerImage) {
     logger.warn(
-      `nx-conda: project '${name}' has no '${DEFAULT_TARGETS.dockerImage}' target using ${DOCKER_IMAGE_EXECUTOR}; left unchanged.`,
+      `nx-conda: project '${name}' has no '${DEFAULT_TARGETS.dockerImage}' target using ${EXECUTORS.dockerImage}; left unchanged.`,
     );
     return;
   }
@@ -359,7 +358,7 @@ function updateImageProject(tree: Tree, name: string, project: ProjectConfigurat
   if (JSON.stringify(targetOptions) === original) return;
   target.options = targetOptions;
   const purge = project.targets?.[DEFAULT_TARGETS.purgeContainers];
-  if (purge?.executor === PURGE_EXECUTOR) {
+  if (purge?.executor === EXECUTORS.purgeImage) {
     const { engine: _old, ...rest } = (purge.options ?? {}) as { engine?: EngineName };
     purge.options = { ...rest, ...(targetOptions.engine ? { engine: targetOptions.engine } : {}) };
   }
