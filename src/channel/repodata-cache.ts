@@ -6,7 +6,8 @@
  * tasks neither download nor parse a large repodata.json 500 times.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomic-write';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
@@ -79,10 +80,9 @@ export function compactIndex(text: string, where: string): CompactIndex {
   return index;
 }
 
+/** The cache folder is ours (tmp/nx-conda, never mounted into a container); a cache needs no fsync. */
 function writeAtomic(file: string, text: string): void {
-  const part = `${file}.${process.pid}.part`;
-  writeFileSync(part, text);
-  renameSync(part, file);
+  writeFileAtomic(file, text, { sync: false, trustedFolder: true });
 }
 
 function readJson<T>(file: string): T | undefined {

@@ -114,7 +114,7 @@ export function copyRegularFile(
           size += n;
         }
       },
-      options.sync ?? true,
+      { sync: options.sync ?? true },
     );
   } finally {
     closeSync(opened.fd);

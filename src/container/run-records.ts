@@ -7,9 +7,10 @@
  * that ends normally removes its record with its folders.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentRun, ownerLabels } from './owner';
+import { writeFileAtomic } from '../core/atomic-write';
 import { RUN_RECORDS_FOLDER } from '../core/defaults';
 
 export { RUN_RECORDS_FOLDER };
@@ -25,10 +26,7 @@ export function recordRun(root: string, folders: string[]): () => void {
   const dir = join(root, RUN_RECORDS_FOLDER);
   const file = join(dir, `${run.pid}-${randomBytes(4).toString('hex')}.json`);
   try {
-    mkdirSync(dir, { recursive: true });
-    const temporary = `${file}.tmp`;
-    writeFileSync(temporary, JSON.stringify(ownerLabels(root, run, folders)));
-    renameSync(temporary, file);
+    writeFileAtomic(file, JSON.stringify(ownerLabels(root, run, folders)), { sync: false, trustedFolder: true });
   } catch {
     return () => undefined;
   }

@@ -71,16 +71,28 @@ function tempNameIn(dir: string, forName: string): string {
   return join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${basename(forName)}`);
 }
 
+export interface AtomicWriteOptions {
+  /** fsync before the rename (default true); false for files no crash of the machine needs to survive (a cache, a scratch folder). */
+  sync?: boolean;
+  /**
+   * The folder is ours alone (no build container can write it), so it may be
+   * a link (a workspace data folder moved elsewhere); it is made when missing.
+   * Default false: the folder must be a real folder, never a link.
+   */
+  trustedFolder?: boolean;
+}
+
 /** Writes through a fresh temporary file, synced (unless `sync` is false), then renamed over `path`. */
-export function writeViaTemp(path: string, write: (fd: number) => void, sync = true): void {
+export function writeViaTemp(path: string, write: (fd: number) => void, options: AtomicWriteOptions = {}): void {
   const dir = dirname(path);
-  ensureRealDir(dir);
+  if (options.trustedFolder) mkdirSync(dir, { recursive: true });
+  else ensureRealDir(dir);
   const temp = tempNameIn(dir, path);
   const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
   try {
     try {
       write(fd);
-      if (sync) fsyncSync(fd);
+      if (options.sync ?? true) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -92,10 +104,14 @@ export function writeViaTemp(path: string, write: (fd: number) => void, sync = t
 }
 
 /** Writes `data` to `path` through a fresh temporary file in the same folder, synced, then renamed over it. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
+export function writeFileAtomic(path: string, data: string | Buffer, options: AtomicWriteOptions = {}): void {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  writeViaTemp(path, (fd) => {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-  });
+  writeViaTemp(
+    path,
+    (fd) => {
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    },
+    options,
+  );
 }

@@ -6,10 +6,11 @@
  * reads only those whose signature changed, and parses only changed ones.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
 import { workspaceDataDirectory } from './devkit';
 import { PLUGIN_VERSION } from '../core/version';
+import { writeFileAtomic } from '../core/atomic-write';
 import {
   isRecipeReadError,
   oversizeReason,
@@ -78,11 +79,8 @@ function openDiskCache(path: string | undefined): DiskCache {
     size: () => Object.keys(entries).length,
     write: (e) => {
       try {
-        mkdirSync(dirname(path), { recursive: true });
-        // Write then rename: a concurrent reader sees the old file or the new one, never half of one.
-        const tmp = `${path}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify({ entries: e }));
-        renameSync(tmp, path);
+        // A concurrent reader sees the old file or the new one, never half of one.
+        writeFileAtomic(path, JSON.stringify({ entries: e }), { sync: false, trustedFolder: true });
       } catch {
         // A cache is best effort.
       }

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { writeFileAtomic } from '../../core/atomic-write';
 import { logger } from '../../core/logger';
 import { IMAGE_IDENTITY_FILE, IMAGE_IDENTITY_ROOT, NX_CONDA_LABEL, type EngineName } from '../../core/defaults';
 import { buildImage, checkEngine, EngineError, imageId, maskCredentials, pullImage } from '../../container';
@@ -92,13 +93,9 @@ async function baseIdentity(engine: EngineName, baseImage: string): Promise<stri
 /**
  * The image's identity, in this target's output folder: build-recipe hashes
  * it, so builds follow the image itself, not just the files that describe it.
- * Written to a temporary name, then renamed: a reader never sees half of it.
+ * Written atomically: a reader never sees half of it.
  */
 function writeIdentity(root: string, project: string, identity: Record<string, string>): void {
-  const dir = join(root, IMAGE_IDENTITY_ROOT, project);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, IMAGE_IDENTITY_FILE);
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(identity, null, 2)}\n`);
-  renameSync(temporary, file);
+  const file = join(root, IMAGE_IDENTITY_ROOT, project, IMAGE_IDENTITY_FILE);
+  writeFileAtomic(file, `${JSON.stringify(identity, null, 2)}\n`, { sync: false, trustedFolder: true });
 }
