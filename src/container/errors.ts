@@ -21,6 +21,12 @@ export function engineFailure(engine: EngineName, what: string, stderr: string |
   return new EngineError(`${engine} ${what} failed${detail ? `: ${detail}` : ''}`);
 }
 
+/** Throws EngineError when the engine's binary is missing or could not be started (an exit code is the caller's to judge). */
+export function assertSpawned(engine: EngineName, r: { notFound: boolean; spawnError?: string }): void {
+  if (r.notFound) throw notFoundError(engine);
+  if (r.spawnError) throw new EngineError(`${engine} could not be started: ${r.spawnError}`);
+}
+
 /** The engine's binary is not on PATH. */
 export function notFoundError(engine: EngineName): EngineError {
   return new EngineError(

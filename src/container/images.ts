@@ -2,17 +2,11 @@
 import type { EngineName } from '../core/defaults';
 import { adapterFor } from './adapter';
 import { containerListArgv, imageListArgv, matchesReference, parseImageList, validateImageRef } from './argv';
-import { EngineError, engineFailure, firstLine, notFoundError } from './errors';
-import { capture, type SpawnResult } from './exec';
+import { assertSpawned, EngineError, engineFailure, firstLine } from './errors';
+import { capture } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
 
 const CHECK_TIMEOUT_MS = 4500;
-
-/** Throws EngineError when the binary is missing or the spawn itself failed. */
-function assertSpawned(engine: EngineName, r: SpawnResult): void {
-  if (r.notFound) throw notFoundError(engine);
-  if (r.spawnError) throw new EngineError(`${engine} could not be started: ${r.spawnError}`);
-}
 
 /**
  * Missing binary, or a daemon that does not answer: EngineError within 5 s.

@@ -1,7 +1,7 @@
 /** The containers of one workspace, with their owner labels, as the engine reports them. */
 import type { EngineName } from '../core/defaults';
 import { adapterFor } from './adapter';
-import { engineFailure, EngineError, notFoundError } from './errors';
+import { assertSpawned, engineFailure } from './errors';
 import { capture } from './exec';
 import { OWNER_LABELS, workspaceId } from './owner';
 
@@ -50,8 +50,7 @@ export async function workspaceContainers(engine: EngineName, root: string): Pro
     '--format',
     '{{.ID}}',
   ]);
-  if (ls.notFound) throw notFoundError(engine);
-  if (ls.spawnError) throw new EngineError(`${engine} could not be started: ${ls.spawnError}`);
+  assertSpawned(engine, ls);
   if (ls.exitCode !== 0) throw engineFailure(engine, 'container ls', ls.stderr);
   const ids = ls.stdout
     .split(/\r?\n/)

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { logger } from '../core/logger';
 import { buildArgv, containerName, formatCommand, runArgv } from './argv';
 import { masker } from './secrets';
-import { EngineError, notFoundError } from './errors';
+import { assertSpawned } from './errors';
 import { stream, type StreamingProcess } from './exec';
 import { removeContainer } from './images';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
@@ -117,8 +117,7 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     const r = await proc.done;
     out.flush();
     err.flush();
-    if (r.notFound) throw notFoundError(o.engine);
-    if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
+    assertSpawned(o.engine, r);
     if (stopping) await stopping;
     const exitCode = signal ? (SIGNAL_EXIT[signal] ?? 1) : timedOut ? TIMEOUT_EXIT : (r.exitCode ?? 1);
     const result: RunResult = { exitCode, containerName: name, tail: tail.lines() };
@@ -175,8 +174,7 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   const r = await proc.done;
   out.flush();
   err.flush();
-  if (r.notFound) throw notFoundError(o.engine);
-  if (r.spawnError) throw new EngineError(`${o.engine} could not be started: ${r.spawnError}`);
+  assertSpawned(o.engine, r);
   if (r.exitCode !== 0) {
     const last = tail.lines().join('\n');
     throw new Error(
