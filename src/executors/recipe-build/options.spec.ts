@@ -58,6 +58,10 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ containerRecipe: '/opt/a,readonly=false' })).toThrow(/may hold only/);
     expect(resolve({ env: { 'A=B': 'x' } })).toThrow(/not a valid variable name/);
     expect(resolve({}, 'a\nb')).toThrow(/control characters/);
+    expect(resolve({}, 'a\u001b]0;t\u0007')).toThrow(/control characters/);
+    expect(resolve({}, 'a\u009b31m')).toThrow(/control characters/);
+    expect(resolve({}, 'a\u202eb')).toThrow(/control characters/);
+    expect(resolve({}, '-x')).toThrow(/starts with "-"/);
   });
 
   it('checks the hardening options: socket mounts and --privileged through runArgs are refused, no-new-privileges is on', () => {

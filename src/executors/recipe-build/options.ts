@@ -13,6 +13,7 @@ import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { UserError } from '../../errors';
+import { shownName } from '../../recipes';
 
 /** Processes a build container may have at once unless pidsLimit says otherwise: a fork bomb stops there. */
 export const DEFAULT_PIDS_LIMIT: number = schemaDefault(schemaJson, 'pidsLimit');
@@ -91,6 +92,10 @@ function checked<T>(check: () => T): T {
   }
 }
 
+/** C0 and C1 controls, DEL, and the bidi-format characters that reorder what a terminal shows. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const UNPRINTABLE = /[\0-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** Whether `inner` is `outer` or inside it. */
 function within(inner: string, outer: string): boolean {
   const rel = relative(outer, inner);
@@ -137,9 +142,12 @@ export function resolveOptions(
     );
   }
 
-  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  if (/[\0-\x1f\x7f]/.test(projectName))
-    throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
+  // Defence in depth (the graph refuses recipe names that are not conda package names): the project name reaches
+  // log lines, container names and folder names, so no control or bidi-format character, never a leading `-`.
+  if (UNPRINTABLE.test(projectName) || projectName.startsWith('-'))
+    throw new RecipeBuildError(
+      `project name ${shownName(projectName)} holds control characters or starts with "-": rename the project.`,
+    );
 
   const platform = orDefault(options.platform, 'platform');
   if (!SUBDIR_PATTERN.test(platform)) {

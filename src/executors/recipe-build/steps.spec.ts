@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { emptyRepodata, recordOwnedPackages, writeRepodata } from '../../channel';
 import type { ResolvedOptions } from './options';
 import {
@@ -20,6 +20,7 @@ import {
   makeBuildDirs,
   removeBuildDirs,
   renderScript,
+  safeName,
   snapshotBeforeRun,
 } from './steps';
 
@@ -90,6 +91,17 @@ describe('the steps of a recipe build', () => {
     expect(existsSync(dirs.staging)).toBe(false);
     expect(existsSync(dirs.tools)).toBe(false);
   });
+
+  it.each(['..', '.', '-x', '../../etc', 'a/b'])(
+    'makeBuildDirs keeps the folders of project %j directly inside stagingRoot',
+    (projectName) => {
+      const { resolved } = workspace();
+      const dirs = makeBuildDirs({ ...resolved, projectName });
+      for (const dir of [dirs.staging, dirs.tools]) expect(dirname(dir)).toBe(resolved.stagingRoot);
+      expect(safeName(projectName)).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+      removeBuildDirs(resolved, dirs);
+    },
+  );
 
   it('removeBuildDirs never removes a shared staging channel', () => {
     const { root, resolved } = workspace();

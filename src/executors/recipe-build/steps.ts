@@ -34,8 +34,9 @@ import { RecipeBuildError, type ResolvedOptions } from './options';
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
 
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+/** A project name as one folder-name (or container-name) part: never `.`, `..` or a leading `-`, never a `/`. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_') || '_';
 }
 
 /** The host folders of one build: its staging channel and the folder of its build script. */
