@@ -30,6 +30,7 @@ import {
   type Mount,
 } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
+import { markRunFolder } from './run-records';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
@@ -45,13 +46,21 @@ export interface BuildDirs {
   tools: string;
 }
 
-/** Makes the build's folders under stagingRoot (the staging channel is the shared one when set). */
-export function makeBuildDirs(resolved: ResolvedOptions): BuildDirs {
+/**
+ * Makes the build's folders under stagingRoot (the staging channel is the
+ * shared one when set), each with our marker (see RUN_MARKER): what a later
+ * run may remove if this one dies.
+ */
+export function makeBuildDirs(resolved: ResolvedOptions, root: string): BuildDirs {
   mkdirSync(resolved.stagingRoot, { recursive: true });
   const prefix = join(resolved.stagingRoot, safeName(resolved.projectName));
+  const made = (path: string) => {
+    markRunFolder(root, path);
+    return path;
+  };
   return {
-    staging: resolved.sharedStagingDir ?? mkdtempSync(`${prefix}-`),
-    tools: mkdtempSync(`${prefix}-script-`),
+    staging: resolved.sharedStagingDir ?? made(mkdtempSync(`${prefix}-`)),
+    tools: made(mkdtempSync(`${prefix}-script-`)),
   };
 }
 
