@@ -7,7 +7,8 @@ import { hardeningArgs, type Hardening } from '../../container/hardening';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
-import { DEFAULT_BASE_IMAGE, EngineName, RUN_RECORDS_FOLDER } from '../../defaults';
+import { DEFAULT_BASE_IMAGE, EngineName } from '../../defaults';
+import { protectedFolders, sharedStagingProblem } from './shared-staging';
 import { schemaDefault, withSchemaDefaults } from '../schema-defaults';
 import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
@@ -206,19 +207,21 @@ export function resolveOptions(
     ['sharedStagingDir', sharedStagingDir],
   ] as const) {
     if (dir === undefined) continue;
-    // A shared staging channel is mounted whole; the run records (which name folders to delete) must stay out of its reach.
-    const records = join(root, RUN_RECORDS_FOLDER);
-    if (
-      within(root, dir) ||
-      within(dir, outputDir) ||
-      within(outputDir, dir) ||
-      (option === 'sharedStagingDir' && (within(dir, records) || within(records, dir)))
-    ) {
+    if (within(root, dir) || within(dir, outputDir) || within(outputDir, dir)) {
       throw new RecipeBuildError(
-        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder ` +
-          `or ${RUN_RECORDS_FOLDER}, since builds can write anything there.`,
+        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder, ` +
+          'since builds can write anything there.',
       );
     }
+  }
+  if (options.sharedStagingDir) {
+    // Mounted whole in every build that shares it: compared by real path with every folder of ours (see shared-staging.ts).
+    const problem = sharedStagingProblem(root, options.sharedStagingDir, protectedFolders(root, stagingRoot, context));
+    if (problem)
+      throw new RecipeBuildError(
+        `sharedStagingDir ${JSON.stringify(options.sharedStagingDir)} is refused: ${problem}. Every build that shares it can write ` +
+          'anything there, so it must be a folder of its own (for example tmp/conda-bld, or an absolute path outside the workspace).',
+      );
   }
   const network = options.network || undefined;
   if (network) checked(() => validateNetwork(network));
