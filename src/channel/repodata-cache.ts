@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors';
 import { withLock } from './lock';
+import { secretIn } from './secret';
 import { channelUrl } from './upstream';
 
 export class RepodataFetchError extends UserError {}
@@ -142,6 +143,10 @@ export interface FetchOptions {
   runId?: string;
   userAgent?: string;
   timeoutMs?: number;
+  /** Give up waiting for another task's fetch of the same index after this many seconds (0: wait). */
+  lockTimeoutSeconds?: number;
+  /** Told who holds the index's lock when this task has to wait for it. */
+  onWait?: (holder: string) => void;
 }
 
 /**
@@ -189,7 +194,14 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
       writeAtomic(metaFile, JSON.stringify(next));
       return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
     },
-    { what: `the repodata cache of ${masked(url)}`, holder: `a skipExisting lookup (run ${runId})` },
+    {
+      what: `the repodata cache of ${masked(url)}`,
+      holder: `a skipExisting lookup (run ${runId})`,
+      onWait: options.onWait ?? (() => undefined),
+      timeoutSeconds: options.lockTimeoutSeconds,
+      // Its name is made with a secret beside the cache (never mounted): a build cannot squat it in advance.
+      secret: secretIn(options.cacheRoot),
+    },
   );
 }
 

@@ -5,6 +5,7 @@ import { relative, resolve } from 'node:path';
 import { ChannelGatherError, gatherChannel, type GatherSource } from '../../channel/gather';
 import { outputPathOf, RECIPE_BUILD_EXECUTOR } from '../../channel/dependencies';
 import { withLock } from '../../channel/lock';
+import { workspaceSecret } from '../../channel/secret';
 import { ensureRealDir } from '../../channel/safe-fs';
 import { runExecutor } from '../run-executor';
 import type { ChannelExecutorSchema } from './schema';
@@ -57,6 +58,7 @@ export default async function channelExecutor(
         holder: `${context.projectName ?? 'a'}:${context.targetName ?? 'channel'} of ${context.root}`,
         timeoutSeconds: options.lockTimeoutSeconds || undefined,
         onWait: (other) => logger.info(`nx-conda: waiting for ${other}, which gathers into ${where}`),
+        secret: workspaceSecret(context.root),
       },
     );
     for (const key of result.added) logger.info(`  + ${key}`);

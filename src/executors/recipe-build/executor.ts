@@ -8,6 +8,7 @@ import {
   writeSkipRecord,
   type CollectedPackage,
 } from '../../channel';
+import { workspaceSecret } from '../../channel/secret';
 import { checkEngine, imageId, removeImage, type EngineName } from '../../container';
 import { builderImageTagOf } from '../../image';
 import { runExecutor } from '../run-executor';
@@ -67,18 +68,17 @@ export default async function recipeBuildExecutor(
       resolved.outputDir,
       () =>
         resolved.sharedStagingDir
-          ? withDirectoryLock(
-              resolved.sharedStagingDir,
-              build,
-              (other) =>
+          ? withDirectoryLock(resolved.sharedStagingDir, build, {
+              ...lockOptions,
+              onWait: (other) =>
                 logger.info(
                   `nx-conda: waiting for ${other} to release the shared staging channel ${resolved.sharedStagingDir}`,
                 ),
-              lockOptions,
-            )
+            })
           : build(),
       {
         ...lockOptions,
+        secret: workspaceSecret(context.root),
         what: `the output folder ${relative(context.root, resolved.outputDir)}`,
         onWait: (other) =>
           logger.info(
