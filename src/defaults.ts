@@ -14,6 +14,9 @@ export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 /** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
 export const STAGING_FOLDER = 'tmp/nx-conda';
 
+/** Where builds make their own folders unless `stagingRoot` says otherwise (see executors/recipe-build/schema.json). */
+export const DEFAULT_STAGING_ROOT: string = schemaDefault(recipeBuildSchema, 'stagingRoot');
+
 /** Where each build records its own folders (see executors/recipe-build/run-records.ts); no container may write there. */
 export const RUN_RECORDS_FOLDER = `${STAGING_FOLDER}/runs`;
 

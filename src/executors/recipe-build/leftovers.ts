@@ -21,8 +21,7 @@ import {
   type OwnedContainer,
   type RunState,
 } from '../../container';
-import { schemaDefault } from '../schema-defaults';
-import schemaJson from './schema.json';
+import { DEFAULT_STAGING_ROOT } from '../../defaults';
 
 export interface Leftovers {
   /** Containers removed, with the state of their run. */
@@ -43,7 +42,7 @@ function real(path: string): string | undefined {
 
 /** The default stagingRoot of the workspace at `root` (purge, which has no recipe-build options). */
 export function defaultStagingRoot(root: string): string {
-  return resolve(root, schemaDefault<string>(schemaJson, 'stagingRoot'));
+  return resolve(root, DEFAULT_STAGING_ROOT);
 }
 
 /**
