@@ -88,8 +88,9 @@ describe('hostile recipe package names in the graph', () => {
     const files = ['recipes/constructor/meta.yaml', 'recipes/tostring/meta.yaml', 'recipes/hop/meta.yaml'];
     const results = await createNodes[1](files, {}, ctx());
     const projects = Object.fromEntries(results.flatMap(([, r]) => Object.entries(r.projects ?? {})));
+    // Nx refuses a graph with a project named constructor ("Multiple projects are named constructor"): suffixed.
     expect(Object.fromEntries(Object.entries(projects).map(([k, p]) => [k, p.name]))).toEqual({
-      'recipes/constructor': 'constructor',
+      'recipes/constructor': 'constructor@recipes/constructor',
       'recipes/tostring': 'tostring',
       'recipes/hop': 'hasownproperty',
     });
@@ -102,8 +103,11 @@ describe('hostile recipe package names in the graph', () => {
     } as never);
     expect(edges.map((e) => `${e.source}->${e.target}`).sort()).toEqual([
       'hasownproperty->tostring',
-      'tostring->constructor',
+      'tostring->constructor@recipes/constructor',
     ]);
-    expect(warn).not.toHaveBeenCalled();
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+      'nx-conda: recipe recipes/constructor/meta.yaml provides constructor, a name Nx cannot give a project ' +
+        '(a member of every JavaScript object): its project is named constructor@recipes/constructor',
+    ]);
   });
 });
