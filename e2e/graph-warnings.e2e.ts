@@ -95,3 +95,39 @@ describe('the parse cache across Nx processes', () => {
       expect(output).toMatch(/nx-conda: skipping recipe recipes\/broken\/meta\.yaml:\d+: YAML: /);
   });
 });
+
+/**
+ * Issue 18, point 1: recipe text is untrusted. A package name that is not a
+ * conda package name never becomes a project, and the terminal never gets
+ * a recipe's raw escape sequences; names of Object.prototype members are
+ * ordinary projects.
+ */
+describe('recipes with hostile package names', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = createWorkspace('hostile-names', { plugins: ['nx-conda'] });
+    ws.write('recipes/ok/meta.yaml', 'package:\n  name: ok\n  version: "1.0"\n');
+    ws.write('recipes/constructor/meta.yaml', 'package:\n  name: constructor\n  version: "1.0"\n');
+    ws.write('recipes/up/meta.yaml', 'package:\n  name: \'..\'\n  version: "1.0"\n');
+    ws.write('recipes/proto/meta.yaml', 'package:\n  name: __proto__\n  version: "1.0"\n');
+    ws.write('recipes/slash/meta.yaml', 'package:\n  name: a/b\n  version: "1.0"\n');
+    ws.write('recipes/dash/meta.yaml', 'package:\n  name: \'-x\'\n  version: "1.0"\n');
+    ws.write('recipes/space/meta.yaml', 'package:\n  name: \'x y\'\n  version: "1.0"\n');
+    ws.write(
+      'recipes/escapes/recipe.yaml',
+      'package:\n  name: "\\e]0;title-from-recipe\\a\\e[31mred"\n  version: "1.0"\n',
+    );
+  });
+
+  it('nx show projects lists only the valid ones, warns about each other file, prints no escape', () => {
+    const result = ws.nx(['show', 'projects', '--json']);
+    expectSuccess(result);
+    // Nx itself cannot hold a project named constructor (it refuses the graph): the recipe's project is suffixed.
+    expect(JSON.parse(result.stdout).sort()).toEqual(['constructor@recipes/constructor', 'ok']);
+    for (const dir of ['up', 'proto', 'slash', 'dash', 'space'])
+      expect(result.output).toContain(`nx-conda: skipping recipe recipes/${dir}/meta.yaml: package name`);
+    expect(result.output).toContain('nx-conda: skipping recipe recipes/escapes/recipe.yaml: package name');
+    expect(result.output).not.toContain('\u001b]0;title-from-recipe');
+    expect(result.output).not.toContain('\u0007');
+  });
+});

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { channelPackages } from './utils/conda-package';
@@ -191,17 +192,28 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     const here = { 'nx-conda.host': hostname(), 'nx-conda.pid-ns': pidNamespace() };
     const scratchA = join(a.root, 'tmp/nx-conda/staging/slow-Crash1');
     const scratchB = join(b.root, 'tmp/nx-conda/staging/slow-Crash2');
-    for (const dir of [scratchA, scratchB]) {
+    // Named by crashA's labels too, but without nx-conda's marker (issue 18, point 4): a forged name, never removed.
+    const forgedA = join(a.root, 'tmp/nx-conda/staging/slow-Forge1');
+    for (const dir of [scratchA, scratchB, forgedA]) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'left.txt'), 'left by a crash');
     }
+    // The marker a build leaves in each folder it makes: a keyed hash of the real path with the workspace's secret
+    // (made by a's earlier builds); written here as nx-conda writes it, so this folder is a genuine crash's.
+    const secretA = Buffer.from(readFileSync(join(a.root, 'tmp/nx-conda/secret'), 'latin1'), 'hex');
+    writeFileSync(
+      join(scratchA, '.nx-conda-run'),
+      createHmac('sha256', secretA)
+        .update(`run-folder\0${realpathSync(scratchA)}`)
+        .digest('hex'),
+    );
     const suffix = process.pid;
     const crashA = leftover(`nx-conda-e2e-crash-a-${suffix}`, {
       'nx-conda.workspace': workspaceLabel(a),
       ...here,
       'nx-conda.pid': String(ended),
       'nx-conda.pid-start': '1',
-      'nx-conda.scratch': JSON.stringify([scratchA]),
+      'nx-conda.scratch': JSON.stringify([scratchA, forgedA, join(a.root, 'recipes/quick')]),
     });
     const crashB = leftover(`nx-conda-e2e-crash-b-${suffix}`, {
       'nx-conda.workspace': workspaceLabel(b),
@@ -249,6 +261,8 @@ describe('a killed run leaves no build running (real engine, two workspaces)', (
     expect(exists(crashA)).toBe(false);
     expect(exists(reusedPidA)).toBe(false);
     expect(existsSync(scratchA)).toBe(false);
+    expect(existsSync(join(forgedA, 'left.txt'))).toBe(true);
+    expect(existsSync(join(a.root, 'recipes/quick'))).toBe(true);
     expect([crashB, liveA, otherHostA].filter(exists)).toEqual([crashB, liveA, otherHostA]);
     expect(existsSync(join(scratchB, 'left.txt'))).toBe(true);
     expect(containersOf(b, true)).toHaveLength(2); // b's slow build and its crash, both untouched

@@ -25,8 +25,10 @@ export function dependencyOutputs(graph: ProjectGraph, projectName: string): Dep
   const result: DependencyOutput[] = [];
   while (queue.length > 0) {
     const current = queue.shift() as string;
-    for (const dep of graph.dependencies[current] ?? []) {
-      if (seen.has(dep.target) || !graph.nodes[dep.target]) continue;
+    // Project names come from recipes: own entries only (a project `constructor` is not Object's).
+    const deps = Object.prototype.hasOwnProperty.call(graph.dependencies, current) ? graph.dependencies[current] : [];
+    for (const dep of deps ?? []) {
+      if (seen.has(dep.target) || !Object.prototype.hasOwnProperty.call(graph.nodes, dep.target)) continue;
       seen.add(dep.target);
       queue.push(dep.target);
       const node = graph.nodes[dep.target];

@@ -55,12 +55,12 @@ export interface GatherResult {
 
 function readState(channelDir: string): ChannelState {
   const content = readRegularFile(join(channelDir, STATE_FILE), 'reading the channel state');
-  if (!content) return { version: 1, files: {} };
+  if (!content) return { version: 1, files: Object.create(null) };
   try {
     const parsed = JSON.parse(content.toString('utf8'));
     if (parsed && typeof parsed.files === 'object' && parsed.files !== null) {
       // Keys become paths (removals, index subdirs): only `<known subdir>/<package file>` with a project name is kept.
-      const files: ChannelState['files'] = {};
+      const files: ChannelState['files'] = Object.create(null);
       for (const [key, value] of Object.entries(parsed.files as Record<string, unknown>)) {
         const [subdir, file, ...rest] = key.split('/');
         const entry = value as ChannelState['files'][string] | null;
@@ -73,7 +73,7 @@ function readState(channelDir: string): ChannelState {
   } catch {
     // A broken state: every package is copied again, nothing is lost.
   }
-  return { version: 1, files: {} };
+  return { version: 1, files: Object.create(null) };
 }
 
 /**
@@ -138,7 +138,7 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
   // Packages first (each through a temporary name), the indexes after.
   for (const [key, offer] of offered) {
     const [subdir, file] = key.split('/');
-    const had = state.files[key];
+    const had = Object.prototype.hasOwnProperty.call(state.files, key) ? state.files[key] : undefined;
     const target = join(channelDir, subdir, file);
     let current: { size: number; mtimeMs: number } | undefined;
     try {

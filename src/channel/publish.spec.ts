@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destinationOf, FolderDestination, publishChannel } from './publish';
@@ -85,5 +86,70 @@ describe('publishChannel to a folder', () => {
     expect(() => destinationOf('https://x.org/ch', '/', noS3)).toThrow(
       /only folders, file:\/\/ URLs and s3:\/\/ buckets/,
     );
+  });
+});
+
+/** Issue 18, point 7: the destination folder is not ours; nothing there is followed, and its content is never quoted. */
+describe('publishChannel to a folder with links and FIFOs planted in it', () => {
+  const publish = (local: string, target: string) =>
+    publishChannel(local, new FolderDestination(target), { log: () => undefined });
+  const home = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nx-conda-home-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { registry: { auth: 'REGISTRYSECRET' } } }));
+    writeFileSync(join(dir, 'credentials'), '[default]\naws_secret_access_key = AWSSECRET\n');
+    return dir;
+  };
+
+  it.each([
+    ['config.json', 'REGISTRYSECRET'],
+    ['credentials', 'AWSSECRET'],
+  ])('refuses noarch/repodata.json linked to %s, writes nothing, quotes nothing', async (file, secret) => {
+    const local = channel();
+    const secrets = home();
+    const target = mkdtempSync(join(tmpdir(), 'nx-conda-published-'));
+    mkdirSync(join(target, 'noarch'));
+    symlinkSync(join(secrets, file), join(target, 'noarch', 'repodata.json'));
+    const error = await publish(local, target).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/noarch\/repodata.json is a symbolic link, not a regular file: refused/);
+    expect(error?.message).not.toContain(secret);
+    expect(error?.message).not.toMatch(/default|auths/);
+    expect(lstatSync(join(target, 'noarch', 'repodata.json')).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(target, 'noarch', 'a-1-h0_0.conda'))).toBe(false);
+    expect(readFileSync(join(secrets, file), 'utf8')).toContain(secret);
+  });
+
+  it('refuses a FIFO at noarch/repodata.json at once instead of blocking on it', async () => {
+    const target = mkdtempSync(join(tmpdir(), 'nx-conda-published-'));
+    mkdirSync(join(target, 'noarch'));
+    execFileSync('mkfifo', [join(target, 'noarch', 'repodata.json')]);
+    await expect(publish(channel(), target)).rejects.toThrow(/is a FIFO, not a regular file: refused/);
+  });
+
+  it('refuses a package name linked elsewhere, and a subdir that is a link, writing nothing through them', async () => {
+    const secrets = home();
+    const target = mkdtempSync(join(tmpdir(), 'nx-conda-published-'));
+    mkdirSync(join(target, 'noarch'));
+    symlinkSync(join(secrets, 'credentials'), join(target, 'noarch', 'a-1-h0_0.conda'));
+    await expect(publish(channel(), target)).rejects.toThrow(/a-1-h0_0.conda is a symbolic link, not a regular file/);
+    const other = mkdtempSync(join(tmpdir(), 'nx-conda-published-'));
+    symlinkSync(secrets, join(other, 'noarch'));
+    await expect(publish(channel(), other)).rejects.toThrow(/noarch is a symbolic link, not a folder/);
+    expect(existsSync(join(secrets, 'a-1-h0_0.conda'))).toBe(false);
+    expect(existsSync(join(secrets, 'repodata.json'))).toBe(false);
+  });
+
+  it('never quotes a destination index that is not JSON', async () => {
+    const target = mkdtempSync(join(tmpdir(), 'nx-conda-published-'));
+    mkdirSync(join(target, 'noarch'));
+    writeFileSync(join(target, 'noarch', 'repodata.json'), 'TOPSECRET=1\n');
+    const error = await publish(channel(), target).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/noarch\/repodata.json is not JSON/);
+    expect(error?.message).not.toContain('TOPSECRET');
   });
 });

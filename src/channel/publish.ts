@@ -9,15 +9,33 @@
  * before, from this machine or another); the local channel's are added.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
 import { emptyRepodata, isValidPackageFile, readRepodata, SUBDIR_PATTERN, type Repodata } from './repodata';
-import { isRealDir, listEntries, readRegularFile, writeFileAtomic } from './safe-fs';
+import {
+  ensureRealDir,
+  isRealDir,
+  kindOf,
+  listEntries,
+  pathExists,
+  readRegularFile,
+  UnsafeFileError,
+  writeFileAtomic,
+} from './safe-fs';
 import { S3Client, type S3Config, parseS3Url } from './s3';
 
 export class PublishError extends UserError {}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
 
 /** One place a channel can be published to. Paths are `<subdir>/<file>`. */
 export interface Destination {
@@ -30,31 +48,58 @@ export interface Destination {
   write(path: string, content: Buffer, contentType: string): Promise<void>;
 }
 
+/**
+ * A folder (a mounted share): not ours, and possibly written by others, so
+ * nothing in it is followed. Its subdirs must be real folders and its files
+ * regular files, read with O_NOFOLLOW|O_NONBLOCK (a link to a credentials
+ * file is refused, a FIFO cannot block) and written through a temporary name
+ * renamed into place (see safe-fs.ts). Errors name the file, never quote it.
+ */
 export class FolderDestination implements Destination {
   readonly describe: string;
   constructor(readonly dir: string) {
     this.describe = dir;
   }
+  /** `<subdir>/<file>` inside the folder, after checking that the subdir, if there, is a real folder. */
+  private place(path: string): string {
+    const target = join(this.dir, path);
+    const parent = dirname(target);
+    if (pathExists(parent) && !isRealDir(parent))
+      throw new PublishError(
+        `${parent} is a ${kindOf(lstatSync(parent))}, not a folder: refused (publishing there); nothing was read or written through it. ` +
+          'Replace it with a real folder.',
+      );
+    return target;
+  }
+  private regular(path: string): Stats | undefined {
+    const target = this.place(path);
+    const stat = lstatOrUndefined(target);
+    if (stat && !stat.isFile())
+      throw new PublishError(
+        `${target} is a ${kindOf(stat)}, not a regular file: refused (publishing there); nothing was read or written through it. ` +
+          'Remove it from the destination.',
+      );
+    return stat;
+  }
   async read(path: string): Promise<Buffer | undefined> {
+    this.regular(path);
     try {
-      return readFileSync(join(this.dir, path));
+      return readRegularFile(join(this.dir, path), 'publishing there');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new PublishError(`cannot read ${join(this.dir, path)}: ${(e as Error).message}`);
+      if (e instanceof UnsafeFileError) throw new PublishError(`${join(this.dir, path)}: changed while read; refused.`);
+      throw new PublishError(`cannot read ${join(this.dir, path)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
   async matches(path: string, content: Buffer): Promise<boolean | undefined> {
-    try {
-      if (statSync(join(this.dir, path)).size !== content.length) return false;
-    } catch {
-      return undefined;
-    }
-    return (await this.read(path))!.equals(content);
+    const stat = this.regular(path);
+    if (!stat) return undefined;
+    if (stat.size !== content.length) return false;
+    return (await this.read(path))?.equals(content);
   }
   async write(path: string, content: Buffer): Promise<void> {
-    const target = join(this.dir, path);
+    const target = this.place(path);
     try {
-      mkdirSync(dirname(target), { recursive: true });
+      ensureRealDir(dirname(target));
       writeFileAtomic(target, content);
     } catch (e) {
       throw new PublishError(`cannot write ${target}: ${(e as Error).message}`);
@@ -169,8 +214,9 @@ function parseRemoteIndex(content: Buffer | undefined, subdir: string, where: st
       packages: { ...(parsed.packages ?? {}) },
       'packages.conda': { ...(parsed['packages.conda'] ?? {}) },
     };
-  } catch (e) {
-    throw new PublishError(`${where} is not JSON (${(e as Error).message}); fix or remove it before publishing there.`);
+  } catch {
+    // Never the parser's message: it quotes the file's first bytes (a link to a credentials file would show them).
+    throw new PublishError(`${where} is not JSON; fix or remove it before publishing there.`);
   }
 }
 

@@ -12,12 +12,39 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
 import { withLock } from './lock';
+import { secretIn } from './secret';
 import { channelUrl } from './upstream';
 
 export class RepodataFetchError extends UserError {}
 
-/** name → `version#build_number` of every record of one channel subdir. */
+/**
+ * name → `version#build_number` of every record of one channel subdir. Its
+ * keys are upstream names (`constructor` is a real conda-forge package,
+ * `__proto__` a possible one): always a null-prototype object (see
+ * emptyCompactIndex), read with own-property lookups only.
+ */
 export type CompactIndex = Record<string, string[]>;
+
+export function emptyCompactIndex(): CompactIndex {
+  return Object.create(null) as CompactIndex;
+}
+
+/** The versions an index lists for `name` (its own entry only: never Object.prototype's `constructor`). */
+export function versionsOf(index: CompactIndex, name: string): string[] | undefined {
+  if (!Object.prototype.hasOwnProperty.call(index, name)) return undefined;
+  const list = index[name];
+  return Array.isArray(list) ? list : undefined;
+}
+
+/** A compact index read back from its JSON file: a null-prototype copy holding only lists of strings. */
+function asCompactIndex(parsed: unknown): CompactIndex | undefined {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const index = emptyCompactIndex();
+  for (const [name, list] of Object.entries(parsed)) {
+    if (Array.isArray(list)) index[name] = list.filter((v): v is string => typeof v === 'string');
+  }
+  return index;
+}
 
 export interface SubdirIndex {
   channel: string;
@@ -64,7 +91,7 @@ export function compactIndex(text: string, where: string): CompactIndex {
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new RepodataFetchError(`${where} is not a repodata.json (not a JSON object).`);
-  const index: CompactIndex = {};
+  const index = emptyCompactIndex();
   for (const key of ['packages', 'packages.conda'] as const) {
     const records = (parsed as Record<string, unknown>)[key];
     if (!records || typeof records !== 'object') continue;
@@ -73,8 +100,9 @@ export function compactIndex(text: string, where: string): CompactIndex {
     )) {
       if (!record || typeof record.name !== 'string' || typeof record.version !== 'string') continue;
       const entry = `${record.version}#${Number(record.build_number ?? 0)}`;
-      const list = (index[record.name] ??= []);
-      if (!list.includes(entry)) list.push(entry);
+      const list = versionsOf(index, record.name);
+      if (!list) index[record.name] = [entry];
+      else if (!list.includes(entry)) list.push(entry);
     }
   }
   return index;
@@ -115,6 +143,10 @@ export interface FetchOptions {
   runId?: string;
   userAgent?: string;
   timeoutMs?: number;
+  /** Give up waiting for another task's fetch of the same index after this many seconds (0: wait). */
+  lockTimeoutSeconds?: number;
+  /** Told who holds the index's lock when this task has to wait for it. */
+  onWait?: (holder: string) => void;
 }
 
 /**
@@ -134,7 +166,7 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
       const metaFile = join(dir, 'meta.json');
       const indexFile = join(dir, 'index.json');
       const meta = readJson<CacheMeta>(metaFile);
-      const cached = meta && meta.url === url ? readJson<CompactIndex>(indexFile) : undefined;
+      const cached = meta && meta.url === url ? asCompactIndex(readJson<unknown>(indexFile)) : undefined;
       if (meta && cached && meta.runId === runId)
         return { channel, subdir, index: cached, how: meta.absent ? 'absent' : 'this-run', bytes: meta.bytes };
 
@@ -151,7 +183,7 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
           bytes: meta!.bytes,
         };
       }
-      const index = got.kind === 'absent' ? {} : compactIndex(got.text, `${masked(url)}`);
+      const index = got.kind === 'absent' ? emptyCompactIndex() : compactIndex(got.text, `${masked(url)}`);
       writeAtomic(indexFile, JSON.stringify(index));
       const next: CacheMeta = { url, runId, bytes: got.kind === 'absent' ? 0 : Buffer.byteLength(got.text) };
       if (got.kind === 'absent') next.absent = true;
@@ -162,7 +194,14 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
       writeAtomic(metaFile, JSON.stringify(next));
       return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
     },
-    { what: `the repodata cache of ${masked(url)}`, holder: `a skipExisting lookup (run ${runId})` },
+    {
+      what: `the repodata cache of ${masked(url)}`,
+      holder: `a skipExisting lookup (run ${runId})`,
+      onWait: options.onWait ?? (() => undefined),
+      timeoutSeconds: options.lockTimeoutSeconds,
+      // Its name is made with a secret beside the cache (never mounted): a build cannot squat it in advance.
+      secret: secretIn(options.cacheRoot),
+    },
   );
 }
 

@@ -67,10 +67,10 @@ export function readRepodata(subdirPath: string, subdir: string): Repodata {
     parsed = JSON.parse(content.toString('utf8'));
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (e) {
-    throw new Error(
-      `Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`,
-      { cause: e },
-    );
+    // Not the parser's message: it quotes the file's first bytes, which a build wrote (terminal escapes) or a link hid.
+    throw new Error(`Cannot read ${file}: not a JSON object. Delete the folder and rebuild the project that made it.`, {
+      cause: e,
+    });
   }
   return {
     ...emptyRepodata(subdir),

@@ -5,7 +5,7 @@
  * of the variant, which only the builder computes).
  */
 import type { PackageIdentity } from '../recipes';
-import { upstreamIndex, type FetchOptions, type SubdirIndex } from './repodata-cache';
+import { upstreamIndex, versionsOf, type FetchOptions, type SubdirIndex } from './repodata-cache';
 
 export interface ExistingLookup {
   /** For each package: the channel and subdir that has it, or undefined. */
@@ -18,7 +18,7 @@ export interface ExistingLookup {
 
 export function hasPackage(index: SubdirIndex, pkg: PackageIdentity): boolean {
   if (pkg.version === undefined || Number.isNaN(pkg.buildNumber)) return false;
-  return index.index[pkg.name]?.includes(`${pkg.version}#${pkg.buildNumber}`) ?? false;
+  return versionsOf(index.index, pkg.name)?.includes(`${pkg.version}#${pkg.buildNumber}`) ?? false;
 }
 
 /** Looks `packages` up in `channels` (priority order), subdir `platform` then `noarch`. */

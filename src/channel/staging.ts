@@ -253,7 +253,8 @@ const OLD_OWNERS_FILE = '.nx-conda-owners.json';
 
 function readOwners(stagingDir: string): Record<string, string> {
   rmSync(join(stagingDir, OLD_OWNERS_FILE), { force: true });
-  const owners: Record<string, string> = {};
+  // Keys and projects come from a file beside a folder builds write: a null-prototype map.
+  const owners: Record<string, string> = Object.create(null);
   let parsed: unknown;
   try {
     parsed = JSON.parse(readRegularFile(join(controlDirOf(stagingDir), OWNERS_FILE))?.toString('utf8') ?? '{}');

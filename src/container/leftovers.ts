@@ -8,9 +8,9 @@
  * of other machines are never touched.
  */
 import { lstatSync, realpathSync, rmSync } from 'node:fs';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
-import { readRunRecords } from './run-records';
-import type { EngineName } from '../core/defaults';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { hasRunMarker, readRunRecords } from './run-records';
+import { DEFAULT_STAGING_ROOT, type EngineName } from '../core/defaults';
 import { removeContainer } from './images';
 import { workspaceContainers, type OwnedContainer } from './owned';
 import { currentRun, OWNER_LABELS, runState, scratchPaths, type RunState } from './owner';
@@ -24,28 +24,42 @@ export interface Leftovers {
   failures: string[];
 }
 
-function real(path: string): string {
+function real(path: string): string | undefined {
   try {
     return realpathSync(path);
   } catch {
-    return resolve(path);
+    return undefined;
   }
 }
 
+/** The default stagingRoot of the workspace at `root` (purge, which has no recipe-build options). */
+export function defaultStagingRoot(root: string): string {
+  return resolve(root, DEFAULT_STAGING_ROOT);
+}
+
 /**
- * A folder a run made for itself: an absolute path strictly inside the
- * workspace whose name is what mkdtemp gives (`<project>-XXXXXX`), a real
- * folder (not a link). Anything else a label names is left alone.
+ * The real path of a folder a run made for itself, or undefined: what a
+ * label or record names is untrusted, so it must be an absolute path whose
+ * name is what mkdtemp gives (`<project>-XXXXXX`), directly inside the real
+ * `stagingRoot`, a real folder (not a link), holding our marker for that
+ * real path (see RUN_MARKER). Anything else is left alone.
  */
-export function isRunFolder(root: string, path: string): boolean {
-  if (!isAbsolute(path) || !/^[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$/.test(basename(path))) return false;
-  const rel = relative(real(root), real(path));
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return false;
+export function runFolderOf(root: string, path: string, stagingRoot: string): string | undefined {
+  if (!isAbsolute(path) || !/^[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$/.test(basename(path))) return undefined;
+  const realRoot = real(stagingRoot);
+  if (realRoot === undefined || real(dirname(path)) !== realRoot) return undefined;
+  const folder = join(realRoot, basename(path));
   try {
-    return lstatSync(path).isDirectory();
+    if (!lstatSync(folder).isDirectory()) return undefined;
   } catch {
-    return false;
+    return undefined;
   }
+  return hasRunMarker(root, folder) ? folder : undefined;
+}
+
+/** Whether `path` names a run folder (see runFolderOf). */
+export function isRunFolder(root: string, path: string, stagingRoot = defaultStagingRoot(root)): boolean {
+  return runFolderOf(root, path, stagingRoot) !== undefined;
 }
 
 /**
@@ -56,8 +70,9 @@ export function isRunFolder(root: string, path: string): boolean {
 export async function removeLeftovers(
   engine: EngineName,
   root: string,
-  options: { all?: boolean } = {},
+  options: { all?: boolean; stagingRoot?: string } = {},
 ): Promise<Leftovers> {
+  const stagingRoot = options.stagingRoot ?? defaultStagingRoot(root);
   const here = currentRun();
   const result: Leftovers = { containers: [], folders: [], failures: [] };
   for (const container of await workspaceContainers(engine, root)) {
@@ -71,21 +86,32 @@ export async function removeLeftovers(
     }
     result.containers.push({ ...container, run });
     if (run === 'live') continue; // a live run removes its own folders when it ends
-    removeRunFolders(root, container.labels, result);
+    removeRunFolders(root, stagingRoot, container.labels, result);
   }
-  // Runs whose container is already gone (SIGKILL: it removed itself) left only their record.
-  for (const record of readRunRecords(root)) {
-    if (runState(record.labels, here) !== 'gone') continue;
-    removeRunFolders(root, record.labels, result);
-    rmSync(record.file, { force: true });
-  }
+  removeEndedRecords(root, stagingRoot, result);
   return result;
 }
 
-/** The folders a run's labels name, when they are run folders of this workspace (see isRunFolder). */
-function removeRunFolders(root: string, labels: Record<string, string>, result: Leftovers): void {
-  for (const folder of scratchPaths(labels)) {
-    if (!isRunFolder(root, folder)) continue;
+/** Runs whose container is already gone (SIGKILL: it removed itself) left only their record. */
+export function removeEndedRecords(
+  root: string,
+  stagingRoot: string,
+  result: Leftovers,
+  here = currentRun(),
+  state: typeof runState = runState,
+): void {
+  for (const record of readRunRecords(root)) {
+    if (state(record.labels, here) !== 'gone') continue;
+    removeRunFolders(root, stagingRoot, record.labels, result);
+    rmSync(record.file, { force: true });
+  }
+}
+
+/** The folders a run's labels name, when they are run folders of this workspace (see runFolderOf). */
+function removeRunFolders(root: string, stagingRoot: string, labels: Record<string, string>, result: Leftovers): void {
+  for (const named of scratchPaths(labels)) {
+    const folder = runFolderOf(root, named, stagingRoot);
+    if (folder === undefined) continue;
     try {
       rmSync(folder, { recursive: true, force: true });
       result.folders.push(folder);

@@ -7,8 +7,9 @@
  * that ends normally removes its record with its folders.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isKeyedHash, keyedHash, workspaceSecret } from '../channel/secret';
 import { currentRun, ownerLabels } from './owner';
 import { writeFileAtomic } from '../core/atomic-write';
 import { RUN_RECORDS_FOLDER } from '../core/defaults';
@@ -65,4 +66,35 @@ export function readRunRecords(root: string): RunRecord[] {
     }
   }
   return records;
+}
+
+/**
+ * The marker nx-conda leaves in each folder a run makes (staging channel,
+ * build script folder): a keyed hash of the folder's real path with the
+ * workspace's secret (see channel/secret.ts), which no build can compute.
+ * Leftovers are removed only where it is found (a regular file, read without
+ * following links) and right: a forged run record, or a marker copied or
+ * committed elsewhere, removes nothing.
+ */
+export const RUN_MARKER = '.nx-conda-run';
+
+function markerText(root: string, realFolder: string): string {
+  return keyedHash(workspaceSecret(root), `run-folder\0${realFolder}`);
+}
+
+/** Marks `folder` (just made by this run) as ours. */
+export function markRunFolder(root: string, folder: string): void {
+  writeFileSync(join(folder, RUN_MARKER), markerText(root, realpathSync(folder)), { flag: 'wx', mode: 0o644 });
+}
+
+/** Whether the real folder `realFolder` holds our marker for it (never through a link). */
+export function hasRunMarker(root: string, realFolder: string): boolean {
+  const file = join(realFolder, RUN_MARKER);
+  try {
+    const stat = lstatSync(file);
+    if (!stat.isFile() || stat.size > 256) return false;
+    return isKeyedHash(workspaceSecret(root), `run-folder\0${realFolder}`, readFileSync(file, 'latin1'));
+  } catch {
+    return false;
+  }
 }

@@ -26,6 +26,9 @@ export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 /** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
 export const STAGING_FOLDER = 'tmp/nx-conda';
 
+/** Where builds make their own folders unless `stagingRoot` says otherwise (recipe-build's schema.json gives the same; src/schemas.spec.ts checks). */
+export const DEFAULT_STAGING_ROOT = `${STAGING_FOLDER}/staging`;
+
 /** Where each build records its own folders (see container/run-records.ts); no container may write there. */
 export const RUN_RECORDS_FOLDER = `${STAGING_FOLDER}/runs`;
 

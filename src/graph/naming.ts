@@ -15,7 +15,8 @@
  * When another project of the workspace (not a recipe) already has the name
  * `foo`, no recipe gets it: every recipe providing `foo` is named
  * `foo@<its workspace-relative folder>` (Nx would refuse a graph with two
- * projects named `foo`).
+ * projects named `foo`). The same holds for a name Nx cannot give a project
+ * at all (`constructor`: see recipes-state.ts), passed in `taken` too.
  */
 export interface NamedRecipe {
   root: string;

@@ -56,6 +56,11 @@ export function selectRecipeFiles(files: readonly string[], opts: NormalizedOpti
   return byRoot;
 }
 
+/** A name every plain JavaScript object has (`constructor`): Nx's maps of projects by name cannot hold it. */
+export function isObjectPrototypeMember(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(Object.prototype, name);
+}
+
 let last: WorkspaceRecipes | undefined;
 
 /**
@@ -87,9 +92,19 @@ export function readWorkspaceRecipes(
   const named = [...byRoot.values()].flatMap((e) =>
     e.outcome.ok ? [{ root: e.root, packageName: e.outcome.info.packageName }] : [],
   );
-  const names = assignProjectNames(named, new Set(others.keys()));
+  // Nx keeps projects in plain objects: a project named `constructor` (a real conda package) makes it see two
+  // projects of that name and refuse the whole graph, so such a recipe's project gets a suffixed name.
+  const unholdable = named.map((r) => r.packageName).filter((n) => isObjectPrototypeMember(n));
+  const names = assignProjectNames(named, new Set([...others.keys(), ...unholdable]));
   const warnings: string[] = [];
   for (const { root, packageName } of named) {
+    if (isObjectPrototypeMember(packageName)) {
+      warnings.push(
+        `nx-conda: recipe ${byRoot.get(root)!.file} provides ${packageName}, a name Nx cannot give a project ` +
+          `(a member of every JavaScript object): its project is named ${names.get(root)}`,
+      );
+      continue;
+    }
     const other = others.get(packageName);
     if (other === undefined) continue;
     warnings.push(

@@ -1,4 +1,5 @@
-import { packageNameOfSpec } from './match-spec';
+import { RecipeReadError } from './errors';
+import { isPackageName, packageNameOfSpec, recipeNameProblem } from './match-spec';
 import type { RecipeRequirements } from './types';
 
 export function isMapping(v: unknown): v is Record<string, unknown> {
@@ -24,7 +25,8 @@ export class RequirementCollector {
   add(section: keyof RecipeRequirements, specs: unknown[]): void {
     for (const spec of specs) {
       const name = packageNameOfSpec(spec);
-      if (name) this.sets[section].add(name);
+      // Only names a package can have: anything else could match no recipe, and is never kept to be shown.
+      if (name && isPackageName(name)) this.sets[section].add(name);
     }
   }
 
@@ -64,4 +66,18 @@ export function isTrueSkip(v: unknown): boolean {
   if (/^(false|no|off|n|null|~)?$/i.test(s)) return false;
   if (/^[-+]?(0+|0*\.0*|0x0+)$/i.test(s)) return false;
   return true;
+}
+
+/**
+ * Refuses a recipe that names a package (top level or output) with a name
+ * that is not a conda package name (see recipeNameProblem): like any broken
+ * recipe, it is reported with its file and never becomes a project, a path
+ * or a log line.
+ */
+export function checkPackageNames<T extends string | { name: string }>(file: string, names: readonly T[]): T[] {
+  for (const n of names) {
+    const problem = recipeNameProblem(typeof n === 'string' ? n : n.name);
+    if (problem) throw new RecipeReadError(file, problem);
+  }
+  return [...names];
 }

@@ -10,7 +10,15 @@ import { formatOfFile } from '../core/formats';
 import type { PackageIdentity, RecipeInfo } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
-export { isPackageName, matchSpecName, packageNameOfSpec, PACKAGE_NAME_PATTERN, PACKAGE_NAME_RULE } from './match-spec';
+export {
+  isPackageName,
+  matchSpecName,
+  packageNameOfSpec,
+  PACKAGE_NAME_PATTERN,
+  PACKAGE_NAME_RULE,
+  recipeNameProblem,
+  shownName,
+} from './match-spec';
 export { applySelectors, evalSelector, matchSelector, selectorNamespace } from './selectors';
 export type { PackageIdentity, RecipeInfo, RecipeRequirements } from './types';
 

@@ -1,4 +1,4 @@
-import { isPackageName, matchSpecName, packageNameOfSpec } from './match-spec';
+import { isPackageName, matchSpecName, packageNameOfSpec, recipeNameProblem, shownName } from './match-spec';
 
 describe('isPackageName (one rule for the generator, purge-image and the graph)', () => {
   it.each(['foo', 'r-base', 'python3.11', 'lib_a', '_libgcc_mutex', '7zip'])('accepts %p', (name) =>
@@ -21,5 +21,18 @@ describe('matchSpecName', () => {
   it('has no name for an empty spec', () => {
     expect(matchSpecName('   ')).toBeUndefined();
     expect(matchSpecName(3)).toBeUndefined();
+  });
+});
+
+describe('recipeNameProblem and shownName (issue 18: recipe names are untrusted)', () => {
+  it.each(['foo', 'constructor', 'tostring', '_libgcc_mutex', 'r-base', 'python3.11'])('accepts %p', (name) =>
+    expect(recipeNameProblem(name)).toBeUndefined(),
+  );
+  it.each(['..', '.', '-x', 'a/b', 'x y', '__proto__', '__glibc', '', 'x\u001b[31m', 'ü'])('refuses %j', (name) =>
+    expect(recipeNameProblem(name)).toMatch(/^package name "/),
+  );
+  it('shows an untrusted name quoted, escaped and cut, never with a control character', () => {
+    expect(shownName('\u001b]0;title\u0007\u009b"\\')).toBe('"\\u001b]0;title\\u0007\\u009b\\u0022\\u005c"');
+    expect(shownName('a'.repeat(100))).toBe(`"${'a'.repeat(80)}"…`);
   });
 });

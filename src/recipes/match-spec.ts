@@ -19,6 +19,40 @@ export function isPackageName(name: string): boolean {
 }
 
 /**
+ * The name of a package a recipe builds. Recipe text is untrusted, and this
+ * name becomes a project name, a folder name and a log line, so it must be a
+ * conda package name, by the rule the builders apply:
+ * - conda-build's "Package naming conventions": "lowercase alpha characters,
+ *   numeric digits, underscores, hyphens, or dots" (docs.conda.io, conda-build,
+ *   concepts/package-naming-conv); rattler-build's `PackageName` accepts
+ *   `[a-zA-Z0-9_.-]` and lower-cases it (we lower-case first, as it does);
+ * - not starting with `.` or `-` (PACKAGE_NAME_PATTERN): `..` is a path, `-x`
+ *   an option to every command it reaches;
+ * - not starting with `__`: conda reserves that for virtual packages
+ *   (`__glibc`, `__cuda`, `__unix`), which the solver provides and no recipe
+ *   can build; it also keeps out `__proto__`.
+ * Returns why `name` is refused, or undefined when it is fine.
+ */
+export function recipeNameProblem(name: string): string | undefined {
+  if (!isPackageName(name)) return `package name ${shownName(name)} is not a conda package name: ${PACKAGE_NAME_RULE}`;
+  if (name.startsWith('__'))
+    return `package name ${shownName(name)} starts with "__", which conda reserves for virtual packages (__glibc, __cuda): no recipe can build one`;
+  return undefined;
+}
+
+/**
+ * An untrusted name as it may be printed: quoted, every control, format or
+ * non-ASCII character as a `\uXXXX` escape (a recipe's `ESC]0;title BEL`
+ * never reaches a terminal), at most 80 characters.
+ */
+export function shownName(name: string): string {
+  const escaped = name
+    .slice(0, 80)
+    .replace(/[^\x20-\x7e]|["\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `"${escaped}"${name.length > 80 ? '…' : ''}`;
+}
+
+/**
  * The name of a conda match spec as written, in every form recipes use:
  * `foo`, `foo >=1,<2`, `foo 1.2.*`, `foo=1.2=h0`, `foo>=1`, `conda-forge::foo`,
  * `conda-forge/linux-64::foo`, `foo[version='>=1']`, `foo [build_number=2]`.

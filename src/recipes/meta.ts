@@ -2,7 +2,16 @@
  * conda-build's meta.yaml, read as conda-build reads it: Jinja first, then
  * line selectors for the platform, then YAML.
  */
-import { asList, asName, asText, buildNumberOf, isMapping, isTrueSkip, RequirementCollector } from './common';
+import {
+  asList,
+  asName,
+  asText,
+  buildNumberOf,
+  checkPackageNames,
+  isMapping,
+  isTrueSkip,
+  RequirementCollector,
+} from './common';
 import { readError, RecipeReadError } from './errors';
 import { JinjaRenderer, condaBuildGlobals } from './jinja';
 import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
@@ -60,6 +69,7 @@ export function readMetaYaml(file: string, contents: string, platform: string): 
     addRequirements(reqs, out.requirements);
   }
   if (names.length === 0) throw new RecipeReadError(file, 'no package.name (and no named outputs)');
+  checkPackageNames(file, names);
   const version = asText(pkg.version);
   const skip = isMapping(doc.build) && isTrueSkip(doc.build.skip);
   return {
@@ -110,7 +120,7 @@ export function metaPackages(file: string, contents: string, platform: string): 
       buildNumber: outBuild.number !== undefined ? buildNumberOf(outBuild.number) : top.buildNumber,
     });
   }
-  if (outputs.length) return outputs;
+  if (outputs.length) return checkPackageNames(file, outputs);
   if (!top.name) throw new RecipeReadError(file, 'no package.name (and no named outputs)');
-  return [top];
+  return checkPackageNames(file, [top]);
 }

@@ -3,7 +3,7 @@
  * (evaluated in order, each value seeing the ones before it), `${{ ... }}`
  * expressions and `if/then/else` selectors for the platform.
  */
-import { asList, asName, asText, buildNumberOf, isMapping, RequirementCollector } from './common';
+import { asList, asName, asText, buildNumberOf, checkPackageNames, isMapping, RequirementCollector } from './common';
 import { ParseError, RecipeReadError } from './errors';
 import { JinjaRenderer, rattlerBuildGlobals } from './jinja';
 import { selectorNamespace } from './selectors';
@@ -106,7 +106,8 @@ class V1Evaluator {
 function renderV1(file: string, contents: string, platform: string): { doc: Record<string, unknown>; ev: V1Evaluator } {
   const doc = loadRecipeYaml(file, contents, '1.2');
 
-  const ev = new V1Evaluator(file, rendererFor(platform), {});
+  // Context keys are the recipe's: `__proto__` must be a variable, never the context's prototype.
+  const ev = new V1Evaluator(file, rendererFor(platform), Object.create(null) as Record<string, unknown>);
   if (isMapping(doc.context)) {
     for (const [k, v] of Object.entries(doc.context)) ev.ctx[k] = ev.value(v);
   }
@@ -135,6 +136,7 @@ export function readRecipeV1(file: string, contents: string, platform: string): 
     addReqs(out.requirements);
   }
   if (names.length === 0) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
+  checkPackageNames(file, names);
   const version = asText(ev.value(pkg.version));
   // rattler-build: `skip` is one condition or a list of them; any that holds skips the recipe.
   const skip = isMapping(doc.build) && asList(doc.build.skip).some((c) => ev.condition(c));
@@ -175,7 +177,7 @@ export function v1Packages(file: string, contents: string, platform: string): Pa
       buildNumber: outBuild.number !== undefined ? buildNumberOf(ev.value(outBuild.number)) : top.buildNumber,
     });
   }
-  if (outputs.length) return outputs;
+  if (outputs.length) return checkPackageNames(file, outputs);
   if (!top.name) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
-  return [top];
+  return checkPackageNames(file, [top]);
 }

@@ -6,6 +6,7 @@ import { ChannelGatherError, gatherChannel, type GatherSource } from '../../chan
 import { outputPathOf } from '../../channel/dependencies';
 import { DEFAULT_CHANNEL_PATH, EXECUTORS } from '../../core/defaults';
 import { withLock } from '../../channel/lock';
+import { workspaceSecret } from '../../channel/secret';
 import { ensureRealDir } from '../../channel/safe-fs';
 import { runExecutor } from '../run-executor';
 import type { ChannelExecutorSchema } from './schema';
@@ -56,6 +57,7 @@ export default async function channelExecutor(
         holder: `${context.projectName ?? 'a'}:${context.targetName ?? 'channel'} of ${context.root}`,
         timeoutSeconds: options.lockTimeoutSeconds || undefined,
         onWait: (other) => logger.info(`nx-conda: waiting for ${other}, which gathers into ${where}`),
+        secret: workspaceSecret(context.root),
       },
     );
     for (const key of result.added) logger.info(`  + ${key}`);

@@ -8,6 +8,7 @@ import {
   writeSkipRecord,
   type CollectedPackage,
 } from '../../channel';
+import { workspaceSecret } from '../../channel/secret';
 import {
   checkEngine,
   describeLeftovers,
@@ -55,7 +56,7 @@ export default async function recipeBuildExecutor(
     // Three independent engine round trips (a client start each), at once.
     // The engine check speaks first: its message says best what is wrong.
     const checked = checkEngine(resolved.engine);
-    const leftovers = clearLeftovers(resolved.engine, context.root);
+    const leftovers = clearLeftovers(resolved.engine, context.root, resolved.stagingRoot);
     const chosen = chooseImage(resolved, context);
     chosen.catch(() => undefined); // read below, after the engine check
     await checked;
@@ -73,18 +74,17 @@ export default async function recipeBuildExecutor(
       resolved.outputDir,
       () =>
         resolved.sharedStagingDir
-          ? withDirectoryLock(
-              resolved.sharedStagingDir,
-              build,
-              (other) =>
+          ? withDirectoryLock(resolved.sharedStagingDir, build, {
+              ...lockOptions,
+              onWait: (other) =>
                 logger.info(
                   `nx-conda: waiting for ${other} to release the shared staging channel ${resolved.sharedStagingDir}`,
                 ),
-              lockOptions,
-            )
+            })
           : build(),
       {
         ...lockOptions,
+        secret: workspaceSecret(context.root),
         what: `the output folder ${relative(context.root, resolved.outputDir)}`,
         onWait: (other) =>
           logger.info(
@@ -102,9 +102,9 @@ export default async function recipeBuildExecutor(
  * goes first, in one line; a failure here is a warning, never the build's.
  * Gives the report to print, once the engine is known to answer.
  */
-async function clearLeftovers(engine: EngineName, root: string): Promise<() => void> {
+async function clearLeftovers(engine: EngineName, root: string, stagingRoot: string): Promise<() => void> {
   try {
-    const found = await removeLeftovers(engine, root);
+    const found = await removeLeftovers(engine, root, { stagingRoot });
     return () => {
       if (found.containers.length > 0 || found.folders.length > 0) {
         logger.info(
@@ -152,7 +152,7 @@ async function buildInStaging(
   image: string,
   context: ExecutorContext,
 ): Promise<CollectedPackage[]> {
-  const dirs = makeBuildDirs(resolved);
+  const dirs = makeBuildDirs(resolved, context.root);
   const forget = recordRun(context.root, ownFolders(resolved, dirs));
   try {
     assembleStaging(resolved, dirs.staging, context.projectGraph, context.root);

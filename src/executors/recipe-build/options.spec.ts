@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveOptions } from './options';
@@ -53,11 +53,50 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ sharedStagingDir })).toThrow(/must be a folder of its own/);
   });
 
+  describe('sharedStagingDir overlapping our own folders, by real path (issue 18, point 3)', () => {
+    beforeAll(() => {
+      mkdirSync(join(root, 'tmp/nx-conda'), { recursive: true });
+      mkdirSync(join(root, 'node_modules'), { recursive: true });
+      symlinkSync(join(root, 'tmp/nx-conda'), join(root, 'tmp/lnk'));
+      symlinkSync(join(root, 'tmp'), join(root, 'tmp/up'));
+      symlinkSync(join(root, 'recipes'), join(root, 'shared-link'));
+    });
+    it.each([
+      ['tmp/nx-conda/staging', /is inside stagingRoot/],
+      ['tmp/nx-conda/staging/shared', /is inside stagingRoot/],
+      ['tmp/nx-conda/repodata', /is inside tmp\/nx-conda, nx-conda's own folder/],
+      ['tmp/lnk', /holds stagingRoot/],
+      ['tmp/lnk/x', /is inside tmp\/nx-conda/],
+      ['tmp/up/nx-conda/staging', /is inside stagingRoot/],
+      ['tmp', /holds stagingRoot/],
+      ['recipes', /holds the folder of project a \(recipes\/a\)/],
+      ['recipes/a/shared', /is inside the folder of project a/],
+      ['shared-link/a', /is inside the folder of project a/],
+      ['node_modules/x', /is inside the workspace's node_modules/],
+      ['.git', /is inside the workspace's .git/],
+      ['.nx/cache', /is inside Nx's folder .nx/],
+      ['../elsewhere', /outside the workspace through a relative path/],
+      ['/', /the workspace or a folder above it/],
+    ])('refuses %j', (sharedStagingDir, why) => {
+      expect(resolve({ sharedStagingDir })).toThrow(why);
+      expect(resolve({ sharedStagingDir })).toThrow(/must be a folder of its own/);
+    });
+    it('accepts a folder of its own in the workspace, and an absolute one outside it', () => {
+      expect(resolve({ sharedStagingDir: 'tmp/conda-bld' })().sharedStagingDir).toBe(join(root, 'tmp/conda-bld'));
+      const outside = mkdtempSync(join(tmpdir(), 'nx-conda-shared-'));
+      expect(resolve({ sharedStagingDir: outside })().sharedStagingDir).toBe(outside);
+    });
+  });
+
   it('refuses container paths with .. or odd characters, env names that are not names', () => {
     expect(resolve({ containerStaging: '/opt/../etc' })).toThrow(/no '\.\.'/);
     expect(resolve({ containerRecipe: '/opt/a,readonly=false' })).toThrow(/may hold only/);
     expect(resolve({ env: { 'A=B': 'x' } })).toThrow(/not a valid variable name/);
     expect(resolve({}, 'a\nb')).toThrow(/control characters/);
+    expect(resolve({}, 'a\u001b]0;t\u0007')).toThrow(/control characters/);
+    expect(resolve({}, 'a\u009b31m')).toThrow(/control characters/);
+    expect(resolve({}, 'a\u202eb')).toThrow(/control characters/);
+    expect(resolve({}, '-x')).toThrow(/starts with "-"/);
   });
 
   it('checks the hardening options: socket mounts and --privileged through runArgs are refused, no-new-privileges is on', () => {

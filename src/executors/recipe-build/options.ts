@@ -7,12 +7,14 @@ import { hardeningArgs, type Hardening } from '../../container/hardening';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
-import { DEFAULT_BASE_IMAGE, EngineName, RUN_RECORDS_FOLDER } from '../../core/defaults';
+import { DEFAULT_BASE_IMAGE, EngineName } from '../../core/defaults';
+import { protectedFolders, sharedStagingProblem } from './shared-staging';
 import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../core/formats';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { UserError } from '../../core/errors';
+import { shownName } from '../../recipes';
 
 /** A bad option or a missing file: reported as it is, without a stack. */
 export class RecipeBuildError extends UserError {}
@@ -88,6 +90,10 @@ function checked<T>(check: () => T): T {
   }
 }
 
+/** C0 and C1 controls, DEL, and the bidi-format characters that reorder what a terminal shows. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const UNPRINTABLE = /[\0-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** Whether `inner` is `outer` or inside it. */
 function within(inner: string, outer: string): boolean {
   const rel = relative(outer, inner);
@@ -134,9 +140,12 @@ export function resolveOptions(
     );
   }
 
-  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  if (/[\0-\x1f\x7f]/.test(projectName))
-    throw new RecipeBuildError(`project name ${JSON.stringify(projectName)} holds control characters.`);
+  // Defence in depth (the graph refuses recipe names that are not conda package names): the project name reaches
+  // log lines, container names and folder names, so no control or bidi-format character, never a leading `-`.
+  if (UNPRINTABLE.test(projectName) || projectName.startsWith('-'))
+    throw new RecipeBuildError(
+      `project name ${shownName(projectName)} holds control characters or starts with "-": rename the project.`,
+    );
 
   const platform = orDefault(options.platform, 'platform');
   if (!SUBDIR_PATTERN.test(platform)) {
@@ -195,19 +204,21 @@ export function resolveOptions(
     ['sharedStagingDir', sharedStagingDir],
   ] as const) {
     if (dir === undefined) continue;
-    // A shared staging channel is mounted whole; the run records (which name folders to delete) must stay out of its reach.
-    const records = join(root, RUN_RECORDS_FOLDER);
-    if (
-      within(root, dir) ||
-      within(dir, outputDir) ||
-      within(outputDir, dir) ||
-      (option === 'sharedStagingDir' && (within(dir, records) || within(records, dir)))
-    ) {
+    if (within(root, dir) || within(dir, outputDir) || within(outputDir, dir)) {
       throw new RecipeBuildError(
-        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder ` +
-          `or ${RUN_RECORDS_FOLDER}, since builds can write anything there.`,
+        `${option} ${JSON.stringify(dir)} must be a folder of its own: not the workspace or a folder above it, not holding or inside the output folder, ` +
+          'since builds can write anything there.',
       );
     }
+  }
+  if (options.sharedStagingDir) {
+    // Mounted whole in every build that shares it: compared by real path with every folder of ours (see shared-staging.ts).
+    const problem = sharedStagingProblem(root, options.sharedStagingDir, protectedFolders(root, stagingRoot, context));
+    if (problem)
+      throw new RecipeBuildError(
+        `sharedStagingDir ${JSON.stringify(options.sharedStagingDir)} is refused: ${problem}. Every build that shares it can write ` +
+          'anything there, so it must be a folder of its own (for example tmp/conda-bld, or an absolute path outside the workspace).',
+      );
   }
   const network = options.network || undefined;
   if (network) checked(() => validateNetwork(network));

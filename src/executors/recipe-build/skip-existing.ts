@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { maskCredentials } from '../../container';
 import { describePackage, lookupExisting, replaceWithEmptyChannel, withOutputLock } from '../../channel';
+import { workspaceSecret } from '../../channel/secret';
 import { PLUGIN_VERSION } from '../../core/version';
 import { isRecipeReadError, readRecipePackages } from '../../recipes';
 import { STAGING_FOLDER } from '../../core/defaults';
@@ -28,6 +29,8 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
   const lookup = await lookupExisting(packages, resolved.channels, resolved.platform, {
     cacheRoot: join(root, STAGING_FOLDER, 'repodata'),
     userAgent: `nx-conda/${PLUGIN_VERSION}`,
+    lockTimeoutSeconds: resolved.lockTimeoutSeconds,
+    onWait: (other) => logger.info(`nx-conda: skipExisting: waiting for ${other}, which reads the same upstream index`),
   });
   if (resolved.verbose) {
     for (const index of lookup.indexes) {
@@ -46,6 +49,9 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
   await withOutputLock(resolved.outputDir, async () => replaceWithEmptyChannel(resolved.outputDir, resolved.platform), {
     what: `the output folder of ${resolved.projectName}`,
     holder: `project ${resolved.projectName} (skipExisting)`,
+    timeoutSeconds: resolved.lockTimeoutSeconds,
+    onWait: (other) => logger.info(`nx-conda: skipExisting: waiting for ${other}, which uses the same output folder`),
+    secret: workspaceSecret(root),
   });
   const where = [...new Set(lookup.found.map((f) => maskCredentials(`${f.channel}`)))].join(', ');
   logger.info(

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { emptyRepodata, recordOwnedPackages, writeRepodata } from '../../channel';
 import type { ResolvedOptions } from './options';
 import {
@@ -20,6 +20,7 @@ import {
   makeBuildDirs,
   removeBuildDirs,
   renderScript,
+  safeName,
   snapshotBeforeRun,
 } from './steps';
 
@@ -82,8 +83,8 @@ function workspace(): { root: string; graph: ProjectGraph; resolved: ResolvedOpt
 
 describe('the steps of a recipe build', () => {
   it('makeBuildDirs / removeBuildDirs: fresh folders under stagingRoot, removed afterwards', () => {
-    const { resolved } = workspace();
-    const dirs = makeBuildDirs(resolved);
+    const { root, resolved } = workspace();
+    const dirs = makeBuildDirs(resolved, root);
     expect(dirs.staging.startsWith(join(resolved.stagingRoot, 'b-'))).toBe(true);
     expect(dirs.tools.startsWith(join(resolved.stagingRoot, 'b-script-'))).toBe(true);
     removeBuildDirs(resolved, dirs);
@@ -91,11 +92,22 @@ describe('the steps of a recipe build', () => {
     expect(existsSync(dirs.tools)).toBe(false);
   });
 
+  it.each(['..', '.', '-x', '../../etc', 'a/b'])(
+    'makeBuildDirs keeps the folders of project %j directly inside stagingRoot',
+    (projectName) => {
+      const { root, resolved } = workspace();
+      const dirs = makeBuildDirs({ ...resolved, projectName }, root);
+      for (const dir of [dirs.staging, dirs.tools]) expect(dirname(dir)).toBe(resolved.stagingRoot);
+      expect(safeName(projectName)).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+      removeBuildDirs(resolved, dirs);
+    },
+  );
+
   it('removeBuildDirs never removes a shared staging channel', () => {
     const { root, resolved } = workspace();
     const shared = { ...resolved, sharedStagingDir: join(root, 'shared') };
     mkdirSync(shared.sharedStagingDir, { recursive: true });
-    const dirs = makeBuildDirs(shared);
+    const dirs = makeBuildDirs(shared, root);
     expect(dirs.staging).toBe(shared.sharedStagingDir);
     removeBuildDirs(shared, dirs);
     expect(existsSync(shared.sharedStagingDir)).toBe(true);
@@ -104,7 +116,7 @@ describe('the steps of a recipe build', () => {
 
   it('assembleStaging: the dependencies’ packages and records, and the platform subdir', () => {
     const { root, graph, resolved } = workspace();
-    const { staging } = makeBuildDirs(resolved);
+    const { staging } = makeBuildDirs(resolved, root);
     expect(assembleStaging(resolved, staging, graph, root)).toEqual({ packages: 1, unindexed: [] });
     expect(readdirSync(join(staging, 'noarch')).sort()).toEqual(['a-1-0.conda', 'repodata.json']);
     const index = JSON.parse(readFileSync(join(staging, 'noarch/repodata.json'), 'utf8'));
@@ -114,7 +126,7 @@ describe('the steps of a recipe build', () => {
 
   it('renderScript: an executable build.sh, mounts for recipe (read-only), staging, variant files and script', () => {
     const { root, resolved } = workspace();
-    const dirs = makeBuildDirs(resolved);
+    const dirs = makeBuildDirs(resolved, root);
     const prepared = renderScript(resolved, dirs, root);
     const scriptFile = join(dirs.tools, 'build.sh');
     expect(readFileSync(scriptFile, 'utf8')).toBe(prepared.script);
@@ -140,7 +152,7 @@ describe('the steps of a recipe build', () => {
     const { root, resolved } = workspace();
     writeFileSync(join(root, 'build.tpl'), '#!/bin/bash\n{{command}}\n{{nope}}\n');
     const withTemplate = { ...resolved, buildScriptTemplate: join(root, 'build.tpl') };
-    expect(() => renderScript(withTemplate, makeBuildDirs(withTemplate), root)).toThrow(
+    expect(() => renderScript(withTemplate, makeBuildDirs(withTemplate, root), root)).toThrow(
       /nope.*build\.tpl|build\.tpl.*nope/s,
     );
   });
@@ -161,7 +173,7 @@ describe('the steps of a recipe build', () => {
 
   it('collectPackages: moves what the build added into the output folder; nothing new is a failure', () => {
     const { root, graph, resolved } = workspace();
-    const { staging } = makeBuildDirs(resolved);
+    const { staging } = makeBuildDirs(resolved, root);
     assembleStaging(resolved, staging, graph, root);
     const before = snapshotBeforeRun(resolved, staging);
     expect(() => collectPackages(resolved, staging, before)).toThrow(/succeeded but left no new package/);

@@ -30,12 +30,14 @@ import {
   type Mount,
 } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
+import { markRunFolder } from '../../container/run-records';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
 
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+/** A project name as one folder-name (or container-name) part: never `.`, `..` or a leading `-`, never a `/`. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_') || '_';
 }
 
 /** The host folders of one build: its staging channel and the folder of its build script. */
@@ -44,13 +46,21 @@ export interface BuildDirs {
   tools: string;
 }
 
-/** Makes the build's folders under stagingRoot (the staging channel is the shared one when set). */
-export function makeBuildDirs(resolved: ResolvedOptions): BuildDirs {
+/**
+ * Makes the build's folders under stagingRoot (the staging channel is the
+ * shared one when set), each with our marker (see RUN_MARKER): what a later
+ * run may remove if this one dies.
+ */
+export function makeBuildDirs(resolved: ResolvedOptions, root: string): BuildDirs {
   mkdirSync(resolved.stagingRoot, { recursive: true });
   const prefix = join(resolved.stagingRoot, safeName(resolved.projectName));
+  const made = (path: string) => {
+    markRunFolder(root, path);
+    return path;
+  };
   return {
-    staging: resolved.sharedStagingDir ?? mkdtempSync(`${prefix}-`),
-    tools: mkdtempSync(`${prefix}-script-`),
+    staging: resolved.sharedStagingDir ?? made(mkdtempSync(`${prefix}-`)),
+    tools: made(mkdtempSync(`${prefix}-script-`)),
   };
 }
 
