@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { validateEnvNames, validateImageRef, validateNetwork } from '../../container/argv';
-import { hardeningArgs, type Hardening } from '../../container/hardening';
+import { hardeningArgs, validateRunArgs, type Hardening } from '../../container/hardening';
 
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
@@ -223,9 +223,10 @@ export function resolveOptions(
     cpus: options.cpus || undefined,
     pidsLimit: options.pidsLimit,
     noNewPrivileges: options.noNewPrivileges,
-    runArgs: options.runArgs,
+    // Relative mount sources are made absolute against the workspace, whatever folder the engine later runs in.
+    runArgs: checked(() => validateRunArgs(options.runArgs, environment, root)),
   };
-  checked(() => hardeningArgs(hardening, environment));
+  checked(() => hardeningArgs(hardening, environment, root));
 
   const timeoutSeconds = options.timeoutSeconds;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
