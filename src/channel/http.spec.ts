@@ -165,6 +165,16 @@ describe('S3 requests to a hostile endpoint', () => {
     );
   });
 
+  it('takes the size a HEAD announces for what it is, not a body', async () => {
+    const { url } = await hostile((res) => res.writeHead(200, { 'content-length': String(2 * 1024 ** 3) }).end());
+    const client = new S3Client(
+      { region: 'us-east-1', endpoint: url, accessKeyId: 'a', secretAccessKey: 's' },
+      { bucket: 'bucket', prefix: '' },
+    );
+    const head = await client.request('HEAD', 'linux-64/big-1-0.conda');
+    expect(head.headers.get('content-length')).toBe(String(2 * 1024 ** 3));
+  });
+
   it('bounds what an endpoint sends back', async () => {
     const { url } = await hostile((res) => {
       res.writeHead(200);

@@ -144,7 +144,7 @@ function once(
         cleanups.push(() => decoder!.destroy());
       }
       const declared = Number(responseHeaders.get('content-length'));
-      if (Number.isFinite(declared) && declared > limits.maxBytes)
+      if (method !== 'HEAD' && Number.isFinite(declared) && declared > limits.maxBytes)
         return fail(
           new HttpError(`${shown} announces ${size(declared)}, more than the limit of ${size(limits.maxBytes)}.`),
         );
