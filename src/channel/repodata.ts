@@ -57,10 +57,13 @@ export function repodataKey(fileName: string): 'packages' | 'packages.conda' {
   return fileName.endsWith('.conda') ? 'packages.conda' : 'packages';
 }
 
-export function readRepodata(subdirPath: string, subdir: string): Repodata {
+/** Largest repodata.json read when the caller gives no limit (see maxIndexMegabytes). */
+const DEFAULT_MAX_INDEX_BYTES = 256 * 1024 * 1024;
+
+export function readRepodata(subdirPath: string, subdir: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Repodata {
   const file = join(subdirPath, 'repodata.json');
   // Never through a link: a build could plant `repodata.json -> ~/.aws/credentials`.
-  const content = readRegularFile(file, 'reading a channel index');
+  const content = readRegularFile(file, 'reading a channel index; maxIndexMegabytes raises the limit', maxBytes);
   if (content === undefined) return emptyRepodata(subdir);
   let parsed: Partial<Repodata>;
   try {

@@ -9,6 +9,7 @@ import { outputPathOf } from '../../channel/dependencies';
 import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
 import { DEFAULT_BASE_IMAGE, EngineName, RUN_RECORDS_FOLDER } from '../../defaults';
 import { schemaDefault, withSchemaDefaults } from '../schema-defaults';
+import { dataLimits, type DataLimits } from '../../channel/package-check';
 import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../formats';
 import type { RecipeBuildExecutorSchema } from './schema';
@@ -56,6 +57,8 @@ export interface ResolvedOptions {
   stagingRoot: string;
   sharedStagingDir?: string;
   keepStaging: boolean;
+  /** Bounds of what the build leaves (maxPackageMegabytes, maxIndexMegabytes). */
+  limits: DataLimits;
   verbose: boolean;
 }
 
@@ -264,6 +267,7 @@ export function resolveOptions(
     stagingRoot,
     sharedStagingDir,
     keepStaging: options.keepStaging,
+    limits: checked(() => dataLimits(options)),
     verbose: options.verbose ?? context.isVerbose ?? false,
   };
 }
