@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import { UserError } from '../errors';
 import { readRegularFile, writeFileAtomic } from './safe-fs';
+
+/** A repodata.json that is not one (a message for the user, naming the file). */
+export class RepodataReadError extends UserError {}
 
 /** One package's entry in a channel subdir's repodata.json. */
 export interface PackageRecord {
@@ -70,10 +74,11 @@ export function readRepodata(subdirPath: string, subdir: string, maxBytes = DEFA
     parsed = JSON.parse(content.toString('utf8'));
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (e) {
-    throw new Error(
+    const error = new RepodataReadError(
       `Cannot read ${file}: ${(e as Error).message}. Delete the folder and rebuild the project that made it.`,
-      { cause: e },
     );
+    error.cause = e;
+    throw error;
   }
   return {
     ...emptyRepodata(subdir),
