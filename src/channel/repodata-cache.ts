@@ -6,7 +6,7 @@
  * tasks neither download nor parse a large repodata.json 500 times.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors';
@@ -204,6 +204,7 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
         if (got.lastModified) next.lastModified = got.lastModified;
       }
       writeAtomic(metaFile, JSON.stringify(next));
+      rmSync(failedFile, { force: true });
       return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
     },
     { what: `the repodata cache of ${masked(url)}`, holder: `a skipExisting lookup (run ${runId})` },

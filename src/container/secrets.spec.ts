@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { LineWriter } from './lines';
+import { LineWriter, MAX_LINE } from './lines';
 import { MASK, lineMasker, maskCredentials, masker } from './secrets';
 
 /** What a stream of chunks looks like once it has gone through a LineWriter with a per-stream masker. */
@@ -90,5 +90,17 @@ describe('masking secrets in every form they are printed in', () => {
     const mask = lineMasker([pem, 'hunter2-correct-horse-battery']);
     for (const line of ['building foo 1.0', 'ok', '', '   done   ', 'http://example.org/path'])
       expect(mask(line)).toBe(line);
+  });
+});
+
+describe('output without end of line is bounded', () => {
+  it('writes a line longer than MAX_LINE in pieces instead of keeping it all', () => {
+    const pieces: string[] = [];
+    const writer = new LineWriter((s) => pieces.push(s), '', undefined, lineMasker(['a-secret-value']));
+    for (let i = 0; i < 50; i++) writer.push('x'.repeat(10_000));
+    expect(pieces.length).toBeGreaterThanOrEqual(7);
+    for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(MAX_LINE + 1);
+    writer.flush();
+    expect(pieces.join('').replace(/\n/g, '')).toHaveLength(500_000);
   });
 });
