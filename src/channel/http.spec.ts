@@ -188,3 +188,19 @@ describe('S3 requests to a hostile endpoint', () => {
     await expect(client.request('GET', 'noarch/repodata.json')).rejects.toThrow(/sent more than 4 MiB \(the limit\)/);
   });
 });
+
+describe('one deadline per run', () => {
+  it('is shared by the tasks of a run that run in processes of their own, and renewed for the next run', () => {
+    const root = cacheRoot();
+    const fresh = () => {
+      let mod: typeof import('./repodata-cache') | undefined;
+      jest.isolateModules(() => {
+        mod = jest.requireActual<typeof import('./repodata-cache')>('./repodata-cache');
+      });
+      return mod!;
+    };
+    const first = fresh().runDeadline('run-a', 600_000, root);
+    expect(fresh().runDeadline('run-a', 1, root)).toBe(first);
+    expect(fresh().runDeadline('run-b', 1, root)).toBeLessThan(first);
+  });
+});

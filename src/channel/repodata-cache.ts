@@ -129,10 +129,20 @@ export const REPODATA_LIMITS = {
 };
 
 const deadlines = new Map<string, number>();
-/** One deadline for all the upstream requests of a run in this process (a batch of tasks is one process). */
-export function runDeadline(runId: string, runTimeoutMs: number): number {
+/**
+ * One deadline for all the upstream requests of a run: set by the first
+ * request of the run, kept in memory (a batch of tasks is one process) and
+ * in `cacheRoot` (tasks in processes of their own).
+ */
+export function runDeadline(runId: string, runTimeoutMs: number, cacheRoot: string): number {
   let deadline = deadlines.get(runId);
-  if (deadline === undefined) deadlines.set(runId, (deadline = Date.now() + runTimeoutMs));
+  if (deadline !== undefined) return deadline;
+  const file = join(cacheRoot, 'run-deadline.json');
+  const kept = readJson<{ runId: string; deadline: number }>(file);
+  deadline =
+    kept && kept.runId === runId && typeof kept.deadline === 'number' ? kept.deadline : Date.now() + runTimeoutMs;
+  if (!kept || kept.runId !== runId) writeAtomic(file, JSON.stringify({ runId, deadline }));
+  deadlines.set(runId, deadline);
   return deadline;
 }
 
@@ -244,7 +254,7 @@ async function fetchRemote(
   if (meta?.etag) headers['If-None-Match'] = meta.etag;
   if (meta?.lastModified) headers['If-Modified-Since'] = meta.lastModified;
   const { runTimeoutMs, ...bounds } = { ...REPODATA_LIMITS, ...(options.limits ?? {}) };
-  const limits: HttpLimits = { ...bounds, deadline: runDeadline(runId, runTimeoutMs) };
+  const limits: HttpLimits = { ...bounds, deadline: runDeadline(runId, runTimeoutMs, options.cacheRoot) };
   let response;
   try {
     response = await boundedRequest({ url: plain, headers, shown: `channel ${masked(url)}` }, limits);
