@@ -25,7 +25,16 @@ import {
   type PackageRecord,
   type Repodata,
 } from './repodata';
-import { copyRegularFile, ensureRealDir, isRealDir, listEntries, readRegularFile, writeFileAtomic } from './safe-fs';
+import {
+  copyRegularFile,
+  digestRegularFile,
+  ensureRealDir,
+  isRealDir,
+  listEntries,
+  readRegularFile,
+  writeFileAtomic,
+} from './safe-fs';
+import { checkedRecord, checkPackageStat, DEFAULT_DATA_LIMITS, type DataLimits } from './package-check';
 
 export class ChannelGatherError extends UserError {}
 
@@ -81,7 +90,12 @@ function readState(channelDir: string): ChannelState {
  * contribute (a project of the state that is not in it is gone, and its
  * packages are removed). The caller holds the channel's lock.
  */
-export function gatherChannel(channelDir: string, sources: GatherSource[], known: Set<string>): GatherResult {
+export function gatherChannel(
+  channelDir: string,
+  sources: GatherSource[],
+  known: Set<string>,
+  limits: DataLimits = DEFAULT_DATA_LIMITS,
+): GatherResult {
   ensureRealDir(channelDir);
   const state = readState(channelDir);
   const result: GatherResult = { added: [], updated: [], unchanged: 0, removed: [], kept: 0, subdirs: [] };
@@ -90,7 +104,7 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
     let index = indexes.get(subdir);
     if (!index) {
       index = isRealDir(join(channelDir, subdir))
-        ? readRepodata(join(channelDir, subdir), subdir)
+        ? readRepodata(join(channelDir, subdir), subdir, limits.maxIndexBytes)
         : emptyRepodata(subdir);
       indexes.set(subdir, index);
     }
@@ -108,7 +122,7 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
     present.add(source.project);
     for (const { name: subdir, stat } of listEntries(source.dir)) {
       if (!stat.isDirectory() || !SUBDIR_PATTERN.test(subdir)) continue;
-      const sourceIndex = readRepodata(join(source.dir, subdir), subdir);
+      const sourceIndex = readRepodata(join(source.dir, subdir), subdir, limits.maxIndexBytes);
       for (const { name: file, stat: fileStat } of listEntries(join(source.dir, subdir))) {
         if (!fileStat.isFile() || !isValidPackageFile(file)) continue;
         const record = findRecord(sourceIndex, file);
@@ -117,6 +131,7 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
             `${join(source.dir, subdir, file)} has no record in its folder's repodata.json; rebuild ${source.project} (nx run ${source.project}:build-recipe --skip-nx-cache).`,
           );
         }
+        checkPackageStat(join(source.dir, subdir, file), fileStat, limits);
         const key = `${subdir}/${file}`;
         const other = offered.get(key);
         if (other && other.project !== source.project) {
@@ -159,6 +174,12 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
       (sha && had.sha256
         ? had.sha256 === sha
         : near(had.mtimeMs, offer.mtimeMs) && near(current.mtimeMs, offer.mtimeMs));
+    // The record is checked against the file it describes (the copy in the channel, checked when it was copied).
+    const facts = same
+      ? { size: offer.size, sha256: had.sha256 }
+      : digestRegularFile(offer.from, 'gathering a package');
+    if (!facts) throw new ChannelGatherError(`${offer.from} disappeared while the channel was being gathered.`);
+    const record = checkedRecord(offer.record, `${key} of ${offer.project}`, file, subdir, facts);
     if (same) {
       result.unchanged++;
     } else {
@@ -172,10 +193,10 @@ export function gatherChannel(channelDir: string, sources: GatherSource[], known
       project: offer.project,
       size: offer.size,
       mtimeMs: offer.mtimeMs,
-      ...(sha ? { sha256: sha } : {}),
+      ...(record.sha256 ? { sha256: record.sha256 } : {}),
     };
     const index = indexOf(subdir);
-    index[repodataKey(file)][file] = { ...offer.record, subdir };
+    index[repodataKey(file)][file] = record;
   }
 
   // What the channel had that is no longer offered.

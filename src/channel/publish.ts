@@ -13,8 +13,16 @@ import { lstatSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
-import { emptyRepodata, isValidPackageFile, readRepodata, SUBDIR_PATTERN, type Repodata } from './repodata';
 import {
+  emptyRepodata,
+  isValidPackageFile,
+  readRepodata,
+  repodataKey,
+  SUBDIR_PATTERN,
+  type Repodata,
+} from './repodata';
+import {
+  digestRegularFile,
   ensureRealDir,
   isRealDir,
   kindOf,
@@ -24,6 +32,7 @@ import {
   UnsafeFileError,
   writeFileAtomic,
 } from './safe-fs';
+import { checkedRecord, checkPackageStat, DEFAULT_DATA_LIMITS, type DataLimits } from './package-check';
 import { S3Client, type S3Config, parseS3Url } from './s3';
 
 export class PublishError extends UserError {}
@@ -166,28 +175,39 @@ interface LocalSubdir {
   packages: string[];
 }
 
-function localChannel(channelDir: string): LocalSubdir[] {
+function localChannel(channelDir: string, limits: DataLimits): LocalSubdir[] {
   if (!isRealDir(channelDir))
     throw new PublishError(`channel folder ${channelDir} does not exist; run the channel target first.`);
   const subdirs: LocalSubdir[] = [];
   for (const { name: subdir, stat } of listEntries(channelDir)) {
     if (!stat.isDirectory() || !SUBDIR_PATTERN.test(subdir)) continue;
-    const index = readRepodata(join(channelDir, subdir), subdir);
+    const index = readRepodata(join(channelDir, subdir), subdir, limits.maxIndexBytes);
     const packages = [...Object.keys(index.packages), ...Object.keys(index['packages.conda'])]
       .filter(isValidPackageFile)
       .sort();
-    const present = new Set(
+    const present = new Map(
       listEntries(join(channelDir, subdir))
         .filter((e) => e.stat.isFile())
-        .map((e) => e.name),
+        .map((e) => [e.name, e.stat]),
     );
     for (const file of packages) {
-      if (!present.has(file)) {
+      const stat = present.get(file);
+      if (!stat) {
         throw new PublishError(
           `${join(channelDir, subdir, 'repodata.json')} lists ${file}, which is not in the folder; run the channel target again.`,
         );
       }
+      // What is published is what the file is: its record is checked against it, and rebuilt.
+      const path = join(channelDir, subdir, file);
+      checkPackageStat(path, stat, limits);
+      const facts = digestRegularFile(path, 'publishing it');
+      if (!facts) throw new PublishError(`${path} is gone; run the channel target again.`);
+      const key = repodataKey(file);
+      index[key][file] = checkedRecord(index[key][file], `${subdir}/${file}`, file, subdir, facts);
     }
+    // Records of files that are not packages are not published.
+    for (const key of ['packages', 'packages.conda'] as const)
+      for (const file of Object.keys(index[key])) if (!isValidPackageFile(file)) delete index[key][file];
     subdirs.push({ subdir, index, packages });
   }
   if (!subdirs.some((s) => s.subdir === 'noarch'))
@@ -198,8 +218,8 @@ function localChannel(channelDir: string): LocalSubdir[] {
 }
 
 /** A package of the local channel, read without following links (listed as a regular file above, it must still be one). */
-function readPackage(channelDir: string, path: string): Buffer {
-  const content = readRegularFile(join(channelDir, path), 'publishing it');
+function readPackage(channelDir: string, path: string, limits: DataLimits): Buffer {
+  const content = readRegularFile(join(channelDir, path), 'publishing it', limits.maxPackageBytes);
   if (!content) throw new PublishError(`${join(channelDir, path)} is gone; run the channel target again.`);
   return content;
 }
@@ -227,15 +247,16 @@ function parseRemoteIndex(content: Buffer | undefined, subdir: string, where: st
 export async function publishChannel(
   channelDir: string,
   destination: Destination,
-  options: { dryRun?: boolean; log: (line: string) => void },
+  options: { dryRun?: boolean; log: (line: string) => void; limits?: DataLimits },
 ): Promise<PublishPlan> {
-  const local = localChannel(channelDir);
+  const limits = options.limits ?? DEFAULT_DATA_LIMITS;
+  const local = localChannel(channelDir, limits);
   const plan: PublishPlan = { upload: [], present: [], indexes: [] };
   const conflicts: string[] = [];
   for (const { subdir, packages } of local) {
     for (const file of packages) {
       const path = `${subdir}/${file}`;
-      const same = await destination.matches(path, readPackage(channelDir, path));
+      const same = await destination.matches(path, readPackage(channelDir, path, limits));
       if (same === undefined) plan.upload.push(path);
       else if (same) plan.present.push(path);
       else conflicts.push(path);
@@ -269,7 +290,7 @@ export async function publishChannel(
     if (!options.dryRun)
       await destination.write(
         path,
-        readPackage(channelDir, path),
+        readPackage(channelDir, path, limits),
         file.endsWith('.conda') ? 'application/octet-stream' : 'application/x-bzip2',
       );
     options.log(`${verb} ${path}`);

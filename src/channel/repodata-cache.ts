@@ -6,11 +6,12 @@
  * tasks neither download nor parse a large repodata.json 500 times.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomic-write';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
+import { boundedRequest, HttpError, type HttpLimits } from './http';
 import { withLock } from './lock';
 import { secretIn } from './secret';
 import { channelUrl } from './upstream';
@@ -142,11 +143,48 @@ export interface FetchOptions {
   cacheRoot: string;
   runId?: string;
   userAgent?: string;
-  timeoutMs?: number;
   /** Give up waiting for another task's fetch of the same index after this many seconds (0: wait). */
   lockTimeoutSeconds?: number;
   /** Told who holds the index's lock when this task has to wait for it. */
   onWait?: (holder: string) => void;
+  /** Bounds of each answer; the deadline is shared by every request of this process (see runDeadline). */
+  limits?: Partial<Omit<HttpLimits, 'deadline'>> & { runTimeoutMs?: number };
+}
+
+/** Bounds of one upstream repodata answer, by default: what conda-forge's largest subdir needs, with room. */
+export const REPODATA_LIMITS = {
+  maxBytes: 256 * 1024 * 1024,
+  // Under V8's longest string (~512 MiB), which JSON.parse needs the text in.
+  maxDecodedBytes: 500 * 1024 * 1024,
+  idleMs: 60_000,
+  runTimeoutMs: 600_000,
+};
+
+const deadlines = new Map<string, number>();
+/**
+ * One deadline for all the upstream requests of a run: set by the first
+ * request of the run, kept in memory (a batch of tasks is one process) and
+ * in `cacheRoot` (tasks in processes of their own).
+ */
+export function runDeadline(runId: string, runTimeoutMs: number, cacheRoot: string): number {
+  let deadline = deadlines.get(runId);
+  if (deadline !== undefined) return deadline;
+  const file = join(cacheRoot, 'run-deadline.json');
+  const kept = readJson<{ runId: string; deadline: number }>(file);
+  deadline =
+    kept && kept.runId === runId && typeof kept.deadline === 'number' ? kept.deadline : Date.now() + runTimeoutMs;
+  if (!kept || kept.runId !== runId) writeAtomic(file, JSON.stringify({ runId, deadline }));
+  deadlines.set(runId, deadline);
+  return deadline;
+}
+
+/** Channels that failed in this process: not asked again (the failure is also kept on disk for the rest of the run). */
+const failedThisRun = new Map<string, string>();
+
+interface FailedRecord {
+  runId: string;
+  url: string;
+  message: string;
 }
 
 /**
@@ -165,14 +203,30 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
     async () => {
       const metaFile = join(dir, 'meta.json');
       const indexFile = join(dir, 'index.json');
+      const failedFile = join(dir, 'failed.json');
+      const failed = failedThisRun.get(`${runId} ${url}`) ?? readJson<FailedRecord>(failedFile);
+      if (failed && (typeof failed === 'string' || (failed.runId === runId && failed.url === url)))
+        throw new RepodataFetchError(
+          `${typeof failed === 'string' ? failed : failed.message} (failed earlier in this run: not asked again until the next run)`,
+        );
       const meta = readJson<CacheMeta>(metaFile);
       const cached = meta && meta.url === url ? asCompactIndex(readJson<unknown>(indexFile)) : undefined;
       if (meta && cached && meta.runId === runId)
         return { channel, subdir, index: cached, how: meta.absent ? 'absent' : 'this-run', bytes: meta.bytes };
 
-      const got = base.startsWith('file://')
-        ? readLocal(url, meta && cached ? meta : undefined)
-        : await fetchRemote(url, meta && cached ? meta : undefined, options);
+      let got: Got;
+      try {
+        got = base.startsWith('file://')
+          ? readLocal(url, meta && cached ? meta : undefined, { ...REPODATA_LIMITS, ...(options.limits ?? {}) })
+          : await fetchRemote(url, meta && cached ? meta : undefined, options, runId);
+      } catch (e) {
+        if (e instanceof RepodataFetchError) {
+          // Remembered for the rest of the run, so the next tasks fail at once instead of waiting again.
+          failedThisRun.set(`${runId} ${url}`, e.message);
+          writeAtomic(failedFile, JSON.stringify({ runId, url, message: e.message } satisfies FailedRecord));
+        }
+        throw e;
+      }
       if (got.kind === 'not-modified') {
         writeAtomic(metaFile, JSON.stringify({ ...meta, runId }));
         return {
@@ -192,6 +246,7 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
         if (got.lastModified) next.lastModified = got.lastModified;
       }
       writeAtomic(metaFile, JSON.stringify(next));
+      rmSync(failedFile, { force: true });
       return { channel, subdir, index, how: got.kind === 'absent' ? 'absent' : 'downloaded', bytes: next.bytes };
     },
     {
@@ -208,16 +263,26 @@ export async function upstreamIndex(channel: string, subdir: string, options: Fe
 type Got =
   { kind: 'body'; text: string; etag?: string; lastModified?: string } | { kind: 'not-modified' } | { kind: 'absent' };
 
-function readLocal(url: string, meta: CacheMeta | undefined): Got {
+function readLocal(url: string, meta: CacheMeta | undefined, limits: { maxDecodedBytes: number }): Got {
   const file = fileURLToPath(url);
   if (!existsSync(file)) return { kind: 'absent' };
   const stat = statSync(file);
+  if (!stat.isFile()) throw new RepodataFetchError(`${file} is not a regular file.`);
+  if (stat.size > limits.maxDecodedBytes)
+    throw new RepodataFetchError(
+      `${file} holds ${stat.size} bytes, more than the limit of ${limits.maxDecodedBytes} for a repodata.json.`,
+    );
   const validator = `${stat.size}-${stat.mtimeMs}`;
   if (meta?.etag === validator) return { kind: 'not-modified' };
   return { kind: 'body', text: readFileSync(file, 'utf8'), etag: validator };
 }
 
-async function fetchRemote(url: string, meta: CacheMeta | undefined, options: FetchOptions): Promise<Got> {
+async function fetchRemote(
+  url: string,
+  meta: CacheMeta | undefined,
+  options: FetchOptions,
+  runId: string,
+): Promise<Got> {
   if (!/^https?:\/\//.test(url)) {
     throw new RepodataFetchError(
       `skipExisting reads repodata over http(s) or file:// only, not ${masked(url)}; give the channel's https URL.`,
@@ -227,25 +292,25 @@ async function fetchRemote(url: string, meta: CacheMeta | undefined, options: Fe
   headers['User-Agent'] = options.userAgent ?? 'nx-conda';
   if (meta?.etag) headers['If-None-Match'] = meta.etag;
   if (meta?.lastModified) headers['If-Modified-Since'] = meta.lastModified;
-  let response: Response;
+  const { runTimeoutMs, ...bounds } = { ...REPODATA_LIMITS, ...(options.limits ?? {}) };
+  const limits: HttpLimits = { ...bounds, deadline: runDeadline(runId, runTimeoutMs, options.cacheRoot) };
+  let response;
   try {
-    response = await fetch(plain, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 300_000) });
+    response = await boundedRequest({ url: plain, headers, shown: `channel ${masked(url)}` }, limits);
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new RepodataFetchError(
-      `cannot reach channel ${masked(url)}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
-    );
+    if (e instanceof HttpError) throw new RepodataFetchError(e.message);
+    throw e;
   }
   if (response.status === 304) return { kind: 'not-modified' };
   if (response.status === 404) return { kind: 'absent' };
-  if (!response.ok) {
+  if (response.status < 200 || response.status >= 300) {
     throw new RepodataFetchError(
       `${masked(url)} answered ${response.status} ${response.statusText}${response.status === 401 || response.status === 403 ? ' (check the credentials in the channel URL)' : ''}.`,
     );
   }
   return {
     kind: 'body',
-    text: await response.text(),
+    text: response.body.toString('utf8'),
     etag: response.headers.get('etag') ?? undefined,
     lastModified: response.headers.get('last-modified') ?? undefined,
   };

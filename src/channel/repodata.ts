@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import { UserError } from '../core/errors';
 import { readRegularFile, writeFileAtomic } from './safe-fs';
+
+/** A repodata.json that is not one (a message for the user, naming the file). */
+export class RepodataReadError extends UserError {}
 
 /** One package's entry in a channel subdir's repodata.json. */
 export interface PackageRecord {
@@ -57,10 +61,13 @@ export function repodataKey(fileName: string): 'packages' | 'packages.conda' {
   return fileName.endsWith('.conda') ? 'packages.conda' : 'packages';
 }
 
-export function readRepodata(subdirPath: string, subdir: string): Repodata {
+/** Largest repodata.json read when the caller gives no limit (see maxIndexMegabytes). */
+const DEFAULT_MAX_INDEX_BYTES = 256 * 1024 * 1024;
+
+export function readRepodata(subdirPath: string, subdir: string, maxBytes = DEFAULT_MAX_INDEX_BYTES): Repodata {
   const file = join(subdirPath, 'repodata.json');
   // Never through a link: a build could plant `repodata.json -> ~/.aws/credentials`.
-  const content = readRegularFile(file, 'reading a channel index');
+  const content = readRegularFile(file, 'reading a channel index; maxIndexMegabytes raises the limit', maxBytes);
   if (content === undefined) return emptyRepodata(subdir);
   let parsed: Partial<Repodata>;
   try {
@@ -68,9 +75,11 @@ export function readRepodata(subdirPath: string, subdir: string): Repodata {
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (e) {
     // Not the parser's message: it quotes the file's first bytes, which a build wrote (terminal escapes) or a link hid.
-    throw new Error(`Cannot read ${file}: not a JSON object. Delete the folder and rebuild the project that made it.`, {
-      cause: e,
-    });
+    const error = new RepodataReadError(
+      `Cannot read ${file}: not a JSON object. Delete the folder and rebuild the project that made it.`,
+    );
+    error.cause = e;
+    throw error;
   }
   return {
     ...emptyRepodata(subdir),

@@ -6,8 +6,18 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { UserError } from '../core/errors';
+import { boundedRequest, HttpError, type HttpLimits } from './http';
 
 export class S3Error extends UserError {}
+
+/** The origin of a URL from a server, for a message (never its path, query or userinfo). */
+function safeOrigin(location: string): string {
+  try {
+    return new URL(location).origin;
+  } catch {
+    return 'an invalid URL';
+  }
+}
 
 export interface S3Location {
   bucket: string;
@@ -71,14 +81,24 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
 
 export interface S3Response {
   status: number;
-  headers: Headers;
+  /** Lower-case names. */
+  headers: Map<string, string>;
   body: Buffer;
 }
+
+/** Bounds of one S3 answer: a channel index or an error document, never a package (those are only sent). */
+export const S3_LIMITS = {
+  maxBytes: 512 * 1024 * 1024,
+  maxDecodedBytes: 512 * 1024 * 1024,
+  idleMs: 60_000,
+  timeoutMs: 600_000,
+};
 
 export class S3Client {
   constructor(
     private readonly config: S3Config,
     readonly location: S3Location,
+    private readonly limits: typeof S3_LIMITS = S3_LIMITS,
   ) {}
 
   /** Where a key lives: path style on a custom endpoint, virtual-hosted on AWS. */
@@ -129,32 +149,40 @@ export class S3Client {
     const signature = createHmac('sha256', key).update(toSign).digest('hex');
     const authorization = `AWS4-HMAC-SHA256 Credential=${this.config.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
     const { host: _host, ...sent } = headers;
-    let response: Response;
+    const limits: HttpLimits = { ...this.limits, deadline: Date.now() + this.limits.timeoutMs };
     try {
-      response = await fetch(url, {
-        method,
-        headers: { ...sent, authorization },
-        body,
-        signal: AbortSignal.timeout(600_000),
-      });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new S3Error(
-        `cannot reach ${url.origin} for s3://${this.location.bucket}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      // No redirect is followed: a signed request is only valid for its own URL, and must not carry its
+      // signature, session token or x-amz headers to another server. A 3xx is reported by fail().
+      const response = await boundedRequest(
+        {
+          method,
+          url: url.toString(),
+          headers: { ...sent, authorization },
+          body,
+          maxRedirects: 0,
+          shown: `${url.origin} (s3://${this.location.bucket})`,
+        },
+        limits,
       );
+      return { status: response.status, headers: response.headers, body: response.body };
+    } catch (e) {
+      if (e instanceof HttpError) throw new S3Error(e.message);
+      throw e;
     }
-    return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
   }
 
   /** Fails with a one-line message naming the bucket, the key and S3's error code. */
   fail(method: string, relative: string, response: S3Response): never {
     const code = /<Code>([^<]+)<\/Code>/.exec(response.body.toString('utf8'))?.[1] ?? '';
+    const location = response.headers.get('location');
     const hint =
-      response.status === 403
-        ? ': permission denied; check the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy'
-        : response.status === 404 && code === 'NoSuchBucket'
-          ? ': no such bucket'
-          : '';
+      response.status >= 300 && response.status < 400
+        ? `: a redirect${location ? ` to ${safeOrigin(location)}` : ''}, which nx-conda does not follow with signed requests; check endpoint and region`
+        : response.status === 403
+          ? ': permission denied; check the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy'
+          : response.status === 404 && code === 'NoSuchBucket'
+            ? ': no such bucket'
+            : '';
     throw new S3Error(
       `${method} s3://${this.location.bucket}/${this.key(relative)} answered ${response.status}${code ? ` ${code}` : ''}${hint}.`,
     );

@@ -8,6 +8,7 @@
  * renamed over the final name, which replaces a planted link instead of
  * writing through it.
  */
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -20,6 +21,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
+import { UserError } from '../core/errors';
 import {
   ensureRealDir,
   kindOf,
@@ -63,16 +65,29 @@ function openRegular(path: string, what: string): { fd: number; stat: Stats } | 
   return { fd, stat };
 }
 
-/** The content of a regular file, never through a link; undefined when it does not exist. */
-export function readRegularFile(path: string, what = 'reading it'): Buffer | undefined {
+/** A file larger than nx-conda takes (a package or an index beyond its limit). */
+export class TooLargeError extends UserError {}
+
+/**
+ * The content of a regular file, never through a link; undefined when it
+ * does not exist. A file of more than `maxBytes` is refused unread.
+ */
+export function readRegularFile(path: string, what = 'reading it', maxBytes = Infinity): Buffer | undefined {
   const opened = openRegular(path, what);
   if (!opened) return undefined;
   const chunks: Buffer[] = [];
+  let total = 0;
   try {
+    if (opened.stat.size > maxBytes)
+      throw new TooLargeError(`${path} holds ${opened.stat.size} bytes, more than the limit of ${maxBytes} (${what}).`);
     const buffer = Buffer.alloc(1 << 16);
     for (;;) {
       const n = readSync(opened.fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
+      total += n;
+      // It may grow while being read.
+      if (total > maxBytes)
+        throw new TooLargeError(`${path} holds more than the limit of ${maxBytes} bytes (${what}).`);
       chunks.push(Buffer.from(buffer.subarray(0, n)));
     }
   } finally {
@@ -120,6 +135,31 @@ export function copyRegularFile(
     closeSync(opened.fd);
   }
   return size;
+}
+
+/** Size and digests of a regular file, read without following a link; undefined when it does not exist. */
+export function digestRegularFile(
+  path: string,
+  what = 'reading it',
+): { size: number; sha256: string; md5: string } | undefined {
+  const opened = openRegular(path, what);
+  if (!opened) return undefined;
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  let size = 0;
+  try {
+    const buffer = (copyBuffer ??= Buffer.allocUnsafe(1 << 20));
+    for (;;) {
+      const n = readSync(opened.fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      sha256.update(buffer.subarray(0, n));
+      md5.update(buffer.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    closeSync(opened.fd);
+  }
+  return { size, sha256: sha256.digest('hex'), md5: md5.digest('hex') };
 }
 
 /** Entries of a real folder with their lstat (links are reported as links, never followed). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
   lstatSync,
@@ -44,6 +45,8 @@ function channel(files: Record<string, string>, records: Record<string, Record<s
   return dir;
 }
 
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const repodata = (dir: string, subdir: string) => JSON.parse(readFileSync(join(dir, subdir, 'repodata.json'), 'utf8'));
 
 describe('assembleStagingChannel', () => {
@@ -91,7 +94,7 @@ describe('collectNewPackages', () => {
     writeFileSync(join(staging, 'noarch', 'py-1-0.tar.bz2'), 'P');
     const index = emptyRepodata('linux-64');
     index.packages['dep-1-0.tar.bz2'] = { name: 'dep', version: '1', build: '0' };
-    index['packages.conda']['new-1-0.conda'] = { name: 'new', version: '1', build: '0', sha256: 'nn' };
+    index['packages.conda']['new-1-0.conda'] = { name: 'new', version: '1', build: '0', sha256: sha('N') };
     writeRepodata(join(staging, 'linux-64'), index);
     const noarch = emptyRepodata('noarch');
     noarch.packages['py-1-0.tar.bz2'] = { name: 'py', version: '1', build: '0', noarch: 'python' };
@@ -113,8 +116,17 @@ describe('collectNewPackages', () => {
     expect(readdirSync(join(out, 'linux-64')).sort()).toEqual(['new-1-0.conda', 'repodata.json']);
     expect(readFileSync(join(out, '1.2', 'noarch', 'nested-1.2-0.tar.bz2'), 'utf8')).toBe('nested');
     expect(readFileSync(join(out, 'linux-64', 'new-1-0.conda'), 'utf8')).toBe('N');
+    // The record as checked against its file: size, sha256 and md5 are the file's.
     expect(repodata(out, 'linux-64')['packages.conda']).toEqual({
-      'new-1-0.conda': { name: 'new', version: '1', build: '0', sha256: 'nn' },
+      'new-1-0.conda': {
+        name: 'new',
+        version: '1',
+        build: '0',
+        subdir: 'linux-64',
+        size: 1,
+        sha256: sha('N'),
+        md5: md5('N'),
+      },
     });
     expect(repodata(out, 'linux-64').packages).toEqual({});
     expect(Object.keys(repodata(out, 'noarch').packages)).toEqual(['py-1-0.tar.bz2']);
@@ -129,13 +141,13 @@ describe('collectNewPackages', () => {
     writeFileSync(join(staging, 'linux-64', 'same-1-0.tar.bz2'), 'newer');
     utimesSync(join(staging, 'linux-64', 'same-1-0.tar.bz2'), new Date(), new Date(Date.now() + 5000));
     const index = emptyRepodata('linux-64');
-    index.packages['same-1-0.tar.bz2'] = { name: 'same', version: '1', build: '0', sha256: 'new', size: 5 };
+    index.packages['same-1-0.tar.bz2'] = { name: 'same', version: '1', build: '0', sha256: sha('newer'), size: 5 };
     writeRepodata(join(staging, 'linux-64'), index);
     const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
 
     collectNewPackages(staging, before, out, 'linux-64');
 
-    expect(repodata(out, 'linux-64').packages['same-1-0.tar.bz2']).toMatchObject({ sha256: 'new', size: 5 });
+    expect(repodata(out, 'linux-64').packages['same-1-0.tar.bz2']).toMatchObject({ sha256: sha('newer'), size: 5 });
   });
 
   it('refuses a package for a subdir the build does not own', () => {

@@ -14,6 +14,7 @@ import {
 } from './repodata';
 import {
   copyRegularFile,
+  digestRegularFile,
   ensureRealDir,
   isRealDir,
   kindOf,
@@ -23,6 +24,7 @@ import {
   writeFileAtomic,
 } from './safe-fs';
 import { UserError } from '../core/errors';
+import { checkedRecord, checkPackageStat, DEFAULT_DATA_LIMITS, type DataLimits } from './package-check';
 
 /** Package files of a channel folder, by `<subdir>/<file>`, with what tells a rewrite apart. */
 export type ChannelSnapshot = Map<string, { size: number; mtimeMs: number; ino: number }>;
@@ -183,6 +185,7 @@ export function collectNewPackages(
   before: ChannelSnapshot,
   outputDir: string,
   platform: string,
+  limits: DataLimits = DEFAULT_DATA_LIMITS,
 ): CollectResult {
   const owned = ownedSubdirs(platform);
   const scan = scanChannel(stagingDir);
@@ -199,7 +202,7 @@ export function collectNewPackages(
   const indexOf = (subdir: string) => {
     let index = indexes.get(subdir);
     if (!index) {
-      index = readRepodata(join(stagingDir, subdir), subdir);
+      index = readRepodata(join(stagingDir, subdir), subdir, limits.maxIndexBytes);
       indexes.set(subdir, index);
     }
     return index;
@@ -223,7 +226,11 @@ export function collectNewPackages(
           'The build script must index its output folder after building (conda index, or rattler-build, which indexes by itself).',
       );
     }
-    outIndex[repodataKey(file)][file] = record;
+    const path = join(stagingDir, subdir, file);
+    checkPackageStat(path, stat, limits);
+    const facts = digestRegularFile(path, 'collecting a package');
+    if (!facts) throw new MissingRecordError(`${key} disappeared while it was being collected.`);
+    outIndex[repodataKey(file)][file] = checkedRecord(record, `${key} (made by this build)`, file, subdir, facts);
     collected.push({ subdir, file, size: stat.size });
   }
   if (collected.length === 0) return { packages: collected, ignored: scan.ignored };

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   buildArgv,
   containerListArgv,
@@ -378,17 +381,61 @@ describe('hardening options and runArgs (issue 9)', () => {
     ['--volume=/run/user/1000:/x', /engine socket/],
     ['--privileged', /hands the build container the host/],
     ['--pid=host', /hands the build container the host/],
-    ['--security-opt=no-new-privileges=false', /noNewPrivileges option/],
+    ['--security-opt=no-new-privileges=false', /only no-new-privileges may be added/],
     ['--name=x', /nx-conda sets it itself/],
     ['--env=LD_PRELOAD=/x', /nx-conda sets it itself/],
-    ['-v', /--name or --name=value/],
-    ['--rm alpine', /--name or --name=value/],
-    ['alpine', /--name or --name=value/],
+    ['-v', /needs a value/],
+    ['--rm alpine', /not an engine option/],
+    ['alpine', /not an engine option/],
   ])('refuses %s', (arg, why) => {
     expect(() => validateRunArgs([arg], env)).toThrow(why);
   });
 
-  it('accepts ordinary mounts and flags', () => {
+  // Issue 18, point 9: each of these got past the old deny-list.
+  it.each([
+    ['--mount=type=bind,SRC=/,target=/h', /engine socket/],
+    ['--mount=type=bind,Source=/var/run/docker.sock,target=/s', /engine socket/],
+    ['--mount=type=bind,"src=/var/run",target=/s', /engine socket/],
+    ['--mount=Type=Bind,src=/var/run,dst=/s', /engine socket/],
+    [
+      '--mount=type=volume,src=v,target=/h,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/',
+      /volume driver/,
+    ],
+    ['--mount=type=volume,src=v,target=/h,volume-opt=device=/', /volume options/],
+    ['--volume=./../../var/run/docker.sock:/s', /engine socket/],
+    ['--volume=/proc/1/root:/h', /the host itself/],
+    ['--mount=type=bind,source=/proc/1/root,target=/h', /the host itself/],
+    ['--cap-add=ALL', /capabilities/],
+    ['--device=/dev/sda', /device/],
+    ['--security-opt=seccomp=unconfined', /loosen/],
+    ['--security-opt=apparmor=unconfined', /loosen/],
+    ['--security-opt=no-new-privileges=0', /only no-new-privileges/],
+    ['--security-opt=no-new-privileges:false', /only no-new-privileges/],
+    ['--userns=host', /host namespace/],
+    ['--volume-driver=local', /volume driver/],
+    ['--mount=type=bind,src=/data,target=/d,bind-propagation=rshared', /propagation/],
+    ['--some-new-flag=1', /not on the list/],
+  ])('refuses the bypass %s', (arg, why) => {
+    expect(() => validateRunArgs([arg], env, '/work/ws')).toThrow(why);
+  });
+
+  it('refuses the bypass in the --flag value form too', () => {
+    expect(() => validateRunArgs(['--volume', '/:/h'], env)).toThrow(/engine socket/);
+    expect(() => validateRunArgs(['--security-opt', 'seccomp=unconfined'], env)).toThrow(/loosen/);
+    expect(() => validateRunArgs(['-v', '/proc/1/root:/h'], env)).toThrow(/the host itself/);
+  });
+
+  it('refuses a bind source that is a link to the host root', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runargs-'));
+    try {
+      symlinkSync('/', join(dir, 'root'));
+      expect(() => validateRunArgs([`--volume=${dir}/root:/h`], env)).toThrow(/engine socket/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts ordinary mounts and flags, in one canonical --flag=value form with absolute host paths', () => {
     expect(
       validateRunArgs(
         [
@@ -396,10 +443,29 @@ describe('hardening options and runArgs (issue 9)', () => {
           '--volume=cache:/root/.cache',
           '--mount=type=tmpfs,target=/tmp',
           '--ulimit=nofile=4096',
+          '-v',
+          './refs:/refs2:ro',
+          '--mount',
+          'Type=bind,"Source=refs",dst=/r,ReadOnly',
+          '--shm-size',
+          '2g',
+          '--security-opt=no-new-privileges:true',
+          '--read-only',
         ],
         env,
+        '/work/ws',
       ),
-    ).toHaveLength(4);
+    ).toEqual([
+      '--volume=/data/refs:/refs:ro',
+      '--volume=cache:/root/.cache',
+      '--mount=type=tmpfs,target=/tmp',
+      '--ulimit=nofile=4096',
+      '--volume=/work/ws/refs:/refs2:ro',
+      '--mount=type=bind,source=/work/ws/refs,target=/r,readonly',
+      '--shm-size=2g',
+      '--security-opt=no-new-privileges:true',
+      '--read-only',
+    ]);
   });
 
   it('puts the hardening flags before the image, so none can become the command', () => {

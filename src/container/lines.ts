@@ -13,6 +13,9 @@ export class TailBuffer {
   }
 }
 
+/** Longest line kept whole (characters); a longer one is written in pieces of this size. */
+export const MAX_LINE = 64 * 1024;
+
 /**
  * Splits a byte stream into lines, writes each complete line at once with a
  * prefix, and keeps the last few lines for error messages.
@@ -35,6 +38,11 @@ export class LineWriter {
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
     for (const line of parts) this.emit(line);
+    // A build that prints without end of line must not grow our memory: a long line is written in pieces.
+    while (this.partial.length > MAX_LINE) {
+      this.emit(this.partial.slice(0, MAX_LINE));
+      this.partial = this.partial.slice(MAX_LINE);
+    }
   }
 
   /** Writes the last unterminated line, if any. */

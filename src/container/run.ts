@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { logger } from '../core/logger';
 import { buildArgv, containerName, formatCommand, runArgv } from './argv';
-import { masker } from './secrets';
+import { lineMasker } from './secrets';
 import { assertSpawned } from './errors';
 import { stream, type StreamingProcess } from './exec';
 import { removeContainer } from './images';
@@ -23,9 +23,10 @@ function writers(
   secrets: string[] = [],
 ): { out: LineWriter; err: LineWriter; tail: TailBuffer } {
   const prefix = linePrefix(logPrefix);
-  const mask = masker(secrets);
   const tail = new TailBuffer(20);
+  // One masker per stream: it remembers a secret begun at the end of the line before.
   const filterFor = () => {
+    const mask = lineMasker(secrets);
     const banner = quietBanners ? bannerFilter() : (line: string) => line;
     return (line: string) => {
       const kept = banner(line);

@@ -7,6 +7,7 @@ import { outputPathOf } from '../../channel/dependencies';
 import { DEFAULT_CHANNEL_PATH, EXECUTORS } from '../../core/defaults';
 import { withLock } from '../../channel/lock';
 import { workspaceSecret } from '../../channel/secret';
+import { dataLimits } from '../../channel/package-check';
 import { ensureRealDir } from '../../channel/safe-fs';
 import { runExecutor } from '../run-executor';
 import type { ChannelExecutorSchema } from './schema';
@@ -38,6 +39,7 @@ export default async function channelExecutor(
 ): Promise<{ success: boolean }> {
   return runExecutor(async () => {
     const channelDir = channelFolder(context.root, options.outputPath);
+    const limits = dataLimits(options);
     const all = recipeOutputs(context.projectGraph);
     const wanted = options.projects?.length ? new Set(options.projects) : undefined;
     for (const name of wanted ?? []) {
@@ -51,7 +53,7 @@ export default async function channelExecutor(
     const where = relative(context.root, channelDir);
     const result = await withLock(
       `channel:${realpathSync(channelDir)}`,
-      async () => gatherChannel(channelDir, sources, new Set(all.map((p) => p.project))),
+      async () => gatherChannel(channelDir, sources, new Set(all.map((p) => p.project)), limits),
       {
         what: `the channel ${where}`,
         holder: `${context.projectName ?? 'a'}:${context.targetName ?? 'channel'} of ${context.root}`,

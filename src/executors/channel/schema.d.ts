@@ -5,4 +5,8 @@ export interface ChannelExecutorSchema {
   projects?: string[];
   /** Give up waiting for another run on the same channel after this many seconds (0: wait). */
   lockTimeoutSeconds?: number;
+  /** Largest package file taken, gathered or published, in megabytes. Default 2048. */
+  maxPackageMegabytes?: number;
+  /** Largest repodata.json read, in megabytes. Default 256. */
+  maxIndexMegabytes?: number;
 }

@@ -9,4 +9,8 @@ export interface PublishExecutorSchema {
   endpoint?: string;
   /** Only list what would change. */
   dryRun?: boolean;
+  /** Largest package file taken, gathered or published, in megabytes. Default 2048. */
+  maxPackageMegabytes?: number;
+  /** Largest repodata.json read, in megabytes. Default 256. */
+  maxIndexMegabytes?: number;
 }

@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { validateEnvNames, validateImageRef, validateNetwork } from '../../container/argv';
-import { hardeningArgs, type Hardening } from '../../container/hardening';
+import { hardeningArgs, validateRunArgs, type Hardening } from '../../container/hardening';
 
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { outputPathOf } from '../../channel/dependencies';
@@ -10,6 +10,7 @@ import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
 import { DEFAULT_BASE_IMAGE, EngineName } from '../../core/defaults';
 import { protectedFolders, sharedStagingProblem } from './shared-staging';
 import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
+import { dataLimits, type DataLimits } from '../../channel/package-check';
 import schemaJson from './schema.json';
 import { builderOf, FORMATS, formatOfBuilder, RECIPE_FORMATS, type Builder } from '../../core/formats';
 import type { RecipeBuildExecutorSchema } from './schema';
@@ -55,6 +56,8 @@ export interface ResolvedOptions {
   stagingRoot: string;
   sharedStagingDir?: string;
   keepStaging: boolean;
+  /** Bounds of what the build leaves (maxPackageMegabytes, maxIndexMegabytes). */
+  limits: DataLimits;
   verbose: boolean;
 }
 
@@ -231,9 +234,10 @@ export function resolveOptions(
     cpus: options.cpus || undefined,
     pidsLimit: options.pidsLimit,
     noNewPrivileges: options.noNewPrivileges,
-    runArgs: options.runArgs,
+    // Relative mount sources are made absolute against the workspace, whatever folder the engine later runs in.
+    runArgs: checked(() => validateRunArgs(options.runArgs, environment, root)),
   };
-  checked(() => hardeningArgs(hardening, environment));
+  checked(() => hardeningArgs(hardening, environment, root));
 
   const timeoutSeconds = options.timeoutSeconds;
   if (!(timeoutSeconds >= 0)) throw new RecipeBuildError(`timeoutSeconds must be 0 or more, got ${timeoutSeconds}.`);
@@ -271,6 +275,7 @@ export function resolveOptions(
     stagingRoot,
     sharedStagingDir,
     keepStaging: options.keepStaging,
+    limits: checked(() => dataLimits(options)),
     verbose: options.verbose ?? context.isVerbose ?? false,
   };
 }

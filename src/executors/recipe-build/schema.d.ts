@@ -35,4 +35,8 @@ export interface RecipeBuildExecutorSchema {
   sharedStagingDir?: string;
   keepStaging?: boolean;
   verbose?: boolean;
+  /** Largest package file taken, gathered or published, in megabytes. Default 2048. */
+  maxPackageMegabytes?: number;
+  /** Largest repodata.json read, in megabytes. Default 256. */
+  maxIndexMegabytes?: number;
 }

@@ -1,4 +1,5 @@
 import type { ProjectGraph } from '@nx/devkit';
+import { DEFAULT_DATA_LIMITS } from '../../channel/package-check';
 import {
   existsSync,
   mkdirSync,
@@ -76,6 +77,7 @@ function workspace(): { root: string; graph: ProjectGraph; resolved: ResolvedOpt
     lockTimeoutSeconds: 0,
     stagingRoot: join(root, 'tmp/nx-conda/staging'),
     keepStaging: false,
+    limits: DEFAULT_DATA_LIMITS,
     verbose: false,
   };
   return { root, graph, resolved };

@@ -294,7 +294,13 @@ export function collectPackages(
   staging: string,
   before: ChannelSnapshot,
 ): CollectedPackage[] {
-  const { packages: collected, ignored } = collectNewPackages(staging, before, resolved.outputDir, resolved.platform);
+  const { packages: collected, ignored } = collectNewPackages(
+    staging,
+    before,
+    resolved.outputDir,
+    resolved.platform,
+    resolved.limits,
+  );
   for (const file of ignored)
     logger.warn(
       `nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`,
