@@ -11,6 +11,9 @@ import { schemaDefault } from './executors/schema-defaults';
 /** Every project's packages land in `<outputRoot>/<projectRoot>`. */
 export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
 
+/** lint-recipe writes `<LINT_OUTPUT_ROOT>/<projectRoot>/lint.json`. */
+export const LINT_OUTPUT_ROOT = 'dist/lint';
+
 /** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
 export const STAGING_FOLDER = 'tmp/nx-conda';
 
@@ -51,6 +54,7 @@ export const DEFAULT_PLATFORM: string = schemaDefault(recipeBuildSchema, 'platfo
 export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',
   purgeImage: 'purge-image',
+  lintRecipe: 'lint-recipe',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',
