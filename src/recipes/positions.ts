@@ -4,6 +4,7 @@
  * messages that say `file:line` and for keys written twice in one mapping
  * (which both builders accept silently: the last one wins).
  */
+import { FAILSAFE_SCHEMA, load as loadJsYaml } from 'js-yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 export type KeyPath = readonly (string | number)[];
@@ -31,10 +32,58 @@ const MAX_DEPTH = 64;
 const SEP = '\u0000';
 
 /**
- * Positions of `text`'s keys. Never throws: text the parser cannot read has
- * no positions (the reader reports the error itself).
+ * False when `text` surely has no key written twice: js-yaml (about 20 times
+ * faster than the positioned parse) refuses duplicates when not in JSON mode.
+ */
+function mayHaveDuplicates(text: string): boolean {
+  try {
+    loadJsYaml(text, { schema: FAILSAFE_SCHEMA, json: false });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Positions of `text`'s keys, computed on first use: the line of a top-level
+ * key from the text (a block mapping's keys start in column 0), anything
+ * deeper, and duplicates, from a full parse with positions, made only when
+ * asked (it costs most of a lint). Never throws: text the parser cannot read
+ * has no positions (the reader reports the error itself).
  */
 export function positionsOf(text: string, version: '1.1' | '1.2'): PositionIndex {
+  let full: PositionIndex | undefined;
+  const parsed = () => (full ??= parsePositions(text, version));
+  let topLevel: Map<string, number> | undefined;
+  // Flow-style or indented top-level mappings are left to the full parse.
+  const topLevelComplete = !/^[{\s]*\{/.test(text) && !/^ +[A-Za-z_][\w.-]*\s*:/.test(text);
+  const topLine = (key: string) => {
+    if (!topLevel) {
+      topLevel = new Map();
+      const lines = text.split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const m = /^([A-Za-z_][\w.-]*)\s*:(\s|$)/.exec(lines[i]);
+        if (m) topLevel.set(m[1], i + 1);
+      }
+    }
+    return topLevel.get(key);
+  };
+  let duplicates: DuplicateKey[] | undefined;
+  return {
+    get duplicates() {
+      return (duplicates ??= mayHaveDuplicates(text) ? parsed().duplicates : []);
+    },
+    lineOf(path: KeyPath) {
+      if (path.length === 0) return undefined;
+      const top = topLine(String(path[0]));
+      // A key absent from the text's top level has no line, nor anything under it.
+      if (path.length === 1 || top === undefined) return top ?? (topLevelComplete ? undefined : parsed().lineOf(path));
+      return parsed().lineOf(path);
+    },
+  };
+}
+
+function parsePositions(text: string, version: '1.1' | '1.2'): PositionIndex {
   const lines = new Map<string, number>();
   const duplicates: DuplicateKey[] = [];
   const counter = new LineCounter();
