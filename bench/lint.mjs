@@ -6,7 +6,16 @@
 // bench:build) and dist/bench/lint.json.
 // Usage: node bench/lint.mjs [built plugin folder holding lib/]. Env: NX_CONDA_CORPUS, BENCH_RUNS (5).
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -87,20 +96,31 @@ times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 const r1 = (x) => Math.round(x);
 
-const perCheck = new Map(CHECKS.map((c) => [c.name, { check: c.name, severity: c.severity, findings: 0, recipes: new Set() }]));
+const perCheck = new Map(
+  CHECKS.map((c) => [c.name, { check: c.name, severity: c.severity, findings: 0, recipes: new Set() }]),
+);
 for (const f of last.findings) {
-  if (!perCheck.has(f.check)) perCheck.set(f.check, { check: f.check, severity: f.severity, findings: 0, recipes: new Set() });
+  if (!perCheck.has(f.check))
+    perCheck.set(f.check, { check: f.check, severity: f.severity, findings: 0, recipes: new Set() });
   const row = perCheck.get(f.check);
   row.findings++;
   row.recipes.add(f.file.replace(/\/[^/]+$/, ''));
 }
 const rows = [...perCheck.values()];
 const withFindings = new Set(last.findings.map((f) => f.file.replace(/\/[^/]+$/, ''))).size;
-const errored = new Set(last.findings.filter((f) => f.severity === 'error').map((f) => f.file.replace(/\/[^/]+$/, ''))).size;
+const errored = new Set(last.findings.filter((f) => f.severity === 'error').map((f) => f.file.replace(/\/[^/]+$/, '')))
+  .size;
 
-console.log(`lint: ${inputs.length} recipes, ${last.findings.length} findings, ${last.escaped.length} exception(s) escaped`);
-console.log(`time: cold ${r1(cold.ms)} ms; warm median ${r1(median)} [${r1(times[0])}–${r1(times[times.length - 1])}] ms over ${RUNS} runs (goal < ${GOAL_MS} ms)`);
-for (const row of rows) console.log(`  ${row.check.padEnd(40)} ${String(row.findings).padStart(5)} findings in ${String(row.recipes.size).padStart(4)} recipes`);
+console.log(
+  `lint: ${inputs.length} recipes, ${last.findings.length} findings, ${last.escaped.length} exception(s) escaped`,
+);
+console.log(
+  `time: cold ${r1(cold.ms)} ms; warm median ${r1(median)} [${r1(times[0])}–${r1(times[times.length - 1])}] ms over ${RUNS} runs (goal < ${GOAL_MS} ms)`,
+);
+for (const row of rows)
+  console.log(
+    `  ${row.check.padEnd(40)} ${String(row.findings).padStart(5)} findings in ${String(row.recipes.size).padStart(4)} recipes`,
+  );
 for (const e of last.escaped.slice(0, 5)) console.log(`ESCAPED ${e}`);
 
 const section = [
@@ -128,10 +148,23 @@ const docFile = join(repo, 'docs', 'benchmarks.md');
 const doc = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '<!-- notes -->\n';
 const start = doc.indexOf('<!-- lint:start -->');
 const end = doc.indexOf('<!-- lint:end -->');
-const next = start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- lint:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`;
+const next =
+  start >= 0 && end > start
+    ? doc.slice(0, start) + section + doc.slice(end + '<!-- lint:end -->'.length)
+    : `${doc.trimEnd()}\n\n${section}\n`;
 writeFileSync(docFile, next);
 mkdirSync(join(repo, 'dist', 'bench'), { recursive: true });
 writeFileSync(
   join(repo, 'dist', 'bench', 'lint.json'),
-  JSON.stringify({ recipes: inputs.length, coldMs: cold.ms, warmMs: times, escaped: last.escaped, perCheck: rows.map((r) => ({ ...r, recipes: r.recipes.size })) }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      recipes: inputs.length,
+      coldMs: cold.ms,
+      warmMs: times,
+      escaped: last.escaped,
+      perCheck: rows.map((r) => ({ ...r, recipes: r.recipes.size })),
+    },
+    null,
+    2,
+  ) + '\n',
 );
