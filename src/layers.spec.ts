@@ -19,6 +19,7 @@ const LAYERS: Record<string, number> = {
   channel: 2,
   builders: 2,
   container: 2,
+  lint: 2,
   executors: 3,
   generators: 3,
   'index.ts': 4,

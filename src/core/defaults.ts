@@ -15,6 +15,7 @@ export const EXECUTORS = {
   purgeImage: `${PLUGIN_NAME}:purge-image`,
   channel: `${PLUGIN_NAME}:channel`,
   publish: `${PLUGIN_NAME}:publish`,
+  lintRecipe: `${PLUGIN_NAME}:lint-recipe`,
 } as const;
 
 /** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */
@@ -22,6 +23,9 @@ export const DEFAULT_CHANNEL_PATH = 'dist/channel';
 
 /** Every project's packages land in `<outputRoot>/<projectRoot>`. */
 export const DEFAULT_OUTPUT_ROOT = 'dist/conda';
+
+/** lint-recipe writes `<LINT_OUTPUT_ROOT>/<projectRoot>/lint.json`. */
+export const LINT_OUTPUT_ROOT = 'dist/lint';
 
 /** Workspace folder of nx-conda's scratch files (per-build staging channels, build scripts); never committed. */
 export const STAGING_FOLDER = 'tmp/nx-conda';
@@ -66,6 +70,7 @@ export const DEFAULT_PLATFORM = 'linux-64';
 export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',
   purgeImage: 'purge-image',
+  lintRecipe: 'lint-recipe',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',

@@ -169,7 +169,7 @@ describe('createNodes / createDependencies on a workspace', () => {
     });
     // Built in bioconda's image, which nx-conda did not make: nothing to purge.
     expect(foo.targets!['purge-image']).toBeUndefined();
-    expect(foo.metadata?.targetGroups).toEqual({ conda: ['build-recipe'] });
+    expect(foo.metadata?.targetGroups).toEqual({ conda: ['build-recipe', 'lint-recipe'] });
     expect(projects['recipes/both'].targets!['build-recipe'].options.builder).toBe('rattler-build');
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
       expect.stringMatching(/^nx-conda: skipping recipe recipes\/broken\/meta.yaml:3: Jinja: syntax error/),
@@ -221,7 +221,9 @@ describe('createNodes / createDependencies on a workspace', () => {
       command: 'nx run foo:conda-purge --help',
       example: { options: { builderImages: true } },
     });
-    expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({ conda: ['conda-build', 'conda-purge'] });
+    expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({
+      conda: ['conda-build', 'lint-recipe', 'conda-purge'],
+    });
     // A recipe built in a given image has no purge target.
     expect(projects['recipes/both'].targets!['conda-purge']).toBeUndefined();
   });

@@ -1,5 +1,6 @@
 import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type EngineName } from '../core/defaults';
 import type { Builder } from '../core/formats';
+import type { LintConfig } from '../lint/config';
 
 /** Options of the nx-conda inference plugin (the `options` of its entry in nx.json `plugins`). */
 export interface NxCondaPluginOptions {
@@ -33,6 +34,12 @@ export interface NxCondaPluginOptions {
   exclusiveConfigFiles?: string[];
   /** A build script template (workspace-relative) for every build, hashed as an input. */
   buildScriptTemplate?: string;
+  /** lint-recipe's checks: `{ rules: { <check>: 'off' | 'info' | 'warning' | 'error' } }`. */
+  lint?: LintConfig;
+  /** build-recipe depends on lint-recipe (a recipe with a lint error is not built). Default false. */
+  lintBeforeBuild?: boolean;
+  /** Channels in which lint-recipe's in_other_channels looks for a package of the same name. */
+  lintOtherChannels?: string[];
 }
 
 export interface NormalizedOptions {
@@ -51,6 +58,9 @@ export interface NormalizedOptions {
   variantConfigFiles: string[];
   exclusiveConfigFiles: string[];
   buildScriptTemplate?: string;
+  lint: LintConfig;
+  lintBeforeBuild: boolean;
+  lintOtherChannels: string[];
 }
 
 /** Workspace-relative paths of an option, as Nx inputs write them (no `./`, forward slashes). */
@@ -76,6 +86,15 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     skipExisting: opts.skipExisting === true,
     variantConfigFiles: workspacePaths(opts.variantConfigFiles),
     exclusiveConfigFiles: workspacePaths(opts.exclusiveConfigFiles),
+    // Checked by the executor, which warns about an unknown rule instead of failing the graph.
+    lint:
+      opts.lint && typeof opts.lint === 'object' && opts.lint.rules && typeof opts.lint.rules === 'object'
+        ? { rules: { ...opts.lint.rules } }
+        : {},
+    lintBeforeBuild: opts.lintBeforeBuild === true,
+    lintOtherChannels: Array.isArray(opts.lintOtherChannels)
+      ? opts.lintOtherChannels.filter((c) => typeof c === 'string')
+      : [],
   };
   const [template] = workspacePaths([opts.buildScriptTemplate]);
   if (template) out.buildScriptTemplate = template;

@@ -42,3 +42,42 @@ describe('build-recipe cache inputs', () => {
     expect(target.options).not.toHaveProperty('exclusiveConfigFiles');
   });
 });
+
+describe('lint-recipe', () => {
+  const lintOf = (o: Parameters<typeof normalizeOptions>[0]) =>
+    recipeProject('recipes/foo', 'recipes/foo/meta.yaml', 'foo', info, normalizeOptions(o));
+
+  it('is inferred for every recipe, cached by the recipe folder and its options, with its own output folder', () => {
+    const project = lintOf({ lint: { rules: { missing_home: 'warning' } }, variantConfigFiles: ['pins.yaml'] });
+    const lint = project.targets!['lint-recipe'];
+    expect(lint).toMatchObject({
+      executor: 'nx-conda:lint-recipe',
+      cache: true,
+      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/pins.yaml'],
+      outputs: ['{options.outputPath}/lint.json', '{options.outputPath}/lint.sarif'],
+      options: {
+        recipeFile: 'recipes/foo/meta.yaml',
+        outputPath: 'dist/lint/recipes/foo',
+        platform: 'linux-64',
+        rules: { missing_home: 'warning' },
+      },
+    });
+    expect(lint.dependsOn).toBeUndefined();
+    // Builds do not wait for it unless asked.
+    expect(project.targets!['build-recipe'].dependsOn).not.toContain('lint-recipe');
+  });
+
+  it('runs before build-recipe with lintBeforeBuild', () => {
+    expect(lintOf({ lintBeforeBuild: true }).targets!['build-recipe'].dependsOn).toContain('lint-recipe');
+  });
+
+  it('is not cached when a repository check reads the channels, and gets the channels', () => {
+    const lint = lintOf({
+      channels: ['conda-forge'],
+      lintOtherChannels: ['bioconda'],
+      lint: { rules: { in_other_channels: 'error' } },
+    }).targets!['lint-recipe'];
+    expect(lint.cache).toBe(false);
+    expect(lint.options).toMatchObject({ channels: ['conda-forge'], otherChannels: ['bioconda'] });
+  });
+});

@@ -1,5 +1,6 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { DEFAULT_TARGETS, EXECUTORS, IMAGE_IDENTITY_FILE } from '../core/defaults';
+import { DEFAULT_TARGETS, EXECUTORS, IMAGE_IDENTITY_FILE, LINT_OUTPUT_ROOT } from '../core/defaults';
+import { usesRepository } from '../lint/config';
 import { builderOf, RECIPE_FORMATS } from '../core/formats';
 import type { RecipeInfo } from '../recipes';
 import { PLUGIN_VERSION } from '../core/version';
@@ -12,6 +13,38 @@ import type { NormalizedOptions } from './options';
  */
 const BUILD_EXAMPLE = { options: { skipTests: true, verbose: true } };
 const PURGE_EXAMPLE = { options: { builderImages: true } };
+
+const LINT_EXAMPLE = { options: { format: 'json' } };
+
+/**
+ * lint-recipe: no container, cached by the recipe folder and the lint
+ * configuration (the options, which Nx hashes), except when a repository
+ * check reads the channels, whose answer changes without the recipe.
+ */
+function lintTarget(root: string, file: string, projectName: string, opts: NormalizedOptions): TargetConfiguration {
+  const options: Record<string, unknown> = {
+    recipeFile: file,
+    outputPath: root === '.' ? LINT_OUTPUT_ROOT : `${LINT_OUTPUT_ROOT}/${root}`,
+    platform: opts.platform,
+  };
+  if (opts.lint.rules && Object.keys(opts.lint.rules).length) options.rules = opts.lint.rules;
+  if (opts.channels.length) options.channels = [...opts.channels];
+  if (opts.lintOtherChannels.length) options.otherChannels = [...opts.lintOtherChannels];
+  if (opts.variantConfigFiles.length) options.variantConfigFiles = [...opts.variantConfigFiles];
+  return {
+    executor: EXECUTORS.lintRecipe,
+    cache: !usesRepository(opts.lint),
+    inputs: ['{projectRoot}/**/*', ...opts.variantConfigFiles.map((f) => `{workspaceRoot}/${f}`)],
+    outputs: ['{options.outputPath}/lint.json', '{options.outputPath}/lint.sarif'],
+    options,
+    metadata: {
+      technologies: ['conda'],
+      nxCondaVersion: PLUGIN_VERSION,
+      description: `Lint ${file} with bioconda's checks (no container)`,
+      help: { command: `nx run ${projectName}:${DEFAULT_TARGETS.lintRecipe} --help`, example: LINT_EXAMPLE },
+    },
+  };
+}
 
 /** The project of one recipe folder, with its inferred targets. */
 export function recipeProject(
@@ -85,9 +118,11 @@ export function recipeProject(
       help: { command: `nx run ${projectName}:${opts.buildTargetName} --help`, example: BUILD_EXAMPLE },
     },
   };
+  const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
+  targets[DEFAULT_TARGETS.lintRecipe] = lintTarget(root, file, projectName, opts);
+  if (opts.lintBeforeBuild) dependsOn.push(DEFAULT_TARGETS.lintRecipe);
   // purge-image removes what nx-conda made for this recipe: the builder image
   // it builds in. A recipe built in a given image (not made by nx-conda) has none.
-  const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
   if (buildOptions.imageProject) {
     const purgeOptions: Record<string, unknown> = { imageProject: buildOptions.imageProject };
     if (opts.engine) purgeOptions.engine = opts.engine;

@@ -266,6 +266,23 @@ export function evalSelector(expr: string, ns: Record<string, SelectorValue>): b
   }
 }
 
+/**
+ * The names a selector expression reads (`linux`, `py`, ...), or undefined
+ * when the expression is not one this evaluator can read.
+ */
+export function selectorNames(expr: string): string[] | undefined {
+  let toks: Tok[];
+  try {
+    toks = tokenize(expr);
+  } catch {
+    return undefined;
+  }
+  const names = toks
+    .filter((t) => t.t === 'name' && !['True', 'False', 'None'].includes(t.v))
+    .map((t) => t.v as string);
+  return [...new Set(names)];
+}
+
 /** Selector results by namespace and expression: recipes repeat a few selectors. */
 const selectorResults = new WeakMap<Record<string, SelectorValue>, Map<string, boolean | undefined>>();
 

@@ -12,12 +12,14 @@ import { loadRecipeYaml } from './yaml';
 
 const renderers = new Map<string, JinjaRenderer>();
 
-function rendererFor(platform: string): JinjaRenderer {
-  let r = renderers.get(platform);
+/** `extra`: globals over rattler-build's (the linter's named compilers); a renderer per platform and flavour. */
+function rendererFor(platform: string, flavour = '', extra: () => Record<string, unknown> = () => ({})): JinjaRenderer {
+  const key = `${flavour}:${platform}`;
+  let r = renderers.get(key);
   if (!r) {
     const ns = selectorNamespace(platform);
-    r = new JinjaRenderer(() => ({ ...ns, ...rattlerBuildGlobals() }));
-    renderers.set(platform, r);
+    r = new JinjaRenderer(() => ({ ...ns, ...rattlerBuildGlobals(), ...extra() }));
+    renderers.set(key, r);
   }
   return r;
 }
@@ -103,11 +105,16 @@ class V1Evaluator {
 }
 
 /** recipe.yaml parsed, with its context evaluated for the platform. */
-function renderV1(file: string, contents: string, platform: string): { doc: Record<string, unknown>; ev: V1Evaluator } {
+function renderV1(
+  file: string,
+  contents: string,
+  platform: string,
+  renderer = rendererFor(platform),
+): { doc: Record<string, unknown>; ev: V1Evaluator } {
   const doc = loadRecipeYaml(file, contents, '1.2');
 
   // Context keys are the recipe's: `__proto__` must be a variable, never the context's prototype.
-  const ev = new V1Evaluator(file, rendererFor(platform), Object.create(null) as Record<string, unknown>);
+  const ev = new V1Evaluator(file, renderer, Object.create(null) as Record<string, unknown>);
   if (isMapping(doc.context)) {
     for (const [k, v] of Object.entries(doc.context)) ev.ctx[k] = ev.value(v);
   }
@@ -180,4 +187,31 @@ export function v1Packages(file: string, contents: string, platform: string): Pa
   if (outputs.length) return checkPackageNames(file, outputs);
   if (!top.name) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
   return checkPackageNames(file, [top]);
+}
+
+/**
+ * The whole recipe.yaml rendered for the platform (every `${{ }}` evaluated,
+ * every `if/then/else` list item flattened), with `globals` over
+ * rattler-build's functions under the name `flavour`: the linter's view.
+ */
+export function renderV1Document(
+  file: string,
+  contents: string,
+  platform: string,
+  flavour: string,
+  globals: () => Record<string, unknown>,
+): Record<string, unknown> {
+  const { doc, ev } = renderV1(file, contents, platform, rendererFor(platform, flavour, globals));
+  const render = (v: unknown, depth: number): unknown => {
+    if (depth > V1_LIMITS.depth) throw new RecipeReadError(file, `nested more than ${V1_LIMITS.depth} deep`);
+    if (Array.isArray(v)) return ev.list(v).map((x) => render(x, depth + 1));
+    if (isMapping(v)) {
+      // Keys are the recipe's: `__proto__` must stay a key, never become the prototype.
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const [k, x] of Object.entries(v)) if (k !== 'context') out[k] = render(x, depth + 1);
+      return out;
+    }
+    return ev.value(v);
+  };
+  return render(doc, 0) as Record<string, unknown>;
 }
