@@ -51,6 +51,7 @@ export const DEFAULT_PLATFORM: string = schemaDefault(recipeBuildSchema, 'platfo
 export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',
   purgeImage: 'purge-image',
+  packageImage: 'package-image',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',

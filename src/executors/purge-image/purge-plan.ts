@@ -47,10 +47,14 @@ export interface PurgePlan {
   engine: EngineName;
   force: boolean;
   namespace: string;
-  /** Refs to remove as they are (images + packages), deduplicated, in order. */
+  /** Refs to remove as they are (images), deduplicated, in order. */
   refs: string[];
-  /** Repositories `<namespace>/<name>` whose every tag is removed. */
+  /** Package image refs `<namespace>/<name>:<version>--<build>`: removed only when package-image made them in this workspace. */
+  packageRefs: string[];
+  /** Repositories `<namespace>/<name>` whose every tag package-image made in this workspace is removed. */
   repositories: string[];
+  /** Every package image made in this workspace (all: true), or for one project. */
+  packageImages?: { all: true } | { project: string };
   builderImages: boolean;
   /** The docker-image target whose builder image (by its hash tag) is removed. */
   builderImageOf?: { project: string; target: string };
@@ -93,12 +97,24 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const builderImages = o.builderImages === true;
   const imageProject = optionalString(o.imageProject, 'imageProject');
   const imageTarget = optionalString(o.imageTarget, 'imageTarget') ?? schemaDefault<string>(schemaJson, 'imageTarget');
-  const refs = [...new Set([...images, ...packages])];
+  const refs = [...new Set(images)];
+  const packageRefs = [...new Set(packages)];
+  const packageProject = optionalString(o.packageProject, 'packageProject');
+  const packageImages =
+    o.packageImages === true ? { all: true as const } : packageProject ? { project: packageProject } : undefined;
   const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
   const containers = o.containers === true;
-  if (refs.length === 0 && repositories.length === 0 && !builderImages && !imageProject && !containers) {
+  if (
+    refs.length === 0 &&
+    packageRefs.length === 0 &&
+    repositories.length === 0 &&
+    !packageImages &&
+    !builderImages &&
+    !imageProject &&
+    !containers
+  ) {
     throw new PurgeOptionError(
-      'nothing to purge: set imageProject, builderImages, containers, images, or (bioconda package images) packages or names',
+      'nothing to purge: set packageImages, packageProject, packages, names, imageProject, builderImages, containers or images',
     );
   }
   return {
@@ -106,9 +122,11 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
     force: o.force === true,
     namespace,
     refs,
+    packageRefs,
     repositories,
     builderImages,
     containers,
+    ...(packageImages ? { packageImages } : {}),
     ...(imageProject ? { builderImageOf: { project: imageProject, target: imageTarget } } : {}),
   };
 }
