@@ -164,6 +164,21 @@ describe('package-image (conda-build test image, real engine)', () => {
     expect(idOf(`${NAMESPACE}/hello-tool:1.0--0`)).toBe(before);
   });
 
+  it('rebuilds when the package file changes, and removes the image it replaced', () => {
+    const tag = `${NAMESPACE}/hello-tool:1.0--0`;
+    const before = idOf(tag);
+    ws.write(
+      'recipes/hello-tool/build.sh',
+      `${ws.read('recipes/hello-tool/build.sh')}mkdir -p $PREFIX/share && echo v2 > $PREFIX/share/hello-v2\n`,
+    );
+    const result = ws.nx(['run', 'hello-tool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/hello-tool:1\.0--0 {2}built, 1 test step\(s\) passed/);
+    expect(idOf(tag)).not.toBe(before);
+    expect(docker(['run', '--rm', tag, 'cat', '/usr/local/share/hello-v2']).stdout).toBe('v2');
+    expect(exists(before)).toBe(false);
+  });
+
   it('gives a multi-output recipe one tested image per output', () => {
     const result = ws.nx(['run', 'pair-split:package-image']);
     expectSuccess(result);
@@ -247,5 +262,66 @@ describe('package-image (conda-build test image, real engine)', () => {
     expect(exists(`${NAMESPACE}/badtest:0.1--0`)).toBe(false);
     expect(ourImages()).toEqual([derived, foreign, other].sort());
     if (all.code !== 0) throw new Error(explain(all));
+  });
+});
+
+describe('package-image of a rattler-build package (conda of the conda-build image installs)', () => {
+  let ws: Workspace;
+  const namespace = `${NAMESPACE}-r`;
+  beforeAll(() => {
+    ws = createWorkspace('pkgimage-rattler', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            images: { 'conda-build': TEST_IMAGES.condaBuild, 'rattler-build': TEST_IMAGES.rattlerBuild },
+            packageBaseImage: TEST_IMAGES.base,
+            namespace,
+          },
+        },
+      ],
+    });
+    ws.write(
+      'recipes/rtool/recipe.yaml',
+      [
+        'package:\n  name: rtool\n  version: "1.0"',
+        "build:\n  number: 0\n  script:\n    - mkdir -p $PREFIX/bin\n    - printf '#!/bin/sh\\necho hello rattler\\n' > $PREFIX/bin/rtool\n    - chmod +x $PREFIX/bin/rtool",
+        'tests:\n  - script:\n      - rtool | grep "hello rattler"\n  - script:\n      content: test -x $PREFIX/bin/rtool',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => {
+    for (const ref of docker([
+      'image',
+      'ls',
+      '--format',
+      '{{.Repository}}:{{.Tag}}',
+      '--filter',
+      `reference=${namespace}/*`,
+    ])
+      .stdout.split('\n')
+      .filter(Boolean))
+      docker(['image', 'rm', '--force', ref]);
+  });
+
+  it("runs info/tests/tests.yaml's tests in the image and tags it", () => {
+    const result = ws.nx(['run', 'rtool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/testing .*rtool:1\.0--\S+: 2 step\(s\), no network/);
+    expect(result.output).toContain('nx-conda-test: 2 test step(s) passed');
+    const [ref] = docker([
+      'image',
+      'ls',
+      '--format',
+      '{{.Repository}}:{{.Tag}}',
+      '--filter',
+      `reference=${namespace}/rtool`,
+    ])
+      .stdout.split('\n')
+      .filter(Boolean);
+    expect(ref).toMatch(new RegExp(`^${namespace}/rtool:1\\.0--h[0-9a-f]+_0$`));
+    expect(labels(ref)['nx-conda.tests']).toBe('passed');
+    expect(docker(['run', '--rm', '--network', 'none', ref, 'rtool']).stdout).toBe('hello rattler');
   });
 });

@@ -11,6 +11,7 @@ import {
   currentRun,
   imageId,
   imageLabels,
+  listImages,
   ownerLabels,
   removeImage,
   runContainer,
@@ -32,6 +33,7 @@ import {
   type TestStep,
 } from './package-tests';
 import {
+  isOurPackageImage,
   isUpToDate,
   PACKAGE_LABELS,
   packageImageOf,
@@ -165,6 +167,8 @@ async function makeImage(
 ): Promise<string> {
   const prefix = `[${o.projectName}] `;
   const tests = o.skipTests ? undefined : await readTests(o, root, installer, image);
+  // The image that has the tag now: once the new one takes it, it is removed if it is ours and left without a name.
+  const previous = await imageId(o.engine, image.tag);
   const testState = o.skipTests ? 'skipped' : tests && tests.steps.length > 0 ? 'passed' : 'none';
   // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
   const buildTag = testState === 'passed' ? untestedTag(image.name, sha256) : image.tag;
@@ -190,6 +194,7 @@ async function makeImage(
     logPrefix: prefix,
     verbose: o.verbose,
   });
+  if (previous && testState !== 'passed') await removeReplaced(o, workspace, previous);
   if (testState === 'skipped') {
     logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
     return 'built, tests skipped (skipTests)';
@@ -206,6 +211,7 @@ async function makeImage(
   }
   await tagImage(o.engine, buildTag, image.tag);
   await removeImage(o.engine, buildTag); // only the temporary name goes
+  if (previous) await removeReplaced(o, workspace, previous);
   return `built, ${tests?.steps.length} test step(s) passed`;
 }
 
@@ -302,5 +308,17 @@ async function runTests(
     }
   } finally {
     tests.cleanup();
+  }
+}
+
+/** The image a new build took the tag from, when it was ours and has no name left: it would only take space. */
+async function removeReplaced(o: ResolvedPackageImageOptions, workspace: string, id: string): Promise<void> {
+  try {
+    if (!isOurPackageImage(await imageLabels(o.engine, id), workspace)) return;
+    // `image ls` gives an image without a name by its id.
+    const untagged = (await listImages(o.engine, { label: PACKAGE_LABELS.sha256 })).includes(id);
+    if (untagged) await removeImage(o.engine, id);
+  } catch {
+    // best effort: it may be in use or already gone
   }
 }
