@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
+import { registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
 import { createWorkspace, docker, expectSuccess, explain, workspaceLabel, type Workspace } from './utils/workspace';
 
 /**
@@ -323,5 +324,82 @@ describe('package-image of a rattler-build package (conda of the conda-build ima
     expect(ref).toMatch(new RegExp(`^${namespace}/rtool:1\\.0--h[0-9a-f]+_0$`));
     expect(labels(ref)['nx-conda.tests']).toBe('passed');
     expect(docker(['run', '--rm', '--network', 'none', ref, 'rtool']).stdout).toBe('hello rattler');
+  });
+});
+
+const withRegistry = registryAvailable() ? describe : describe.skip;
+if (!registryAvailable())
+  console.warn('package-image push test skipped: docker-registry is not installed (bash scripts/ensure-registry.sh)');
+
+withRegistry('package-image push to a real registry (docker-registry on loopback)', () => {
+  let ws: Workspace;
+  let registry: TestRegistry;
+  const namespace = `${NAMESPACE}-push`;
+  const local = `${namespace}/pushed-tool:1.0--0`;
+  let remote: string;
+  const cleanup: string[] = [];
+  beforeAll(async () => {
+    registry = await startRegistry();
+    remote = `${registry.host}/${local}`;
+    ws = createWorkspace('pkgimage-push', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            image: TEST_IMAGES.condaBuild,
+            packageBaseImage: TEST_IMAGES.base,
+            namespace,
+            registry: registry.host,
+          },
+        },
+      ],
+    });
+    ws.write(
+      'recipes/pushed-tool/meta.yaml',
+      [
+        'package:\n  name: pushed-tool\n  version: "1.0"',
+        "build:\n  number: 0\n  script: mkdir -p $PREFIX/bin && printf '#!/bin/sh\\necho pushed and pulled\\n' > $PREFIX/bin/pushed-tool && chmod +x $PREFIX/bin/pushed-tool",
+        'test:\n  commands:\n    - pushed-tool',
+        '',
+      ].join('\n'),
+    );
+    cleanup.push(local, remote);
+  });
+  afterAll(async () => {
+    for (const ref of cleanup) docker(['image', 'rm', '--force', ref]);
+    await registry?.stop();
+  });
+
+  it('pushes the tested tag; pulled back into an engine without it, the tool runs', () => {
+    const result = ws.nx(['run', 'pushed-tool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toContain(`${remote}  pushed`);
+    const again = ws.nx(['run', 'pushed-tool:package-image']);
+    expectSuccess(again);
+    expect(again.output).toContain(`${remote}  already in the registry`);
+    const id = idOf(local);
+    expect(docker(['image', 'rm', local, remote]).code).toBe(0);
+    expect(exists(local) || exists(remote)).toBe(false);
+    expect(docker(['pull', '--quiet', remote]).code).toBe(0);
+    expect(idOf(remote)).toBe(id);
+    expect(docker(['run', '--rm', '--network', 'none', remote, 'pushed-tool']).stdout).toBe('pushed and pulled');
+  });
+
+  it('refuses to overwrite a registry tag that holds other content, unless force', () => {
+    // Someone else's image under our tag in the registry.
+    expect(docker(['tag', TEST_IMAGES.base, remote]).code).toBe(0);
+    expect(docker(['push', '--quiet', remote]).code).toBe(0);
+    const refused = ws.nx(['run', 'pushed-tool:package-image']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`${remote} exists in the registry with other content`);
+    expect(refused.output).toMatch(/Set force to replace it/);
+
+    const forced = ws.nx(['run', 'pushed-tool:package-image', '--force']);
+    expectSuccess(forced);
+    expect(forced.output).toContain(`${remote}  pushed`);
+    const ours = idOf(local);
+    expect(docker(['image', 'rm', remote]).code).toBe(0);
+    expect(docker(['pull', '--quiet', remote]).code).toBe(0);
+    expect(idOf(remote)).toBe(ours);
   });
 });
