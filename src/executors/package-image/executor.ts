@@ -166,12 +166,14 @@ async function makeImage(
   sha256: string,
 ): Promise<string> {
   const prefix = `[${o.projectName}] `;
-  const tests = o.skipTests ? undefined : await readTests(o, root, installer, image);
+  // The tests are read (a container of the installer image) while the image builds: they need each other only to test.
+  const reading = o.skipTests ? undefined : readTests(o, root, installer, image);
+  reading?.catch(() => undefined); // awaited below
   // The image that has the tag now: once the new one takes it, it is removed if it is ours and left without a name.
   const previous = await imageId(o.engine, image.tag);
-  const testState = o.skipTests ? 'skipped' : tests && tests.steps.length > 0 ? 'passed' : 'none';
+  const testState = o.skipTests ? 'skipped' : 'passed';
   // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
-  const buildTag = testState === 'passed' ? untestedTag(image.name, sha256) : image.tag;
+  const buildTag = o.skipTests ? image.tag : untestedTag(image.name, sha256);
   const dockerfile = join(contextDir, `Dockerfile.${sha256.slice(0, 16)}`);
   const text = renderDockerfile({
     installerImage: installer,
@@ -184,27 +186,36 @@ async function makeImage(
   logger.info(
     `nx-conda: building ${image.tag} from ${image.subdir}/${image.file} (installer ${installer}, base ${o.baseImage})`,
   );
-  await buildImage({
-    engine: o.engine,
-    contextDir,
-    dockerfile,
-    tags: [buildTag],
-    network: o.network,
-    labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
-    logPrefix: prefix,
-    verbose: o.verbose,
-  });
-  if (previous && testState !== 'passed') await removeReplaced(o, workspace, previous);
-  if (testState === 'skipped') {
+  try {
+    await buildImage({
+      engine: o.engine,
+      contextDir,
+      dockerfile,
+      tags: [buildTag],
+      network: o.network,
+      labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
+      // force: solved and installed again, not taken from the engine's layer cache.
+      noCache: o.force,
+      logPrefix: prefix,
+      verbose: o.verbose,
+    });
+  } catch (e) {
+    (await reading?.catch(() => undefined))?.cleanup();
+    throw e;
+  }
+  if (!reading) {
+    if (previous) await removeReplaced(o, workspace, previous);
     logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
     return 'built, tests skipped (skipTests)';
   }
-  if (testState === 'none') {
-    logger.warn(`nx-conda: ${image.file} carries no test: ${image.tag} is built untested`);
-    return 'built, the package has no test';
-  }
+  let steps: number;
   try {
-    await runTests(o, root, buildTag, image, tests as NonNullable<typeof tests>);
+    const tests = await reading;
+    steps = tests.steps.length;
+    if (steps === 0) {
+      tests.cleanup();
+      logger.warn(`nx-conda: ${image.file} carries no test: ${image.tag} has nothing to run`);
+    } else await runTests(o, root, buildTag, image, tests);
   } catch (e) {
     await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
     throw e;
@@ -212,7 +223,7 @@ async function makeImage(
   await tagImage(o.engine, buildTag, image.tag);
   await removeImage(o.engine, buildTag); // only the temporary name goes
   if (previous) await removeReplaced(o, workspace, previous);
-  return `built, ${tests?.steps.length} test step(s) passed`;
+  return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
 }
 
 interface ReadTests {

@@ -17,7 +17,7 @@ export const PACKAGE_LABELS = {
   file: `${NX_CONDA_LABEL}.package-file`,
   /** The project that built it. */
   project: `${NX_CONDA_LABEL}.project`,
-  /** `passed`, `skipped` (skipTests) or `none` (the package has no test). */
+  /** `passed` or `skipped` (skipTests). */
   tests: `${NX_CONDA_LABEL}.tests`,
 } as const;
 
@@ -27,7 +27,8 @@ export const PREFIX = '/usr/local';
 /** Where the install stage sees the channel of the project's packages and its dependencies'. */
 export const CONTAINER_CHANNEL = '/opt/nx-conda/channel';
 
-export type TestState = 'passed' | 'skipped' | 'none';
+/** `passed`: every test the package carries passed in the image (it may carry none); `skipped`: skipTests. */
+export type TestState = 'passed' | 'skipped';
 
 export interface PackageImage extends PackageSpec {
   subdir: string;
