@@ -338,6 +338,7 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
   const local = `${namespace}/pushed-tool:1.0--0`;
   let remote: string;
   const cleanup: string[] = [];
+  const seen: string[] = [];
   beforeAll(async () => {
     registry = await startRegistry();
     remote = `${registry.host}/${local}`;
@@ -366,7 +367,10 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     cleanup.push(local, remote);
   });
   afterAll(async () => {
+    // Images the tags pointed to along the way (the foreign one pulled back, ours replaced by force) are left untagged.
+    const ids = new Set(cleanup.map(idOf).filter(Boolean));
     for (const ref of cleanup) docker(['image', 'rm', '--force', ref]);
+    for (const id of [...ids, ...seen]) docker(['image', 'rm', '--force', id]);
     await registry?.stop();
   });
 
@@ -389,6 +393,7 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     // Someone else's image under our tag in the registry.
     expect(docker(['tag', TEST_IMAGES.base, remote]).code).toBe(0);
     expect(docker(['push', '--quiet', remote]).code).toBe(0);
+    seen.push(idOf(local));
     const refused = ws.nx(['run', 'pushed-tool:package-image']);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toContain(`${remote} exists in the registry with other content`);
