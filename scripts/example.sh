@@ -41,6 +41,8 @@ node -e '
   const nx = JSON.parse(fs.readFileSync("nx.json", "utf8"));
   const entry = nx.plugins.find((p) => p.plugin === "nx-conda");
   entry.options.images = { "rattler-build": "nx-conda-e2e/rattler-build:latest" };
+  // Package images go onto the offline base image here (bioconda/base-glibc-busybox-bash elsewhere).
+  entry.options.packageBaseImage = "nx-conda-e2e/base:bookworm";
   fs.writeFileSync("nx.json", JSON.stringify(nx, null, 2) + "\n");
 '
 
@@ -53,4 +55,11 @@ npx nx run-many -t build-recipe --output-style=static | tail -n 8
 
 log "packages, one channel folder per project:"
 find dist/conda -type f | sort
-log "done: the workspace is $workspace"
+
+log "greeter as a tested container image (BioContainers layout), then the tool run from it"
+npx nx run greeter:package-image --output-style=static
+image=$(docker image ls --filter label=nx-conda=package --filter label=nx-conda.project=greeter \
+  --format '{{.Repository}}:{{.Tag}}' | grep '^biocontainers/greeter:' | head -n 1)
+log "docker run --rm --network none $image greeter"
+docker run --rm --network none "$image" greeter
+log "done: the workspace is $workspace (nx run greeter:purge-image removes the image)"

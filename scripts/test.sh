@@ -10,6 +10,8 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run e2e:images
 # podman is the optional second engine; its test is skipped, saying why, if podman cannot run here.
 bash scripts/ensure-podman.sh || echo "[test] podman is not usable here: the podman end-to-end test will be skipped" >&2
+# Debian's docker-registry for the package-image push test, which starts it on loopback itself.
+bash scripts/ensure-registry.sh || echo "[test] docker-registry could not be installed: the registry push test will be skipped" >&2
 
 results=$(mktemp -d)
 status=0

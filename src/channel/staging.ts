@@ -79,6 +79,11 @@ function scanChannel(channelDir: string): ChannelScan {
   return scan;
 }
 
+/** Every package file directly inside a subdir of the channel; nothing deeper (never `src_cache`), nothing that is not a regular file. */
+export function listChannelPackages(channelDir: string): ChannelPackage[] {
+  return scanChannel(channelDir).packages.map(({ subdir, file }) => ({ subdir, file }));
+}
+
 export function snapshotChannel(channelDir: string): ChannelSnapshot {
   const snapshot: ChannelSnapshot = new Map();
   for (const { subdir, file, stat } of scanChannel(channelDir).packages) {

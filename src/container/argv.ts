@@ -125,7 +125,8 @@ export function buildArgv(o: BuildImageOptions, dockerfilePath: string): string[
 
 export function imageListArgv(filter: ImageFilter): string[] {
   const args = ['image', 'ls', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'];
-  if (filter.label) args.push('--filter', `label=${filter.label}`);
+  for (const label of typeof filter.label === 'string' ? [filter.label] : (filter.label ?? []))
+    args.push('--filter', `label=${label}`);
   if (filter.reference) args.push('--filter', `reference=${filter.reference}`);
   return args;
 }

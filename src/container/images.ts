@@ -93,3 +93,40 @@ export async function removeContainer(engine: EngineName, name: string): Promise
   if (r.exitCode === 0 || adapter.isNoSuchContainer(r.stderr)) return;
   throw engineFailure(engine, `container rm ${name}`, r.stderr);
 }
+
+/** The labels of an image, or undefined when no such image exists. */
+export async function imageLabels(engine: EngineName, ref: string): Promise<Map<string, string> | undefined> {
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, ['image', 'inspect', '--format', '{{json .Config.Labels}}', validateImageRef(ref)]);
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) {
+    if (adapter.isNoSuchImage(r.stderr)) return undefined;
+    throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
+  }
+  const labels = new Map<string, string>();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.stdout.split(/\r?\n/)[0] || 'null');
+  } catch {
+    throw new EngineError(`${engine} image inspect ${ref}: labels are not JSON`);
+  }
+  if (parsed && typeof parsed === 'object') {
+    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') labels.set(k, v);
+  }
+  return labels;
+}
+
+/** Gives an image another name (`image tag source target`). */
+export async function tagImage(engine: EngineName, source: string, target: string): Promise<void> {
+  const r = await capture(engine, ['image', 'tag', validateImageRef(source), validateImageRef(target, 'tag')]);
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) throw engineFailure(engine, `image tag ${source} ${target}`, r.stderr);
+}
+
+/** Pushes a tag with the engine's own login (credentials never pass through us). */
+export async function pushImage(engine: EngineName, ref: string, opts: { tlsVerify?: boolean } = {}): Promise<void> {
+  const tls = engine === 'podman' && opts.tlsVerify === false ? ['--tls-verify=false'] : [];
+  const r = await capture(engine, ['image', 'push', ...tls, validateImageRef(ref)], { timeoutMs: 30 * 60 * 1000 });
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) throw engineFailure(engine, `image push ${ref}`, r.stderr);
+}

@@ -5,7 +5,18 @@ export type { EngineName } from '../core/defaults';
 export { EngineError } from './errors';
 export type { Mount, RunOptions, RunResult, BuildImageOptions, ImageFilter, ContainerFilter } from './types';
 export { runContainer, buildImage } from './run';
-export { checkEngine, imageId, pullImage, removeImage, listImages, listContainers, removeContainer } from './images';
+export {
+  checkEngine,
+  imageId,
+  imageLabels,
+  pullImage,
+  pushImage,
+  removeImage,
+  listImages,
+  listContainers,
+  removeContainer,
+  tagImage,
+} from './images';
 export { adapterFor, hostOwnerInContainer, type EngineAdapter } from './adapter';
 export {
   buildArgv,

@@ -69,11 +69,28 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   if (o.verbose) logger.info(formatCommand(o.engine, args));
 
   const { out, err, tail } = writers(o.logPrefix, false, o.secrets);
+  const captured: Buffer[] = [];
+  // Set once the run can be stopped (below); stdout may overflow before that.
+  const control: { stop?: () => void } = {};
+  let capturedBytes = 0;
+  let overflow = false;
+  const onStdout = (c: Buffer) => {
+    if (o.captureStdoutBytes === undefined) return out.push(c);
+    if (overflow) return;
+    capturedBytes += c.length;
+    if (capturedBytes > o.captureStdoutBytes) {
+      overflow = true;
+      logger.warn(`container ${name} wrote more than ${o.captureStdoutBytes} bytes: stopping it`);
+      control.stop?.();
+      return;
+    }
+    captured.push(c);
+  };
   const proc = await stream(o.engine, args, {
     env: o.env,
     // The container ends when this pipe does, i.e. when we do (see follow.ts).
     stdin: 'pipe',
-    onStdout: (c) => out.push(c),
+    onStdout,
     onStderr: (c) => err.push(c),
   });
 
@@ -87,6 +104,8 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
   const stop = () => {
     stopping ??= stopRun(proc, remove);
   };
+  control.stop = stop;
+  if (overflow) stop();
   const onSignal = (sig: NodeJS.Signals, why = `${sig} received`) => {
     if (signal) return;
     signal = sig;
@@ -125,6 +144,11 @@ export async function runContainer(o: RunOptions): Promise<RunResult> {
     if (signal) result.signal = signal;
     else if (r.signal) result.signal = r.signal;
     if (timedOut) result.timedOut = true;
+    if (o.captureStdoutBytes !== undefined) result.stdout = Buffer.concat(captured);
+    if (overflow) {
+      result.stdoutOverflow = true;
+      if (result.exitCode === 0) result.exitCode = 1;
+    }
     return result;
   } finally {
     if (timer) clearTimeout(timer);

@@ -34,6 +34,11 @@ export interface RunOptions {
   secrets?: string[];
   /** Limits, no-new-privileges (on unless false) and checked extra engine flags. */
   hardening?: Hardening;
+  /**
+   * Keep the container's stdout (at most this many bytes) instead of printing
+   * it; more than that stops the container and sets `stdoutOverflow`.
+   */
+  captureStdoutBytes?: number;
 }
 
 export interface RunResult {
@@ -44,6 +49,10 @@ export interface RunResult {
   /** Set when we were interrupted (SIGINT/SIGTERM) and removed the container. */
   signal?: string;
   timedOut?: boolean;
+  /** The container's stdout, when captureStdoutBytes was set. */
+  stdout?: Buffer;
+  /** Its stdout went over captureStdoutBytes: the container was stopped. */
+  stdoutOverflow?: boolean;
 }
 
 export interface BuildImageOptions {
@@ -65,8 +74,8 @@ export interface BuildImageOptions {
 }
 
 export interface ImageFilter {
-  /** `key` or `key=value` */
-  label?: string;
+  /** `key` or `key=value`; several: every one must match. */
+  label?: string | string[];
   /** docker's reference filter, e.g. `biocontainers/samtools` (every tag) */
   reference?: string;
 }

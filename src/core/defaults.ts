@@ -16,6 +16,7 @@ export const EXECUTORS = {
   channel: `${PLUGIN_NAME}:channel`,
   publish: `${PLUGIN_NAME}:publish`,
   lintRecipe: `${PLUGIN_NAME}:lint-recipe`,
+  packageImage: `${PLUGIN_NAME}:package-image`,
 } as const;
 
 /** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */
@@ -71,6 +72,7 @@ export const DEFAULT_TARGETS = {
   buildRecipe: 'build-recipe',
   purgeImage: 'purge-image',
   lintRecipe: 'lint-recipe',
+  packageImage: 'package-image',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',

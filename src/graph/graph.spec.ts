@@ -167,9 +167,21 @@ describe('createNodes / createDependencies on a workspace', () => {
       options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },
       metadata: { technologies: ['conda'] },
     });
-    // Built in bioconda's image, which nx-conda did not make: nothing to purge.
-    expect(foo.targets!['purge-image']).toBeUndefined();
-    expect(foo.metadata?.targetGroups).toEqual({ conda: ['build-recipe', 'lint-recipe'] });
+    // Built in bioconda's image, which nx-conda did not make: purge-image removes only its package images.
+    expect(foo.targets!['purge-image']).toMatchObject({ options: { packageProject: 'foo' } });
+    expect(foo.targets!['purge-image'].options.imageProject).toBeUndefined();
+    // package-image: after its own build, not cached (the image lives in the engine), installed by conda of the build image.
+    expect(foo.targets!['package-image']).toMatchObject({
+      executor: 'nx-conda:package-image',
+      cache: false,
+      dependsOn: ['build-recipe'],
+      options: { outputPath: 'dist/conda/recipes/foo', platform: 'linux-64' },
+      metadata: { help: { command: 'nx run foo:package-image --help' } },
+    });
+    expect(foo.targets!['package-image'].metadata?.description).toMatch(/image of each package/);
+    expect(foo.metadata?.targetGroups).toEqual({
+      conda: ['build-recipe', 'lint-recipe', 'package-image', 'purge-image'],
+    });
     expect(projects['recipes/both'].targets!['build-recipe'].options.builder).toBe('rattler-build');
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
       expect.stringMatching(/^nx-conda: skipping recipe recipes\/broken\/meta.yaml:3: Jinja: syntax error/),
@@ -205,13 +217,14 @@ describe('createNodes / createDependencies on a workspace', () => {
     expect(both.options).toMatchObject({ builder: 'rattler-build', image: 'my/rattler:1' });
     expect(both.options.imageProject).toBeUndefined();
     expect(both.dependsOn).toEqual(['^conda-build']);
-    // purge-image removes the builder image the build uses, never package images nothing here made.
+    // purge-image removes the builder image the build uses and this project's package images.
     expect(t['conda-purge']).toMatchObject({
       executor: 'nx-conda:purge-image',
       cache: false,
-      options: { imageProject: 'builder-image', engine: 'podman' },
+      options: { imageProject: 'builder-image', engine: 'podman', packageProject: 'foo' },
     });
     expect(t['conda-purge'].metadata?.description).toMatch(/builder image builder-image made/);
+    expect(t['package-image'].options).toMatchObject({ imageProject: 'builder-image', engine: 'podman' });
     // Each inferred target says how to see its options, with an example (nx show project --web).
     expect(t['conda-build'].metadata?.help).toEqual({
       command: 'nx run foo:conda-build --help',
@@ -222,10 +235,13 @@ describe('createNodes / createDependencies on a workspace', () => {
       example: { options: { builderImages: true } },
     });
     expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({
-      conda: ['conda-build', 'lint-recipe', 'conda-purge'],
+      conda: ['conda-build', 'lint-recipe', 'package-image', 'conda-purge'],
     });
-    // A recipe built in a given image has no purge target.
-    expect(projects['recipes/both'].targets!['conda-purge']).toBeUndefined();
+    // A recipe built in a given image purges only its package images.
+    expect(projects['recipes/both'].targets!['conda-purge'].options).toEqual({
+      packageProject: 'both',
+      engine: 'podman',
+    });
   });
 
   it('returns edges to every provider, without self-edges, and reports cycles', async () => {

@@ -8,6 +8,14 @@ export interface NxCondaPluginOptions {
   buildTargetName?: string;
   /** Name of the inferred image purge target. Default `purge-image`. */
   purgeTargetName?: string;
+  /** Name of the inferred package image target. Default `package-image`. */
+  packageImageTargetName?: string;
+  /** Registry that package-image pushes the tested images to (`host[:port][/path]`); none by default. */
+  registry?: string;
+  /** The small base image of package images. Default: package-image's packageBaseImage. */
+  packageBaseImage?: string;
+  /** Namespace of package images (`<namespace>/<name>:<version>--<build>`), for package-image and purge-image. */
+  namespace?: string;
   /** Each project's packages land in `<outputRoot>/<projectRoot>`. Default `dist/conda`. */
   outputRoot?: string;
   /** Platform for selectors and builds, e.g. `linux-64` (default), `linux-aarch64`, `osx-arm64`. */
@@ -45,6 +53,10 @@ export interface NxCondaPluginOptions {
 export interface NormalizedOptions {
   buildTargetName: string;
   purgeTargetName: string;
+  packageImageTargetName: string;
+  registry?: string;
+  packageBaseImage?: string;
+  namespace?: string;
   outputRoot: string;
   platform: string;
   include: string[];
@@ -76,6 +88,7 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
   const out: NormalizedOptions = {
     buildTargetName: opts.buildTargetName || DEFAULT_TARGETS.buildRecipe,
     purgeTargetName: opts.purgeTargetName || DEFAULT_TARGETS.purgeImage,
+    packageImageTargetName: opts.packageImageTargetName || DEFAULT_TARGETS.packageImage,
     outputRoot: (opts.outputRoot || DEFAULT_OUTPUT_ROOT).replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, ''),
     platform: opts.platform || DEFAULT_PLATFORM,
     include: Array.isArray(opts.include) ? opts.include : [],
@@ -101,6 +114,10 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
   if (opts.imageProject) out.imageProject = opts.imageProject;
   if (opts.image) out.image = opts.image;
   if (opts.engine) out.engine = opts.engine;
+  for (const key of ['registry', 'packageBaseImage', 'namespace'] as const) {
+    const value = opts[key];
+    if (typeof value === 'string' && value) out[key] = value;
+  }
   return out;
 }
 

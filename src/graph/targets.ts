@@ -13,6 +13,7 @@ import type { NormalizedOptions } from './options';
  */
 const BUILD_EXAMPLE = { options: { skipTests: true, verbose: true } };
 const PURGE_EXAMPLE = { options: { builderImages: true } };
+const PACKAGE_IMAGE_EXAMPLE = { options: { registry: 'registry.example.org:5000', skipTests: false } };
 
 const LINT_EXAMPLE = { options: { format: 'json' } };
 
@@ -121,22 +122,25 @@ export function recipeProject(
   const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
   targets[DEFAULT_TARGETS.lintRecipe] = lintTarget(root, file, projectName, opts);
   if (opts.lintBeforeBuild) dependsOn.push(DEFAULT_TARGETS.lintRecipe);
-  // purge-image removes what nx-conda made for this recipe: the builder image
-  // it builds in. A recipe built in a given image (not made by nx-conda) has none.
-  if (buildOptions.imageProject) {
-    const purgeOptions: Record<string, unknown> = { imageProject: buildOptions.imageProject };
-    if (opts.engine) purgeOptions.engine = opts.engine;
-    targets[opts.purgeTargetName] = {
-      executor: EXECUTORS.purgeImage,
-      cache: false,
-      options: purgeOptions,
-      metadata: {
-        technologies: ['conda'],
-        description: `Remove the builder image ${buildOptions.imageProject} made, which ${opts.buildTargetName} builds in (its hash tag)`,
-        help: { command: `nx run ${projectName}:${opts.purgeTargetName} --help`, example: PURGE_EXAMPLE },
-      },
-    };
-  }
+  targets[opts.packageImageTargetName] = packageImageTarget(projectName, buildOptions, opts);
+  // purge-image removes what nx-conda made for this recipe: its package images
+  // and the builder image it builds in (a recipe built in a given image has none).
+  const purgeOptions: Record<string, unknown> = { packageProject: projectName };
+  if (buildOptions.imageProject) purgeOptions.imageProject = buildOptions.imageProject;
+  if (opts.namespace) purgeOptions.namespace = opts.namespace;
+  if (opts.engine) purgeOptions.engine = opts.engine;
+  targets[opts.purgeTargetName] = {
+    executor: EXECUTORS.purgeImage,
+    cache: false,
+    options: purgeOptions,
+    metadata: {
+      technologies: ['conda'],
+      description: buildOptions.imageProject
+        ? `Remove the package images package-image made for ${projectName} in this workspace, and the builder image ${buildOptions.imageProject} made (its hash tag)`
+        : `Remove the package images package-image made for ${projectName} in this workspace`,
+      help: { command: `nx run ${projectName}:${opts.purgeTargetName} --help`, example: PURGE_EXAMPLE },
+    },
+  };
   return {
     name: projectName,
     root,
@@ -147,6 +151,37 @@ export function recipeProject(
       technologies: ['conda'],
       description: `conda recipe ${file} (${provides})`,
       targetGroups: { conda: Object.keys(targets) },
+    },
+  };
+}
+
+/**
+ * package-image: one tested image per package the build made. Not cached:
+ * the image lives in the engine, and the executor itself skips a package
+ * whose image (by the package file's sha256) is there.
+ */
+function packageImageTarget(
+  projectName: string,
+  buildOptions: Record<string, unknown>,
+  opts: NormalizedOptions,
+): TargetConfiguration {
+  const options: Record<string, unknown> = { outputPath: buildOptions.outputPath, platform: opts.platform };
+  // The installer needs conda: a conda-build image when the workspace names one.
+  const installer = opts.images['conda-build'] ?? opts.image ?? buildOptions.image;
+  if (installer) options.image = installer;
+  else if (opts.imageProject) options.imageProject = opts.imageProject;
+  for (const key of ['engine', 'registry', 'packageBaseImage', 'namespace'] as const)
+    if (opts[key]) options[key] = opts[key];
+  if (opts.channels.length) options.channels = [...opts.channels];
+  return {
+    executor: EXECUTORS.packageImage,
+    cache: false,
+    dependsOn: [opts.buildTargetName],
+    options,
+    metadata: {
+      technologies: ['conda', 'docker'],
+      description: `Build and test a container image of each package ${opts.buildTargetName} made (installed at /usr/local)`,
+      help: { command: `nx run ${projectName}:${opts.packageImageTargetName} --help`, example: PACKAGE_IMAGE_EXAMPLE },
     },
   };
 }

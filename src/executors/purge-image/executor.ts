@@ -1,7 +1,17 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../core/logger';
-import { NX_CONDA_LABEL } from '../../core/defaults';
-import { checkEngine, describeLeftovers, listImages, removeImage, removeLeftovers } from '../../container';
+import { NX_CONDA_LABEL, type EngineName } from '../../core/defaults';
+import {
+  checkEngine,
+  describeLeftovers,
+  imageLabels,
+  listImages,
+  OWNER_LABELS,
+  removeImage,
+  removeLeftovers,
+  workspaceId,
+} from '../../container';
+import { isOurPackageRef, PACKAGE_LABEL_VALUE, PACKAGE_LABELS } from '../../image/package-plan';
 import { BUILDER_LABEL_VALUE, builderImageTagOf } from '../../image';
 import { UserError } from '../../core/errors';
 import { runExecutor } from '../run-executor';
@@ -9,11 +19,12 @@ import { planPurge } from './purge-plan';
 import type { PurgeImageExecutorSchema } from './schema';
 
 /**
- * nx-conda:purge-image — removes the images nx-conda makes: the builder
- * image of an image project (by its hash tag) and every builder image (by
- * label); also images given by ref, and bioconda's per-package images by
- * package spec or name (every tag); with `containers`, every container of
- * this workspace. Already gone is a warning; an engine
+ * nx-conda:purge-image — removes the images nx-conda makes: the package
+ * images of package-image (by label: this workspace, and a project, a
+ * package spec or a name when given; never another image of that
+ * repository), the builder image of an image project (by its hash tag) and
+ * every builder image (by label); also images given by ref; with
+ * `containers`, every container of this workspace. Already gone is a warning; an engine
  * error fails the task (after trying the other images).
  */
 export default async function purgeImageExecutor(
@@ -42,12 +53,34 @@ export default async function purgeImageExecutor(
       refs.push(await builderImageTagOf(context.projectGraph, context.root, project, target, plan.engine));
     }
     let gone = 0;
+    // Package images: only those package-image made in this workspace (labels), whatever the repository holds besides.
+    const workspace = workspaceId(context.root);
+    const ours = [`${NX_CONDA_LABEL}=${PACKAGE_LABEL_VALUE}`, `${OWNER_LABELS.workspace}=${workspace}`];
+    for (const ref of plan.packageRefs) {
+      const labels = await imageLabels(plan.engine, ref);
+      if (!labels) {
+        logger.warn(`${ref}: already gone`);
+        gone++;
+      } else if (isOurPackageRef(ref, labels, workspace)) refs.push(ref);
+      else logger.warn(`${ref}: not made by package-image in this workspace; left alone`);
+    }
     for (const repository of plan.repositories) {
-      const found = await listImages(plan.engine, { reference: repository });
+      const found = await ourPackageRefs(
+        plan.engine,
+        await listImages(plan.engine, { reference: repository, label: ours }),
+        workspace,
+      );
       if (found.length === 0) {
-        logger.warn(`no image of ${repository}: already gone`);
+        logger.warn(`no image of ${repository} made by package-image in this workspace: already gone`);
         gone++;
       }
+      refs.push(...found);
+    }
+    if (plan.packageImages) {
+      const project = 'project' in plan.packageImages ? plan.packageImages.project : undefined;
+      const label = project ? [...ours, `${PACKAGE_LABELS.project}=${project}`] : ours;
+      const found = await ourPackageRefs(plan.engine, await listImages(plan.engine, { label }), workspace, project);
+      if (found.length === 0) logger.info(`no package image${project ? ` of ${project}` : ''} made in this workspace`);
       refs.push(...found);
     }
     if (plan.builderImages) {
@@ -77,4 +110,19 @@ export default async function purgeImageExecutor(
     }
     logger.info(summary);
   });
+}
+
+/** The refs (from a label-filtered listing) that are names package-image gave (label and tag form). */
+async function ourPackageRefs(
+  engine: EngineName,
+  refs: string[],
+  workspace: string,
+  project?: string,
+): Promise<string[]> {
+  const kept: string[] = [];
+  for (const ref of refs) {
+    if (isOurPackageRef(ref, await imageLabels(engine, ref), workspace, project)) kept.push(ref);
+    else logger.warn(`${ref}: carries nx-conda's labels but is not a name package-image gave; left alone`);
+  }
+  return kept;
 }

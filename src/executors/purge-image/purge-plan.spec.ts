@@ -39,13 +39,14 @@ describe('planPurge', () => {
       engine: 'docker',
       force: false,
       namespace: DEFAULT_IMAGE_NAMESPACE,
-      refs: ['a/b:1', `${DEFAULT_IMAGE_NAMESPACE}/samtools:1.9--h0`],
+      refs: ['a/b:1'],
+      packageRefs: [`${DEFAULT_IMAGE_NAMESPACE}/samtools:1.9--h0`],
       repositories: [`${DEFAULT_IMAGE_NAMESPACE}/bwa`],
       builderImages: false,
       containers: false,
     });
     expect(planPurge({ packages: ['x=1--0'], namespace: 'lab', force: true, engine: 'podman' })).toMatchObject({
-      refs: ['lab/x:1--0'],
+      packageRefs: ['lab/x:1--0'],
       force: true,
       engine: 'podman',
     });
@@ -54,6 +55,10 @@ describe('planPurge', () => {
   it('rejects nothing-to-do and bad options', () => {
     expect(() => planPurge({})).toThrow(/nothing to purge/);
     expect(planPurge({ builderImages: true }).builderImages).toBe(true);
+    expect(planPurge({ packageImages: true }).packageImages).toEqual({ all: true });
+    expect(planPurge({ packageProject: 'foo' }).packageImages).toEqual({ project: 'foo' });
+    expect(planPurge({ packageProject: 'foo', packageImages: true }).packageImages).toEqual({ all: true });
+    expect(() => planPurge({ packageProject: '' })).toThrow(/nothing to purge/);
     expect(planPurge({ containers: true })).toMatchObject({
       containers: true,
       refs: [],

@@ -6,51 +6,25 @@ import schemaJson from './schema.json';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
 import { UserError } from '../../core/errors';
+import { parsePackageSpec, packageImageRef, type PackageSpec } from '../../image/package-plan';
+
+export { parsePackageSpec, packageImageRef, type PackageSpec };
 
 /** A purge-image option that names no image. */
 export class PurgeOptionError extends UserError {}
-
-export interface PackageSpec {
-  name: string;
-  version: string;
-  build: string;
-}
-
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-/** `name=version--build` (the build after the last `--`, the version after the last `=`). */
-export function parsePackageSpec(spec: string): PackageSpec {
-  const bad = (why: string) => new PurgeOptionError(`package spec '${spec}' is not name=version--build: ${why}`);
-  if (typeof spec !== 'string' || /\s/.test(spec)) throw bad('it must be one word');
-  const dashes = spec.lastIndexOf('--');
-  if (dashes < 0) throw bad("no '--' before the build string");
-  const build = spec.slice(dashes + 2);
-  const nameVersion = spec.slice(0, dashes);
-  const eq = nameVersion.lastIndexOf('=');
-  if (eq < 0) throw bad("no '=' between name and version");
-  const name = nameVersion.slice(0, eq);
-  const version = nameVersion.slice(eq + 1);
-  if (!name) throw bad('empty name');
-  if (!version) throw bad('empty version');
-  if (!build) throw bad('empty build string');
-  if (!isPackageName(name)) throw bad(`'${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
-  const tag = `${version}--${build}`;
-  if (!TAG.test(tag)) throw bad(`'${tag}' is not a valid image tag`);
-  return { name, version, build };
-}
-
-export function packageImageRef(namespace: string, p: PackageSpec): string {
-  return `${namespace}/${p.name}:${p.version}--${p.build}`;
-}
 
 export interface PurgePlan {
   engine: EngineName;
   force: boolean;
   namespace: string;
-  /** Refs to remove as they are (images + packages), deduplicated, in order. */
+  /** Refs to remove as they are (images), deduplicated, in order. */
   refs: string[];
-  /** Repositories `<namespace>/<name>` whose every tag is removed. */
+  /** Package image refs `<namespace>/<name>:<version>--<build>`: removed only when package-image made them in this workspace. */
+  packageRefs: string[];
+  /** Repositories `<namespace>/<name>` whose every tag package-image made in this workspace is removed. */
   repositories: string[];
+  /** Every package image made in this workspace (all: true), or for one project. */
+  packageImages?: { all: true } | { project: string };
   builderImages: boolean;
   /** The docker-image target whose builder image (by its hash tag) is removed. */
   builderImageOf?: { project: string; target: string };
@@ -93,12 +67,24 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const builderImages = o.builderImages === true;
   const imageProject = optionalString(o.imageProject, 'imageProject');
   const imageTarget = optionalString(o.imageTarget, 'imageTarget') ?? schemaDefault<string>(schemaJson, 'imageTarget');
-  const refs = [...new Set([...images, ...packages])];
+  const refs = [...new Set(images)];
+  const packageRefs = [...new Set(packages)];
+  const packageProject = optionalString(o.packageProject, 'packageProject');
+  const packageImages =
+    o.packageImages === true ? { all: true as const } : packageProject ? { project: packageProject } : undefined;
   const repositories = [...new Set(names.map((n) => `${namespace}/${n}`))];
   const containers = o.containers === true;
-  if (refs.length === 0 && repositories.length === 0 && !builderImages && !imageProject && !containers) {
+  if (
+    refs.length === 0 &&
+    packageRefs.length === 0 &&
+    repositories.length === 0 &&
+    !packageImages &&
+    !builderImages &&
+    !imageProject &&
+    !containers
+  ) {
     throw new PurgeOptionError(
-      'nothing to purge: set imageProject, builderImages, containers, images, or (bioconda package images) packages or names',
+      'nothing to purge: set packageImages, packageProject, packages, names, imageProject, builderImages, containers or images',
     );
   }
   return {
@@ -106,9 +92,11 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
     force: o.force === true,
     namespace,
     refs,
+    packageRefs,
     repositories,
     builderImages,
     containers,
+    ...(packageImages ? { packageImages } : {}),
     ...(imageProject ? { builderImageOf: { project: imageProject, target: imageTarget } } : {}),
   };
 }

@@ -3,10 +3,14 @@ import type { EngineName } from '../../core/defaults';
 export interface PurgeImageExecutorSchema {
   /** Image references to remove as given. */
   images?: string[];
-  /** Package specs `name=version--build`: removes `<namespace>/<name>:<version>--<build>`. */
+  /** Package specs `name=version--build`: removes `<namespace>/<name>:<version>--<build>` if package-image made it in this workspace. */
   packages?: string[];
-  /** Package names: removes every tag of `<namespace>/<name>`. */
+  /** Package names: removes every tag of `<namespace>/<name>` that package-image made in this workspace. */
   names?: string[];
+  /** Remove every image package-image made in this workspace. */
+  packageImages?: boolean;
+  /** Remove the images package-image made for this project in this workspace. */
+  packageProject?: string;
   /** Namespace of per-package images. Default: DEFAULT_IMAGE_NAMESPACE. */
   namespace?: string;
   /** Remove every image labelled nx-conda=builder. */

@@ -133,6 +133,11 @@ const TARGET_NAME_CHOICES = {
     `conda:${DEFAULT_TARGETS.purgeImage}`,
     `conda-${DEFAULT_TARGETS.purgeImage}`,
   ],
+  packageImageTargetName: [
+    DEFAULT_TARGETS.packageImage,
+    `conda:${DEFAULT_TARGETS.packageImage}`,
+    `conda-${DEFAULT_TARGETS.packageImage}`,
+  ],
 };
 
 /**
@@ -167,6 +172,8 @@ async function addInferencePlugin(tree: Tree, options: NormalizedOptions): Promi
     const pluginOptions = { ...(entry.options as Record<string, unknown>) };
     if (pluginOptions.buildTargetName === DEFAULT_TARGETS.buildRecipe) delete pluginOptions.buildTargetName;
     if (pluginOptions.purgeTargetName === DEFAULT_TARGETS.purgeImage) delete pluginOptions.purgeTargetName;
+    if (pluginOptions.packageImageTargetName === DEFAULT_TARGETS.packageImage)
+      delete pluginOptions.packageImageTargetName;
     nxJson.plugins![index] = { ...entry, options: pluginOptions };
     updateNxJson(tree, nxJson);
   }

@@ -1,0 +1,410 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { channelPackages } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
+import { registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
+import { createWorkspace, docker, expectSuccess, explain, workspaceLabel, type Workspace } from './utils/workspace';
+
+/**
+ * Issue 19: package-image with the real conda of the conda-build test image:
+ * one image per package file (each output), installed at /usr/local on the
+ * offline base image, the package's own tests run inside it with no network,
+ * reused while the package file is unchanged, purged by what we made only.
+ */
+const NAMESPACE = `e2e-pkgimage-${randomBytes(4).toString('hex')}`;
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const labels = (ref: string): Record<string, string> =>
+  JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', ref]).stdout || 'null') ?? {};
+const exists = (ref: string) => docker(['image', 'inspect', ref]).code === 0;
+const idOf = (ref: string) => docker(['image', 'inspect', '--format', '{{.Id}}', ref]).stdout;
+const ourImages = () =>
+  docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${NAMESPACE}/*`])
+    .stdout.split('\n')
+    .filter(Boolean)
+    .sort();
+
+function writeRecipes(ws: Workspace): void {
+  ws.write(
+    'recipes/libgreet/meta.yaml',
+    [
+      'package:\n  name: libgreet\n  version: "2.1"',
+      'build:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo greetings > $PREFIX/share/libgreet.txt',
+      '',
+    ].join('\n'),
+  );
+  ws.write(
+    'recipes/hello-tool/meta.yaml',
+    [
+      'package:\n  name: hello-tool\n  version: "1.0"',
+      'build:\n  number: 0',
+      'requirements:\n  run:\n    - libgreet',
+      'test:\n  commands:\n    - hello-tool | grep "hello from tool"\n    - test -f $PREFIX/share/libgreet.txt',
+      '',
+    ].join('\n'),
+  );
+  ws.write(
+    'recipes/hello-tool/build.sh',
+    'mkdir -p $PREFIX/bin\nprintf \'#!/bin/sh\\necho "hello from tool $(cat /usr/local/share/libgreet.txt)"\\n\' > $PREFIX/bin/hello-tool\nchmod +x $PREFIX/bin/hello-tool\n',
+  );
+  // Two outputs: two packages, two images, each tested with its own commands.
+  ws.write(
+    'recipes/pair/meta.yaml',
+    [
+      'package:\n  name: pair-split\n  version: "3.0"',
+      'outputs:',
+      '  - name: pair-a',
+      '    script: out.sh',
+      '    test:\n      commands:\n        - test -f $PREFIX/share/pair-a.txt',
+      '  - name: pair-b',
+      '    script: out.sh',
+      '    test:\n      commands:\n        - test -f $PREFIX/share/pair-b.txt',
+      '',
+    ].join('\n'),
+  );
+  ws.write('recipes/pair/out.sh', 'mkdir -p $PREFIX/share && echo $PKG_NAME > $PREFIX/share/$PKG_NAME.txt\n');
+  // Passes in the builder image (which has conda's .condarc), fails in the package's own image.
+  ws.write(
+    'recipes/badtest/meta.yaml',
+    [
+      'package:\n  name: badtest\n  version: "0.1"',
+      'build:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && touch $PREFIX/share/badtest',
+      'test:\n  commands:\n    - test -f $PREFIX/share/badtest\n    - test -f /opt/conda/.condarc',
+      '',
+    ].join('\n'),
+  );
+}
+
+describe('package-image (conda-build test image, real engine)', () => {
+  let ws: Workspace;
+  const extra: string[] = [];
+  beforeAll(() => {
+    ws = createWorkspace('pkgimage', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: { image: TEST_IMAGES.condaBuild, packageBaseImage: TEST_IMAGES.base, namespace: NAMESPACE },
+        },
+      ],
+    });
+    writeRecipes(ws);
+  });
+  afterAll(() => {
+    for (const ref of [...ourImages(), ...extra]) docker(['image', 'rm', '--force', ref]);
+    for (const ref of docker([
+      'image',
+      'ls',
+      '--format',
+      '{{.Repository}}:{{.Tag}}',
+      '--filter',
+      'reference=nx-conda-untested/badtest',
+    ])
+      .stdout.split('\n')
+      .filter(Boolean))
+      docker(['image', 'rm', '--force', ref]);
+  });
+
+  it('infers package-image on its build, in the target group, with help', () => {
+    const project = JSON.parse(ws.nx(['show', 'project', 'hello-tool', '--json']).stdout);
+    const target = project.targets['package-image'];
+    expect(target).toMatchObject({
+      executor: 'nx-conda:package-image',
+      cache: false,
+      dependsOn: ['build-recipe'],
+      options: { image: TEST_IMAGES.condaBuild, packageBaseImage: TEST_IMAGES.base, namespace: NAMESPACE },
+    });
+    expect(target.metadata.description).toMatch(/image/);
+    expect(target.metadata.help.command).toBe('nx run hello-tool:package-image --help');
+    expect(project.metadata.targetGroups.conda).toContain('package-image');
+    expect(project.targets['purge-image'].options).toMatchObject({ packageProject: 'hello-tool' });
+  });
+
+  it('builds, tests and tags one image with the package and its run requirements at /usr/local, without conda', () => {
+    const result = ws.nx(['run', 'hello-tool:package-image']);
+    expectSuccess(result);
+    const tag = `${NAMESPACE}/hello-tool:1.0--0`;
+    expect(result.output).toMatch(/testing .*hello-tool:1\.0--0: 1 step\(s\), no network/);
+    expect(result.output).toContain('nx-conda-test: 1 test step(s) passed');
+    expect(result.output).toMatch(/built, 1 test step\(s\) passed/);
+    const out = join(ws.root, 'dist/conda/recipes/hello-tool');
+    const [pkg] = channelPackages(out);
+    expect(pkg).toBe('linux-64/hello-tool-1.0-0.conda');
+    expect(labels(tag)).toMatchObject({
+      'nx-conda': 'package',
+      'nx-conda.workspace': workspaceLabel(ws),
+      'nx-conda.project': 'hello-tool',
+      'nx-conda.package-file': 'hello-tool-1.0-0.conda',
+      'nx-conda.package-sha256': sha256(join(out, pkg)),
+      'nx-conda.tests': 'passed',
+    });
+    // The tool on PATH, its run requirement installed, no activation; no conda, no package cache, no temporary tag.
+    const run = docker(['run', '--rm', '--network', 'none', tag, 'hello-tool']);
+    expect(run).toEqual({ code: 0, stdout: 'hello from tool greetings' });
+    const clean = docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      tag,
+      'sh',
+      '-c',
+      'test -f /usr/local/conda-meta/libgreet-2.1-0.json && test ! -e /opt/conda/.condarc && test ! -e /opt/conda/pkgs && test ! -e /tmp/nx-conda-pkgs && ! command -v conda && echo clean',
+    ]);
+    expect(clean.stdout).toBe('clean');
+    expect(docker(['image', 'ls', '--quiet', '--filter', 'reference=nx-conda-untested/hello-tool']).stdout).toBe('');
+  });
+
+  it('reuses the image while the package file is unchanged: no container, no build', () => {
+    const before = idOf(`${NAMESPACE}/hello-tool:1.0--0`);
+    const result = ws.nx(['run', 'hello-tool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/hello-tool:1\.0--0 {2}reused/);
+    expect(result.output).not.toMatch(/nx-conda: building |nx-conda: testing |nx-conda-test:/);
+    expect(idOf(`${NAMESPACE}/hello-tool:1.0--0`)).toBe(before);
+  });
+
+  it('rebuilds when the package file changes, and removes the image it replaced', () => {
+    const tag = `${NAMESPACE}/hello-tool:1.0--0`;
+    const before = idOf(tag);
+    ws.write(
+      'recipes/hello-tool/build.sh',
+      `${ws.read('recipes/hello-tool/build.sh')}mkdir -p $PREFIX/share && echo v2 > $PREFIX/share/hello-v2\n`,
+    );
+    const result = ws.nx(['run', 'hello-tool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/hello-tool:1\.0--0 {2}built, 1 test step\(s\) passed/);
+    expect(idOf(tag)).not.toBe(before);
+    expect(docker(['run', '--rm', tag, 'cat', '/usr/local/share/hello-v2']).stdout).toBe('v2');
+    expect(exists(before)).toBe(false);
+  });
+
+  it('gives a multi-output recipe one tested image per output', () => {
+    const result = ws.nx(['run', 'pair-split:package-image']);
+    expectSuccess(result);
+    expect(ourImages()).toEqual(expect.arrayContaining([`${NAMESPACE}/pair-a:3.0--0`, `${NAMESPACE}/pair-b:3.0--0`]));
+    for (const name of ['pair-a', 'pair-b']) {
+      expect(labels(`${NAMESPACE}/${name}:3.0--0`)['nx-conda.tests']).toBe('passed');
+      expect(docker(['run', '--rm', `${NAMESPACE}/${name}:3.0--0`, 'cat', `/usr/local/share/${name}.txt`]).stdout).toBe(
+        name,
+      );
+    }
+    expect(result.output.match(/test step\(s\) passed/g)?.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('fails on a failing test with the command and its last lines, and removes the untested image', () => {
+    const result = ws.nx(['run', 'badtest:package-image']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/test of badtest-0\.1-0\.tar\.bz2|test of badtest-0\.1-0\.conda/);
+    expect(result.output).toContain('the untested image was removed');
+    expect(result.output).toMatch(/failing command: test -f \/opt\/conda\/\.condarc/);
+    expect(result.output).toMatch(/Last lines:/);
+    expect(exists(`${NAMESPACE}/badtest:0.1--0`)).toBe(false);
+    expect(docker(['image', 'ls', '--quiet', '--filter', 'reference=nx-conda-untested/badtest']).stdout).toBe('');
+  });
+
+  it('skipTests skips the tests, says so, and labels the image untested', () => {
+    const result = ws.nx(['run', 'badtest:package-image', '--skipTests']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/tests of badtest-0\.1-0\.\S+ NOT run \(skipTests\)/);
+    expect(labels(`${NAMESPACE}/badtest:0.1--0`)['nx-conda.tests']).toBe('skipped');
+  });
+
+  it('purge-image removes exactly the images package-image made here', () => {
+    const ours = `${NAMESPACE}/hello-tool:1.0--0`;
+    // Same repository, not ours: a plain image, one built FROM ours (inherits our labels), one of another workspace.
+    const foreign = `${NAMESPACE}/hello-tool:foreign`;
+    const derived = `${NAMESPACE}/hello-tool:derived`;
+    const other = `${NAMESPACE}/hello-tool:1.0--1`;
+    expect(docker(['image', 'tag', TEST_IMAGES.base, foreign]).code).toBe(0);
+    const ctx = mkdtempSync(join(tmpdir(), 'nx-conda-e2e-derived-'));
+    try {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${ours}\nRUN true\n`);
+      expect(docker(['build', '--quiet', '--tag', derived, ctx]).code).toBe(0);
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${TEST_IMAGES.base}\n`);
+      const otherLabels = [
+        'nx-conda=package',
+        'nx-conda.workspace=0123456789abcdef',
+        'nx-conda.project=hello-tool',
+        'nx-conda.package-file=hello-tool-1.0-1.conda',
+      ].flatMap((l) => ['--label', l]);
+      expect(docker(['build', '--quiet', ...otherLabels, '--tag', other, ctx]).code).toBe(0);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+    extra.push(foreign, derived, other);
+
+    const byProject = ws.nx(['run', 'hello-tool:purge-image']);
+    expectSuccess(byProject);
+    expect(exists(ours)).toBe(false);
+    for (const ref of [foreign, derived, other]) expect({ ref, there: exists(ref) }).toEqual({ ref, there: true });
+    expect(exists(`${NAMESPACE}/pair-a:3.0--0`)).toBe(true);
+
+    const byName = ws.nx(['run', 'pair-split:purge-image', '--names=pair-a', '--packageProject=']);
+    expectSuccess(byName);
+    expect(exists(`${NAMESPACE}/pair-a:3.0--0`)).toBe(false);
+    expect(exists(`${NAMESPACE}/pair-b:3.0--0`)).toBe(true);
+
+    const byPackage = ws.nx([
+      'run',
+      'pair-split:purge-image',
+      '--packages=pair-b=3.0--0',
+      '--packages=hello-tool=1.0--1',
+      '--packageProject=',
+    ]);
+    expectSuccess(byPackage);
+    expect(byPackage.output).toMatch(/hello-tool:1\.0--1: not made by package-image in this workspace; left alone/);
+    expect(exists(`${NAMESPACE}/pair-b:3.0--0`)).toBe(false);
+    expect(exists(other)).toBe(true);
+
+    const all = ws.nx(['run', 'badtest:purge-image', '--packageImages', '--packageProject=']);
+    expectSuccess(all);
+    expect(exists(`${NAMESPACE}/badtest:0.1--0`)).toBe(false);
+    expect(ourImages()).toEqual([derived, foreign, other].sort());
+    if (all.code !== 0) throw new Error(explain(all));
+  });
+});
+
+describe('package-image of a rattler-build package (conda of the conda-build image installs)', () => {
+  let ws: Workspace;
+  const namespace = `${NAMESPACE}-r`;
+  beforeAll(() => {
+    ws = createWorkspace('pkgimage-rattler', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            images: { 'conda-build': TEST_IMAGES.condaBuild, 'rattler-build': TEST_IMAGES.rattlerBuild },
+            packageBaseImage: TEST_IMAGES.base,
+            namespace,
+          },
+        },
+      ],
+    });
+    ws.write(
+      'recipes/rtool/recipe.yaml',
+      [
+        'package:\n  name: rtool\n  version: "1.0"',
+        "build:\n  number: 0\n  script:\n    - mkdir -p $PREFIX/bin\n    - printf '#!/bin/sh\\necho hello rattler\\n' > $PREFIX/bin/rtool\n    - chmod +x $PREFIX/bin/rtool",
+        'tests:\n  - script:\n      - rtool | grep "hello rattler"\n  - script:\n      content: test -x $PREFIX/bin/rtool',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => {
+    for (const ref of docker([
+      'image',
+      'ls',
+      '--format',
+      '{{.Repository}}:{{.Tag}}',
+      '--filter',
+      `reference=${namespace}/*`,
+    ])
+      .stdout.split('\n')
+      .filter(Boolean))
+      docker(['image', 'rm', '--force', ref]);
+  });
+
+  it("runs info/tests/tests.yaml's tests in the image and tags it", () => {
+    const result = ws.nx(['run', 'rtool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/testing .*rtool:1\.0--\S+: 2 step\(s\), no network/);
+    expect(result.output).toContain('nx-conda-test: 2 test step(s) passed');
+    const [ref] = docker([
+      'image',
+      'ls',
+      '--format',
+      '{{.Repository}}:{{.Tag}}',
+      '--filter',
+      `reference=${namespace}/rtool`,
+    ])
+      .stdout.split('\n')
+      .filter(Boolean);
+    expect(ref).toMatch(new RegExp(`^${namespace}/rtool:1\\.0--h[0-9a-f]+_0$`));
+    expect(labels(ref)['nx-conda.tests']).toBe('passed');
+    expect(docker(['run', '--rm', '--network', 'none', ref, 'rtool']).stdout).toBe('hello rattler');
+  });
+});
+
+const withRegistry = registryAvailable() ? describe : describe.skip;
+if (!registryAvailable())
+  console.warn('package-image push test skipped: docker-registry is not installed (bash scripts/ensure-registry.sh)');
+
+withRegistry('package-image push to a real registry (docker-registry on loopback)', () => {
+  let ws: Workspace;
+  let registry: TestRegistry;
+  const namespace = `${NAMESPACE}-push`;
+  const local = `${namespace}/pushed-tool:1.0--0`;
+  let remote: string;
+  const cleanup: string[] = [];
+  const seen: string[] = [];
+  beforeAll(async () => {
+    registry = await startRegistry();
+    remote = `${registry.host}/${local}`;
+    ws = createWorkspace('pkgimage-push', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            image: TEST_IMAGES.condaBuild,
+            packageBaseImage: TEST_IMAGES.base,
+            namespace,
+            registry: registry.host,
+          },
+        },
+      ],
+    });
+    ws.write(
+      'recipes/pushed-tool/meta.yaml',
+      [
+        'package:\n  name: pushed-tool\n  version: "1.0"',
+        "build:\n  number: 0\n  script: mkdir -p $PREFIX/bin && printf '#!/bin/sh\\necho pushed and pulled\\n' > $PREFIX/bin/pushed-tool && chmod +x $PREFIX/bin/pushed-tool",
+        'test:\n  commands:\n    - pushed-tool',
+        '',
+      ].join('\n'),
+    );
+    cleanup.push(local, remote);
+  });
+  afterAll(async () => {
+    // Images the tags pointed to along the way (the foreign one pulled back, ours replaced by force) are left untagged.
+    const ids = new Set(cleanup.map(idOf).filter(Boolean));
+    for (const ref of cleanup) docker(['image', 'rm', '--force', ref]);
+    for (const id of [...ids, ...seen]) docker(['image', 'rm', '--force', id]);
+    await registry?.stop();
+  });
+
+  it('pushes the tested tag; pulled back into an engine without it, the tool runs', () => {
+    const result = ws.nx(['run', 'pushed-tool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toContain(`${remote}  pushed`);
+    const again = ws.nx(['run', 'pushed-tool:package-image']);
+    expectSuccess(again);
+    expect(again.output).toContain(`${remote}  already in the registry`);
+    const id = idOf(local);
+    expect(docker(['image', 'rm', local, remote]).code).toBe(0);
+    expect(exists(local) || exists(remote)).toBe(false);
+    expect(docker(['pull', '--quiet', remote]).code).toBe(0);
+    expect(idOf(remote)).toBe(id);
+    expect(docker(['run', '--rm', '--network', 'none', remote, 'pushed-tool']).stdout).toBe('pushed and pulled');
+  });
+
+  it('refuses to overwrite a registry tag that holds other content, unless force', () => {
+    // Someone else's image under our tag in the registry.
+    expect(docker(['tag', TEST_IMAGES.base, remote]).code).toBe(0);
+    expect(docker(['push', '--quiet', remote]).code).toBe(0);
+    seen.push(idOf(local));
+    const refused = ws.nx(['run', 'pushed-tool:package-image']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`${remote} exists in the registry with other content`);
+    expect(refused.output).toMatch(/Set force to replace it/);
+
+    const forced = ws.nx(['run', 'pushed-tool:package-image', '--force']);
+    expectSuccess(forced);
+    expect(forced.output).toContain(`${remote}  pushed`);
+    const ours = idOf(local);
+    expect(docker(['image', 'rm', remote]).code).toBe(0);
+    expect(docker(['pull', '--quiet', remote]).code).toBe(0);
+    expect(idOf(remote)).toBe(ours);
+  });
+});

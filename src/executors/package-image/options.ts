@@ -1,0 +1,105 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { IMAGE_REPOSITORY, validateImageRef, validateNetwork } from '../../container/argv';
+import { outputPathOf } from '../../channel/dependencies';
+import { SUBDIR_PATTERN } from '../../channel/repodata';
+import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
+import type { EngineName } from '../../core/defaults';
+import { UserError } from '../../core/errors';
+import { withSchemaDefaults } from '../../core/schema-defaults';
+import schemaJson from './schema.json';
+import type { PackageImageExecutorSchema } from './schema';
+
+export class PackageImageError extends UserError {}
+
+export interface ResolvedPackageImageOptions {
+  projectName: string;
+  outputDir: string;
+  platform: string;
+  installer: { kind: 'ref'; ref: string } | { kind: 'project'; project: string; target: string };
+  baseImage: string;
+  namespace: string;
+  channels: string[];
+  skipTests: boolean;
+  /** `host[:port][/path]`, without a trailing slash; undefined: no push. */
+  registry?: string;
+  force: boolean;
+  network?: string;
+  testTimeoutSeconds: number;
+  engine: EngineName;
+  verbose: boolean;
+}
+
+/** A registry as the engine takes it before an image name: `host[:port][/path]`. */
+const REGISTRY =
+  /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new PackageImageError((e as Error).message);
+  }
+}
+
+export function resolvePackageImageOptions(
+  given: PackageImageExecutorSchema,
+  context: ExecutorContext,
+): ResolvedPackageImageOptions {
+  const o = withSchemaDefaults(schemaJson, given ?? {});
+  const projectName = context.projectName;
+  if (!projectName) throw new PackageImageError('package-image must run as a project target.');
+  const project = context.projectsConfigurations.projects[projectName];
+  const outputDir = resolve(context.root, o.outputPath || outputPathOf(project.root));
+  if (relative(context.root, outputDir).startsWith('..'))
+    throw new PackageImageError(`outputPath must be inside the workspace, got ${JSON.stringify(o.outputPath)}.`);
+  if (!SUBDIR_PATTERN.test(o.platform))
+    throw new PackageImageError(`platform ${JSON.stringify(o.platform)} is not a conda subdir.`);
+  if (!IMAGE_REPOSITORY.test(o.namespace))
+    throw new PackageImageError(
+      `namespace ${JSON.stringify(o.namespace)} is not an image namespace (lowercase, no tag).`,
+    );
+  const installer = o.image
+    ? ({ kind: 'ref', ref: checked(() => validateImageRef(o.image, 'image')) } as const)
+    : o.imageProject
+      ? ({ kind: 'project', project: o.imageProject, target: o.imageTarget } as const)
+      : undefined;
+  if (!installer)
+    throw new PackageImageError(
+      'no installer image: set image (an image with conda) or imageProject (the plugin sets it to its builder image project).',
+    );
+  let channels: string[];
+  try {
+    channels = normalizeChannels(o.channels);
+  } catch (e) {
+    if (e instanceof ChannelOptionError) throw new PackageImageError(e.message);
+    throw e;
+  }
+  const registry = o.registry ? o.registry.replace(/\/+$/, '') : undefined;
+  if (registry !== undefined && !REGISTRY.test(registry))
+    throw new PackageImageError(`registry ${JSON.stringify(o.registry)} is not host[:port][/path].`);
+  const network = o.network;
+  if (network) checked(() => validateNetwork(network));
+  if (!(o.testTimeoutSeconds >= 0)) throw new PackageImageError('testTimeoutSeconds must be 0 or more.');
+  if (!existsSync(outputDir))
+    throw new PackageImageError(
+      `${relative(context.root, outputDir)} does not exist: build the packages first (nx run ${projectName}:build-recipe).`,
+    );
+  return {
+    projectName,
+    outputDir,
+    platform: o.platform,
+    installer,
+    baseImage: checked(() => validateImageRef(o.packageBaseImage, 'packageBaseImage')),
+    namespace: o.namespace,
+    channels,
+    skipTests: o.skipTests,
+    registry,
+    force: o.force,
+    network: o.network || undefined,
+    testTimeoutSeconds: o.testTimeoutSeconds,
+    engine: o.engine,
+    verbose: o.verbose ?? context.isVerbose ?? false,
+  };
+}

@@ -1,0 +1,32 @@
+import type { EngineName } from '../../core/defaults';
+
+export interface PackageImageExecutorSchema {
+  /** The project's output folder (workspace-relative). Empty: dist/conda/<projectRoot>. */
+  outputPath?: string;
+  /** The conda subdir the packages were built for. Default linux-64. */
+  platform?: string;
+  /** Installer image (conda on PATH). Empty: the builder image of imageProject. */
+  image?: string;
+  /** Project whose docker-image target made the builder image. */
+  imageProject?: string;
+  /** That target's name. Default docker-image. */
+  imageTarget?: string;
+  /** The small final base image. Default bioconda/base-glibc-busybox-bash:latest. */
+  packageBaseImage?: string;
+  /** `<namespace>/<name>:<version>--<build>`. Default biocontainers. */
+  namespace?: string;
+  /** Upstream channels for run requirements. */
+  channels?: string[];
+  /** Skip the package's tests (visibly). */
+  skipTests?: boolean;
+  /** Registry to push the tested tags to; empty: no push. */
+  registry?: string;
+  /** Rebuild existing images; push over a registry tag holding another image. */
+  force?: boolean;
+  /** Network of the install stage. */
+  network?: string;
+  /** Time limit of one package's tests (0: none). */
+  testTimeoutSeconds?: number;
+  engine?: EngineName;
+  verbose?: boolean;
+}

@@ -1,0 +1,70 @@
+import {
+  isOurPackageRef,
+  isUpToDate,
+  packageImageOf,
+  packageLabels,
+  packageSpecOfFile,
+  renderDockerfile,
+  untestedTag,
+} from './package-plan';
+
+const WS = '0123456789abcdef';
+
+describe('package image names', () => {
+  it('reads name, version and build from a package file name (the name may hold dashes)', () => {
+    expect(packageSpecOfFile('hello-tool-1.0-0.conda')).toEqual({ name: 'hello-tool', version: '1.0', build: '0' });
+    expect(packageSpecOfFile('r-base-4.1.0-py_0.tar.bz2')).toEqual({ name: 'r-base', version: '4.1.0', build: 'py_0' });
+    expect(packageImageOf('biocontainers', 'linux-64', 'samtools-1.9-h91753b0_8.conda')).toMatchObject({
+      tag: 'biocontainers/samtools:1.9--h91753b0_8',
+      subdir: 'linux-64',
+    });
+    expect(() => packageSpecOfFile('x-1.conda')).toThrow(/not a conda package file name/);
+    expect(() => packageSpecOfFile('Bad-1-0.conda')).toThrow(/not a package name/);
+  });
+});
+
+describe('labels: ours, up to date', () => {
+  const labels = new Map(Object.entries(packageLabels(WS, 'hello', 'hello-1.0-0.conda', 'ab'.repeat(32), 'passed')));
+
+  it('reuses only an image of the same file, workspace and project', () => {
+    const wanted = { 'nx-conda.package-sha256': 'ab'.repeat(32), 'nx-conda.workspace': WS };
+    expect(isUpToDate(labels, wanted)).toBe(true);
+    expect(isUpToDate(labels, { ...wanted, 'nx-conda.package-sha256': 'cd'.repeat(32) })).toBe(false);
+    expect(isUpToDate(undefined, wanted)).toBe(false);
+  });
+
+  it('takes a ref as ours by label and tag form only', () => {
+    expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, WS)).toBe(true);
+    expect(isOurPackageRef('localhost:5000/biocontainers/hello:1.0--0', labels, WS)).toBe(true);
+    expect(isOurPackageRef(untestedTag('hello', 'ab'.repeat(32)), labels, WS)).toBe(true);
+    expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, WS, 'hello')).toBe(true);
+    // Another project, another workspace, an image built FROM ours under another tag, no labels.
+    expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, WS, 'other')).toBe(false);
+    expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, 'fedcba9876543210')).toBe(false);
+    expect(isOurPackageRef('biocontainers/hello:derived', labels, WS)).toBe(false);
+    expect(isOurPackageRef('biocontainers/hello:1.0--0', new Map(), WS)).toBe(false);
+  });
+});
+
+describe('renderDockerfile', () => {
+  it('installs at /usr/local in a stage and copies only /usr/local onto the base', () => {
+    const text = renderDockerfile({
+      installerImage: 'lab/conda:1',
+      baseImage: 'bioconda/base-glibc-busybox-bash:latest',
+      spec: { name: 'hello', version: '1.0', build: '0' },
+      channels: ['conda-forge'],
+    });
+    expect(text).toBe(
+      [
+        'FROM lab/conda:1 AS install',
+        'ENV CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs',
+        'COPY channel /opt/nx-conda/channel',
+        'RUN ["conda","create","--yes","--quiet","--prefix","/usr/local","--override-channels","--channel","file:///opt/nx-conda/channel","--channel","conda-forge","hello==1.0=0"]',
+        '',
+        'FROM bioconda/base-glibc-busybox-bash:latest',
+        'COPY --from=install /usr/local /usr/local',
+        '',
+      ].join('\n'),
+    );
+  });
+});

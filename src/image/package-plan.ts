@@ -1,0 +1,200 @@
+/**
+ * Pure parts of package-image: what a package file is called as an image,
+ * the labels that say an image is ours, and the Dockerfile that installs it.
+ * Nothing here touches the engine or the file system.
+ */
+import { NX_CONDA_LABEL } from '../core/defaults';
+import { OWNER_LABELS } from '../container/owner';
+import { UserError } from '../core/errors';
+import { isPackageName, PACKAGE_NAME_RULE } from '../recipes';
+
+/** A package spec (`name=version--build`) that names no package image. */
+export class PackageSpecError extends UserError {}
+
+export interface PackageSpec {
+  name: string;
+  version: string;
+  build: string;
+}
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** `name=version--build` (the build after the last `--`, the version after the last `=`). */
+export function parsePackageSpec(spec: string): PackageSpec {
+  const bad = (why: string) => new PackageSpecError(`package spec '${spec}' is not name=version--build: ${why}`);
+  if (typeof spec !== 'string' || /\s/.test(spec)) throw bad('it must be one word');
+  const dashes = spec.lastIndexOf('--');
+  if (dashes < 0) throw bad("no '--' before the build string");
+  const build = spec.slice(dashes + 2);
+  const nameVersion = spec.slice(0, dashes);
+  const eq = nameVersion.lastIndexOf('=');
+  if (eq < 0) throw bad("no '=' between name and version");
+  const name = nameVersion.slice(0, eq);
+  const version = nameVersion.slice(eq + 1);
+  if (!name) throw bad('empty name');
+  if (!version) throw bad('empty version');
+  if (!build) throw bad('empty build string');
+  if (!isPackageName(name)) throw bad(`'${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
+  const tag = `${version}--${build}`;
+  if (!TAG.test(tag)) throw bad(`'${tag}' is not a valid image tag`);
+  return { name, version, build };
+}
+
+export function packageImageRef(namespace: string, p: PackageSpec): string {
+  return `${namespace}/${p.name}:${p.version}--${p.build}`;
+}
+
+/** Value of the nx-conda label on an image package-image made. */
+export const PACKAGE_LABEL_VALUE = 'package';
+
+export const PACKAGE_LABELS = {
+  /** sha256 of the package file the image holds. */
+  sha256: `${NX_CONDA_LABEL}.package-sha256`,
+  /** The package file's name. */
+  file: `${NX_CONDA_LABEL}.package-file`,
+  /** The project that built it. */
+  project: `${NX_CONDA_LABEL}.project`,
+  /** `passed` or `skipped` (skipTests). */
+  tests: `${NX_CONDA_LABEL}.tests`,
+} as const;
+
+/** Where the installed environment lives, as in BioContainers: on PATH with no activation. */
+export const PREFIX = '/usr/local';
+
+/** Where the install stage sees the channel of the project's packages and its dependencies'. */
+export const CONTAINER_CHANNEL = '/opt/nx-conda/channel';
+
+/** `passed`: every test the package carries passed in the image (it may carry none); `skipped`: skipTests. */
+export type TestState = 'passed' | 'skipped';
+
+export interface PackageImage extends PackageSpec {
+  subdir: string;
+  file: string;
+  /** `<namespace>/<name>:<version>--<build>` */
+  tag: string;
+}
+
+/** `name-version-build.conda` / `.tar.bz2`: version and build hold no `-`, the name may. */
+export function packageSpecOfFile(file: string): PackageSpec {
+  const stem = file.replace(/\.(conda|tar\.bz2)$/, '');
+  const parts = stem.split('-');
+  if (parts.length < 3 || stem === file) throw new Error(`${JSON.stringify(file)} is not a conda package file name`);
+  const build = parts.pop() as string;
+  const version = parts.pop() as string;
+  return parsePackageSpec(`${parts.join('-')}=${version}--${build}`);
+}
+
+export function packageImageOf(namespace: string, subdir: string, file: string): PackageImage {
+  const spec = packageSpecOfFile(file);
+  return { ...spec, subdir, file, tag: packageImageRef(namespace, spec) };
+}
+
+/** The labels of a package image, with the workspace's identity (as containers have it). */
+export function packageLabels(
+  workspace: string,
+  project: string,
+  file: string,
+  sha256: string,
+  tests: TestState,
+): Record<string, string> {
+  return {
+    [NX_CONDA_LABEL]: PACKAGE_LABEL_VALUE,
+    [OWNER_LABELS.workspace]: workspace,
+    [PACKAGE_LABELS.project]: project,
+    [PACKAGE_LABELS.file]: file,
+    [PACKAGE_LABELS.sha256]: sha256,
+    [PACKAGE_LABELS.tests]: tests,
+  };
+}
+
+/** Is an image (by its labels) the one package-image would make now? */
+export function isUpToDate(labels: Map<string, string> | undefined, wanted: Record<string, string>): boolean {
+  if (!labels) return false;
+  return Object.entries(wanted).every(([k, v]) => labels.get(k) === v);
+}
+
+/** Is an image (by its labels) one package-image made in this workspace (and for this project, when given)? */
+export function isOurPackageImage(
+  labels: Map<string, string> | undefined,
+  workspace: string,
+  project?: string,
+): boolean {
+  if (!labels) return false;
+  if (labels.get(NX_CONDA_LABEL) !== PACKAGE_LABEL_VALUE || labels.get(OWNER_LABELS.workspace) !== workspace)
+    return false;
+  return project === undefined || labels.get(PACKAGE_LABELS.project) === project;
+}
+
+/** The temporary name of an image until its tests pass. */
+export function untestedTag(name: string, sha256: string): string {
+  return `${UNTESTED_REPOSITORY}/${name}:${sha256.slice(0, 16)}`;
+}
+export const UNTESTED_REPOSITORY = 'nx-conda-untested';
+
+/**
+ * Label and tag form: is `ref` a name package-image gave an image (by its
+ * labels) in this workspace? `[registry/]<namespace>/<name>:<version>--<build>`
+ * of the package file its label names, or the temporary untested name. An
+ * image built FROM one of ours inherits our labels but not this name.
+ */
+export function isOurPackageRef(
+  ref: string,
+  labels: Map<string, string> | undefined,
+  workspace: string,
+  project?: string,
+): boolean {
+  if (!labels || !isOurPackageImage(labels, workspace, project)) return false;
+  let spec: PackageSpec;
+  try {
+    spec = packageSpecOfFile(labels.get(PACKAGE_LABELS.file) ?? '');
+  } catch {
+    return false;
+  }
+  const sha = labels.get(PACKAGE_LABELS.sha256) ?? '';
+  return (
+    ref.endsWith(`/${spec.name}:${spec.version}--${spec.build}`) || (sha !== '' && ref === untestedTag(spec.name, sha))
+  );
+}
+
+/** The conda match spec of exactly this package file. */
+export function exactSpec(p: PackageSpec): string {
+  return `${p.name}==${p.version}=${p.build}`;
+}
+
+/**
+ * A two-stage Dockerfile: the installer image's conda solves and installs
+ * the package at /usr/local (offline from the copied channel, then the
+ * upstream channels), then only /usr/local is copied onto the base image.
+ * Exec-form RUN: no shell ever sees a name from a package.
+ */
+export function renderDockerfile(o: {
+  installerImage: string;
+  baseImage: string;
+  spec: PackageSpec;
+  channels: string[];
+}): string {
+  const create = [
+    'conda',
+    'create',
+    '--yes',
+    '--quiet',
+    '--prefix',
+    PREFIX,
+    '--override-channels',
+    '--channel',
+    `file://${CONTAINER_CHANNEL}`,
+    ...o.channels.flatMap((c) => ['--channel', c]),
+    exactSpec(o.spec),
+  ];
+  return [
+    `FROM ${o.installerImage} AS install`,
+    // The package cache stays in the install stage, never in the final image.
+    'ENV CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs',
+    `COPY channel ${CONTAINER_CHANNEL}`,
+    `RUN ${JSON.stringify(create)}`,
+    '',
+    `FROM ${o.baseImage}`,
+    `COPY --from=install ${PREFIX} ${PREFIX}`,
+    '',
+  ].join('\n');
+}
