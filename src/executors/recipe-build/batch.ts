@@ -125,6 +125,8 @@ export default async function* recipeBuildBatch(
   const onStop = () => {
     stop = true;
   };
+  // Each running container listens for the stop signals too (see runContainer).
+  process.setMaxListeners(Math.max(process.getMaxListeners(), options.parallel + 10));
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onStop);
   process.on('disconnect', onStop);
