@@ -3,12 +3,23 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { createWorkspace, docker, expectSuccess, workspaceContainers, type Workspace } from './utils/workspace';
+import {
+  batchEnv,
+  createWorkspace,
+  docker,
+  expectSuccess,
+  workspaceContainers,
+  type Workspace,
+} from './utils/workspace';
 
 /**
  * Issue 2: the core build path with projects declared in project.json
  * (no inference), a builder image made by docker-image over the conda-build
  * test image, and real packages built in real containers.
+ *
+ * Issue 17: this is the one file that runs the per-task path (one process
+ * per task, as with `--batch=false` / NX_BATCH_MODE=false); every other
+ * file runs recipe-build as a batch, as users get it.
  */
 const recipe = (name: string, requirements: string, script: string, test = '', build = '') => ({
   meta: `package:\n  name: ${name}\n  version: "1.0"\nbuild:\n  number: 0\n${build}${requirements}${test ? `test:\n  commands:\n    - ${test}\n` : ''}`,
@@ -75,16 +86,20 @@ const recipes: Record<string, { meta: string; script: string; deps: string[] }> 
 };
 
 function setUp(): Workspace {
-  const ws = createWorkspace('build-path', {
-    targetDefaults: {
-      'build-recipe': {
-        dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }],
-        cache: true,
-        inputs: ['{projectRoot}/**/*'],
-        outputs: ['{options.outputPath}'],
+  const ws = createWorkspace(
+    'build-path',
+    {
+      targetDefaults: {
+        'build-recipe': {
+          dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }],
+          cache: true,
+          inputs: ['{projectRoot}/**/*'],
+          outputs: ['{options.outputPath}'],
+        },
       },
     },
-  });
+    { batch: false },
+  );
   ws.write(
     'tools/builder-image/project.json',
     JSON.stringify({
@@ -141,6 +156,9 @@ describe('core build path (conda-build test image, real engine)', () => {
   it('builds one, two and three in dependency order, each into its own output folder', () => {
     const result = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'one', 'two', 'three', '--parallel=2']);
     expectSuccess(result);
+    // One process per task: Nx did not hand the tasks to the batch implementation.
+    expect(result.output).not.toMatch(/tasks? with nx-conda:recipe-build/);
+    expect(result.output).toMatch(/> nx run three:build-recipe/);
     expect(result.output).toMatch(/staging channel for three: 1 package\(s\) from 1 dependency \(one\)/);
     expect(result.output).toMatch(/staging channel for two: 1 package\(s\) from 1 dependency \(one\)/);
 
@@ -213,7 +231,14 @@ describe('core build path (conda-build test image, real engine)', () => {
       [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'],
       {
         cwd: ws.root,
-        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+        env: {
+          ...process.env,
+          NX_DAEMON: 'false',
+          NX_NO_CLOUD: 'true',
+          NX_TUI: 'false',
+          CI: 'true',
+          ...batchEnv(false),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

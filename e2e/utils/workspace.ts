@@ -14,6 +14,8 @@ export interface NxResult {
 
 export interface Workspace {
   root: string;
+  /** Whether Nx may run recipe-build as a batch (the default, as for users); false: one process per task. */
+  batch: boolean;
   write(path: string, content: string, mode?: number): void;
   read(path: string): string;
   nx(args: string[], env?: Record<string, string>): NxResult;
@@ -29,7 +31,11 @@ export function state(): E2EState {
  * node_modules is a hard-linked copy of the template install made by the
  * global setup, so no test reaches into the repository's own folders.
  */
-export function createWorkspace(name: string, nxJson: object = {}, options: { realCopy?: boolean } = {}): Workspace {
+export function createWorkspace(
+  name: string,
+  nxJson: object = {},
+  options: { realCopy?: boolean; batch?: boolean } = {},
+): Workspace {
   const { templateDir } = state();
   mkdirSync(join(E2E_ROOT, 'workspaces'), { recursive: true });
   const root = mkdtempSync(join(E2E_ROOT, 'workspaces', `${name}-`));
@@ -39,6 +45,7 @@ export function createWorkspace(name: string, nxJson: object = {}, options: { re
   const pkg = JSON.parse(readFileSync(join(templateDir, 'package.json'), 'utf8'));
   const workspace: Workspace = {
     root,
+    batch: options.batch ?? true,
     write(path, content, mode) {
       const file = join(root, path);
       mkdirSync(dirname(file), { recursive: true });
@@ -64,6 +71,7 @@ export function createWorkspace(name: string, nxJson: object = {}, options: { re
           NX_SKIP_NX_CACHE: '',
           FORCE_COLOR: '0',
           CI: 'true',
+          ...batchEnv(options.batch),
           ...env,
         },
       });
@@ -87,6 +95,17 @@ export function createWorkspace(name: string, nxJson: object = {}, options: { re
   );
   workspace.write('.gitignore', 'node_modules\n.nx\ndist\ntmp\n');
   return workspace;
+}
+
+/**
+ * What users get: recipe-build's `preferBatch` alone makes Nx 24 run its
+ * tasks as one batch (tasks-schedule.js batches unless --batch=false or
+ * NX_BATCH_MODE=false), so a workspace runs batches unless made with
+ * `batch: false` (the per-task path). An NX_BATCH_MODE of the caller's
+ * shell never leaks in.
+ */
+export function batchEnv(batch = true): Record<string, string> {
+  return { NX_BATCH_MODE: batch ? '' : 'false' };
 }
 
 /** Runs the engine for what a test asserts on (containers left, images present). */
@@ -152,6 +171,7 @@ export function startNx(ws: Workspace, args: string[], env: Record<string, strin
       NX_TUI: 'false',
       CI: 'true',
       FORCE_COLOR: '0',
+      ...batchEnv(ws.batch),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,5 +13,5 @@ export {
   type SubdirIndex,
   type CompactIndex,
 } from './repodata-cache';
-export { lookupExisting, describePackage, type ExistingLookup } from './skip-existing';
+export { lookupExisting, describePackage, type ExistingLookup, type LookupOptions } from './skip-existing';
 export * from './skip-record';

@@ -21,17 +21,37 @@ export function hasPackage(index: SubdirIndex, pkg: PackageIdentity): boolean {
   return versionsOf(index.index, pkg.name)?.includes(`${pkg.version}#${pkg.buildNumber}`) ?? false;
 }
 
+export interface LookupOptions extends FetchOptions {
+  /**
+   * The indexes this process already loaded, by channel and subdir: a batch
+   * of builds loads each one once and decides every skip in memory.
+   */
+  loaded?: Map<string, Promise<SubdirIndex>>;
+}
+
+function indexOf(channel: string, subdir: string, options: LookupOptions): Promise<SubdirIndex> {
+  if (!options.loaded) return upstreamIndex(channel, subdir, options);
+  const key = `${channel}\n${subdir}`;
+  let index = options.loaded.get(key);
+  if (!index) {
+    index = upstreamIndex(channel, subdir, options);
+    options.loaded.set(key, index);
+    // A failed load is not kept: the next task tries again and says why itself.
+    index.catch(() => options.loaded?.delete(key));
+  }
+  return index;
+}
+
 /** Looks `packages` up in `channels` (priority order), subdir `platform` then `noarch`. */
 export async function lookupExisting(
   packages: PackageIdentity[],
   channels: string[],
   platform: string,
-  options: FetchOptions,
+  options: LookupOptions,
 ): Promise<ExistingLookup> {
   const subdirs = platform === 'noarch' ? ['noarch'] : [platform, 'noarch'];
   const indexes: SubdirIndex[] = [];
-  for (const channel of channels)
-    for (const subdir of subdirs) indexes.push(await upstreamIndex(channel, subdir, options));
+  for (const channel of channels) for (const subdir of subdirs) indexes.push(await indexOf(channel, subdir, options));
   const found = packages.map((pkg) => {
     const where = indexes.find((index) => hasPackage(index, pkg));
     return where ? { pkg, channel: where.channel, subdir: where.subdir } : { pkg };

@@ -1,6 +1,6 @@
 /** Long-running engine commands whose output streams live: run and build. */
 import { join } from 'node:path';
-import { logger } from '../core/logger';
+import { logger, writeOutput } from '../core/logger';
 import { buildArgv, containerName, formatCommand, runArgv } from './argv';
 import { lineMasker } from './secrets';
 import { assertSpawned } from './errors';
@@ -34,8 +34,8 @@ function writers(
     };
   };
   return {
-    out: new LineWriter((s) => process.stdout.write(s), prefix, tail, filterFor()),
-    err: new LineWriter((s) => process.stderr.write(s), prefix, tail, filterFor()),
+    out: new LineWriter((s) => writeOutput('stdout', s), prefix, tail, filterFor()),
+    err: new LineWriter((s) => writeOutput('stderr', s), prefix, tail, filterFor()),
     tail,
   };
 }

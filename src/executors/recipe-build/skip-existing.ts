@@ -2,7 +2,13 @@ import { logger } from '../../core/logger';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { maskCredentials } from '../../container';
-import { describePackage, lookupExisting, replaceWithEmptyChannel, withOutputLock } from '../../channel';
+import {
+  describePackage,
+  lookupExisting,
+  replaceWithEmptyChannel,
+  withOutputLock,
+  type LookupOptions,
+} from '../../channel';
 import { workspaceSecret } from '../../channel/secret';
 import { PLUGIN_VERSION } from '../../core/version';
 import { isRecipeReadError, readRecipePackages } from '../../recipes';
@@ -14,9 +20,14 @@ import { RecipeBuildError, type ResolvedOptions } from './options';
  * makes in the upstream channels. When all are there the build is skipped:
  * the project's output folder becomes an empty channel (its dependents then
  * resolve those packages from the upstream channel, which they search too),
- * and one line says where they are. Returns whether it skipped.
+ * and one line says where they are. Returns whether it skipped. `loaded`
+ * holds the indexes this process already read (a batch reads each once).
  */
-export async function skipIfPublished(resolved: ResolvedOptions, root: string): Promise<boolean> {
+export async function skipIfPublished(
+  resolved: ResolvedOptions,
+  root: string,
+  loaded?: LookupOptions['loaded'],
+): Promise<boolean> {
   const file = join(resolved.recipeDir, resolved.recipeFile);
   let packages;
   try {
@@ -31,6 +42,7 @@ export async function skipIfPublished(resolved: ResolvedOptions, root: string): 
     userAgent: `nx-conda/${PLUGIN_VERSION}`,
     lockTimeoutSeconds: resolved.lockTimeoutSeconds,
     onWait: (other) => logger.info(`nx-conda: skipExisting: waiting for ${other}, which reads the same upstream index`),
+    loaded,
   });
   if (resolved.verbose) {
     for (const index of lookup.indexes) {

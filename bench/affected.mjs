@@ -1,0 +1,412 @@
+// affected-at-scale (issue 17): a CI agent with empty caches runs several
+// hundred build-recipe tasks of which all but one are skipped by skipExisting
+// against an upstream channel served over local HTTP, and one is really
+// built in a container. What counts is the time outside that one build,
+// beside Nx's own floor: the same task graph where every task is an
+// nx:run-commands `true`. Both sides start cold (no .nx, no dist, no tmp)
+// and are measured alternately. Optionally (BENCH_PER_TASK=1, the default)
+// one run of nx-conda with --batch=false shows the per-task path.
+//
+// The remote-cache figure (BENCH_REMOTE=1, the default): agent A runs the
+// workspace against Nx's self-hosted remote cache (e2e/utils/servers.js
+// nx-cache), then agent B (a fresh copy, empty local cache) runs it with one
+// recipe changed: every other task comes from the remote cache.
+//
+// Usage: node bench/affected.mjs   (Env: BENCH_RECIPES=440, BENCH_RUNS=3, BENCH_PARALLEL=2,
+//   BENCH_PER_TASK=1, BENCH_REMOTE=1, BENCH_ROOT, BENCH_KEEP=1)
+// Writes its section into docs/benchmarks.md (between <!-- affected-at-scale --> markers,
+// after the notes line, which bench/build.mjs keeps) and dist/bench/affected.json.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RECIPES = Number(process.env.BENCH_RECIPES ?? 440);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 2);
+const PER_TASK = process.env.BENCH_PER_TASK !== '0';
+const REMOTE = process.env.BENCH_REMOTE !== '0';
+const ROOT = resolve(process.env.BENCH_ROOT ?? join(tmpdir(), 'nx-conda-bench-affected'));
+const IMAGE = 'nx-conda-e2e/rattler-build:latest';
+const log = (s) => console.log(`[bench:affected] ${s}`);
+
+// ------------------------------------------------------------ plugin install
+
+function run(command, args, cwd) {
+  const r = spawnSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`\`${command} ${args.join(' ')}\` failed in ${cwd}`);
+}
+
+/** A folder with node_modules holding nx and the packed plugin (reused while the tarball is the same). */
+function template() {
+  const pack = join(ROOT, 'pack');
+  rmSync(pack, { recursive: true, force: true });
+  mkdirSync(pack, { recursive: true });
+  run('npm', ['pack', '--silent', '--pack-destination', pack], repo);
+  const tarball = join(
+    pack,
+    readdirSync(pack).find((f) => f.endsWith('.tgz')),
+  );
+  const nx = JSON.parse(readFileSync(join(repo, 'node_modules/nx/package.json'), 'utf8')).version;
+  const wanted = `${createHash('sha256').update(readFileSync(tarball)).digest('hex')} nx@${nx}`;
+  const dir = join(ROOT, 'template');
+  const marker = join(dir, '.installed');
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== wanted) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('cp', [tarball, join(dir, 'nx-conda.tgz')]);
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'bench', private: true, devDependencies: { nx, 'nx-conda': 'file:nx-conda.tgz' } }),
+    );
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
+    writeFileSync(marker, wanted);
+  }
+  return dir;
+}
+
+// ------------------------------------------------------------ workspaces
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const name = (i) => `pkg${String(i).padStart(4, '0')}`;
+/** Each recipe requires up to three earlier ones (about 2 edges a recipe, as bioconda's affected slice). */
+function graph(n) {
+  const rnd = random(17);
+  return Array.from({ length: n }, (_, i) => {
+    const deps = new Set();
+    const count = i === 0 ? 0 : Math.floor(rnd() * 4);
+    for (let k = 0; k < count; k++) deps.add(Math.floor(rnd() * i));
+    return { name: name(i), deps: [...deps].map(name) };
+  });
+}
+
+/** The build script of the one real build: a small real package, made in the container without a solver. */
+const TEMPLATE = `#!/usr/bin/env bash
+set -eo pipefail
+staging={{stagingDir}}
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
+name=$(sed -n 's/^  name: //p' {{recipeDir}}/recipe.yaml | head -n 1)
+python3 - "$staging" "$name" <<'PY'
+import sys, json, tarfile, io, hashlib, os
+staging, name = sys.argv[1], sys.argv[2]
+fn = name + "-1.0-0.tar.bz2"
+d = os.path.join(staging, "noarch")
+os.makedirs(d, exist_ok=True)
+index = {"name": name, "version": "1.0", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch", "noarch": "generic"}
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w:bz2") as t:
+    data = json.dumps(index).encode()
+    info = tarfile.TarInfo("info/index.json"); info.size = len(data); t.addfile(info, io.BytesIO(data))
+raw = buf.getvalue()
+with open(os.path.join(d, fn), "wb") as f: f.write(raw)
+rd = {"info": {"subdir": "noarch"}, "packages": {fn: dict(index, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))}, "packages.conda": {}}
+json.dump(rd, open(os.path.join(d, "repodata.json"), "w"))
+PY
+`;
+
+const recipeYaml = (r) =>
+  `package:\n  name: ${r.name}\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n` +
+  (r.deps.length ? `\nrequirements:\n  run:\n${r.deps.map((d) => `    - ${d}\n`).join('')}` : '');
+
+function write(file, text) {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+function workspace(dir, templateDir, recipes, kind, nxJson) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execFileSync('cp', ['-al', join(templateDir, 'node_modules'), join(dir, 'node_modules')]);
+  write(join(dir, 'package.json'), JSON.stringify({ name: kind, private: true }));
+  write(join(dir, 'nx.json'), JSON.stringify(nxJson, null, 2));
+  for (const r of recipes) {
+    write(join(dir, 'recipes', r.name, 'recipe.yaml'), recipeYaml(r));
+    if (kind === 'floor') {
+      write(
+        join(dir, 'recipes', r.name, 'project.json'),
+        JSON.stringify({
+          name: r.name,
+          root: `recipes/${r.name}`,
+          implicitDependencies: r.deps,
+          targets: {
+            'build-recipe': {
+              executor: 'nx:run-commands',
+              options: { command: 'true' },
+              dependsOn: ['^build-recipe'],
+              cache: true,
+              inputs: ['{projectRoot}/**/*'],
+              outputs: [`{workspaceRoot}/dist/conda/recipes/${r.name}`],
+            },
+          },
+        }),
+      );
+    }
+  }
+  write(join(dir, 'tools/template.sh'), TEMPLATE);
+}
+
+/** The upstream channel: every recipe's package but `changed`'s. */
+function channel(dir, recipes, changed) {
+  rmSync(dir, { recursive: true, force: true });
+  const packages = {};
+  for (const r of recipes) {
+    if (r.name === changed) continue;
+    packages[`${r.name}-1.0-0.tar.bz2`] = {
+      name: r.name,
+      version: '1.0',
+      build: '0',
+      build_number: 0,
+      depends: r.deps,
+      subdir: 'noarch',
+      sha256: '0'.repeat(64),
+      size: 1,
+    };
+  }
+  write(
+    join(dir, 'noarch/repodata.json'),
+    JSON.stringify({ info: { subdir: 'noarch' }, packages, 'packages.conda': {}, repodata_version: 1 }),
+  );
+}
+
+function startServer(mode, dir) {
+  const child = spawn(process.execPath, [join(repo, 'e2e/utils/servers.js'), mode, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolveStart, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /listening (\d+)/.exec(out);
+      if (!m) return;
+      child.removeAllListeners('exit');
+      resolveStart({
+        url: `http://127.0.0.1:${m[1]}`,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', done);
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+// ------------------------------------------------------------ runs
+
+function nx(dir, args, env = {}) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [join(dir, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: {
+      ...process.env,
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      CI: 'true',
+      FORCE_COLOR: '0',
+      NX_BATCH_MODE: '',
+      ...env,
+    },
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const output = `${r.stdout}\n${r.stderr}`;
+  if (r.status !== 0) throw new Error(`nx ${args.join(' ')} failed in ${dir}:\n${output.slice(-4000)}`);
+  return { seconds, output };
+}
+
+/** A cold agent: no Nx cache or workspace data, no outputs, no repodata cache. */
+function cold(dir) {
+  for (const sub of ['.nx', 'dist', 'tmp']) rmSync(join(dir, sub), { recursive: true, force: true });
+}
+
+const RUN_ALL = ['run-many', '-t', 'build-recipe', `--parallel=${PARALLEL}`, '--output-style=static'];
+
+/** nx-conda's run: its wall time and the one build's own time (from its summary line). */
+function condaRun(dir, extra = [], env = {}) {
+  cold(dir);
+  const r = nx(dir, [...RUN_ALL, ...extra], env);
+  const builds = [...r.output.matchAll(/built 1 package\(s\) for (\S+) with \S+ in ([\d.]+) s/g)];
+  const own = new Map(builds.map((m) => [m[1], Number(m[2])]));
+  const skipped = new Set([...r.output.matchAll(/skipped (\S+): .* \(skipExisting\)/g)].map((m) => m[1])).size;
+  if (own.size !== 1) throw new Error(`expected one real build, saw ${own.size}:\n${r.output.slice(-3000)}`);
+  const build = [...own.values()][0];
+  return {
+    seconds: r.seconds,
+    build,
+    outside: r.seconds - build,
+    skipped,
+    batched: /tasks with nx-conda:recipe-build/.test(r.output),
+  };
+}
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median: +median.toFixed(3), min: +s[0].toFixed(3), max: +s.at(-1).toFixed(3), runs: s.length };
+}
+const fmt = (x) => `${x.median} [${x.min}–${x.max}] s`;
+
+async function main() {
+  mkdirSync(ROOT, { recursive: true });
+  const load = loadavg();
+  log(`building and installing the plugin...`);
+  const templateDir = template();
+  const recipes = graph(RECIPES);
+  const changed = name(Math.floor(RECIPES / 2));
+  const edges = recipes.reduce((n, r) => n + r.deps.length, 0);
+  const server = await startServer('static', join(ROOT, 'channel'));
+  channel(join(ROOT, 'channel'), recipes, changed);
+  const results = {};
+  try {
+    const pluginOptions = { images: { 'rattler-build': IMAGE }, channels: [server.url], skipExisting: true };
+    const condaDir = join(ROOT, 'nx-conda');
+    const floorDir = join(ROOT, 'floor');
+    workspace(condaDir, templateDir, recipes, 'nx-conda', {
+      plugins: [{ plugin: 'nx-conda', options: pluginOptions }],
+      targetDefaults: { 'build-recipe': { options: { buildScriptTemplate: 'tools/template.sh' } } },
+    });
+    workspace(floorDir, templateDir, recipes, 'floor', {});
+    log(
+      `${RECIPES} recipes, ${edges} edges, one not in the channel (${changed}); ${RUNS} runs per side, --parallel=${PARALLEL}`,
+    );
+    const conda = [];
+    const floor = [];
+    for (let i = 0; i < RUNS; i++) {
+      const c = condaRun(condaDir);
+      conda.push(c);
+      log(
+        `nx-conda run ${i + 1}: ${c.seconds.toFixed(2)} s (build ${c.build} s, outside ${c.outside.toFixed(2)} s, ${c.skipped} skipped, batch ${c.batched})`,
+      );
+      cold(floorDir);
+      const f = nx(floorDir, RUN_ALL);
+      floor.push(f.seconds);
+      log(`floor run ${i + 1}: ${f.seconds.toFixed(2)} s`);
+    }
+    results.affectedAtScale = {
+      tasks: RECIPES,
+      edges,
+      parallel: PARALLEL,
+      skipped: conda[0].skipped,
+      batch: conda.every((c) => c.batched),
+      wall: stats(conda.map((c) => c.seconds)),
+      build: stats(conda.map((c) => c.build)),
+      outside: stats(conda.map((c) => c.outside)),
+      floor: stats(floor),
+    };
+    results.affectedAtScale.ratio = +(
+      results.affectedAtScale.outside.median / results.affectedAtScale.floor.median
+    ).toFixed(3);
+    if (PER_TASK) {
+      const p = condaRun(condaDir, [], { NX_BATCH_MODE: 'false' });
+      log(`nx-conda --batch=false: ${p.seconds.toFixed(2)} s (outside ${p.outside.toFixed(2)} s)`);
+      results.perTask = { wall: +p.seconds.toFixed(3), outside: +p.outside.toFixed(3), batched: p.batched };
+    }
+    if (REMOTE) results.remoteCache = await remoteCache(condaDir, recipes, changed);
+  } finally {
+    await server.stop();
+    if (!process.env.BENCH_KEEP)
+      for (const d of ['nx-conda', 'floor', 'agent-b', 'channel', 'cache'])
+        rmSync(join(ROOT, d), { recursive: true, force: true });
+  }
+  results.machine = {
+    cpu: `${cpus()[0].model} × ${cpus().length}`,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadBefore: load.map((x) => +x.toFixed(2)),
+    loadAfter: loadavg().map((x) => +x.toFixed(2)),
+    date: new Date().toISOString(),
+  };
+  mkdirSync(join(repo, 'dist/bench'), { recursive: true });
+  writeFileSync(join(repo, 'dist/bench/affected.json'), JSON.stringify(results, null, 2));
+  writeDocs(results);
+  log(JSON.stringify(results, null, 2));
+}
+
+/** Agent A fills the remote cache; agent B (fresh copy, empty local cache) changes one recipe and runs everything. */
+async function remoteCache(condaDir, recipes, changed) {
+  const cache = await startServer('nx-cache', join(ROOT, 'cache'));
+  try {
+    const env = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cache.url };
+    const a = condaRun(condaDir, [], env);
+    log(`remote cache, agent A: ${a.seconds.toFixed(2)} s`);
+    const bDir = join(ROOT, 'agent-b');
+    rmSync(bDir, { recursive: true, force: true });
+    execFileSync('cp', ['-a', condaDir, bDir]);
+    cold(bDir);
+    // One change: a recipe that others depend on gets a new file (its own build input changes, its dependents' too).
+    const leaf = recipes.find((r) => r.name === changed);
+    writeFileSync(join(bDir, 'recipes', leaf.name, 'build.sh'), 'echo changed\n');
+    const b = nx(bDir, RUN_ALL, env);
+    const hits = /Nx read the output from the cache instead of running the command for (\d+) out of (\d+) tasks/.exec(
+      b.output,
+    );
+    log(`remote cache, agent B: ${b.seconds.toFixed(2)} s, cache hits ${hits ? `${hits[1]}/${hits[2]}` : 'none'}`);
+    return {
+      agentA: +a.seconds.toFixed(3),
+      agentB: +b.seconds.toFixed(3),
+      hits: hits ? Number(hits[1]) : 0,
+      tasks: hits ? Number(hits[2]) : recipes.length,
+    };
+  } finally {
+    await cache.stop();
+  }
+}
+
+function writeDocs(r) {
+  const file = join(repo, 'docs/benchmarks.md');
+  const a = r.affectedAtScale;
+  const lines = [
+    '<!-- affected-at-scale -->',
+    '## affected-at-scale (bench/affected.mjs)',
+    '',
+    `Generated by \`node bench/affected.mjs\` on ${r.machine.date} (${r.machine.cpu}, load ${r.machine.loadBefore.join(', ')} before, ${r.machine.loadAfter.join(', ')} after).`,
+    `${a.tasks} build-recipe tasks (${a.edges} dependency edges), a cold agent (no .nx, dist or tmp), \`nx run-many -t build-recipe --parallel=${a.parallel}\`:`,
+    `${a.skipped} skipped by skipExisting against a local HTTP channel, one built in a container. Median [min–max] of ${a.wall.runs} runs per side, alternating.`,
+    '',
+    '| figure | nx-conda | baseline | ratio | goal |',
+    '| --- | ---: | ---: | ---: | --- |',
+    `| \`affected-at-scale\` (outside the one build) | ${fmt(a.outside)} | ${fmt(a.floor)} | ${a.ratio}× | ≤ 15 s and ≤ 1.2× |`,
+    '',
+    `- whole run ${fmt(a.wall)}; the one build (its summary line: staging, container, collection) ${fmt(a.build)}; batch: ${a.batch ? 'yes (one process for all tasks)' : 'no'}.`,
+    '- baseline: the same task graph (same projects and edges, no plugin) where every task is `nx:run-commands` `true`, cached, cold.',
+  ];
+  if (r.perTask)
+    lines.push(
+      `- the per-task path (\`NX_BATCH_MODE=false\`, one process per task), one run: ${r.perTask.wall} s, ${r.perTask.outside} s outside the build.`,
+    );
+  if (r.remoteCache) {
+    const c = r.remoteCache;
+    lines.push(
+      `- \`affected-remote-cache\`: with Nx's self-hosted remote cache (e2e/utils/servers.js nx-cache on localhost), agent A's cold run ${c.agentA} s; agent B (fresh copy, empty local cache, one recipe changed) ${c.agentB} s, ${c.hits} of ${c.tasks} tasks from the remote cache.`,
+    );
+  }
+  lines.push('<!-- /affected-at-scale -->');
+  const section = lines.join('\n');
+  let text = readFileSync(file, 'utf8');
+  const re = /<!-- affected-at-scale -->[\s\S]*<!-- \/affected-at-scale -->/;
+  text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, text);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelPackages } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
+import {
+  createWorkspace,
+  docker,
+  expectSuccess,
+  explain,
+  startNx,
+  until,
+  workspaceContainers,
+  type Workspace,
+} from './utils/workspace';
+
+/**
+ * Issue 17: recipe-build as one batch (preferBatch, as users get it). A
+ * chain a <- b <- c and an independent d run in one Nx run, in one batch
+ * process: builds in dependency order, a failure stops only its dependents,
+ * each task is cached by itself, a stop leaves no container. The builds are
+ * real containers of the rattler-build test image whose build script makes a
+ * small real package (as in faults.e2e.ts), so that the batch, not the
+ * builder, is what takes the time.
+ */
+const TEMPLATE = `#!/usr/bin/env bash
+set -eo pipefail
+staging={{stagingDir}}
+recipe={{recipeDir}}
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
+if [ -f "$recipe/before.sh" ]; then . "$recipe/before.sh"; fi
+name=$(sed -n 's/^  name: //p' "$recipe/recipe.yaml" | head -n 1)
+python3 - "$staging" "$name" <<'PY'
+import sys, json, tarfile, io, hashlib, os
+staging, name = sys.argv[1], sys.argv[2]
+fn = name + "-1.0-0.tar.bz2"
+d = os.path.join(staging, "noarch")
+os.makedirs(d, exist_ok=True)
+index = {"name": name, "version": "1.0", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch", "noarch": "generic"}
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w:bz2") as t:
+    data = json.dumps(index).encode()
+    info = tarfile.TarInfo("info/index.json"); info.size = len(data); t.addfile(info, io.BytesIO(data))
+raw = buf.getvalue()
+with open(os.path.join(d, fn), "wb") as f: f.write(raw)
+path = os.path.join(d, "repodata.json")
+rd = json.load(open(path)) if os.path.exists(path) else {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": {}, "removed": [], "repodata_version": 1}
+rd["packages"][fn] = dict(index, sha256=hashlib.sha256(raw).hexdigest(), md5=hashlib.md5(raw).hexdigest(), size=len(raw))
+with open(path + ".tmp", "w") as f: json.dump(rd, f)
+os.replace(path + ".tmp", path)
+PY
+echo "built $name in the container"
+`;
+
+const recipeYaml = (name: string, run: string[] = []) =>
+  `package:\n  name: ${name}\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n` +
+  (run.length ? `\nrequirements:\n  run:\n${run.map((r) => `    - ${r}\n`).join('')}` : '');
+
+const FAILING = 'echo "b is about to fail"\nexit 3\n';
+
+function setUp(): Workspace {
+  const ws = createWorkspace('batch', {
+    plugins: [{ plugin: 'nx-conda', options: { images: { 'rattler-build': TEST_IMAGES.rattlerBuild } } }],
+    targetDefaults: { 'build-recipe': { options: { buildScriptTemplate: 'tools/template.sh' } } },
+  });
+  ws.write('tools/template.sh', TEMPLATE);
+  ws.write('recipes/a/recipe.yaml', recipeYaml('a'));
+  ws.write('recipes/b/recipe.yaml', recipeYaml('b', ['a']));
+  ws.write('recipes/c/recipe.yaml', recipeYaml('c', ['b']));
+  ws.write('recipes/d/recipe.yaml', recipeYaml('d'));
+  ws.write('recipes/slow1/recipe.yaml', recipeYaml('slow1'));
+  ws.write('recipes/slow2/recipe.yaml', recipeYaml('slow2'));
+  for (const slow of ['slow1', 'slow2']) ws.write(`recipes/${slow}/before.sh`, `echo "${slow} started"\nsleep 600\n`);
+  return ws;
+}
+
+const out = (ws: Workspace, name: string) => join(ws.root, 'dist/conda/recipes', name);
+const built = (ws: Workspace, name: string) => (existsSync(out(ws, name)) ? channelPackages(out(ws, name)) : []);
+const CHAIN = ['run-many', '-t', 'build-recipe', '-p', 'a', 'b', 'c', 'd', '--parallel=2'];
+
+describe('recipe-build as one batch (preferBatch, real engine)', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = setUp();
+  });
+  afterAll(() => {
+    for (const name of workspaceContainers(ws).split('\n').filter(Boolean)) docker(['rm', '-f', name]);
+  });
+
+  it('a failing recipe fails only its dependents: a and d are built, c is not, all in one batch process', () => {
+    ws.write('recipes/b/before.sh', FAILING);
+    const result = ws.nx(CHAIN);
+    expect(result.code).not.toBe(0);
+    // Nx ran the four build-recipe tasks in one batch process.
+    expect(result.output).toMatch(/Running 4 tasks with nx-conda:recipe-build/);
+    // Live output is prefixed per project; the failure shows b's last lines.
+    expect(result.output).toMatch(/\[a\] built a in the container/);
+    expect(result.output).toMatch(/\[b\] nx-conda: build of b \(recipes\/b\/recipe\.yaml\) exited with code 3/);
+    expect(result.output).toMatch(/Its last lines:\n(.*\n)*.*\| b is about to fail/);
+    // c was handed back as skipped (never built), which Nx reports as not run.
+    expect(result.output).toMatch(/Tasks not run because their dependencies failed[^\n]*\n+- c:build-recipe\n/);
+    expect(built(ws, 'a')).toEqual(['noarch/a-1.0-0.tar.bz2']);
+    expect(built(ws, 'd')).toEqual(['noarch/d-1.0-0.tar.bz2']);
+    expect(existsSync(out(ws, 'b'))).toBe(false);
+    expect(existsSync(out(ws, 'c'))).toBe(false);
+    expect(workspaceContainers(ws)).toBe('');
+    const staging = join(ws.root, 'tmp/nx-conda/staging');
+    expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
+  });
+
+  it('each task is cached by itself: the next run restores a and d and builds b and c; then all four are cache hits', () => {
+    rmSync(join(ws.root, 'recipes/b/before.sh'));
+    const fixed = ws.nx(CHAIN);
+    expectSuccess(fixed);
+    expect(fixed.output).toMatch(/Running 2 tasks with nx-conda:recipe-build/);
+    expect(fixed.output).toMatch(
+      /staging channel for c: 2 package\(s\) from 2 dependencies \(b, a\)|staging channel for c: 2 package\(s\) from 2 dependencies \(a, b\)/,
+    );
+    for (const name of ['a', 'b', 'c', 'd']) expect(built(ws, name)).toEqual([`noarch/${name}-1.0-0.tar.bz2`]);
+
+    const again = ws.nx(CHAIN);
+    expectSuccess(again);
+    expect(again.output).toMatch(
+      /Nx read the output from the cache instead of running the command for 4 out of 4 tasks/,
+    );
+    expect(again.output).not.toMatch(/tasks with nx-conda:recipe-build/);
+
+    // Each task's terminal output is its own: c's replay names c's staging channel, not d's build.
+    const c = ws.nx(['run', 'c:build-recipe']);
+    expectSuccess(c);
+    expect(c.output).toMatch(/existing outputs match the cache|local cache/);
+    expect(c.output).toMatch(/staging channel for c/);
+    expect(c.output).not.toMatch(/\bd\b.*built d in the container|staging channel for d/);
+
+    rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
+    const restored = ws.nx(CHAIN);
+    expectSuccess(restored);
+    expect(restored.output).toMatch(/4 out of 4 tasks/);
+    for (const name of ['a', 'b', 'c', 'd']) expect(built(ws, name)).toEqual([`noarch/${name}-1.0-0.tar.bz2`]);
+  });
+
+  it('--nx-bail: after b fails nothing new starts in the batch (d, ready but not started, is not built)', () => {
+    ws.write('recipes/b/before.sh', FAILING);
+    rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
+    const result = ws.nx([...CHAIN.slice(0, -1), '--parallel=1', '--nx-bail', '--skip-nx-cache']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/exited with code 3/);
+    expect(built(ws, 'a')).toEqual(['noarch/a-1.0-0.tar.bz2']);
+    expect(existsSync(out(ws, 'd'))).toBe(false);
+    expect(existsSync(out(ws, 'c'))).toBe(false);
+    rmSync(join(ws.root, 'recipes/b/before.sh'));
+  });
+
+  it('SIGTERM to the process group during a batch of two running builds: both containers removed, staging removed', async () => {
+    const staging = join(ws.root, 'tmp/nx-conda/staging');
+    const run = startNx(ws, [
+      'run-many',
+      '-t',
+      'build-recipe',
+      '-p',
+      'slow1',
+      'slow2',
+      '--parallel=2',
+      '--skip-nx-cache',
+    ]);
+    try {
+      await until(
+        'both slow builds to start',
+        () => /slow1 started/.test(run.output()) && /slow2 started/.test(run.output()),
+        300,
+        run.output,
+      );
+      expect(run.output()).toMatch(/Running 2 tasks with nx-conda:recipe-build/);
+      expect(workspaceContainers(ws).split('\n').filter(Boolean)).toHaveLength(2);
+      process.kill(-run.child.pid!, 'SIGTERM');
+      expect(await run.exited).not.toBe(0);
+    } finally {
+      if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+    }
+    await until(
+      'no container of the workspace',
+      () => workspaceContainers(ws) === '',
+      60,
+      () => explain({ code: 0, stdout: run.output(), stderr: '', output: '' }),
+    );
+    await until(
+      'the staging folders gone',
+      () => !existsSync(staging) || readdirSync(staging).length === 0,
+      60,
+      run.output,
+    );
+    expect(existsSync(out(ws, 'slow1'))).toBe(false);
+    expect(existsSync(out(ws, 'slow2'))).toBe(false);
+  });
+});
