@@ -11,11 +11,24 @@
 // BENCH_KEEP (keep the workspaces), BENCH_GENERATE_ONLY (only write them),
 // BENCH_WORKSPACES (default "synthetic,corpus"), NX_CONDA_CORPUS,
 // BENCH_BASELINE (another built plugin folder, e.g. an older version, measured
-// in the same runs, interleaved, for a before/after on the same machine load).
+// in the same runs, interleaved, for a before/after on the same machine load),
+// BENCH_REPLAY=0 (skip the replay plugin), BENCH_DOCS=0 (do not write docs/benchmarks.md).
+// Floors: bench/bare-plugin.js (bare projects: one `command: true` target, no
+// metadata), bench/noop-plugin.js (the goal's floor: targets of the plugin's
+// shape), bench/noop-plugin-deps.js (the same and an empty createDependencies).
+// bench/replay-plugin.js returns what the plugin returned (projects and edges,
+// dumped by calling it in this process) without reading a recipe: plugin minus
+// replay is the plugin's own reading, replay minus bare is what Nx costs for
+// our targets and edges. Every run has NX_PERF_LOGGING: Nx's marks (the
+// plugin's createNodes and createDependencies as the host sees them, the
+// merge of project configurations, the cache write) and the plugin's own
+// timings in its worker (NX_CONDA_GRAPH_STATS) make the breakdown table.
+// Writes its section of docs/benchmarks.md (between the show-projects markers).
 import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -25,8 +38,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { corpusMetaYaml, findCorpus } from './corpus-files.mjs';
 
@@ -56,17 +69,60 @@ function buildPlugin() {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
-  copyFileSync(join(repo, 'package.json'), join(out, 'package.json'));
+  // As `npm run build` and the packed tarball: executors.json and the schemas
+  // beside the code, so that Nx finds the executors (see benchWorkspaceModules).
+  for (const f of ['package.json', 'executors.json', 'generators.json']) copyFileSync(join(repo, f), join(out, f));
+  symlinkSync(join(repo, 'src'), join(out, 'src'), 'dir');
+  execFileSync(process.execPath, [join(repo, 'scripts', 'copy-assets.mjs')], { cwd: out, stdio: 'inherit' });
+  rmSync(join(out, 'src'));
   symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'), 'dir');
   return out;
 }
+
+/**
+ * The bench workspace's node_modules: the repository's packages and nx-conda
+ * itself (the built plugin), as in a user's workspace. Nx looks up the
+ * executor of every target while it normalizes the graph; a lookup that
+ * fails is not cached and costs a module resolution per target (about 0.9 s
+ * per 1,000 projects here), which no installed plugin pays.
+ */
+function benchWorkspaceModules(dir) {
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules);
+  for (const e of readdirSync(join(repo, 'node_modules'))) {
+    if (e === 'nx-conda' || e.startsWith('.')) continue;
+    symlinkSync(join(repo, 'node_modules', e), join(modules, e), 'dir');
+  }
+  symlinkSync(pluginDir, join(modules, 'nx-conda'), 'dir');
+}
 const pluginDir = buildPlugin();
 const pluginEntry = join(pluginDir, 'lib', 'index.js');
-const noopEntry = join(repo, 'bench', 'noop-plugin.js');
-// The same, with a createDependencies returning no edges: what Nx itself
-// costs a plugin that has a createDependencies (it sends it every project and
-// the file map). Reported beside the goal's floor, not instead of it.
-const noopDepsEntry = join(repo, 'bench', 'noop-plugin-deps.js');
+// Every plugin is named in nx.json by a package name, as in a user's
+// workspace: nx-conda (node_modules/nx-conda is the built plugin, see
+// benchWorkspaceModules), the floors by a file of the package
+// node_modules/nx-conda-bench (bench/*-plugin.js copied there). Not by an
+// absolute path: Nx writes the plugin's name into the graph's source maps once
+// per configuration property, and a long path made the cache write of a
+// 10,000-recipe graph much larger than a user's. Not by a path relative to
+// the workspace either: for such a local plugin Nx first computes the
+// default plugins' projects (a second pass, about 1 s here).
+const BENCH_PLUGINS = ['bare-plugin.js', 'noop-plugin.js', 'noop-plugin-deps.js', 'replay-plugin.js'];
+const local = (file) => `nx-conda-bench/${file}`;
+const PLUGIN = { label: 'nx-conda', name: 'nx-conda' };
+// Nx's floors: bare projects (one `command: true` target, no metadata, no
+// edges); the same projects with targets of the plugin's shape and no
+// edges (the goal's floor); and that with a createDependencies returning no
+// edges (what Nx itself costs a plugin that has one: it sends it every
+// project and the file map).
+const BARE = { label: 'bare floor', name: local('bare-plugin.js') };
+const NOOP = { label: 'floor (noop)', name: local('noop-plugin.js') };
+const NOOP_DEPS = { label: 'floor + empty deps', name: local('noop-plugin-deps.js') };
+const REPLAY = process.env.BENCH_REPLAY !== '0';
+// Variants of the plugin's own result, replayed, to decide what to cut: the
+// same without metadata.help and descriptions; the same with every
+// per-project-identical field of a target moved to nx.json's targetDefaults
+// (keyed by executor), which Nx merges back into each target.
+const VARIANTS = process.env.BENCH_VARIANTS === '1';
 const nxBin = join(repo, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 
 // Deterministic pseudo-random numbers.
@@ -178,7 +234,7 @@ function generate(dir, n) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
-  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  benchWorkspaceModules(dir);
   writeFileSync(join(dir, 'conda_build_config.yaml'), 'python:\n  - 3.12\n');
   seed = 42;
   const names = [];
@@ -235,7 +291,7 @@ function generateCorpus(dir, n) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
-  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  benchWorkspaceModules(dir);
   seed = 42;
   let count = 0;
   for (let c = 0; count < n; c++) {
@@ -250,17 +306,92 @@ function generateCorpus(dir, n) {
   return count;
 }
 
-function setPlugin(dir, entry) {
-  writeFileSync(join(dir, 'nx.json'), JSON.stringify({ plugins: [{ plugin: entry, options: {} }] }, null, 2));
+function setPlugin(dir, { name, options = {}, nxJson = {} }) {
+  writeFileSync(join(dir, 'nx.json'), JSON.stringify({ plugins: [{ plugin: name, options }], ...nxJson }, null, 2));
 }
 
-/** Peak RSS (VmHWM, MB) of the live plugin workers running `entry`. */
-function workerPeaks(entry, peaks) {
+function copyBenchPlugins(dir) {
+  const pkg = join(dir, 'node_modules', 'nx-conda-bench');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'nx-conda-bench', version: '0.0.0', private: true }));
+  for (const f of BENCH_PLUGINS) copyFileSync(join(repo, 'bench', f), join(pkg, f));
+}
+
+/** The files Nx would give the plugin's createNodes (its glob), workspace-relative. */
+function nodeFiles(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name === '.nx') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/^(meta\.yaml|recipe\.yaml|project\.json|package\.json)$/.test(e.name)) out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * Calls the built plugin in this process, as Nx would, and writes what it
+ * returns (projects and edges) for the replay plugin. Returns sizes: the
+ * serialized createNodes result per project and per target name, the edges.
+ */
+async function dumpPlugin(dir) {
+  const plugin = createRequire(pluginEntry)(pluginEntry);
+  const files = nodeFiles(dir);
+  const context = { workspaceRoot: dir, nxJsonConfiguration: {}, configFiles: files };
+  const [, createNodes] = plugin.createNodesV2 ?? plugin.createNodes;
+  const prevStats = process.env.NX_CONDA_GRAPH_STATS;
+  delete process.env.NX_CONDA_GRAPH_STATS;
+  const warnings = console.warn;
+  console.warn = () => {};
+  let nodes, edges;
+  try {
+    nodes = await createNodes(files, {}, context);
+    const projects = {};
+    for (const [, r] of nodes) for (const [root, p] of Object.entries(r.projects)) projects[p.name] = { ...p, root };
+    edges = await plugin.createDependencies(
+      {},
+      { ...context, projects, fileMap: { projectFileMap: {}, nonProjectFiles: [] } },
+    );
+  } finally {
+    console.warn = warnings;
+    if (prevStats !== undefined) process.env.NX_CONDA_GRAPH_STATS = prevStats;
+  }
+  rmSync(join(dir, '.nx'), { recursive: true, force: true });
+  const file = join(dir, '.bench-dump.json');
+  const text = JSON.stringify({ nodes, edges });
+  writeFileSync(file, text);
+  const byTarget = new Map();
+  let projectBytes = 0;
+  let count = 0;
+  for (const [, r] of nodes) {
+    for (const p of Object.values(r.projects)) {
+      count++;
+      projectBytes += JSON.stringify(p).length;
+      for (const [name, t] of Object.entries(p.targets ?? {}))
+        byTarget.set(name, (byTarget.get(name) ?? 0) + JSON.stringify(t).length);
+    }
+  }
+  return {
+    file,
+    projects: count,
+    edges: edges.length,
+    bytesPerProject: Math.round(projectBytes / count),
+    bytesPerTarget: Object.fromEntries([...byTarget].map(([k, v]) => [k, Math.round(v / count)])),
+    edgeBytes: JSON.stringify(edges).length,
+    dumpBytes: text.length,
+  };
+}
+
+/** Peak RSS (VmHWM, MB) of the live plugin workers running the plugin named `name`. */
+function workerPeaks(name, peaks) {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.includes('plugin-worker') || !cmd.includes(entry)) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!args.some((a) => a.endsWith('plugin-worker.js')) || !args.includes(name)) continue;
       const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (hwm) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(hwm[1]) / 1024));
     } catch {
@@ -269,11 +400,20 @@ function workerPeaks(entry, peaks) {
   }
 }
 
-async function runNx(dir, { cold, entry }) {
+async function runNx(dir, { cold, name }) {
   if (cold) {
     rmSync(join(dir, '.nx'), { recursive: true, force: true });
   }
-  const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' };
+  const env = {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    CI: 'true',
+    NX_PERF_LOGGING: 'true',
+    NX_CONDA_GRAPH_STATS: 'true',
+    FORCE_COLOR: '0',
+  };
   // Output to a file: Nx may exit before a pipe is drained, which cut the
   // list short (and made the project count look wrong) on some runs.
   const outFile = join(dir, '.bench-out.txt');
@@ -283,14 +423,51 @@ async function runNx(dir, { cold, entry }) {
   const child = spawn(process.execPath, [nxBin, 'show', 'projects'], { cwd: dir, env, stdio: ['ignore', out, 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const poll = setInterval(() => workerPeaks(entry, peaks), 100);
+  const poll = setInterval(() => workerPeaks(name, peaks), 100);
   const status = await new Promise((res) => child.on('close', (code) => res(code)));
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
   clearInterval(poll);
   closeSync(out);
   const stdout = readFileSync(outFile, 'utf8');
   if (status !== 0) throw new Error(`nx show projects failed in ${dir}:\n${stderr}\n${stdout}`);
-  return { secs, projects: stdout.trim().split('\n').filter(Boolean).length, rss: Math.max(0, ...peaks.values()) };
+  return {
+    secs,
+    projects: stdout.split('\n').filter((l) => l && !PERF_LINE.test(l)).length,
+    rss: Math.max(0, ...peaks.values()),
+    marks: readMarks(`${stdout}\n${stderr}`, name),
+  };
+}
+
+const ESC = String.fromCharCode(27);
+const PERF_LINE = new RegExp(`Time taken for '|${ESC}\\[`);
+const COLOR = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
+
+/**
+ * The figures of the breakdown, in ms: Nx's perf marks (NX_PERF_LOGGING) and
+ * the plugin's own lines (NX_CONDA_GRAPH_STATS).
+ */
+function readMarks(text, name) {
+  const plain = text.replace(COLOR, '');
+  const mark = (name) => {
+    // The last one: Nx measures some steps once per pass.
+    const all = [
+      ...plain.matchAll(new RegExp(`Time taken for '${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' ([\\d.]+)ms`, 'g')),
+    ];
+    return all.length ? Number(all[all.length - 1][1]) : undefined;
+  };
+  const worker = /createNodes in the worker: (\d+) ms reading, (\d+) ms making/.exec(plain);
+  const deps = /createDependencies in the worker: (\d+) ms/.exec(plain);
+  return {
+    total: mark('createProjectGraphAsync'),
+    loadPlugin: mark(`Load Nx Plugin: ${name}`),
+    createNodes: mark(`${name}:createNodes`),
+    merge: mark('createNodes:merge'),
+    createDependencies: mark(`${name}:createDependencies`),
+    writeCache: mark('write cache'),
+    workerRead: worker ? Number(worker[1]) : undefined,
+    workerMake: worker ? Number(worker[2]) : undefined,
+    workerDeps: deps ? Number(deps[1]) : undefined,
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -298,20 +475,31 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // Floor and plugin runs alternate, so that a change of machine load during
 // the run weighs on both alike.
 async function measureBoth(dir, entries) {
-  const res = entries.map(() => ({ cold: [], warm: [], rss: [], projects: 0 }));
+  const res = entries.map(() => ({ cold: [], warm: [], rss: [], projects: 0, coldMarks: [], warmMarks: [] }));
   for (let i = 0; i < RUNS; i++) {
-    for (const [k, entry] of entries.entries()) {
-      setPlugin(dir, entry);
-      const c = await runNx(dir, { cold: true, entry });
+    for (const [k, e] of entries.entries()) {
+      setPlugin(dir, e);
+      const c = await runNx(dir, { cold: true, name: e.name });
       res[k].cold.push(c.secs);
       res[k].rss.push(c.rss);
       res[k].projects = c.projects;
-      const w = await runNx(dir, { cold: false, entry });
+      res[k].coldMarks.push(c.marks);
+      const w = await runNx(dir, { cold: false, name: e.name });
       res[k].warm.push(w.secs);
       res[k].rss.push(w.rss);
+      res[k].warmMarks.push(w.marks);
     }
   }
+  const medianMarks = (list) =>
+    Object.fromEntries(
+      Object.keys(list[0]).map((k) => {
+        const xs = list.map((m) => m[k]).filter((x) => x !== undefined);
+        return [k, xs.length ? median(xs) : undefined];
+      }),
+    );
   return res.map((r) => ({
+    coldMarks: medianMarks(r.coldMarks),
+    warmMarks: medianMarks(r.warmMarks),
     cold: median(r.cold),
     warm: median(r.warm),
     coldMin: Math.min(...r.cold),
@@ -323,52 +511,182 @@ async function measureBoth(dir, entries) {
   }));
 }
 
+/**
+ * The replayed variants of the plugin's result (see VARIANTS): their files
+ * and, for the targetDefaults one, nx.json's targetDefaults by executor,
+ * holding each target field that is the same in every project.
+ */
+function writeVariants(dir, dumpFile) {
+  const dump = JSON.parse(readFileSync(dumpFile, 'utf8'));
+  const projectsOf = (d) => d.nodes.flatMap(([, r]) => Object.values(r.projects));
+  const noMeta = structuredClone(dump);
+  for (const p of projectsOf(noMeta)) {
+    delete p.metadata.description;
+    for (const t of Object.values(p.targets)) {
+      delete t.metadata.help;
+      delete t.metadata.description;
+    }
+  }
+  // Per executor, the fields (and metadata fields) equal in every target of it.
+  const same = new Map();
+  for (const p of projectsOf(dump)) {
+    for (const t of Object.values(p.targets)) {
+      const flat = Object.entries(t).flatMap(([k, v]) =>
+        k === 'metadata' ? Object.entries(v).map(([mk, mv]) => [`metadata.${mk}`, mv]) : [[k, v]],
+      );
+      const prev = same.get(t.executor);
+      const now = new Map(flat.filter(([k]) => k !== 'executor').map(([k, v]) => [k, JSON.stringify(v)]));
+      if (!prev) same.set(t.executor, now);
+      else for (const [k, v] of prev) if (now.get(k) !== v) prev.delete(k);
+    }
+  }
+  const targetDefaults = {};
+  for (const [executor, fields] of same) {
+    const entry = {};
+    for (const [k, v] of fields) {
+      if (k.startsWith('metadata.')) (entry.metadata ??= {})[k.slice('metadata.'.length)] = JSON.parse(v);
+      else entry[k] = JSON.parse(v);
+    }
+    targetDefaults[executor] = entry;
+  }
+  const moved = structuredClone(dump);
+  for (const p of projectsOf(moved)) {
+    for (const t of Object.values(p.targets)) {
+      for (const k of same.get(t.executor).keys()) {
+        if (k.startsWith('metadata.')) delete t.metadata[k.slice('metadata.'.length)];
+        else delete t[k];
+      }
+    }
+  }
+  const files = { noMeta: join(dir, '.bench-dump-no-help.json'), moved: join(dir, '.bench-dump-target-defaults.json') };
+  writeFileSync(files.noMeta, JSON.stringify(noMeta));
+  writeFileSync(files.moved, JSON.stringify(moved));
+  return { files, targetDefaults };
+}
+
 const rows = [];
+const loadBefore = loadavg();
 for (const n of SIZES) {
   for (const kind of WORKSPACES) {
     const dir = join(tmpdir(), `nx-conda-bench-${kind}-${n}`);
     console.log(`generating ${n} ${kind} recipes in ${dir}...`);
     const count = kind === 'corpus' ? generateCorpus(dir, n) : generate(dir, n);
+    copyBenchPlugins(dir);
+    if (process.env.BENCH_BASELINE)
+      symlinkSync(resolve(process.env.BENCH_BASELINE), join(dir, 'node_modules', 'nx-conda-baseline'), 'dir');
     if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
+    const dump = REPLAY ? await dumpPlugin(dir) : undefined;
+    if (dump) console.log(JSON.stringify({ dump }));
+    const variants = dump && VARIANTS ? writeVariants(dir, dump.file) : undefined;
+    const replayName = local('replay-plugin.js');
+    const entries = [
+      BARE,
+      NOOP,
+      NOOP_DEPS,
+      PLUGIN,
+      ...(dump ? [{ label: 'replay', name: replayName, options: { dump: dump.file, edges: true } }] : []),
+      ...(variants
+        ? [
+            {
+              label: 'replay, no help or descriptions',
+              name: replayName,
+              options: { dump: variants.files.noMeta, edges: true },
+            },
+            {
+              label: 'replay, shared fields in targetDefaults',
+              name: replayName,
+              options: { dump: variants.files.moved, edges: true },
+              nxJson: { targetDefaults: variants.targetDefaults },
+            },
+          ]
+        : []),
+      ...(process.env.BENCH_BASELINE ? [{ label: 'baseline', name: 'nx-conda-baseline' }] : []),
+    ];
     console.log(`measuring (${RUNS} runs each, median)...`);
-    const baseline = process.env.BENCH_BASELINE
-      ? join(resolve(process.env.BENCH_BASELINE), 'lib', 'index.js')
-      : undefined;
-    const [floor, floorDeps, plugin, base] = await measureBoth(dir, [
-      noopEntry,
-      noopDepsEntry,
-      pluginEntry,
-      ...(baseline ? [baseline] : []),
-    ]);
+    const measured = await measureBoth(dir, entries);
+    const by = Object.fromEntries(entries.map((e, i) => [e.label, measured[i]]));
+    const { [BARE.label]: bare, [NOOP.label]: floor, [NOOP_DEPS.label]: floorDeps, [PLUGIN.label]: plugin } = by;
     if (floor.projects !== count)
       console.warn(`warning: expected ${count} projects from the floor, got ${floor.projects}`);
     if (plugin.projects !== count)
       console.log(
         `note: the plugin made ${plugin.projects} projects of ${count} recipe folders (broken recipes are skipped)`,
       );
-    rows.push({ kind, n: count, floor, floorDeps, plugin });
+    const row = { kind, n: count, bare, floor, floorDeps, plugin, by, dump };
+    rows.push(row);
     // Each workspace's figures as soon as they are measured (a long run on a busy machine may be stopped).
-    console.log(JSON.stringify({ kind, n: count, floor, floorDeps, plugin, baseline: base }));
-    if (base) rows.push({ kind: `${kind} (baseline)`, n: count, floor, floorDeps, plugin: base });
+    console.log(JSON.stringify(row));
+    if (by.baseline) rows.push({ kind: `${kind} (baseline)`, n: count, bare, floor, floorDeps, plugin: by.baseline });
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
 }
+const loadAfter = loadavg();
 
 if (rows.length === 0) process.exit(0);
 const f = (x) => x.toFixed(2);
-console.log(
-  `\n\`nx show projects\` (seconds, median [min, max] of ${RUNS}; NX_DAEMON=false; cold = workspace data cleared); peak RSS of the plugin worker (MB)\n`,
-);
-console.log(
-  '| workspace | recipes | floor cold | plugin cold | cold ratio (goal ≤ 1.3) | floor warm | plugin warm | warm ratio (goal ≤ 1.1) | floor+deps warm | warm ratio to it | plugin worker peak RSS |',
-);
-console.log(
-  '|---|--------:|-----------:|------------:|-------------------------:|-----------:|------------:|-------------------------:|----------------:|-----------------:|------:|',
-);
 const m = (r, k) => `${f(r[k])} [${f(r[`${k}Min`])}, ${f(r[`${k}Max`])}]`;
+const ratio = (a, b, k) => `${f(a[k] / b[k])}×`;
+const lines = [
+  `\`nx show projects\`, seconds, median [min, max] of ${RUNS} runs, the plugins alternating; NX_DAEMON=false; cold = .nx cleared (no Nx cache, no parse cache); warm = the run after.`,
+  '',
+  '| workspace | recipes | bare floor cold | floor cold | plugin cold | cold ÷ floor (goal ≤ 1.3) | cold ÷ bare | bare floor warm | floor warm | plugin warm | warm ÷ floor | warm ÷ bare | worker peak RSS (MB) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
 for (const r of rows) {
-  console.log(
-    `| ${r.kind} | ${r.n} | ${m(r.floor, 'cold')} | ${m(r.plugin, 'cold')} | ${f(r.plugin.cold / r.floor.cold)} (min ${f(r.plugin.coldMin / r.floor.coldMin)}) | ${m(r.floor, 'warm')} | ${m(r.plugin, 'warm')} | ` +
-      `${f(r.plugin.warm / r.floor.warm)} (min ${f(r.plugin.warmMin / r.floor.warmMin)}) | ${m(r.floorDeps, 'warm')} | ${f(r.plugin.warm / r.floorDeps.warm)} | ${r.plugin.rss.toFixed(0)} (floor ${r.floor.rss.toFixed(0)}) |`,
+  lines.push(
+    `| ${r.kind} | ${r.n} | ${m(r.bare, 'cold')} | ${m(r.floor, 'cold')} | ${m(r.plugin, 'cold')} | ${ratio(r.plugin, r.floor, 'cold')} | ${ratio(r.plugin, r.bare, 'cold')} | ` +
+      `${m(r.bare, 'warm')} | ${m(r.floor, 'warm')} | ${m(r.plugin, 'warm')} | ${ratio(r.plugin, r.floor, 'warm')} | ${ratio(r.plugin, r.bare, 'warm')} | ${r.plugin.rss.toFixed(0)} (floor ${r.floor.rss.toFixed(0)}) |`,
   );
+}
+const ms = (x) => (x === undefined ? '–' : Math.round(x).toString());
+for (const r of rows.filter((x) => x.dump)) {
+  lines.push(
+    '',
+    `Where the time goes, ${r.kind} (${r.n} recipes), ms, medians. From Nx's perf marks (NX_PERF_LOGGING): \`createNodes\` and \`createDependencies\` as the host sees them (the worker's work, serialization, IPC), Nx's merge of project configurations (\`createNodes:merge\`: merge, source maps, target normalization), the graph cache write; from the plugin's own timings in its worker (NX_CONDA_GRAPH_STATS). \`replay\` returns the plugin's own projects and edges without reading a recipe.`,
+    '',
+    '| plugin | run | seconds | whole graph | createNodes (host) | worker: reading recipes | worker: making projects | Nx merge | createDependencies (host) | worker: edges | write cache |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const [label, x] of Object.entries(r.by)) {
+    for (const run of ['cold', 'warm']) {
+      const k = x[`${run}Marks`];
+      lines.push(
+        `| ${label} | ${run} | ${f(x[run])} | ${ms(k.total)} | ${ms(k.createNodes)} | ${ms(k.workerRead)} | ${ms(k.workerMake)} | ${ms(k.merge)} | ${ms(k.createDependencies)} | ${ms(k.workerDeps)} | ${ms(k.writeCache)} |`,
+      );
+    }
+  }
+  const d = r.dump;
+  const replay = r.by.replay;
+  lines.push(
+    '',
+    `Sizes: ${d.projects} projects, ${d.edges} edges; the serialized createNodes result is ${d.bytesPerProject} bytes per project ` +
+      `(per target: ${Object.entries(d.bytesPerTarget)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}); the edges ${(d.edgeBytes / 1e6).toFixed(1)} MB. ` +
+      `Replay ÷ bare: cold ${ratio(replay, r.bare, 'cold')}, warm ${ratio(replay, r.bare, 'warm')}; plugin ÷ replay: cold ${ratio(r.plugin, replay, 'cold')}, warm ${ratio(r.plugin, replay, 'warm')}.`,
+  );
+}
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`;
+const load = (l) => l.map((x) => x.toFixed(2)).join(', ');
+const section = [
+  '<!-- show-projects -->',
+  '## Graph: `nx show projects` (bench/run.mjs)',
+  '',
+  `Generated by \`node bench/run.mjs ${SIZES.join(' ')}\` on ${new Date().toISOString()} (${machine}, load ${load(loadBefore)} before, ${load(loadAfter)} after).`,
+  "Floors: bare (bench/bare-plugin.js: one project per recipe folder, one target `{ command: true }`, no metadata, no edges); floor (bench/noop-plugin.js: the same projects with targets of the plugin's shape, the goal's floor); floor + empty deps (bench/noop-plugin-deps.js).",
+  '',
+  ...lines,
+  '<!-- /show-projects -->',
+].join('\n');
+console.log(`\n${section}\n`);
+if (process.env.BENCH_DOCS !== '0') {
+  const docFile = join(repo, 'docs', 'benchmarks.md');
+  const doc = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '<!-- notes -->\n';
+  const start = doc.indexOf('<!-- show-projects -->');
+  const end = doc.indexOf('<!-- /show-projects -->');
+  const next =
+    start >= 0 && end > start
+      ? doc.slice(0, start) + section + doc.slice(end + '<!-- /show-projects -->'.length)
+      : `${doc.trimEnd()}\n\n${section}\n`;
+  writeFileSync(docFile, next);
 }

@@ -1,5 +1,5 @@
 import type { CreateDependencies, RawProjectGraphDependency } from '@nx/devkit';
-import { warn } from './devkit';
+import { graphStats, warn } from './devkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECIPE_FILE_NAMES } from '../core/formats';
@@ -75,6 +75,7 @@ export function recipeEdges(
 
 export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (rawOptions, context) => {
   try {
+    const started = performance.now();
     const opts = normalizeOptions(rawOptions);
     const nameByRoot = new Map<string, string>();
     for (const [name, p] of Object.entries(context.projects)) nameByRoot.set(p.root || '.', p.name ?? name);
@@ -98,12 +99,16 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
       );
     }
 
-    return edges.map((e): RawProjectGraphDependency => ({
+    const result = edges.map((e): RawProjectGraphDependency => ({
       source: e.source,
       target: e.target,
       sourceFile: e.sourceFile,
       type: 'static' as RawProjectGraphDependency['type'],
     }));
+    graphStats(
+      `nx-conda: createDependencies in the worker: ${(performance.now() - started).toFixed(0)} ms, ${result.length} edge(s)`,
+    );
+    return result;
   } catch (e) {
     warn(`nx-conda: could not infer recipe dependencies: ${e instanceof Error ? e.message : String(e)}`);
     return [];

@@ -1,5 +1,5 @@
 import type { CreateNodes, CreateNodesResultArray } from '@nx/devkit';
-import { warn } from './devkit';
+import { graphStats, warn } from './devkit';
 import { normalizeOptions, type NxCondaPluginOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
 import { recipeProject } from './targets';
@@ -21,6 +21,7 @@ export const NODES_GLOB = '**/{meta.yaml,recipe.yaml,project.json,package.json}'
 export const createNodes: CreateNodes<NxCondaPluginOptions> = [
   NODES_GLOB,
   async (files, rawOptions, context) => {
+    const started = performance.now();
     const opts = normalizeOptions(rawOptions);
     let state: ReturnType<typeof readWorkspaceRecipes>;
     try {
@@ -29,6 +30,7 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       warn(`nx-conda: could not infer recipe projects: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     }
+    const read = performance.now();
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.
     const results: CreateNodesResultArray = [];
@@ -43,6 +45,10 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
         warn(`nx-conda: skipping recipe ${e.file}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    graphStats(
+      `nx-conda: createNodes in the worker: ${(read - started).toFixed(0)} ms reading, ` +
+        `${(performance.now() - read).toFixed(0)} ms making ${results.length} project(s)`,
+    );
     return results;
   },
 ];

@@ -81,3 +81,87 @@ describe('lint-recipe', () => {
     expect(lint.options).toMatchObject({ channels: ['conda-forge'], otherChannels: ['bioconda'] });
   });
 });
+
+describe('the inferred project, whole', () => {
+  // Pinned as `nx show project <p> --json` shows it (before Nx's own normalization): the figures of
+  // docs/benchmarks.md (the graph section) are for exactly this configuration. Everything here costs
+  // Nx per project and per property (merge, source maps, the graph cache: see that section); what
+  // is the same in every project cannot move to nx.json's targetDefaults for less, as measured there.
+  it('has these four targets with these fields, for a conda-build recipe with default options', () => {
+    const project = recipeProject('recipes/foo', 'recipes/foo/meta.yaml', 'foo', info, normalizeOptions({}));
+    const technologies = ['conda'];
+    const nxCondaVersion = expect.stringMatching(/^\d+\.\d+\.\d+/);
+    expect(project).toEqual({
+      name: 'foo',
+      root: 'recipes/foo',
+      projectType: 'library',
+      tags: ['conda', 'conda:conda-build'],
+      targets: {
+        'build-recipe': {
+          executor: 'nx-conda:recipe-build',
+          cache: true,
+          dependsOn: ['^build-recipe'],
+          inputs: [
+            '{projectRoot}/**/*',
+            '^default',
+            '{workspaceRoot}/conda_build_config.yaml',
+            '{workspaceRoot}/variants.yaml',
+          ],
+          outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
+          options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },
+          metadata: {
+            technologies,
+            nxCondaVersion,
+            description: 'Build recipes/foo/meta.yaml with conda-build for linux-64, in a container',
+            help: {
+              command: 'nx run foo:build-recipe --help',
+              example: { options: { skipTests: true, verbose: true } },
+            },
+          },
+        },
+        'lint-recipe': {
+          executor: 'nx-conda:lint-recipe',
+          cache: true,
+          inputs: ['{projectRoot}/**/*'],
+          outputs: ['{options.outputPath}/lint.json', '{options.outputPath}/lint.sarif'],
+          options: { recipeFile: 'recipes/foo/meta.yaml', outputPath: 'dist/lint/recipes/foo', platform: 'linux-64' },
+          metadata: {
+            technologies,
+            nxCondaVersion,
+            description: "Lint recipes/foo/meta.yaml with bioconda's checks (no container)",
+            help: { command: 'nx run foo:lint-recipe --help', example: { options: { format: 'json' } } },
+          },
+        },
+        'package-image': {
+          executor: 'nx-conda:package-image',
+          cache: false,
+          dependsOn: ['build-recipe'],
+          options: { outputPath: 'dist/conda/recipes/foo', platform: 'linux-64' },
+          metadata: {
+            technologies: ['conda', 'docker'],
+            description: 'Build and test a container image of each package build-recipe made (installed at /usr/local)',
+            help: {
+              command: 'nx run foo:package-image --help',
+              example: { options: { registry: 'registry.example.org:5000', skipTests: false } },
+            },
+          },
+        },
+        'purge-image': {
+          executor: 'nx-conda:purge-image',
+          cache: false,
+          options: { packageProject: 'foo' },
+          metadata: {
+            technologies,
+            description: 'Remove the package images package-image made for foo in this workspace',
+            help: { command: 'nx run foo:purge-image --help', example: { options: { builderImages: true } } },
+          },
+        },
+      },
+      metadata: {
+        technologies,
+        description: 'conda recipe recipes/foo/meta.yaml (foo)',
+        targetGroups: { conda: ['build-recipe', 'lint-recipe', 'package-image', 'purge-image'] },
+      },
+    });
+  });
+});
