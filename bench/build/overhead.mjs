@@ -61,15 +61,19 @@ export default {
     ws.nx(['run', 'x0:floor', ...flags]);
     for (const n of counts) {
       log(`build overhead, ${n} dependency packages (${runs} runs each)...`);
-      const r = alternate(runs, {
+      const sides = {
         bare: () => ws.nx(['run', `x${n}:bare`, ...flags]),
         floor: () => ws.nx(['run', `x${n}:floor`, ...flags]),
         plugin: () => ws.nx(['run', `x${n}:build-recipe`, ...flags]),
-      });
+      };
+      // The plugin side goes through the batch implementation (preferBatch); one build also per task, for comparison.
+      if (n === 0)
+        sides.perTask = () => ws.nx(['run', `x${n}:build-recipe`, ...flags], { env: { NX_BATCH_MODE: 'false' } });
+      const r = alternate(runs, sides);
       if (n > 0 && !new RegExp(`${n} package\\(s\\) from 1 dependency`).test(ws.lastOutput))
         log(`warning: x${n}'s staging channel did not hold ${n} packages:\n${ws.lastOutput.slice(-1500)}`);
       results.figure(n === 0 ? 'build-overhead' : `build-overhead-${n}-deps`, {
-        what: `nx run x:build-recipe --skip-nx-cache, trivial recipe.yaml (rattler-build)${n ? `, ${n} dependency packages in staging` : ''}`,
+        what: `nx run x:build-recipe --skip-nx-cache (batch implementation, the default), trivial recipe.yaml (rattler-build)${n ? `, ${n} dependency packages in staging` : ''}${n ? '' : '; perTaskPath: the same with NX_BATCH_MODE=false'}`,
         unit: 's',
         value: r.plugin,
         baseline: r.bare,
@@ -78,6 +82,9 @@ export default {
         extra: {
           executorFloor: r.floor,
           ratioToExecutorFloor: round(r.plugin.median / r.floor.median),
+          ...(r.perTask
+            ? { perTaskPath: r.perTask, perTaskRatioToBaseline: round(r.perTask.median / r.bare.median) }
+            : {}),
         },
       });
     }

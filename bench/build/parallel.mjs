@@ -24,7 +24,7 @@ export default {
     const one = r[`p${levels[0]}`];
     for (const p of levels.slice(1)) {
       results.figure(`parallel-${p}`, {
-        what: `nx run-many -t build-recipe --skip-nx-cache --parallel=${p}, ${names.length} independent trivial recipes (${cpus().length} cores)`,
+        what: `nx run-many -t build-recipe --skip-nx-cache --parallel=${p}, ${names.length} independent trivial recipes (${cpus().length} cores; one batch process)`,
         unit: 's',
         value: r[`p${p}`],
         baseline: one,

@@ -152,13 +152,13 @@ export const NX_ENV = {
 
 /** A workspace under ROOT/ws (or `at`) with the template's node_modules hard-linked in. */
 export class Workspace {
-  constructor(name, tpl, { at, nxJson } = {}) {
+  constructor(name, tpl, { at, nxJson, gitignore = true } = {}) {
     this.root = at ?? join(ROOT, 'ws', name);
     rmSync(this.root, { recursive: true, force: true });
     mkdirSync(this.root, { recursive: true });
     execFileSync('cp', ['-al', join(tpl.dir, 'node_modules'), join(this.root, 'node_modules')]);
     this.write('package.json', JSON.stringify({ name, private: true }));
-    this.write('.gitignore', 'node_modules\n.nx\ndist\ntmp\n');
+    if (gitignore) this.write('.gitignore', 'node_modules\n.nx\ndist\ntmp\n');
     this.write('nx.json', JSON.stringify(nxJson ?? { $schema: './node_modules/nx/schemas/nx-schema.json' }, null, 2));
   }
   write(path, content, mode) {
