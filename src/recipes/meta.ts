@@ -9,20 +9,26 @@ import { applySelectors, selectorNamespace, type SelectorValue } from './selecto
 import { evaluated, type RenderedPackage, type RenderedRecipe } from './rendered';
 import { loadRecipeYaml } from './yaml';
 
-interface PlatformReader {
+export interface PlatformReader {
   ns: Record<string, SelectorValue>;
   jinja: JinjaRenderer;
 }
 
 const readers = new Map<string, PlatformReader>();
 
-function readerFor(platform: string): PlatformReader {
-  let r = readers.get(platform);
+/** `extra`: globals over conda-build's (the linter's named compilers); a reader per platform and flavour. */
+export function readerFor(
+  platform: string,
+  flavour = '',
+  extra: () => Record<string, unknown> = () => ({}),
+): PlatformReader {
+  const key = `${flavour}:${platform}`;
+  let r = readers.get(key);
   if (!r) {
     const ns = selectorNamespace(platform);
     // The selector names are Jinja variables too, as conda-build makes them.
-    r = { ns, jinja: new JinjaRenderer(() => ({ ...ns, ...condaBuildGlobals() })) };
-    readers.set(platform, r);
+    r = { ns, jinja: new JinjaRenderer(() => ({ ...ns, ...condaBuildGlobals(), ...extra() })) };
+    readers.set(key, r);
   }
   return r;
 }
