@@ -17,7 +17,11 @@ export function asText(v: unknown): string | undefined {
   return s.length > 0 ? s : undefined;
 }
 
-/** The package names a list of match specs asks for, in order: only names a package can have (anything else could match no recipe, and is never kept to be shown). */
+/**
+ * The package names a list of match specs asks for, in order: only names a
+ * package can have (anything else could match no recipe, and is never kept
+ * to be shown).
+ */
 export function requirementNames(specs: unknown[]): string[] {
   const names: string[] = [];
   for (const spec of specs) {
