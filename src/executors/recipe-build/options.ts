@@ -8,7 +8,7 @@ import { resolveContainer, type ImageChoice } from './resolve/image';
 import { resolveLimits } from './resolve/limits';
 import { resolveRecipe } from './resolve/recipe';
 import { resolveStaging } from './resolve/staging';
-import { withDefaults } from './resolve/types';
+import { withRecipeBuildDefaults } from './resolve/types';
 import type { RecipeBuildExecutorSchema } from './schema';
 
 export { RecipeBuildError } from './errors';
@@ -64,7 +64,7 @@ export function resolveOptions(
   environment: NodeJS.ProcessEnv = process.env,
 ): ResolvedOptions {
   // Every default comes from schema.json.
-  const options = withDefaults(given);
+  const options = withRecipeBuildDefaults(given);
   const recipe = resolveRecipe(options, context);
   return {
     ...recipe,

@@ -5,7 +5,7 @@ import type { RecipeBuildExecutorSchema } from '../schema';
 /** recipe-build's options with every schema default applied. */
 export type RecipeBuildOptions = Defaulted<RecipeBuildExecutorSchema, typeof schemaJson>;
 
-export function withDefaults(given: RecipeBuildExecutorSchema): RecipeBuildOptions {
+export function withRecipeBuildDefaults(given: RecipeBuildExecutorSchema): RecipeBuildOptions {
   return withSchemaDefaults(schemaJson, given);
 }
 
