@@ -1,10 +1,11 @@
 import type { ProjectGraph } from '@nx/devkit';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { workspaceId } from '../../container';
 import { FakeEngine, type EngineCall } from '../../container/fake-engine.test';
 import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
+import { buildRecipeTask, endBuildSession, newBuildSession } from './build-task';
 import recipeBuildExecutor from './executor';
 import type { RecipeBuildExecutorSchema } from './schema';
 
@@ -222,5 +223,76 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     );
     expect(engine.lines().filter((l) => l.startsWith('run '))).toEqual([]);
     expect(stagingLeft()).toEqual([]);
+  });
+});
+
+describe('buildRecipeTask in a batch session (the batch executor runs each task so)', () => {
+  let ws: ReturnType<typeof tempWorkspace>;
+  let out: ReturnType<typeof captureOutput>;
+  beforeEach(() => {
+    ws = tempWorkspace('recipe-batch');
+    out = captureOutput();
+  });
+  afterEach(() => {
+    out.restore();
+    ws.remove();
+  });
+
+  it('checks the engine, clears leftovers and finds the builder image once for all tasks; removes the image once at the end (keepImage: false)', async () => {
+    const graph: ProjectGraph = {
+      nodes: {
+        images: {
+          name: 'images',
+          type: 'lib',
+          data: { root: 'images', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: {} } } },
+        },
+      },
+      dependencies: {},
+    };
+    for (const name of ['foo', 'bar']) {
+      mkdirSync(join(ws.root, 'recipes', name), { recursive: true });
+      writeFileSync(join(ws.root, 'recipes', name, 'meta.yaml'), RECIPE.replace('foo', name));
+      graph.nodes[name] = { name, type: 'lib', data: { root: `recipes/${name}`, targets: {} } };
+      graph.dependencies[name] = [];
+    }
+    const engine = new FakeEngine()
+      .on(/^image inspect --format \{\{\.Id\}\} /, { stdout: 'sha256:there' })
+      .on(/^run /, (call) => {
+        const staging = mountSource(call, '/opt/host-conda-bld');
+        const project = call.args.find((a) => a.startsWith('nx-conda.project='))!.split('=')[1];
+        buildPackage(staging);
+        const file = join(staging, 'linux-64', 'repodata.json');
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll('foo', project));
+        renameSync(
+          join(staging, 'linux-64', 'foo-1.0-0.tar.bz2'),
+          join(staging, 'linux-64', `${project}-1.0-0.tar.bz2`),
+        );
+        return {};
+      });
+    const session = newBuildSession();
+    await engine.run(async () => {
+      for (const name of ['foo', 'bar'])
+        await buildRecipeTask(
+          { recipeDir: `recipes/${name}`, builder: 'conda-build', imageProject: 'images', keepImage: false },
+          executorContext(ws.root, name, graph, 'build-recipe'),
+          session,
+        );
+      await endBuildSession(session);
+    });
+    const lines = engine.lines();
+    const tag = /nx-conda\/builder:[0-9a-f]{12}/.exec(lines.find((l) => l.includes('nx-conda/builder:'))!)![0];
+    expect(lines.filter((l) => !l.startsWith('run '))).toEqual([
+      'version --format {{.Server.Version}}',
+      `container ls --all --no-trunc --filter label=nx-conda.workspace=${workspaceId(ws.root)} --format {{.ID}}`,
+      'image inspect --format {{.Id}} bioconda/bioconda-utils-build-env-cos7:latest',
+      `image inspect --format {{.Id}} ${tag}`,
+      `image rm ${tag}`,
+    ]);
+    expect(engine.calls.filter((c) => c.args[0] === 'run')).toHaveLength(2);
+    for (const name of ['foo', 'bar'])
+      expect(existsSync(join(ws.root, 'dist', 'conda', 'recipes', name, 'linux-64', `${name}-1.0-0.tar.bz2`))).toBe(
+        true,
+      );
+    expect(out.info.at(-1)).toBe(`nx-conda: removed builder image ${tag} (keepImage: false)`);
   });
 });
