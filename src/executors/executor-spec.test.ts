@@ -5,7 +5,7 @@
  */
 import { logger } from '@nx/devkit';
 import type { ExecutorContext, ProjectGraph } from '@nx/devkit';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,4 +56,36 @@ export function captureOutput(): {
     jest.spyOn(process.stderr, 'write').mockImplementation((s: unknown) => (kept.streamed.push(String(s)), true)),
   ];
   return { ...kept, restore: () => spies.forEach((s) => s.mockRestore()) };
+}
+
+/** A project's output folder as recipe-build leaves it: one package in linux-64, with its record. */
+export function builtOutput(root: string, project: string, record: object = {}): void {
+  const subdir = join(root, 'dist', 'conda', 'recipes', project, 'linux-64');
+  mkdirSync(subdir, { recursive: true });
+  mkdirSync(join(root, 'dist', 'conda', 'recipes', project, 'noarch'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'conda', 'recipes', project, 'noarch', 'repodata.json'), '{"packages":{}}');
+  writeFileSync(join(subdir, `${project}-1.0-0.tar.bz2`), `package ${project}`);
+  writeFileSync(
+    join(subdir, 'repodata.json'),
+    JSON.stringify({
+      info: { subdir: 'linux-64' },
+      packages: { [`${project}-1.0-0.tar.bz2`]: { name: project, version: '1.0', build: '0', ...record } },
+    }),
+  );
+}
+
+export function recipeGraph(projects: string[]): ProjectGraph {
+  const graph: ProjectGraph = { nodes: {}, dependencies: {} };
+  for (const name of projects) {
+    graph.nodes[name] = {
+      name,
+      type: 'lib',
+      data: {
+        root: `recipes/${name}`,
+        targets: { 'build-recipe': { executor: 'nx-conda:recipe-build', options: {} } },
+      },
+    };
+    graph.dependencies[name] = [];
+  }
+  return graph;
 }
