@@ -41,28 +41,6 @@ function spawnErrorOf(result: { cause?: unknown; exitCode?: number; signal?: str
   return { notFound: false };
 }
 
-/** Runs `<engine> args` to completion and captures its output. */
-export async function capture(engine: EngineName, args: string[], opts: CaptureOptions = {}): Promise<SpawnResult> {
-  if (engineForTests) return engineForTests.capture(engine, args, opts);
-  const { execa } = await loadExeca();
-  const result = await execa(engine, args, {
-    reject: false,
-    stdin: 'ignore',
-    timeout: opts.timeoutMs,
-    env: engineEnvironment(process.env, opts.env),
-    extendEnv: false,
-    stripFinalNewline: true,
-  });
-  return {
-    exitCode: result.exitCode,
-    signal: result.signal,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    timedOut: result.timedOut,
-    ...spawnErrorOf(result),
-  };
-}
-
 export interface CaptureOptions {
   timeoutMs?: number;
   env?: Record<string, string>;
@@ -91,6 +69,28 @@ export async function withEngineForTests<T>(runner: EngineRunner, work: () => Pr
   } finally {
     engineForTests = before;
   }
+}
+
+/** Runs `<engine> args` to completion and captures its output. */
+export async function capture(engine: EngineName, args: string[], opts: CaptureOptions = {}): Promise<SpawnResult> {
+  if (engineForTests) return engineForTests.capture(engine, args, opts);
+  const { execa } = await loadExeca();
+  const result = await execa(engine, args, {
+    reject: false,
+    stdin: 'ignore',
+    timeout: opts.timeoutMs,
+    env: engineEnvironment(process.env, opts.env),
+    extendEnv: false,
+    stripFinalNewline: true,
+  });
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    timedOut: result.timedOut,
+    ...spawnErrorOf(result),
+  };
 }
 
 export interface StreamingProcess {

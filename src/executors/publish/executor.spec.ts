@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeEngine } from '../../container/fake-engine.test';
-import channelExecutor from '../channel/executor';
+import { gatherChannel } from '../../channel/gather';
 import { builtOutput, captureOutput, executorContext, recipeGraph, tempWorkspace } from '../executor-spec.test';
 import publishExecutor from './executor';
 import type { PublishExecutorSchema } from './schema';
@@ -11,13 +11,19 @@ describe('publish executor to a folder (files only; the engine is never asked)',
   let out: ReturnType<typeof captureOutput>;
   let engine: FakeEngine;
   let destination: string;
-  beforeEach(async () => {
+  beforeEach(() => {
     ws = tempWorkspace('publish');
     out = captureOutput();
     engine = new FakeEngine();
+    // The channel as the channel target gathers it.
     builtOutput(ws.root, 'foo');
-    const context = executorContext(ws.root, 'channel', recipeGraph(['foo']));
-    await expect(channelExecutor({}, context)).resolves.toEqual({ success: true });
+    const channel = join(ws.root, 'dist', 'channel');
+    mkdirSync(channel, { recursive: true });
+    gatherChannel(
+      channel,
+      [{ project: 'foo', dir: join(ws.root, 'dist', 'conda', 'recipes', 'foo') }],
+      new Set(['foo']),
+    );
     destination = join(ws.root, 'published');
   });
   afterEach(() => {
