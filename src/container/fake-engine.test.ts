@@ -24,10 +24,14 @@ export interface Answer {
   signal?: string;
   notFound?: boolean;
   spawnError?: string;
+  /** A streamed call that never ends by itself (a build still running): it ends, by that signal, when killed. */
+  untilKilled?: boolean;
 }
 
 export class FakeEngine implements EngineRunner {
   readonly calls: EngineCall[] = [];
+  /** The signals sent to streamed calls, in order. */
+  readonly kills: { args: string[]; signal: string }[] = [];
   private readonly rules: { match: RegExp; answer: Answer | ((call: EngineCall) => Answer) }[] = [];
 
   /**
@@ -57,12 +61,18 @@ export class FakeEngine implements EngineRunner {
     return withEngineForTests(this, work);
   }
 
-  private answer(call: EngineCall): SpawnResult {
-    this.calls.push(call);
+  /** The scripted answer of a call (the last rule that matches; none: success, no output). */
+  private answerOf(call: EngineCall): Answer {
     const line = call.args.join(' ');
     const rule = this.rules.find((r) => r.match.test(line));
-    const a = (rule ? (typeof rule.answer === 'function' ? rule.answer(call) : rule.answer) : undefined) ?? {};
+    return (rule ? (typeof rule.answer === 'function' ? rule.answer(call) : rule.answer) : undefined) ?? {};
+  }
+
+  private answer(call: EngineCall): SpawnResult & { untilKilled?: boolean } {
+    this.calls.push(call);
+    const a = this.answerOf(call);
     return {
+      untilKilled: a.untilKilled,
       exitCode: a.signal ? undefined : (a.exitCode ?? 0),
       signal: a.signal,
       stdout: a.stdout ?? '',
@@ -74,13 +84,26 @@ export class FakeEngine implements EngineRunner {
   }
 
   async capture(engine: EngineName, args: string[], opts: CaptureOptions): Promise<SpawnResult> {
-    return this.answer({ engine, args: [...args], env: opts.env, streamed: false });
+    const { untilKilled: _, ...result } = this.answer({ engine, args: [...args], env: opts.env, streamed: false });
+    return result;
   }
 
   async stream(engine: EngineName, args: string[], opts: StreamOptions): Promise<StreamingProcess> {
-    const result = this.answer({ engine, args: [...args], env: opts.env, streamed: true });
+    const call: EngineCall = { engine, args: [...args], env: opts.env, streamed: true };
+    const result = this.answer(call);
     if (result.stdout) opts.onStdout(Buffer.from(`${result.stdout}\n`));
     if (result.stderr) opts.onStderr(Buffer.from(`${result.stderr}\n`));
-    return { done: Promise.resolve({ ...result, stdout: '', stderr: '' }), kill: () => undefined };
+    const { untilKilled, ...rest } = result;
+    const ended: SpawnResult = { ...rest, stdout: '', stderr: '' };
+    if (!untilKilled) return { done: Promise.resolve(ended), kill: () => undefined };
+    let end!: (r: SpawnResult) => void;
+    const done = new Promise<SpawnResult>((resolve) => (end = resolve));
+    return {
+      done,
+      kill: (signal = 'SIGTERM') => {
+        this.kills.push({ args: call.args, signal });
+        end({ ...ended, exitCode: undefined, signal });
+      },
+    };
   }
 }

@@ -201,6 +201,33 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(stagingLeft()).toEqual([]);
   });
 
+  it('a build over its time limit: the container is removed, the client stopped, the staging channel handed back and removed', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { untilKilled: true, stdout: 'compiling...' });
+    await expect(run({ timeoutSeconds: 0.05 })).resolves.toEqual({ success: false });
+    const [build, handBack] = engine.calls.filter((c) => c.args[0] === 'run');
+    const name = build.args[5];
+    // Removed, the client killed, removed again once the client has ended (it may have created it meanwhile).
+    expect(engine.lines().filter((l) => l.startsWith('container rm'))).toEqual([
+      `container rm --force ${name}`,
+      `container rm --force ${name}`,
+    ]);
+    expect(engine.kills).toEqual([{ args: build.args, signal: 'SIGTERM' }]);
+    expect(handBack.args.slice(-4)).toEqual([
+      'chown',
+      '-R',
+      `${process.getuid!()}:${process.getgid!()}`,
+      '/opt/host-conda-bld',
+    ]);
+    expect(out.warn).toContain(`container ${name} ran longer than 0.05 s: stopping docker and removing it`);
+    expect(out.error[0]).toMatch(
+      new RegExp(
+        `^nx-conda: build of foo \\(recipes/foo/meta\\.yaml\\) timed out after 0\\.05 s in image ${IMAGE}; container ${name} was removed\\.`,
+      ),
+    );
+    expect(stagingLeft()).toEqual([]);
+    expect(runRecordsLeft()).toEqual([]);
+  });
+
   it('a recipe skipped for the platform runs no container and leaves an empty channel', async () => {
     writeFileSync(join(ws.root, 'recipes', 'foo', 'meta.yaml'), `${RECIPE}  skip: true  # [linux]\n`);
     await expect(run()).resolves.toEqual({ success: true });
