@@ -73,6 +73,24 @@ describe('purge-image executor, against a recorded engine', () => {
     expect(out.info.at(-1)).toBe('removed 3, already gone 0');
   });
 
+  it('builderImages: lists the images labelled nx-conda=builder and removes each', async () => {
+    engine.on(/^image ls /, { stdout: 'nx-conda/builder:0123456789ab sha256:1\n<none>:<none> sha256:2' });
+    await expect(run({ builderImages: true })).resolves.toEqual({ success: true });
+    expect(engine.argsOf('image ls')).toEqual([
+      'image',
+      'ls',
+      '--no-trunc',
+      '--format',
+      '{{.Repository}}:{{.Tag}} {{.ID}}',
+      '--filter',
+      'label=nx-conda=builder',
+    ]);
+    expect(removals()).toEqual([
+      ['image', 'rm', 'nx-conda/builder:0123456789ab'],
+      ['image', 'rm', 'sha256:2'],
+    ]);
+  });
+
   it('an image already gone is a warning; an engine refusal fails the task after trying the others, naming the image', async () => {
     engine.on(/^image rm gone\/image:1$/, NO_SUCH_IMAGE).on(/^image rm used\/image:1$/, {
       exitCode: 1,
