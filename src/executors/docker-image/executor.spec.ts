@@ -88,7 +88,7 @@ describe('docker-image executor, against a recorded engine', () => {
     await expect(run()).resolves.toEqual({ success: false });
     const build = engine.argsOf('build');
     const tag = build[build.indexOf('--tag') + 1];
-    expect(out.error.join('\n')).toContain(`docker build of ${tag} failed (exit code 1)`);
+    expect(out.error.join('\n')).toContain(`docker build of image ${tag} failed (exit code 1)`);
     expect(out.error.join('\n')).toContain('E: Unable to locate package nosuch');
     expect(existsSync(build[build.length - 1])).toBe(false);
     expect(existsSync(identityFile())).toBe(false);
