@@ -38,6 +38,7 @@ import {
   PACKAGE_LABELS,
   packageLabels,
   PREFIX,
+  installStageLabel,
   renderDockerfile,
   untestedTag,
   type PackageImage,
@@ -110,11 +111,13 @@ async function makeImage(
   // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
   const buildTag = o.skipTests ? image.tag : untestedTag(image.name, sha256);
   const dockerfile = join(contextDir, `Dockerfile.${sha256.slice(0, 16)}`);
+  const stageLabel = installStageLabel(workspace, sha256);
   const text = renderDockerfile({
     installerImage: installer,
     baseImage: o.baseImage,
     spec: image,
     channels: o.channels,
+    stageLabel,
   });
   writeFileSync(dockerfile, text);
   if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${text}`);
@@ -136,29 +139,40 @@ async function makeImage(
     });
   } catch (e) {
     (await reading?.catch(() => undefined))?.cleanup();
+    await removeInstallStage(o, stageLabel);
     throw e;
   }
-  if (!reading) {
-    if (previous) await removeReplaced(o, workspace, previous);
-    logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
-    return 'built, tests skipped (skipTests)';
-  }
-  let steps: number;
+  // The install stage goes while the tests run; awaited before this returns or throws.
+  const stageGone = removeInstallStage(o, stageLabel);
   try {
-    const tests = await reading;
-    steps = tests.steps.length;
-    if (steps === 0) {
-      tests.cleanup();
-      logger.warn(`nx-conda: ${image.file} carries no test: ${image.tag} has nothing to run`);
-    } else await runTests(o, root, buildTag, image, tests);
-  } catch (e) {
-    await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
-    throw e;
+    return await testAndTag();
+  } finally {
+    await stageGone;
   }
-  await tagImage(o.engine, buildTag, image.tag);
-  await removeImage(o.engine, buildTag); // only the temporary name goes
-  if (previous) await removeReplaced(o, workspace, previous);
-  return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
+
+  async function testAndTag(): Promise<string> {
+    if (!reading) {
+      if (previous) await removeReplaced(o, workspace, previous);
+      logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
+      return 'built, tests skipped (skipTests)';
+    }
+    let steps: number;
+    try {
+      const tests = await reading;
+      steps = tests.steps.length;
+      if (steps === 0) {
+        tests.cleanup();
+        logger.warn(`nx-conda: ${image.file} carries no test: ${image.tag} has nothing to run`);
+      } else await runTests(o, root, buildTag, image, tests);
+    } catch (e) {
+      await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
+      throw e;
+    }
+    await tagImage(o.engine, buildTag, image.tag);
+    await removeImage(o.engine, buildTag); // only the temporary name goes
+    if (previous) await removeReplaced(o, workspace, previous);
+    return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
+  }
 }
 
 interface ReadTests {
@@ -254,6 +268,16 @@ async function runTests(
     }
   } finally {
     tests.cleanup();
+  }
+}
+
+/** The install stage a build without BuildKit leaves as an image without a name (see installStageLabel); best effort. */
+async function removeInstallStage(o: ResolvedPackageImageOptions, stageLabel: string): Promise<void> {
+  try {
+    const left = await listImages(o.engine, { label: `${PACKAGE_LABELS.installStage}=${stageLabel}` });
+    for (const ref of left) await removeImage(o.engine, ref, { force: true }).catch(() => undefined);
+  } catch {
+    // an engine that cannot list: the stage stays, as it did before
   }
 }
 
