@@ -134,6 +134,8 @@ async function makeImage(
       labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
       // force: solved and installed again, not taken from the engine's layer cache.
       noCache: o.force,
+      // Nothing but the final image stays (podman); the install stage goes by its label (docker's legacy builder).
+      keepLayers: false,
       logPrefix: prefix,
       verbose: o.verbose,
     });
