@@ -373,4 +373,30 @@ describe('core build path (conda-build test image, real engine)', () => {
     expect(docker(['image', 'inspect', tag!]).code).not.toBe(0);
     expect(docker(['image', 'inspect', TEST_IMAGES.base]).code).toBe(0);
   });
+
+  it('a failed builder image build names the image, quotes its last lines and says what to do, without a stack (issue 20)', () => {
+    // The test base image has no conda: its `conda install` step fails at once.
+    ws.write(
+      'tools/broken-image/project.json',
+      JSON.stringify({
+        name: 'broken-image',
+        root: 'tools/broken-image',
+        targets: {
+          'docker-image': {
+            executor: 'nx-conda:docker-image',
+            options: { baseImage: TEST_IMAGES.base, imageName: 'nx-conda-e2e/broken-builder', packages: ['zlib'] },
+          },
+        },
+      }),
+    );
+    const result = ws.nx(['run', 'broken-image:docker-image']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(
+      /^nx-conda: docker build of image nx-conda-e2e\/broken-builder:[0-9a-f]{12} failed \(exit code \d+\); last lines of output:$/m,
+    );
+    expect(result.output).toMatch(/conda: not found/);
+    expect(result.output).toContain('Find the step that failed in the output above, fix it');
+    expect(result.output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(docker(['image', 'ls', '--quiet', 'nx-conda-e2e/broken-builder']).stdout.trim()).toBe('');
+  });
 });

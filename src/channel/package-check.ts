@@ -6,7 +6,7 @@
  * with only the fields conda reads, never copied verbatim.
  */
 import type { Stats } from 'node:fs';
-import { UserError } from '../core/errors';
+import { OptionError, UserError } from '../core/errors';
 import type { PackageRecord } from './repodata';
 
 export class PackageCheckError extends UserError {}
@@ -32,7 +32,7 @@ export function dataLimits(options: { maxPackageMegabytes?: number; maxIndexMega
   const bytes = (value: number | undefined, fallback: number, name: string) => {
     if (value === undefined || value === 0) return fallback * MiB;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-      throw new PackageCheckError(`${name} must be a positive number of megabytes, got ${JSON.stringify(value)}.`);
+      throw new OptionError(name, `${name} must be a positive number of megabytes, got ${JSON.stringify(value)}.`);
     return Math.floor(value * MiB);
   };
   return {

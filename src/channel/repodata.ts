@@ -72,21 +72,32 @@ export function readRepodata(subdirPath: string, subdir: string, maxBytes = DEFA
   let parsed: Partial<Repodata>;
   try {
     parsed = JSON.parse(content.toString('utf8'));
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   } catch (e) {
     // Not the parser's message: it quotes the file's first bytes, which a build wrote (terminal escapes) or a link hid.
-    const error = new RepodataReadError(
-      `Cannot read ${file}: not a JSON object. Delete the folder and rebuild the project that made it.`,
-    );
-    error.cause = e;
-    throw error;
+    throw corruptIndex(file, 'not JSON', e);
   }
+  if (!isObject(parsed)) throw corruptIndex(file, 'not a JSON object');
+  for (const key of ['packages', 'packages.conda'] as const)
+    if (parsed[key] !== undefined && !isObject(parsed[key])) throw corruptIndex(file, `its ${key} is not an object`);
   return {
     ...emptyRepodata(subdir),
     ...parsed,
     packages: { ...(parsed.packages ?? {}) },
     'packages.conda': { ...(parsed['packages.conda'] ?? {}) },
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The error of a repodata.json that is not one: names the file, says what is wrong and what to do. */
+export function corruptIndex(file: string, problem: string, cause?: unknown): RepodataReadError {
+  const error = new RepodataReadError(
+    `Cannot read the channel index ${file}: ${problem}. Delete the folder it is in and run the target that wrote it again (the project's build-recipe, or channel).`,
+  );
+  if (cause !== undefined) error.cause = cause;
+  return error;
 }
 
 export function writeRepodata(subdirPath: string, repodata: Repodata): void {

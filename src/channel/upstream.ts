@@ -2,14 +2,15 @@
  * Upstream channels: the channels a build searches after its staging channel
  * (plugin option `channels`, executor option `channels`), in priority order.
  */
-import { UserError } from '../core/errors';
+import { OptionError } from '../core/errors';
 
 /** A channel name as conda takes it (`conda-forge`, `bioconda`, `my-org/label/dev`). */
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.-]+)*$/;
 /** A channel URL: http(s), file or s3, with a non-empty rest. */
 const CHANNEL_URL = /^(https?|file|s3):\/\/\S+$/;
 
-export class ChannelOptionError extends UserError {}
+/** A `channels` option (plugin or executor) that is not a list of channel names or URLs. */
+export class ChannelOptionError extends OptionError {}
 
 /**
  * The `channels` option checked and normalized (trailing slashes dropped,
@@ -25,11 +26,15 @@ export function normalizeChannels(channels: unknown, option = 'channels'): strin
       .filter((c) => c.trim() !== '')
       .map((c) => c.trim());
   if (!Array.isArray(channels))
-    throw new ChannelOptionError(`${option} must be a list of channel names or URLs, got ${JSON.stringify(channels)}.`);
+    throw new ChannelOptionError(
+      option,
+      `${option} must be a list of channel names or URLs, got ${JSON.stringify(channels)}.`,
+    );
   const out: string[] = [];
   for (const entry of channels) {
     if (typeof entry !== 'string' || !(CHANNEL_NAME.test(entry) || CHANNEL_URL.test(entry))) {
       throw new ChannelOptionError(
+        option,
         `${option}: ${JSON.stringify(entry)} is not a channel name (conda-forge, my-org/label/dev) nor a URL (https://..., file://..., s3://...).`,
       );
     }

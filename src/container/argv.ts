@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NX_CONDA_LABEL } from '../core/defaults';
+import { OptionError } from '../core/errors';
 import { followClient } from './follow';
 import { maskCredentials } from './secrets';
 import { isReservedEnvName } from './engine-env';
@@ -29,7 +30,8 @@ export const IMAGE_REF = /^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/;
 
 export function validateImageRef(ref: unknown, what = 'image'): string {
   if (typeof ref !== 'string' || !IMAGE_REF.test(ref) || ref.length > 512) {
-    throw new Error(
+    throw new OptionError(
+      what,
       `${what} ${JSON.stringify(ref)} is not an image reference (letters, digits and . _ / : @ + -, starting with a letter or digit; never an engine option)`,
     );
   }
@@ -41,7 +43,8 @@ export const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function validateNetwork(network: string): string {
   if (!NETWORK_NAME.test(network)) {
-    throw new Error(
+    throw new OptionError(
+      'network',
       `network ${JSON.stringify(network)} is not a network name (host, none, bridge or a network's name)`,
     );
   }
@@ -53,15 +56,16 @@ export { isReservedEnvName };
 export function validateEnvNames(env: Record<string, string> | undefined, what: string): void {
   for (const [name, value] of Object.entries(env ?? {})) {
     if (!ENV_NAME.test(name)) {
-      throw new Error(`${what} name '${name}' is not a valid variable name (letters, digits, _)`);
+      throw new OptionError(what, `${what} name '${name}' is not a valid variable name (letters, digits, _)`);
     }
     if (isReservedEnvName(name)) {
-      throw new Error(
+      throw new OptionError(
+        what,
         `${what} '${name}' cannot be passed: its value travels through the engine client's environment, where ${name} has its own meaning`,
       );
     }
     if (typeof value !== 'string') {
-      throw new Error(`${what} '${name}' must be a string`);
+      throw new OptionError(what, `${what} '${name}' must be a string`);
     }
   }
 }

@@ -33,3 +33,26 @@ export function notFoundError(engine: EngineName): EngineError {
     `${engine}: command not found on PATH; install ${engine} or choose the other engine with the 'engine' option`,
   );
 }
+
+/** An image build that failed: names the engine and the image, says why and what to do. */
+export class ImageBuildError extends UserError {}
+
+/**
+ * The error of a failed `build` of `tag`: the exit code (or the signal that
+ * ended the engine), the last lines of the build's output, and what to do.
+ */
+export function imageBuildFailure(
+  engine: EngineName,
+  tag: string,
+  ended: { exitCode?: number; signal?: string },
+  lastLines: string[],
+): ImageBuildError {
+  const why = ended.exitCode !== undefined ? `exit code ${ended.exitCode}` : (ended.signal ?? 'killed');
+  const last = lastLines.join('\n');
+  return new ImageBuildError(
+    `${engine} build of image ${tag} failed (${why})` +
+      (last ? `; last lines of output:\n${last}\n` : '. ') +
+      'Find the step that failed in the output above, fix it (the base image, a requirement, a build argument, ' +
+      `the network) and run the target again; --verbose shows ${engine}'s whole output.`,
+  );
+}

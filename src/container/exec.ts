@@ -41,12 +41,39 @@ function spawnErrorOf(result: { cause?: unknown; exitCode?: number; signal?: str
   return { notFound: false };
 }
 
+export interface CaptureOptions {
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** What runs the engine binary: `capture` and `stream` hand every call to it when one is set. */
+export interface EngineRunner {
+  capture(engine: EngineName, args: string[], opts: CaptureOptions): Promise<SpawnResult>;
+  stream(engine: EngineName, args: string[], opts: StreamOptions): Promise<StreamingProcess>;
+}
+
+/**
+ * The test-only seam: unit specs of the executors run them against a
+ * recorded engine (a fake that keeps each command line and answers from a
+ * script) through withEngineForTests. Production code never sets it, so
+ * `capture` and `stream` always spawn the real binary with execa there.
+ */
+let engineForTests: EngineRunner | undefined;
+
+/** Runs `work` with every engine call going to `runner` instead of the real binary (unit tests only). */
+export async function withEngineForTests<T>(runner: EngineRunner, work: () => Promise<T>): Promise<T> {
+  const before = engineForTests;
+  engineForTests = runner;
+  try {
+    return await work();
+  } finally {
+    engineForTests = before;
+  }
+}
+
 /** Runs `<engine> args` to completion and captures its output. */
-export async function capture(
-  engine: EngineName,
-  args: string[],
-  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
-): Promise<SpawnResult> {
+export async function capture(engine: EngineName, args: string[], opts: CaptureOptions = {}): Promise<SpawnResult> {
+  if (engineForTests) return engineForTests.capture(engine, args, opts);
   const { execa } = await loadExeca();
   const result = await execa(engine, args, {
     reject: false,
@@ -73,21 +100,20 @@ export interface StreamingProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+export interface StreamOptions {
+  env?: Record<string, string>;
+  onStdout: (chunk: Buffer) => void;
+  onStderr: (chunk: Buffer) => void;
+  /**
+   * 'pipe': the child's stdin is a pipe that we never write to nor close,
+   * so it reaches end-of-file exactly when this process is gone.
+   */
+  stdin?: 'ignore' | 'pipe';
+}
+
 /** Starts `<engine> args` and hands each output chunk to the callbacks as it comes. */
-export async function stream(
-  engine: EngineName,
-  args: string[],
-  opts: {
-    env?: Record<string, string>;
-    onStdout: (chunk: Buffer) => void;
-    onStderr: (chunk: Buffer) => void;
-    /**
-     * 'pipe': the child's stdin is a pipe that we never write to nor close,
-     * so it reaches end-of-file exactly when this process is gone.
-     */
-    stdin?: 'ignore' | 'pipe';
-  },
-): Promise<StreamingProcess> {
+export async function stream(engine: EngineName, args: string[], opts: StreamOptions): Promise<StreamingProcess> {
+  if (engineForTests) return engineForTests.stream(engine, args, opts);
   const { execa } = await loadExeca();
   const subprocess = execa(engine, args, {
     reject: false,

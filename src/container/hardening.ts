@@ -31,18 +31,19 @@ export function hardeningArgs(
   const args: string[] = [];
   if (h.memory !== undefined && h.memory !== '') {
     if (!MEMORY.test(h.memory))
-      throw new HardeningError(`memory ${JSON.stringify(h.memory)} is not a size such as 512m or 8g`);
+      throw new HardeningError(`memory ${JSON.stringify(h.memory)} is not a size such as 512m or 8g`, 'memory');
     args.push(`--memory=${h.memory}`);
   }
   if (h.cpus !== undefined && h.cpus !== 0) {
     if (!(typeof h.cpus === 'number' && h.cpus > 0 && Number.isFinite(h.cpus)))
-      throw new HardeningError(`cpus must be a positive number, got ${h.cpus}`);
+      throw new HardeningError(`cpus must be a positive number, got ${h.cpus}`, 'cpus');
     args.push(`--cpus=${h.cpus}`);
   }
   if (h.pidsLimit !== undefined && h.pidsLimit !== 0) {
     if (!Number.isInteger(h.pidsLimit) || h.pidsLimit < 1)
       throw new HardeningError(
         `pidsLimit must be a whole number of 1 or more (0: the engine's default), got ${h.pidsLimit}`,
+        'pidsLimit',
       );
     args.push(`--pids-limit=${h.pidsLimit}`);
   }

@@ -2,7 +2,7 @@
  * The only code of nx-conda that runs a container engine (docker or podman).
  */
 export type { EngineName } from '../core/defaults';
-export { EngineError } from './errors';
+export { EngineError, ImageBuildError } from './errors';
 export type { Mount, RunOptions, RunResult, BuildImageOptions, ImageFilter, ContainerFilter } from './types';
 export { runContainer, buildImage } from './run';
 export {

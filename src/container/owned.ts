@@ -58,6 +58,7 @@ export async function workspaceContainers(engine: EngineName, root: string): Pro
     .filter(Boolean);
   if (ids.length === 0) return [];
   const inspect = await capture(engine, ['container', 'inspect', '--format', INSPECT_FORMAT, ...ids]);
+  assertSpawned(engine, inspect);
   if (inspect.exitCode !== 0) {
     // Gone between ls and inspect: the others are still printed.
     const otherErrors = inspect.stderr.split(/\r?\n/).filter((l) => l.trim() && !adapter.isNoSuchContainer(l));

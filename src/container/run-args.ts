@@ -8,9 +8,14 @@
  */
 import { realpathSync } from 'node:fs';
 import { dirname, basename, posix, resolve } from 'node:path';
+import { OptionError } from '../core/errors';
 
-/** A problem with a hardening option or a run arg: a message for the user. */
-export class HardeningError extends Error {}
+/** A hardening option (runArgs, memory, cpus, pidsLimit) is refused: a message for the user. */
+export class HardeningError extends OptionError {
+  constructor(message: string, option = 'runArgs') {
+    super(option, message);
+  }
+}
 
 type Check = (value: string, context: CheckContext) => string;
 interface CheckContext {

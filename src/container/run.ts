@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { logger, writeOutput } from '../core/logger';
 import { buildArgv, containerName, formatCommand, runArgv } from './argv';
 import { lineMasker } from './secrets';
-import { assertSpawned } from './errors';
+import { assertSpawned, imageBuildFailure } from './errors';
 import { stream, type StreamingProcess } from './exec';
 import { removeContainer } from './images';
 import { LineWriter, TailBuffer, bannerFilter, linePrefix } from './lines';
@@ -180,7 +180,7 @@ export async function stopRun(
 
 /**
  * Builds an image from a context folder, streaming output live. Throws an
- * Error naming the image and quoting the last lines of output on failure.
+ * ImageBuildError naming the image and quoting the last lines of output on failure.
  */
 export async function buildImage(o: BuildImageOptions): Promise<void> {
   const dockerfile = o.dockerfile ?? join(o.contextDir, 'Dockerfile');
@@ -200,11 +200,5 @@ export async function buildImage(o: BuildImageOptions): Promise<void> {
   out.flush();
   err.flush();
   assertSpawned(o.engine, r);
-  if (r.exitCode !== 0) {
-    const last = tail.lines().join('\n');
-    throw new Error(
-      `${o.engine} build of ${o.tags[0]} failed (${r.exitCode !== undefined ? `exit code ${r.exitCode}` : (r.signal ?? 'killed')})` +
-        (last ? `; last lines of output:\n${last}` : ''),
-    );
-  }
+  if (r.exitCode !== 0) throw imageBuildFailure(o.engine, o.tags[0], r, tail.lines());
 }

@@ -1,6 +1,5 @@
 import { RecipeReadError } from './errors';
 import { isPackageName, packageNameOfSpec, recipeNameProblem } from './match-spec';
-import type { RecipeRequirements } from './types';
 
 export function isMapping(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -18,25 +17,18 @@ export function asText(v: unknown): string | undefined {
   return s.length > 0 ? s : undefined;
 }
 
-/** Collects requirement names into sets, then gives sorted arrays. */
-export class RequirementCollector {
-  private readonly sets = { build: new Set<string>(), host: new Set<string>(), run: new Set<string>() };
-
-  add(section: keyof RecipeRequirements, specs: unknown[]): void {
-    for (const spec of specs) {
-      const name = packageNameOfSpec(spec);
-      // Only names a package can have: anything else could match no recipe, and is never kept to be shown.
-      if (name && isPackageName(name)) this.sets[section].add(name);
-    }
+/**
+ * The package names a list of match specs asks for, in order: only names a
+ * package can have (anything else could match no recipe, and is never kept
+ * to be shown).
+ */
+export function requirementNames(specs: unknown[]): string[] {
+  const names: string[] = [];
+  for (const spec of specs) {
+    const name = packageNameOfSpec(spec);
+    if (name && isPackageName(name)) names.push(name);
   }
-
-  result(): RecipeRequirements {
-    return {
-      build: [...this.sets.build].sort(),
-      host: [...this.sets.host].sort(),
-      run: [...this.sets.run].sort(),
-    };
-  }
+  return names;
 }
 
 export function asList(v: unknown): unknown[] {

@@ -7,6 +7,7 @@
  */
 import { isRecipeReadError, RecipeReadError } from './errors';
 import { formatOfFile } from '../core/formats';
+import { packagesOf, recipeInfoOf, type RenderedRecipe } from './rendered';
 import type { PackageIdentity, RecipeInfo } from './types';
 
 export { isRecipeReadError, RecipeReadError, type RecipeReadErrorData, toErrorData, fromErrorData } from './errors';
@@ -21,6 +22,7 @@ export {
 } from './match-spec';
 export { applySelectors, evalSelector, matchSelector, selectorNamespace } from './selectors';
 export type { PackageIdentity, RecipeInfo, RecipeRequirements } from './types';
+export { packagesOf, recipeInfoOf, type Evaluated, type RenderedPackage, type RenderedRecipe } from './rendered';
 
 /**
  * Recipe files larger than this are refused unread (the public corpus's
@@ -36,24 +38,40 @@ export function oversizeReason(bytes: number): string | undefined {
 }
 
 /**
+ * Renders a recipe for a platform (e.g. `linux-64`) into the model that
+ * readRecipe and readRecipePackages derive from: the one dispatch on the
+ * format. Throws a RecipeReadError (file, reason, line where known) when the
+ * recipe cannot be read at all.
+ */
+export function renderRecipe(filePath: string, contents: string, platform: string): RenderedRecipe {
+  const oversize = oversizeReason(Buffer.byteLength(contents, 'utf8'));
+  if (oversize) throw new RecipeReadError(filePath, oversize);
+  return asRecipeReadError(filePath, () =>
+    // Loaded on first use: a warm graph parses nothing and need not load them.
+    formatOfFile(filePath) === 'recipe'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./v1') as typeof import('./v1')).renderV1Recipe(filePath, contents, platform)
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./meta') as typeof import('./meta')).renderMetaRecipe(filePath, contents, platform),
+  );
+}
+
+function asRecipeReadError<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isRecipeReadError(e)) throw e;
+    throw new RecipeReadError(file, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
  * Reads a recipe for a platform (e.g. `linux-64`). Throws a RecipeReadError
  * (file, reason, line where known) when the recipe cannot be read.
  */
 export function readRecipe(filePath: string, contents: string, platform: string): RecipeInfo {
-  const format = formatOfFile(filePath);
-  const oversize = oversizeReason(Buffer.byteLength(contents, 'utf8'));
-  if (oversize) throw new RecipeReadError(filePath, oversize);
-  try {
-    // Loaded on first use: a warm graph parses nothing and need not load them.
-    if (format === 'recipe')
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return (require('./v1') as typeof import('./v1')).readRecipeV1(filePath, contents, platform);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('./meta') as typeof import('./meta')).readMetaYaml(filePath, contents, platform);
-  } catch (e) {
-    if (isRecipeReadError(e)) throw e;
-    throw new RecipeReadError(filePath, e instanceof Error ? e.message : String(e));
-  }
+  const rendered = renderRecipe(filePath, contents, platform);
+  return asRecipeReadError(filePath, () => recipeInfoOf(rendered));
 }
 
 /**
@@ -61,14 +79,6 @@ export function readRecipe(filePath: string, contents: string, platform: string)
  * number of every output). Throws a RecipeReadError like readRecipe.
  */
 export function readRecipePackages(filePath: string, contents: string, platform: string): PackageIdentity[] {
-  const format = formatOfFile(filePath);
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (format === 'recipe') return (require('./v1') as typeof import('./v1')).v1Packages(filePath, contents, platform);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('./meta') as typeof import('./meta')).metaPackages(filePath, contents, platform);
-  } catch (e) {
-    if (isRecipeReadError(e)) throw e;
-    throw new RecipeReadError(filePath, e instanceof Error ? e.message : String(e));
-  }
+  const rendered = renderRecipe(filePath, contents, platform);
+  return asRecipeReadError(filePath, () => packagesOf(rendered));
 }

@@ -9,9 +9,9 @@
  */
 import { formatOfFile, type RecipeFormat } from '../core/formats';
 import { isRecipeReadError, ParseError } from './errors';
-import { condaBuildGlobals, JinjaRenderer } from './jinja';
 import { positionsOf, type PositionIndex } from './positions';
-import { applySelectors, matchSelector, selectorNamespace, type SelectorValue } from './selectors';
+import { readerFor } from './meta';
+import { applySelectors, matchSelector } from './selectors';
 import { loadRecipeYaml } from './yaml';
 import { oversizeReason } from './index';
 
@@ -52,18 +52,6 @@ function namedStub(prefix: string) {
 /** The linter's Jinja functions over the builders': compilers keep their names. */
 function lintGlobals(): Record<string, unknown> {
   return { compiler: namedStub('compiler'), stdlib: namedStub('stdlib') };
-}
-
-const metaRenderers = new Map<string, { ns: Record<string, SelectorValue>; jinja: JinjaRenderer }>();
-
-function metaRendererFor(platform: string) {
-  let r = metaRenderers.get(platform);
-  if (!r) {
-    const ns = selectorNamespace(platform);
-    r = { ns, jinja: new JinjaRenderer(() => ({ ...ns, ...condaBuildGlobals(), ...lintGlobals() })) };
-    metaRenderers.set(platform, r);
-  }
-  return r;
 }
 
 const NO_POSITIONS: PositionIndex = { lineOf: () => undefined, duplicates: [] };
@@ -113,7 +101,7 @@ export function readRecipeView(file: string, contents: string, platform: string)
       };
     }
   }
-  const { ns, jinja } = metaRendererFor(platform);
+  const { ns, jinja } = readerFor(platform, 'lint', lintGlobals);
   let rendered: string;
   try {
     rendered = /\{[{%#]/.test(contents) ? jinja.render(contents, {}) : contents;

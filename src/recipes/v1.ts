@@ -3,11 +3,11 @@
  * (evaluated in order, each value seeing the ones before it), `${{ ... }}`
  * expressions and `if/then/else` selectors for the platform.
  */
-import { asList, asName, asText, buildNumberOf, checkPackageNames, isMapping, RequirementCollector } from './common';
+import { asList, asName, asText, buildNumberOf, isMapping, requirementNames } from './common';
 import { ParseError, RecipeReadError } from './errors';
 import { JinjaRenderer, rattlerBuildGlobals } from './jinja';
 import { selectorNamespace } from './selectors';
-import type { PackageIdentity, RecipeInfo } from './types';
+import { evaluate, evaluated, type RenderedPackage, type RenderedRecipe } from './rendered';
 import { loadRecipeYaml } from './yaml';
 
 const renderers = new Map<string, JinjaRenderer>();
@@ -121,72 +121,46 @@ function renderV1(
   return { doc, ev };
 }
 
-export function readRecipeV1(file: string, contents: string, platform: string): RecipeInfo {
+/**
+ * recipe.yaml rendered for the platform. Each value is evaluated once; one
+ * whose expression fails keeps its error (see rendered.ts). Lists are
+ * flattened in the order the graph reads them, which V1_LIMITS.items counts.
+ */
+export function renderV1Recipe(file: string, contents: string, platform: string): RenderedRecipe {
   const { doc, ev } = renderV1(file, contents, platform);
   const pkg = isMapping(doc.package) ? doc.package : isMapping(doc.recipe) ? doc.recipe : {};
-  const names: string[] = [];
-  const top = asName(ev.value(pkg.name));
-  if (top) names.push(top);
-  const reqs = new RequirementCollector();
-  const addReqs = (r: unknown) => {
-    if (!isMapping(r)) return;
-    reqs.add('build', ev.list(r.build));
-    reqs.add('host', ev.list(r.host));
-    reqs.add('run', ev.list(r.run));
-  };
-  addReqs(doc.requirements);
-  for (const out of ev.list(doc.outputs)) {
-    if (!isMapping(out)) continue;
-    const opkg = isMapping(out.package) ? out.package : {};
-    const n = asName(ev.value(opkg.name));
-    if (n && !names.includes(n)) names.push(n);
-    addReqs(out.requirements);
-  }
-  if (names.length === 0) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
-  checkPackageNames(file, names);
-  const version = asText(ev.value(pkg.version));
-  // rattler-build: `skip` is one condition or a list of them; any that holds skips the recipe.
-  const skip = isMapping(doc.build) && asList(doc.build.skip).some((c) => ev.condition(c));
   return {
+    file,
     format: 'recipe',
-    packageName: names[0],
-    ...(version !== undefined ? { version } : {}),
-    names,
-    requirements: reqs.result(),
-    ...(skip ? { skip: true as const } : {}),
+    top: v1Package(file, ev, pkg, doc.build, doc.requirements),
+    outputs: evaluate(file, () =>
+      ev
+        .list(doc.outputs)
+        .filter(isMapping)
+        .map((out) => v1Package(file, ev, isMapping(out.package) ? out.package : {}, out.build, out.requirements)),
+    ),
+    // rattler-build: `skip` is one condition or a list of them; any that holds skips the recipe.
+    skip: evaluate(file, () => isMapping(doc.build) && asList(doc.build.skip).some((c) => ev.condition(c))),
   };
 }
 
-/**
- * The packages rattler-build makes of a recipe.yaml: each output (its own
- * version and build number, else the recipe's), or the package when there
- * are no outputs.
- */
-export function v1Packages(file: string, contents: string, platform: string): PackageIdentity[] {
-  const { doc, ev } = renderV1(file, contents, platform);
-  const pkg = isMapping(doc.package) ? doc.package : isMapping(doc.recipe) ? doc.recipe : {};
-  const build = isMapping(doc.build) ? doc.build : {};
-  const top: PackageIdentity = {
-    name: asName(ev.value(pkg.name)) ?? '',
-    version: asText(ev.value(pkg.version)),
-    buildNumber: buildNumberOf(ev.value(build.number)),
+function v1Package(
+  file: string,
+  ev: V1Evaluator,
+  pkg: Record<string, unknown>,
+  build: unknown,
+  requirements: unknown,
+): RenderedPackage {
+  const b = isMapping(build) ? build : {};
+  const r = isMapping(requirements) ? requirements : undefined;
+  const names = (specs: unknown) => (r ? evaluate(file, () => requirementNames(ev.list(specs))) : evaluated([]));
+  return {
+    name: evaluate(file, () => asName(ev.value(pkg.name))),
+    version: evaluate(file, () => asText(ev.value(pkg.version))),
+    ...(b.number !== undefined ? { buildNumber: evaluate(file, () => buildNumberOf(ev.value(b.number))) } : {}),
+    buildString: evaluate(file, () => asText(ev.value(b.string))),
+    requirements: { build: names(r?.build), host: names(r?.host), run: names(r?.run) },
   };
-  const outputs: PackageIdentity[] = [];
-  for (const out of ev.list(doc.outputs)) {
-    if (!isMapping(out)) continue;
-    const opkg = isMapping(out.package) ? out.package : {};
-    const name = asName(ev.value(opkg.name));
-    if (!name) continue;
-    const outBuild = isMapping(out.build) ? out.build : {};
-    outputs.push({
-      name,
-      version: asText(ev.value(opkg.version)) ?? top.version,
-      buildNumber: outBuild.number !== undefined ? buildNumberOf(ev.value(outBuild.number)) : top.buildNumber,
-    });
-  }
-  if (outputs.length) return checkPackageNames(file, outputs);
-  if (!top.name) throw new RecipeReadError(file, 'no package.name or recipe.name (and no named outputs)');
-  return checkPackageNames(file, [top]);
 }
 
 /**

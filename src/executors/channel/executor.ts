@@ -2,7 +2,8 @@ import type { ExecutorContext, ProjectGraph } from '@nx/devkit';
 import { logger } from '../../core/logger';
 import { realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { ChannelGatherError, gatherChannel, type GatherSource } from '../../channel/gather';
+import { gatherChannel, type GatherSource } from '../../channel/gather';
+import { OptionError } from '../../core/errors';
 import { outputPathOf } from '../../channel/dependencies';
 import { DEFAULT_CHANNEL_PATH, EXECUTORS } from '../../core/defaults';
 import { withLock } from '../../channel/lock';
@@ -29,7 +30,7 @@ export function channelFolder(root: string, outputPath: string | undefined, opti
   const dir = resolve(root, outputPath || DEFAULT_CHANNEL_PATH);
   const rel = relative(root, dir);
   if (!rel || rel.startsWith('..'))
-    throw new ChannelGatherError(`${option} must be a folder inside the workspace, got "${outputPath}".`);
+    throw new OptionError(option, `${option} must be a folder inside the workspace, got "${outputPath}".`);
   return dir;
 }
 
@@ -44,7 +45,7 @@ export default async function channelExecutor(
     const wanted = options.projects?.length ? new Set(options.projects) : undefined;
     for (const name of wanted ?? []) {
       if (!all.some((p) => p.project === name))
-        throw new ChannelGatherError(`projects: ${name} is not a project with a recipe-build target.`);
+        throw new OptionError('projects', `projects: ${name} is not a project with a recipe-build target.`);
     }
     const sources: GatherSource[] = all
       .filter((p) => !wanted || wanted.has(p.project))

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors';
+import { OptionError, UserError } from '../../core/errors';
 import { STAGING_FOLDER } from '../../core/defaults';
 import { RECIPE_FILE_NAMES } from '../../core/formats';
 import { logger } from '../../core/logger';
@@ -68,7 +68,7 @@ export default async function lintRecipeExecutor(
       throw new UserError(`lint-recipe: project ${projectName} has no root in the workspace.`);
     const format = options.format ?? 'text';
     if (!['text', 'json', 'sarif'].includes(format))
-      throw new UserError(`lint-recipe: --format=${format} is not one of text, json, sarif.`);
+      throw new OptionError('format', `lint-recipe: --format=${format} is not one of text, json, sarif.`);
     const recipeFile =
       options.recipeFile ??
       RECIPE_FILE_NAMES.map((n) => (projectRoot === '.' ? n : `${projectRoot}/${n}`)).find(

@@ -4,13 +4,14 @@ import { relative, resolve } from 'node:path';
 import { IMAGE_REPOSITORY, validateImageRef, validateNetwork } from '../../container/argv';
 import { outputPathOf } from '../../channel/dependencies';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
-import { ChannelOptionError, normalizeChannels } from '../../channel/upstream';
+import { normalizeChannels } from '../../channel/upstream';
 import type { EngineName } from '../../core/defaults';
-import { UserError } from '../../core/errors';
+import { OptionError, UserError } from '../../core/errors';
 import { withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 import type { PackageImageExecutorSchema } from './schema';
 
+/** A package-image failure a user must fix (no packages built yet, a push refused): reported without a stack. */
 export class PackageImageError extends UserError {}
 
 export interface ResolvedPackageImageOptions {
@@ -35,14 +36,6 @@ export interface ResolvedPackageImageOptions {
 const REGISTRY =
   /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
-function checked<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (e) {
-    throw new PackageImageError((e as Error).message);
-  }
-}
-
 export function resolvePackageImageOptions(
   given: PackageImageExecutorSchema,
   context: ExecutorContext,
@@ -53,35 +46,39 @@ export function resolvePackageImageOptions(
   const project = context.projectsConfigurations.projects[projectName];
   const outputDir = resolve(context.root, o.outputPath || outputPathOf(project.root));
   if (relative(context.root, outputDir).startsWith('..'))
-    throw new PackageImageError(`outputPath must be inside the workspace, got ${JSON.stringify(o.outputPath)}.`);
+    throw new OptionError(
+      'outputPath',
+      `outputPath must be inside the workspace, got ${JSON.stringify(o.outputPath)}.`,
+    );
   if (!SUBDIR_PATTERN.test(o.platform))
-    throw new PackageImageError(`platform ${JSON.stringify(o.platform)} is not a conda subdir.`);
+    throw new OptionError(
+      'platform',
+      `platform ${JSON.stringify(o.platform)} is not a conda subdir: use noarch or <os>-<arch> (linux-64, osx-arm64, ...).`,
+    );
   if (!IMAGE_REPOSITORY.test(o.namespace))
-    throw new PackageImageError(
+    throw new OptionError(
+      'namespace',
       `namespace ${JSON.stringify(o.namespace)} is not an image namespace (lowercase, no tag).`,
     );
   const installer = o.image
-    ? ({ kind: 'ref', ref: checked(() => validateImageRef(o.image, 'image')) } as const)
+    ? ({ kind: 'ref', ref: validateImageRef(o.image, 'image') } as const)
     : o.imageProject
       ? ({ kind: 'project', project: o.imageProject, target: o.imageTarget } as const)
       : undefined;
   if (!installer)
-    throw new PackageImageError(
+    throw new OptionError(
+      'image',
       'no installer image: set image (an image with conda) or imageProject (the plugin sets it to its builder image project).',
     );
-  let channels: string[];
-  try {
-    channels = normalizeChannels(o.channels);
-  } catch (e) {
-    if (e instanceof ChannelOptionError) throw new PackageImageError(e.message);
-    throw e;
-  }
+  const channels = normalizeChannels(o.channels);
   const registry = o.registry ? o.registry.replace(/\/+$/, '') : undefined;
   if (registry !== undefined && !REGISTRY.test(registry))
-    throw new PackageImageError(`registry ${JSON.stringify(o.registry)} is not host[:port][/path].`);
+    throw new OptionError('registry', `registry ${JSON.stringify(o.registry)} is not host[:port][/path].`);
   const network = o.network;
-  if (network) checked(() => validateNetwork(network));
-  if (!(o.testTimeoutSeconds >= 0)) throw new PackageImageError('testTimeoutSeconds must be 0 or more.');
+  if (network) validateNetwork(network);
+  if (!(o.testTimeoutSeconds >= 0))
+    throw new OptionError('testTimeoutSeconds', `testTimeoutSeconds must be 0 or more, got ${o.testTimeoutSeconds}.`);
+  const baseImage = validateImageRef(o.packageBaseImage, 'packageBaseImage');
   if (!existsSync(outputDir))
     throw new PackageImageError(
       `${relative(context.root, outputDir)} does not exist: build the packages first (nx run ${projectName}:build-recipe).`,
@@ -91,7 +88,7 @@ export function resolvePackageImageOptions(
     outputDir,
     platform: o.platform,
     installer,
-    baseImage: checked(() => validateImageRef(o.packageBaseImage, 'packageBaseImage')),
+    baseImage,
     namespace: o.namespace,
     channels,
     skipTests: o.skipTests,

@@ -5,13 +5,13 @@ import { schemaDefault } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../recipes';
 import type { PurgeImageExecutorSchema } from './schema';
-import { UserError } from '../../core/errors';
+import { OptionError } from '../../core/errors';
 import { parsePackageSpec, packageImageRef, type PackageSpec } from '../../image/package-plan';
 
 export { parsePackageSpec, packageImageRef, type PackageSpec };
 
 /** A purge-image option that names no image. */
-export class PurgeOptionError extends UserError {}
+export class PurgeOptionError extends OptionError {}
 
 export interface PurgePlan {
   engine: EngineName;
@@ -35,14 +35,14 @@ export interface PurgePlan {
 function optionalString(value: unknown, option: string): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || /\s/.test(value))
-    throw new PurgeOptionError(`${option} must be a project or target name`);
+    throw new PurgeOptionError(option, `${option} must be a project or target name`);
   return value;
 }
 
 function stringList(value: unknown, option: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new PurgeOptionError(`${option} must be a list of strings`);
+    throw new PurgeOptionError(option, `${option} must be a list of strings`);
   }
   return value.map((v) => v.trim()).filter((v) => v.length > 0);
 }
@@ -50,19 +50,23 @@ function stringList(value: unknown, option: string): string[] {
 /** Checks the options and lists what to remove; no engine call. */
 export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
   const o = (options ?? {}) as Record<string, unknown>;
-  const engine = resolveEngine(o.engine, (m) => new PurgeOptionError(m));
+  const engine = resolveEngine(o.engine, (m) => new PurgeOptionError('engine', m));
   const namespace = o.namespace === undefined || o.namespace === '' ? DEFAULT_IMAGE_NAMESPACE : o.namespace;
   if (typeof namespace !== 'string' || !IMAGE_REPOSITORY.test(namespace)) {
-    throw new PurgeOptionError(`namespace '${String(namespace)}' is not a valid image namespace (lowercase, no tag)`);
+    throw new PurgeOptionError(
+      'namespace',
+      `namespace '${String(namespace)}' is not a valid image namespace (lowercase, no tag)`,
+    );
   }
   const images = stringList(o.images, 'images');
   for (const ref of images) {
-    if (/\s/.test(ref)) throw new PurgeOptionError(`image '${ref}' is not an image reference`);
+    if (/\s/.test(ref)) throw new PurgeOptionError('images', `image '${ref}' is not an image reference`);
   }
   const packages = stringList(o.packages, 'packages').map((spec) => packageImageRef(namespace, parsePackageSpec(spec)));
   const names = stringList(o.names, 'names');
   for (const name of names) {
-    if (!isPackageName(name)) throw new PurgeOptionError(`name '${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
+    if (!isPackageName(name))
+      throw new PurgeOptionError('names', `name '${name}' is not a package name: ${PACKAGE_NAME_RULE}`);
   }
   const builderImages = o.builderImages === true;
   const imageProject = optionalString(o.imageProject, 'imageProject');
@@ -84,6 +88,7 @@ export function planPurge(options: PurgeImageExecutorSchema): PurgePlan {
     !containers
   ) {
     throw new PurgeOptionError(
+      'packageImages',
       'nothing to purge: set packageImages, packageProject, packages, names, imageProject, builderImages, containers or images',
     );
   }

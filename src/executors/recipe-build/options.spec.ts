@@ -2,7 +2,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveOptions } from './options';
+import { OptionError, UserError } from '../../core/errors';
+import { RecipeBuildError, resolveOptions } from './options';
 import type { RecipeBuildExecutorSchema } from './schema';
 
 /** Issue 9: every value that becomes a path or an engine argument is checked before anything runs. */
@@ -104,5 +105,85 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ runArgs: ['--privileged'] })).toThrow(/hands the build container the host/);
     expect(resolve({ memory: '1; rm -rf /' })).toThrow(/not a size/);
     expect(resolve({})().hardening).toEqual({ pidsLimit: 4096, noNewPrivileges: true, runArgs: [] });
+  });
+});
+
+/** Issue 20, point 3: each concern throws an OptionError naming the option where the problem is found. */
+describe('resolveOptions: one error idiom, by concern', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nx-conda-ws-'));
+  mkdirSync(join(root, 'recipes/a'), { recursive: true });
+  writeFileSync(join(root, 'recipes/a/meta.yaml'), 'package: {name: a, version: "1"}\n');
+  const context = {
+    root,
+    projectName: 'a',
+    projectsConfigurations: { version: 2, projects: { a: { root: 'recipes/a' } } },
+    isVerbose: false,
+  } as unknown as ExecutorContext;
+  const errorOf = (options: RecipeBuildExecutorSchema): Error => {
+    try {
+      resolveOptions(options, context, {});
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error(`resolveOptions took ${JSON.stringify(options)}`);
+  };
+
+  it.each<[string, RecipeBuildExecutorSchema, string, RegExp]>([
+    ['recipe', { builder: 'rattler-build' }, 'builder', /builder rattler-build needs recipe\.yaml/],
+    ['recipe', { platform: 'linux-64/..' }, 'platform', /platform "linux-64\/\.\." is not a conda subdir: use noarch/],
+    [
+      'recipe',
+      { variantConfigFiles: ['nope.yaml'] },
+      'variantConfigFiles',
+      /variantConfigFiles: nope\.yaml does not exist/,
+    ],
+    ['recipe', { recipeDir: 'recipes/b' }, 'recipeDir', /recipeDir: recipe folder recipes\/b does not exist/],
+    ['image', { image: '--privileged' }, 'image', /image "--privileged" is not an image reference/],
+    ['image', { network: 'a,b' }, 'network', /network "a,b" is not a network name/],
+    ['image', { env: { 'A-B': 'x' } }, 'env', /env name 'A-B' is not a valid variable name/],
+    ['image', { containerRecipe: 'opt/recipe' }, 'containerRecipe', /containerRecipe must be an absolute path/],
+    ['staging', { outputPath: '../out' }, 'outputPath', /outputPath must be a folder inside the workspace/],
+    ['staging', { stagingRoot: '.' }, 'stagingRoot', /stagingRoot ".*" must be a folder of its own/],
+    ['staging', { sharedStagingDir: 'recipes' }, 'sharedStagingDir', /sharedStagingDir "recipes" is refused/],
+    ['limits', { timeoutSeconds: -1 }, 'timeoutSeconds', /timeoutSeconds must be 0 or more, got -1/],
+    ['limits', { lockTimeoutSeconds: -1 }, 'lockTimeoutSeconds', /lockTimeoutSeconds must be 0 or more/],
+    ['limits', { memory: 'lots' }, 'memory', /memory "lots" is not a size/],
+    ['limits', { runArgs: ['--privileged'] }, 'runArgs', /runArgs cannot set --privileged/],
+    ['limits', { maxPackageMegabytes: -1 }, 'maxPackageMegabytes', /maxPackageMegabytes must be a positive number/],
+    ['channels', { channels: ['-c x'] }, 'channels', /channels: "-c x" is not a channel name/],
+    ['channels', { skipExisting: true }, 'skipExisting', /skipExisting needs upstream channels/],
+  ])('%s: %j is refused as an OptionError naming %s', (_concern, options, option, message) => {
+    const error = errorOf(options);
+    expect(error).toBeInstanceOf(OptionError);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as OptionError).option).toBe(option);
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain(option);
+  });
+
+  it('a missing recipe is a RecipeBuildError naming the folder and the project', () => {
+    mkdirSync(join(root, 'recipes/empty'), { recursive: true });
+    const of = (project: string) =>
+      ({
+        ...context,
+        projectName: project,
+        projectsConfigurations: { version: 2, projects: { [project]: { root: `recipes/${project}` } } },
+      }) as unknown as ExecutorContext;
+    expect(() => resolveOptions({}, of('b'), {})).toThrow(RecipeBuildError);
+    expect(() => resolveOptions({}, of('b'), {})).toThrow(/^Recipe folder recipes\/b of project b does not exist\.$/);
+    expect(() => resolveOptions({}, of('empty'), {})).toThrow(RecipeBuildError);
+    expect(() => resolveOptions({}, of('empty'), {})).toThrow(/No meta\.yaml or recipe\.yaml in recipes\/empty/);
+  });
+
+  it('an unexpected error is not dressed as a user error: it keeps its type and stack', () => {
+    const broken = { ...context, projectsConfigurations: { version: 2, projects: {} } } as unknown as ExecutorContext;
+    let error: unknown;
+    try {
+      resolveOptions({}, broken, {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).not.toBeInstanceOf(UserError);
   });
 });

@@ -304,6 +304,18 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
     expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
   });
 
+  it('tidies the entry addPlugin wrote in one pass: one entry, no default target name, the engine kept; a rerun changes nothing', async () => {
+    await initGenerator(tree, { skipFormat: true, engine: 'podman' });
+    const expected = [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } }];
+    expect(pluginEntries(tree)).toEqual(expected);
+    expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
+    const first = snapshot(tree);
+    await initGenerator(tree, { skipFormat: true, engine: 'podman' });
+    await initGenerator(tree, { skipFormat: true });
+    expect(snapshot(tree)).toEqual(first);
+    expect(pluginEntries(tree)).toEqual(expected);
+  });
+
   it('picks other target names when a recipe folder already has build-recipe and purge-image', async () => {
     tree.write(
       'recipes/foo/project.json',

@@ -93,11 +93,13 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
   // means explicit targets in project.json instead of a plugin registration.
   const addPlugin =
     schema.addPlugin ?? (process.env.NX_ADD_PLUGINS !== 'false' && readNxJson(tree)?.useInferencePlugins !== false);
-  if (addPlugin && findPluginRegistration(readNxJson(tree) ?? {}) < 0) await addInferencePlugin(tree, options);
+  const added = addPlugin && findPluginRegistration(readNxJson(tree) ?? {}) < 0;
+  if (added) await addInferencePlugin(tree, options);
 
+  // The plugin entry and the recipe generator's default, tidied once and written once.
   const nxJson: NxJsonConfiguration = readNxJson(tree) ?? {};
   const before = JSON.stringify(nxJson);
-  const imageProject = addPlugin ? registerPlugin(nxJson, options) : DEFAULT_IMAGE_PROJECT;
+  const imageProject = addPlugin ? registerPlugin(nxJson, options, added) : DEFAULT_IMAGE_PROJECT;
   setRecipeFormatDefault(nxJson, options.builder);
   if (JSON.stringify(nxJson) !== before) updateNxJson(tree, nxJson);
 
@@ -164,19 +166,6 @@ async function addInferencePlugin(tree: Tree, options: NormalizedOptions): Promi
     },
     false,
   );
-  // addPlugin writes every option it tried; the defaults need not be written.
-  const nxJson = readNxJson(tree) ?? {};
-  const index = findPluginRegistration(nxJson);
-  const entry = nxJson.plugins?.[index];
-  if (entry && typeof entry !== 'string') {
-    const pluginOptions = { ...(entry.options as Record<string, unknown>) };
-    if (pluginOptions.buildTargetName === DEFAULT_TARGETS.buildRecipe) delete pluginOptions.buildTargetName;
-    if (pluginOptions.purgeTargetName === DEFAULT_TARGETS.purgeImage) delete pluginOptions.purgeTargetName;
-    if (pluginOptions.packageImageTargetName === DEFAULT_TARGETS.packageImage)
-      delete pluginOptions.packageImageTargetName;
-    nxJson.plugins![index] = { ...entry, options: pluginOptions };
-    updateNxJson(tree, nxJson);
-  }
 }
 
 /**
@@ -245,23 +234,31 @@ function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
 }
 
 /**
- * Adds or completes nx-conda's registration. Returns the name of the image
+ * Completes nx-conda's registration (a string entry becomes an object entry;
+ * `justAdded`: the one addPlugin wrote, which lists every target name it
+ * tried, so the default ones are dropped). Returns the name of the image
  * project the plugin uses, or undefined when it uses a prebuilt `image`.
  */
-function registerPlugin(nxJson: NxJsonConfiguration, options: NormalizedOptions): string | undefined {
+function registerPlugin(
+  nxJson: NxJsonConfiguration,
+  options: NormalizedOptions,
+  justAdded: boolean,
+): string | undefined {
   nxJson.plugins ??= [];
-  const index = findPluginRegistration(nxJson);
-  if (index < 0) {
-    const pluginOptions: NxCondaPluginOptions = { imageProject: DEFAULT_IMAGE_PROJECT };
-    if (options.engine && options.engine !== 'docker') pluginOptions.engine = options.engine;
-    nxJson.plugins.push({ plugin: PLUGIN_NAME, options: pluginOptions } as PluginConfiguration);
-    return DEFAULT_IMAGE_PROJECT;
-  }
-
+  let index = findPluginRegistration(nxJson);
+  if (index < 0) index = nxJson.plugins.push(PLUGIN_NAME) - 1;
   const entry = nxJson.plugins[index];
   const pluginOptions: NxCondaPluginOptions =
     typeof entry === 'string' ? {} : { ...((entry.options ?? {}) as NxCondaPluginOptions) };
   const original = JSON.stringify(pluginOptions);
+  if (justAdded) {
+    for (const [option, name] of [
+      ['buildTargetName', DEFAULT_TARGETS.buildRecipe],
+      ['purgeTargetName', DEFAULT_TARGETS.purgeImage],
+      ['packageImageTargetName', DEFAULT_TARGETS.packageImage],
+    ] as const)
+      if (pluginOptions[option] === name) delete pluginOptions[option];
+  }
   // A prebuilt image replaces the image project: leave that choice alone.
   const usesPrebuiltImage = pluginOptions.image !== undefined && pluginOptions.imageProject === undefined;
   if (!usesPrebuiltImage) {

@@ -1,0 +1,26 @@
+import { ImageBuildError, imageBuildFailure } from './errors';
+import { UserError } from '../core/errors';
+
+describe('imageBuildFailure: a failed image build is a user error naming the image and what to do', () => {
+  it('names the engine, the image and the exit code, quotes the last lines, and says what to do', () => {
+    const error = imageBuildFailure('docker', 'nx-conda/builder:abc123', { exitCode: 1 }, [
+      'Step 3/5 : RUN mamba install -y samtools',
+      'error: nothing provides samtools',
+    ]);
+    expect(error).toBeInstanceOf(ImageBuildError);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toBe(
+      'docker build of image nx-conda/builder:abc123 failed (exit code 1); last lines of output:\n' +
+        'Step 3/5 : RUN mamba install -y samtools\nerror: nothing provides samtools\n' +
+        'Find the step that failed in the output above, fix it (the base image, a requirement, a build argument, ' +
+        "the network) and run the target again; --verbose shows docker's whole output.",
+    );
+  });
+
+  it('names the signal that ended the engine when there is no exit code, and works without output', () => {
+    expect(imageBuildFailure('podman', 'x:1', { signal: 'SIGKILL' }, []).message).toMatch(
+      /^podman build of image x:1 failed \(SIGKILL\)\. Find the step/,
+    );
+    expect(imageBuildFailure('podman', 'x:1', {}, []).message).toMatch(/failed \(killed\)/);
+  });
+});

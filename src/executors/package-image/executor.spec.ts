@@ -1,0 +1,191 @@
+import type { ProjectGraph } from '@nx/devkit';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { workspaceId } from '../../container';
+import { FakeEngine, type EngineCall } from '../../container/fake-engine.test';
+import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
+import packageImageExecutor from './executor';
+import type { PackageImageExecutorSchema } from './schema';
+
+const INSTALLER = 'nx-conda-e2e/conda-build:latest';
+const PACKAGE = 'a package';
+const SHA = createHash('sha256').update(PACKAGE).digest('hex');
+const TAG = 'biocontainers/foo:1.0--0';
+const UNTESTED = `nx-conda-untested/foo:${SHA.slice(0, 16)}`;
+const NO_SUCH_IMAGE = { exitCode: 1, stderr: 'Error: No such image' };
+
+/** What the reader prints for a package whose only test is info/test/run_test.sh. */
+const READER_OUTPUT = JSON.stringify({
+  files: [{ path: 'info/test/run_test.sh', data: Buffer.from('foo --version\n').toString('base64') }],
+  skipped: [],
+});
+
+function mountSource(call: EngineCall, target: string): string {
+  const mount = call.args.find((a) => a.startsWith('type=bind,') && a.includes(`,target=${target}`));
+  if (!mount) throw new Error(`no mount at ${target} in: ${call.args.join(' ')}`);
+  return /source=([^,]+)/.exec(mount)![1];
+}
+
+describe('package-image executor, against a recorded engine', () => {
+  let ws: ReturnType<typeof tempWorkspace>;
+  let out: ReturnType<typeof captureOutput>;
+  let engine: FakeEngine;
+  let graph: ProjectGraph;
+  beforeEach(() => {
+    ws = tempWorkspace('package-image');
+    out = captureOutput();
+    const subdir = join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64');
+    mkdirSync(subdir, { recursive: true });
+    writeFileSync(join(subdir, 'foo-1.0-0.tar.bz2'), PACKAGE);
+    writeFileSync(
+      join(subdir, 'repodata.json'),
+      JSON.stringify({
+        info: { subdir: 'linux-64' },
+        packages: { 'foo-1.0-0.tar.bz2': { name: 'foo', version: '1.0', build: '0', build_number: 0, sha256: SHA } },
+      }),
+    );
+    graph = {
+      nodes: { foo: { name: 'foo', type: 'lib', data: { root: 'recipes/foo', targets: {} } } },
+      dependencies: {},
+    };
+    engine = new FakeEngine()
+      .on(/^version /, { stdout: '27.0.0' })
+      .on(/^image inspect /, NO_SUCH_IMAGE)
+      .on(/^run [\s\S]*-c [\s\S]* \/opt\/nx-conda\/package\/foo-1\.0-0\.tar\.bz2$/, { stdout: READER_OUTPUT });
+  });
+  afterEach(() => {
+    out.restore();
+    ws.remove();
+  });
+  const run = (options: PackageImageExecutorSchema = {}) =>
+    engine.run(() => packageImageExecutor({ image: INSTALLER, ...options }, executorContext(ws.root, 'foo', graph)));
+  const runs = () => engine.calls.filter((c) => c.args[0] === 'run');
+
+  it('builds the image under an untested name, tests it with no network, then gives it its tag; the build context is removed', async () => {
+    await expect(run({ network: 'host' })).resolves.toEqual({ success: true });
+    const build = engine.argsOf('build');
+    const contextDir = build[build.length - 1];
+    expect(build).toEqual([
+      'build',
+      '--file',
+      join(contextDir, `Dockerfile.${SHA.slice(0, 16)}`),
+      '--tag',
+      UNTESTED,
+      '--network=host',
+      '--label',
+      'nx-conda=package',
+      '--label',
+      `nx-conda.workspace=${workspaceId(ws.root)}`,
+      '--label',
+      'nx-conda.project=foo',
+      '--label',
+      'nx-conda.package-file=foo-1.0-0.tar.bz2',
+      '--label',
+      `nx-conda.package-sha256=${SHA}`,
+      '--label',
+      'nx-conda.tests=passed',
+      contextDir,
+    ]);
+    expect(existsSync(contextDir)).toBe(false);
+
+    const [reader, test] = runs();
+    expect(reader.args).toContain('--network=none');
+    expect(reader.args).toContain(
+      `type=bind,source=${join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64', 'foo-1.0-0.tar.bz2')},target=/opt/nx-conda/package/foo-1.0-0.tar.bz2,readonly`,
+    );
+    const testsDir = mountSource(test, '/opt/nx-conda/tests');
+    expect(test.args).toEqual([
+      'run',
+      '--rm',
+      '--init',
+      '--interactive',
+      '--name',
+      expect.stringMatching(/^nx-conda-foo-test-[0-9a-f]{12}$/),
+      '--label',
+      'nx-conda=run',
+      '--label',
+      'nx-conda.project=foo',
+      '--label',
+      'nx-conda.step=test',
+      '--label',
+      `nx-conda.workspace=${workspaceId(ws.root)}`,
+      '--label',
+      `nx-conda.host=${hostname()}`,
+      '--label',
+      expect.stringMatching(/^nx-conda\.pid-ns=/),
+      '--label',
+      `nx-conda.pid=${process.pid}`,
+      '--label',
+      expect.stringMatching(/^nx-conda\.pid-start=/),
+      '--label',
+      'nx-conda.scratch=[]',
+      '--network=none',
+      '--mount',
+      `type=bind,source=${testsDir},target=/opt/nx-conda/tests,readonly`,
+      '--security-opt=no-new-privileges',
+      UNTESTED,
+      'sh',
+      '-c',
+      expect.any(String),
+      'nx-conda-follow-client',
+      'bash',
+      '/opt/nx-conda/tests/run.sh',
+    ]);
+    expect(existsSync(testsDir)).toBe(false);
+    expect(engine.lines().filter((l) => /^image (tag|rm) /.test(l))).toEqual([
+      `image tag ${UNTESTED} ${TAG}`,
+      `image rm ${UNTESTED}`,
+    ]);
+    expect(out.info.at(-1)).toMatch(/built, 1 test step\(s\) passed$/);
+  });
+
+  it('a failing test fails the task naming the test, and removes the untested image, the tests and the context', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/tests\/run\.sh$/, {
+      exitCode: 1,
+      stderr: 'nx-conda-test: failed: info/test/run_test.sh',
+    });
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error[0]).toMatch(
+      /^nx-conda: test of foo-1\.0-0\.tar\.bz2 in its image failed \(exit code 1\); the untested image was removed\.\n {2}failing test: info\/test\/run_test\.sh/,
+    );
+    expect(engine.lines().filter((l) => /^image (tag|rm) /.test(l))).toEqual([`image rm --force ${UNTESTED}`]);
+    const build = engine.argsOf('build');
+    expect(existsSync(build[build.length - 1])).toBe(false);
+    expect(existsSync(mountSource(runs()[1], '/opt/nx-conda/tests'))).toBe(false);
+  });
+
+  it('a failed image build fails the task naming the image; the context is removed and nothing is tagged', async () => {
+    engine.on(/^build /, { exitCode: 1, stderr: 'PackagesNotFoundError: nosuch' });
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toContain(`docker build of image ${UNTESTED} failed (exit code 1)`);
+    expect(out.error.join('\n')).toContain('PackagesNotFoundError: nosuch');
+    const build = engine.argsOf('build');
+    expect(existsSync(build[build.length - 1])).toBe(false);
+    expect(engine.lines().filter((l) => /^image (tag|rm) /.test(l))).toEqual([]);
+  });
+
+  it('skipTests builds straight under the tag, says the image is untested, and runs no container', async () => {
+    await expect(run({ skipTests: true })).resolves.toEqual({ success: true });
+    expect(engine.argsOf('build')).toEqual(expect.arrayContaining(['--tag', TAG, 'nx-conda.tests=skipped']));
+    expect(runs()).toEqual([]);
+    expect(out.warn).toContain(`nx-conda: tests of foo-1.0-0.tar.bz2 NOT run (skipTests): ${TAG} is untested`);
+  });
+
+  it('reuses an image whose labels name the same package file, workspace and passed tests: no build, no container', async () => {
+    engine.on(new RegExp(`^image inspect --format \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`), {
+      stdout: JSON.stringify({
+        'nx-conda': 'package',
+        'nx-conda.workspace': workspaceId(ws.root),
+        'nx-conda.project': 'foo',
+        'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
+        'nx-conda.package-sha256': SHA,
+        'nx-conda.tests': 'passed',
+      }),
+    });
+    await expect(run()).resolves.toEqual({ success: true });
+    expect(engine.lines().filter((l) => !l.startsWith('image inspect') && !l.startsWith('version'))).toEqual([]);
+    expect(out.info.at(-1)).toContain(`${TAG}  reused (linux-64/foo-1.0-0.tar.bz2 unchanged)`);
+  });
+});

@@ -1,0 +1,325 @@
+import type { ProjectGraph } from '@nx/devkit';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { workspaceId } from '../../container';
+import { FakeEngine, type EngineCall } from '../../container/fake-engine.test';
+import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
+import { buildRecipeTask, endBuildSession, newBuildSession } from './build-task';
+import recipeBuildExecutor from './executor';
+import type { RecipeBuildExecutorSchema } from './schema';
+
+const IMAGE = 'nx-conda-e2e/conda-build:latest';
+const RECIPE = 'package:\n  name: foo\n  version: "1.0"\nbuild:\n  number: 0\n';
+
+/** The host folder mounted at `target` in a recorded `run`. */
+function mountSource(call: EngineCall, target: string): string {
+  const mount = call.args.find((a) => a.startsWith('type=bind,') && a.includes(`,target=${target}`));
+  if (!mount) throw new Error(`no mount at ${target} in: ${call.args.join(' ')}`);
+  return /source=([^,]+)/.exec(mount)![1];
+}
+
+/** What a builder leaves in the staging channel: one package and its index record. */
+function buildPackage(staging: string): void {
+  mkdirSync(join(staging, 'linux-64'), { recursive: true });
+  writeFileSync(join(staging, 'linux-64', 'foo-1.0-0.tar.bz2'), 'a package');
+  writeFileSync(
+    join(staging, 'linux-64', 'repodata.json'),
+    JSON.stringify({
+      info: { subdir: 'linux-64' },
+      packages: {
+        'foo-1.0-0.tar.bz2': { name: 'foo', version: '1.0', build: '0', build_number: 0, subdir: 'linux-64' },
+      },
+    }),
+  );
+}
+
+describe('recipe-build executor (one task), against a recorded engine', () => {
+  let ws: ReturnType<typeof tempWorkspace>;
+  let out: ReturnType<typeof captureOutput>;
+  let engine: FakeEngine;
+  let graph: ProjectGraph;
+  beforeEach(() => {
+    ws = tempWorkspace('recipe-build');
+    out = captureOutput();
+    mkdirSync(join(ws.root, 'recipes', 'foo'), { recursive: true });
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'meta.yaml'), RECIPE);
+    graph = {
+      nodes: { foo: { name: 'foo', type: 'lib', data: { root: 'recipes/foo', targets: {} } } },
+      dependencies: { foo: [] },
+    };
+    engine = new FakeEngine().on(/^version /, { stdout: '27.0.0' });
+  });
+  afterEach(() => {
+    out.restore();
+    ws.remove();
+  });
+  const run = (options: RecipeBuildExecutorSchema = {}) =>
+    engine.run(() =>
+      recipeBuildExecutor(
+        { recipeDir: 'recipes/foo', builder: 'conda-build', image: IMAGE, ...options },
+        executorContext(ws.root, 'foo', graph, 'build-recipe'),
+      ),
+    );
+
+  /** The folders under the staging root: what a build left there. */
+  const stagingLeft = () => {
+    const dir = join(ws.root, 'tmp', 'nx-conda', 'staging');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  };
+  const runRecordsLeft = () => {
+    const dir = join(ws.root, 'tmp', 'nx-conda', 'runs');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  };
+
+  it('runs the build script in a container with the options on its command line, and collects the package', async () => {
+    engine.on(/^run /, (call) => (buildPackage(mountSource(call, '/opt/host-conda-bld')), { stdout: 'built foo' }));
+    const result = await run({ network: 'none', memory: '2g', cpus: 2, env: { CHANNEL_TOKEN: 's3cret' } });
+    expect(result).toEqual({ success: true });
+
+    const call = engine.calls.find((c) => c.args[0] === 'run')!;
+    const staging = mountSource(call, '/opt/host-conda-bld');
+    const script = mountSource(call, '/opt/nx-conda/build.sh');
+    const tools = dirname(script);
+    const stagingRoot = join(ws.root, 'tmp', 'nx-conda', 'staging');
+    expect(dirname(staging)).toBe(stagingRoot);
+    expect(dirname(tools)).toBe(stagingRoot);
+    expect(call.args).toEqual([
+      'run',
+      '--rm',
+      '--init',
+      '--interactive',
+      '--name',
+      expect.stringMatching(/^nx-conda-foo-[0-9a-f]{12}$/),
+      '--label',
+      'nx-conda=run',
+      '--label',
+      'nx-conda.project=foo',
+      '--label',
+      `nx-conda.workspace=${workspaceId(ws.root)}`,
+      '--label',
+      `nx-conda.host=${hostname()}`,
+      '--label',
+      expect.stringMatching(/^nx-conda\.pid-ns=/),
+      '--label',
+      `nx-conda.pid=${process.pid}`,
+      '--label',
+      expect.stringMatching(/^nx-conda\.pid-start=/),
+      '--label',
+      `nx-conda.scratch=${JSON.stringify([staging, tools])}`,
+      '--network=none',
+      '--mount',
+      `type=bind,source=${join(ws.root, 'recipes', 'foo')},target=/opt/recipe,readonly`,
+      '--mount',
+      `type=bind,source=${staging},target=/opt/host-conda-bld`,
+      '--mount',
+      `type=bind,source=${join(tools, 'build.sh')},target=/opt/nx-conda/build.sh,readonly`,
+      '--env',
+      'CHANNEL_TOKEN',
+      '--env',
+      'NX_CONDA_HOST_UID',
+      '--env',
+      'NX_CONDA_HOST_GID',
+      '--memory=2g',
+      '--cpus=2',
+      '--pids-limit=4096',
+      '--security-opt=no-new-privileges',
+      IMAGE,
+      'sh',
+      '-c',
+      expect.any(String),
+      'nx-conda-follow-client',
+      'bash',
+      '/opt/nx-conda/build.sh',
+    ]);
+    // Values travel in the client's environment, never on the command line.
+    expect(call.env).toMatchObject({ CHANNEL_TOKEN: 's3cret' });
+    expect(call.args.join(' ')).not.toContain('s3cret');
+
+    const output = join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64');
+    expect(readFileSync(join(output, 'foo-1.0-0.tar.bz2'), 'utf8')).toBe('a package');
+    expect(JSON.parse(readFileSync(join(output, 'repodata.json'), 'utf8')).packages['foo-1.0-0.tar.bz2']).toMatchObject(
+      { name: 'foo', version: '1.0', build: '0' },
+    );
+    expect(out.streamed.join('')).toContain('[foo] built foo');
+    expect(out.info.at(-1)).toMatch(/^nx-conda: built 1 package\(s\) for foo with conda-build in [0-9.]+ s \(image /);
+    expect(stagingLeft()).toEqual([]);
+    expect(runRecordsLeft()).toEqual([]);
+  });
+
+  it('a failed build fails the task with the recipe, the image and the last lines, and removes its staging folders', async () => {
+    engine.on(/^run /, { exitCode: 1, stderr: 'conda_build.exceptions.DependencyNeedsBuildingError: nosuch' });
+    await expect(run()).resolves.toEqual({ success: false });
+    const name = engine.argsOf('run')[5];
+    expect(out.error).toEqual([
+      `nx-conda: build of foo (recipes/foo/meta.yaml) exited with code 1 in image ${IMAGE}; container ${name} was removed. ` +
+        'Its last lines:\n  | conda_build.exceptions.DependencyNeedsBuildingError: nosuch',
+    ]);
+    expect(stagingLeft()).toEqual([]);
+    expect(runRecordsLeft()).toEqual([]);
+    expect(existsSync(join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64', 'foo-1.0-0.tar.bz2'))).toBe(false);
+  });
+
+  it('a build killed before its trap ran: the staging channel is handed back in a short container, then removed', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { signal: 'SIGKILL' });
+    await expect(run()).resolves.toEqual({ success: false });
+    const [build, handBack] = engine.calls.filter((c) => c.args[0] === 'run');
+    const staging = mountSource(build, '/opt/host-conda-bld');
+    expect(handBack.args).toEqual([
+      'run',
+      '--rm',
+      '--init',
+      '--interactive',
+      '--name',
+      expect.stringMatching(/^nx-conda-foo-handback-[0-9a-f]{12}$/),
+      '--label',
+      'nx-conda=run',
+      '--label',
+      'nx-conda.project=foo',
+      '--label',
+      'nx-conda.step=hand-back',
+      '--network=none',
+      '--user',
+      '0',
+      '--mount',
+      `type=bind,source=${staging},target=/opt/host-conda-bld`,
+      '--pids-limit=64',
+      '--security-opt=no-new-privileges',
+      IMAGE,
+      'sh',
+      '-c',
+      expect.any(String),
+      'nx-conda-follow-client',
+      'chown',
+      '-R',
+      `${process.getuid!()}:${process.getgid!()}`,
+      '/opt/host-conda-bld',
+    ]);
+    expect(out.error[0]).toMatch(
+      /^nx-conda: build of foo \(recipes\/foo\/meta\.yaml\) was stopped by SIGKILL in image /,
+    );
+    expect(stagingLeft()).toEqual([]);
+  });
+
+  it('a build over its time limit: the container is removed, the client stopped, the staging channel handed back and removed', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { untilKilled: true, stdout: 'compiling...' });
+    await expect(run({ timeoutSeconds: 0.05 })).resolves.toEqual({ success: false });
+    const [build, handBack] = engine.calls.filter((c) => c.args[0] === 'run');
+    const name = build.args[5];
+    // Removed, the client killed, removed again once the client has ended (it may have created it meanwhile).
+    expect(engine.lines().filter((l) => l.startsWith('container rm'))).toEqual([
+      `container rm --force ${name}`,
+      `container rm --force ${name}`,
+    ]);
+    expect(engine.kills).toEqual([{ args: build.args, signal: 'SIGTERM' }]);
+    expect(handBack.args.slice(-4)).toEqual([
+      'chown',
+      '-R',
+      `${process.getuid!()}:${process.getgid!()}`,
+      '/opt/host-conda-bld',
+    ]);
+    expect(out.warn).toContain(`container ${name} ran longer than 0.05 s: stopping docker and removing it`);
+    expect(out.error[0]).toMatch(
+      new RegExp(
+        `^nx-conda: build of foo \\(recipes/foo/meta\\.yaml\\) timed out after 0\\.05 s in image ${IMAGE}; container ${name} was removed\\.`,
+      ),
+    );
+    expect(stagingLeft()).toEqual([]);
+    expect(runRecordsLeft()).toEqual([]);
+  });
+
+  it('a recipe skipped for the platform runs no container and leaves an empty channel', async () => {
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'meta.yaml'), `${RECIPE}  skip: true  # [linux]\n`);
+    await expect(run()).resolves.toEqual({ success: true });
+    expect(engine.calls).toEqual([]);
+    expect(out.info[0]).toMatch(/^nx-conda: skipped foo for linux-64: recipes\/foo\/meta\.yaml says build: skip there/);
+  });
+
+  it('an image project whose builder image is missing fails before any run, saying how to build it', async () => {
+    graph.nodes.images = {
+      name: 'images',
+      type: 'lib',
+      data: { root: 'images', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: {} } } },
+    };
+    engine
+      .on(/^image inspect --format \{\{\.Id\}\} /, { exitCode: 1, stderr: 'Error: No such image' })
+      .on(/^image inspect --format \{\{\.Id\}\} bioconda\/bioconda-utils-build-env/, { stdout: 'sha256:base' });
+    await expect(run({ image: undefined, imageProject: 'images' })).resolves.toEqual({ success: false });
+    expect(out.error[0]).toMatch(
+      /^nx-conda: Builder image nx-conda\/builder:[0-9a-f]{12} is not in docker\. Build it with `nx run images:docker-image`/,
+    );
+    expect(engine.lines().filter((l) => l.startsWith('run '))).toEqual([]);
+    expect(stagingLeft()).toEqual([]);
+  });
+});
+
+describe('buildRecipeTask in a batch session (the batch executor runs each task so)', () => {
+  let ws: ReturnType<typeof tempWorkspace>;
+  let out: ReturnType<typeof captureOutput>;
+  beforeEach(() => {
+    ws = tempWorkspace('recipe-batch');
+    out = captureOutput();
+  });
+  afterEach(() => {
+    out.restore();
+    ws.remove();
+  });
+
+  it('checks the engine, clears leftovers and finds the builder image once for all tasks; removes the image once at the end (keepImage: false)', async () => {
+    const graph: ProjectGraph = {
+      nodes: {
+        images: {
+          name: 'images',
+          type: 'lib',
+          data: { root: 'images', targets: { 'docker-image': { executor: 'nx-conda:docker-image', options: {} } } },
+        },
+      },
+      dependencies: {},
+    };
+    for (const name of ['foo', 'bar']) {
+      mkdirSync(join(ws.root, 'recipes', name), { recursive: true });
+      writeFileSync(join(ws.root, 'recipes', name, 'meta.yaml'), RECIPE.replace('foo', name));
+      graph.nodes[name] = { name, type: 'lib', data: { root: `recipes/${name}`, targets: {} } };
+      graph.dependencies[name] = [];
+    }
+    const engine = new FakeEngine()
+      .on(/^image inspect --format \{\{\.Id\}\} /, { stdout: 'sha256:there' })
+      .on(/^run /, (call) => {
+        const staging = mountSource(call, '/opt/host-conda-bld');
+        const project = call.args.find((a) => a.startsWith('nx-conda.project='))!.split('=')[1];
+        buildPackage(staging);
+        const file = join(staging, 'linux-64', 'repodata.json');
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll('foo', project));
+        renameSync(
+          join(staging, 'linux-64', 'foo-1.0-0.tar.bz2'),
+          join(staging, 'linux-64', `${project}-1.0-0.tar.bz2`),
+        );
+        return {};
+      });
+    const session = newBuildSession();
+    await engine.run(async () => {
+      for (const name of ['foo', 'bar'])
+        await buildRecipeTask(
+          { recipeDir: `recipes/${name}`, builder: 'conda-build', imageProject: 'images', keepImage: false },
+          executorContext(ws.root, name, graph, 'build-recipe'),
+          session,
+        );
+      await endBuildSession(session);
+    });
+    const lines = engine.lines();
+    const tag = /nx-conda\/builder:[0-9a-f]{12}/.exec(lines.find((l) => l.includes('nx-conda/builder:'))!)![0];
+    expect(lines.filter((l) => !l.startsWith('run '))).toEqual([
+      'version --format {{.Server.Version}}',
+      `container ls --all --no-trunc --filter label=nx-conda.workspace=${workspaceId(ws.root)} --format {{.ID}}`,
+      'image inspect --format {{.Id}} bioconda/bioconda-utils-build-env-cos7:latest',
+      `image inspect --format {{.Id}} ${tag}`,
+      `image rm ${tag}`,
+    ]);
+    expect(engine.calls.filter((c) => c.args[0] === 'run')).toHaveLength(2);
+    for (const name of ['foo', 'bar'])
+      expect(existsSync(join(ws.root, 'dist', 'conda', 'recipes', name, 'linux-64', `${name}-1.0-0.tar.bz2`))).toBe(
+        true,
+      );
+    expect(out.info.at(-1)).toBe(`nx-conda: removed builder image ${tag} (keepImage: false)`);
+  });
+});
