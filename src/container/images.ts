@@ -96,7 +96,16 @@ export async function removeContainer(engine: EngineName, name: string): Promise
 
 /** The labels of an image, or undefined when no such image exists. */
 export async function imageLabels(engine: EngineName, ref: string): Promise<Map<string, string> | undefined> {
-  return (await inspectImage(engine, ref))?.labels;
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, ['image', 'inspect', '--format', '{{json .Config.Labels}}', validateImageRef(ref)]);
+  assertSpawned(engine, r);
+  if (r.exitCode !== 0) {
+    if (adapter.isNoSuchImage(r.stderr)) return undefined;
+    throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
+  }
+  const parsed = parseInspectLine(`id ${r.stdout.split(/\r?\n/)[0] || 'null'}`);
+  if (!parsed) throw new EngineError(`${engine} image inspect ${ref}: labels are not JSON`);
+  return parsed.labels;
 }
 
 /** An image's id and labels, from one `image inspect`; undefined when no such image exists. */
