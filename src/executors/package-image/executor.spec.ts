@@ -159,7 +159,7 @@ describe('package-image executor, against a recorded engine', () => {
   it('a failed image build fails the task naming the image; the context is removed and nothing is tagged', async () => {
     engine.on(/^build /, { exitCode: 1, stderr: 'PackagesNotFoundError: nosuch' });
     await expect(run()).resolves.toEqual({ success: false });
-    expect(out.error.join('\n')).toContain(`docker build of ${UNTESTED} failed (exit code 1)`);
+    expect(out.error.join('\n')).toContain(`docker build of image ${UNTESTED} failed (exit code 1)`);
     expect(out.error.join('\n')).toContain('PackagesNotFoundError: nosuch');
     const build = engine.argsOf('build');
     expect(existsSync(build[build.length - 1])).toBe(false);
