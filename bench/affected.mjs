@@ -4,69 +4,36 @@
 // built in a container. What counts is the time outside that one build,
 // beside Nx's own floor: the same task graph where every task is an
 // nx:run-commands `true`. Both sides start cold (no .nx, no dist, no tmp)
-// and are measured alternately. Optionally (BENCH_PER_TASK=1, the default)
-// one run of nx-conda with --batch=false shows the per-task path.
+// and are measured alternately. The per-task side (NX_BATCH_MODE=false: one
+// forked process per task, as before the batch implementation) is measured
+// beside them on the same tasks, BENCH_PER_TASK_RUNS times (default 1: it
+// takes ~3 min a run on the 2-core machine; BENCH_PER_TASK=0 leaves it out).
 //
 // The remote-cache figure (BENCH_REMOTE=1, the default): agent A runs the
 // workspace against Nx's self-hosted remote cache (e2e/utils/servers.js
 // nx-cache), then agent B (a fresh copy, empty local cache) runs it with one
 // recipe changed: every other task comes from the remote cache.
 //
-// Usage: node bench/affected.mjs   (Env: BENCH_RECIPES=440, BENCH_RUNS=3, BENCH_PARALLEL=2,
-//   BENCH_PER_TASK=1, BENCH_REMOTE=1, BENCH_ROOT, BENCH_KEEP=1)
+// Usage: node bench/affected.mjs   (Env: BENCH_RECIPES=440, BENCH_RUNS=3 (runs per side), BENCH_PARALLEL=2,
+//   BENCH_PER_TASK_RUNS=1, BENCH_PER_TASK=0, BENCH_REMOTE=1, BENCH_ROOT, BENCH_KEEP=1; BENCH_TEMPLATE as
+//   bench:build). The plugin is packed and installed by bench/build/runner.mjs into bench:build's template.
 // Writes its section into docs/benchmarks.md (between <!-- affected-at-scale --> markers,
 // after the notes line, which bench/build.mjs keeps) and dist/bench/affected.json.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NX_ENV, loadNote, loadNow, repo, setLogPrefix, log, stats, template, writeJson } from './build/runner.mjs';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RECIPES = Number(process.env.BENCH_RECIPES ?? 440);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 2);
-const PER_TASK = process.env.BENCH_PER_TASK !== '0';
+/** Runs of the per-task side (NX_BATCH_MODE=false; ~3 min each on the 2-core machine); 0 leaves it out. */
+const PER_TASK_RUNS = Number(process.env.BENCH_PER_TASK === '0' ? 0 : (process.env.BENCH_PER_TASK_RUNS ?? 1));
 const REMOTE = process.env.BENCH_REMOTE !== '0';
 const ROOT = resolve(process.env.BENCH_ROOT ?? join(tmpdir(), 'nx-conda-bench-affected'));
 const IMAGE = 'nx-conda-e2e/rattler-build:latest';
-const log = (s) => console.log(`[bench:affected] ${s}`);
-
-// ------------------------------------------------------------ plugin install
-
-function run(command, args, cwd) {
-  const r = spawnSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error(`\`${command} ${args.join(' ')}\` failed in ${cwd}`);
-}
-
-/** A folder with node_modules holding nx and the packed plugin (reused while the tarball is the same). */
-function template() {
-  const pack = join(ROOT, 'pack');
-  rmSync(pack, { recursive: true, force: true });
-  mkdirSync(pack, { recursive: true });
-  run('npm', ['pack', '--silent', '--pack-destination', pack], repo);
-  const tarball = join(
-    pack,
-    readdirSync(pack).find((f) => f.endsWith('.tgz')),
-  );
-  const nx = JSON.parse(readFileSync(join(repo, 'node_modules/nx/package.json'), 'utf8')).version;
-  const wanted = `${createHash('sha256').update(readFileSync(tarball)).digest('hex')} nx@${nx}`;
-  const dir = join(ROOT, 'template');
-  const marker = join(dir, '.installed');
-  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== wanted) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    execFileSync('cp', [tarball, join(dir, 'nx-conda.tgz')]);
-    writeFileSync(
-      join(dir, 'package.json'),
-      JSON.stringify({ name: 'bench', private: true, devDependencies: { nx, 'nx-conda': 'file:nx-conda.tgz' } }),
-    );
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
-    writeFileSync(marker, wanted);
-  }
-  return dir;
-}
+setLogPrefix('bench:affected');
 
 // ------------------------------------------------------------ workspaces
 
@@ -214,16 +181,7 @@ function nx(dir, args, env = {}) {
     cwd: dir,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    env: {
-      ...process.env,
-      NX_DAEMON: 'false',
-      NX_NO_CLOUD: 'true',
-      NX_TUI: 'false',
-      CI: 'true',
-      FORCE_COLOR: '0',
-      NX_BATCH_MODE: '',
-      ...env,
-    },
+    env: { ...process.env, ...NX_ENV, NX_BATCH_MODE: '', ...env },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const output = `${r.stdout}\n${r.stderr}`;
@@ -256,19 +214,12 @@ function condaRun(dir, extra = [], env = {}) {
   };
 }
 
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median: +median.toFixed(3), min: +s[0].toFixed(3), max: +s.at(-1).toFixed(3), runs: s.length };
-}
 const fmt = (x) => `${x.median} [${x.min}–${x.max}] s`;
 
 async function main() {
   mkdirSync(ROOT, { recursive: true });
-  const load = loadavg();
-  log(`building and installing the plugin...`);
-  const templateDir = template();
+  const load = loadNow();
+  const templateDir = template().dir;
   const recipes = graph(RECIPES);
   const changed = name(Math.floor(RECIPES / 2));
   const edges = recipes.reduce((n, r) => n + r.deps.length, 0);
@@ -289,7 +240,16 @@ async function main() {
     );
     const conda = [];
     const floor = [];
-    for (let i = 0; i < RUNS; i++) {
+    const perTask = [];
+    for (let i = 0; i < Math.max(RUNS, PER_TASK_RUNS); i++) {
+      if (i < PER_TASK_RUNS) {
+        const p = condaRun(condaDir, [], { NX_BATCH_MODE: 'false' });
+        perTask.push(p);
+        log(
+          `nx-conda per-task run ${i + 1}: ${p.seconds.toFixed(2)} s (outside ${p.outside.toFixed(2)} s, batch ${p.batched})`,
+        );
+      }
+      if (i >= RUNS) continue;
       const c = condaRun(condaDir);
       conda.push(c);
       log(
@@ -314,10 +274,16 @@ async function main() {
     results.affectedAtScale.ratio = +(
       results.affectedAtScale.outside.median / results.affectedAtScale.floor.median
     ).toFixed(3);
-    if (PER_TASK) {
-      const p = condaRun(condaDir, [], { NX_BATCH_MODE: 'false' });
-      log(`nx-conda --batch=false: ${p.seconds.toFixed(2)} s (outside ${p.outside.toFixed(2)} s)`);
-      results.perTask = { wall: +p.seconds.toFixed(3), outside: +p.outside.toFixed(3), batched: p.batched };
+    if (perTask.length) {
+      const outside = stats(perTask.map((p) => p.outside));
+      results.perTask = {
+        wall: stats(perTask.map((p) => p.seconds)),
+        build: stats(perTask.map((p) => p.build)),
+        outside,
+        ratio: +(outside.median / results.affectedAtScale.floor.median).toFixed(3),
+        batched: perTask.some((p) => p.batched),
+        skipped: perTask[0].skipped,
+      };
     }
     if (REMOTE) results.remoteCache = await remoteCache(condaDir, recipes, changed);
   } finally {
@@ -330,12 +296,11 @@ async function main() {
     cpu: `${cpus()[0].model} × ${cpus().length}`,
     memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    loadBefore: load.map((x) => +x.toFixed(2)),
-    loadAfter: loadavg().map((x) => +x.toFixed(2)),
+    loadBefore: load,
+    loadAfter: loadNow(),
     date: new Date().toISOString(),
   };
-  mkdirSync(join(repo, 'dist/bench'), { recursive: true });
-  writeFileSync(join(repo, 'dist/bench/affected.json'), JSON.stringify(results, null, 2));
+  writeJson('affected', results);
   writeDocs(results);
   log(JSON.stringify(results, null, 2));
 }
@@ -377,20 +342,25 @@ function writeDocs(r) {
     '<!-- affected-at-scale -->',
     '## affected-at-scale (bench/affected.mjs)',
     '',
-    `Generated by \`node bench/affected.mjs\` on ${r.machine.date} (${r.machine.cpu}, load ${r.machine.loadBefore.join(', ')} before, ${r.machine.loadAfter.join(', ')} after).`,
+    `Generated by \`node bench/affected.mjs\` on ${r.machine.date} (${r.machine.cpu}; load average (1, 5, 15 min) ${r.machine.loadBefore.join(', ')} before, ${r.machine.loadAfter.join(', ')} after).${loadNote(r.machine.loadBefore, r.machine.loadAfter)}`,
     `${a.tasks} build-recipe tasks (${a.edges} dependency edges), a cold agent (no .nx, dist or tmp), \`nx run-many -t build-recipe --parallel=${a.parallel}\`:`,
     `${a.skipped} skipped by skipExisting against a local HTTP channel, one built in a container. Median [min–max] of ${a.wall.runs} runs per side, alternating.`,
     '',
     '| figure | nx-conda | baseline | ratio | goal |',
     '| --- | ---: | ---: | ---: | --- |',
-    `| \`affected-at-scale\` (outside the one build) | ${fmt(a.outside)} | ${fmt(a.floor)} | ${a.ratio}× | ≤ 15 s and ≤ 1.2× |`,
+    `| \`affected-at-scale\` (batch, the default; outside the one build) | ${fmt(a.outside)} | ${fmt(a.floor)} | ${a.ratio}× | ≤ 15 s and ≤ 1.2× |`,
+    ...(r.perTask
+      ? [
+          `| \`affected-at-scale-per-task\` (\`NX_BATCH_MODE=false\`, one process per task; outside the one build) | ${fmt(r.perTask.outside)} | ${fmt(a.floor)} | ${r.perTask.ratio}× | reported (the path before the batch implementation) |`,
+        ]
+      : []),
     '',
     `- whole run ${fmt(a.wall)}; the one build (its summary line: staging, container, collection) ${fmt(a.build)}; batch: ${a.batch ? 'yes (one process for all tasks)' : 'no'}.`,
     '- baseline: the same task graph (same projects and edges, no plugin) where every task is `nx:run-commands` `true`, cached, cold.',
   ];
   if (r.perTask)
     lines.push(
-      `- the per-task path (\`NX_BATCH_MODE=false\`, one process per task), one run: ${r.perTask.wall} s, ${r.perTask.outside} s outside the build.`,
+      `- per-task side (${r.perTask.wall.runs} run${r.perTask.wall.runs > 1 ? 's' : ''}, ~3 min a run at 440 tasks): whole run ${fmt(r.perTask.wall)}, the one build ${fmt(r.perTask.build)}, ${r.perTask.skipped} skipped; batch over per-task (outside the build): ${+(a.outside.median / r.perTask.outside.median).toFixed(3)}×.`,
     );
   if (r.remoteCache) {
     const c = r.remoteCache;

@@ -100,9 +100,10 @@ export function corruptIndex(file: string, problem: string, cause?: unknown): Re
   return error;
 }
 
-export function writeRepodata(subdirPath: string, repodata: Repodata): void {
+/** `sync: false` for a scratch channel (a build's staging channel): no fsync, the folder does not outlive the build. */
+export function writeRepodata(subdirPath: string, repodata: Repodata, options: { sync?: boolean } = {}): void {
   // A temporary file renamed over the old one: never written through a link, never half-written.
-  writeFileAtomic(join(subdirPath, 'repodata.json'), JSON.stringify(repodata, null, 1) + '\n');
+  writeFileAtomic(join(subdirPath, 'repodata.json'), JSON.stringify(repodata, null, 1) + '\n', options);
 }
 
 /** The record of `fileName` in `repodata`, if the index has one. */

@@ -74,6 +74,24 @@ describe('assembleStagingChannel', () => {
     expect(repodata(staging, 'linux-aarch64').info.subdir).toBe('linux-aarch64');
   });
 
+  it('syncs nothing to disk: the staging channel is scratch (issue 17: fsyncs were a trivial build’s own time)', () => {
+    const a = channel({ 'linux-64/a-1-0.tar.bz2': 'A' }, { 'linux-64': { 'a-1-0.tar.bz2': {} } });
+    const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
+    // The module object itself (what the writer calls through), not an import namespace.
+    const fsync = jest.spyOn(jest.requireActual<typeof import('node:fs')>('node:fs'), 'fsyncSync');
+    try {
+      assembleStagingChannel(staging, [a], 'linux-64');
+      expect(fsync).not.toHaveBeenCalled();
+      expect(Object.keys(repodata(staging, 'linux-64').packages)).toEqual(['a-1-0.tar.bz2']);
+      expect(repodata(staging, 'noarch').info.subdir).toBe('noarch');
+      // Any other channel index (an output folder, a published channel) is still synced.
+      writeRepodata(join(staging, 'noarch'), emptyRepodata('noarch'));
+      expect(fsync).toHaveBeenCalledTimes(1);
+    } finally {
+      fsync.mockRestore();
+    }
+  });
+
   it('reports a package that its folder does not index', () => {
     const a = channel({ 'linux-64/a-1-0.tar.bz2': 'A' });
     const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
