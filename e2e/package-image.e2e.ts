@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,15 @@ import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
 import { registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
-import { createWorkspace, docker, expectSuccess, explain, workspaceLabel, type Workspace } from './utils/workspace';
+import {
+  createWorkspace,
+  docker,
+  expectSuccess,
+  explain,
+  workspaceContainers,
+  workspaceLabel,
+  type Workspace,
+} from './utils/workspace';
 
 /**
  * Issue 19: package-image with the real conda of the conda-build test image:
@@ -154,6 +163,9 @@ describe('package-image (conda-build test image, real engine)', () => {
     ]);
     expect(clean.stdout).toBe('clean');
     expect(docker(['image', 'ls', '--quiet', '--filter', 'reference=nx-conda-untested/hello-tool']).stdout).toBe('');
+    // The install stage (an unnamed image without BuildKit) is gone too.
+    const stage = `nx-conda.install-stage=${workspaceLabel(ws)}-${sha256(join(out, pkg))}`;
+    expect(docker(['image', 'ls', '--all', '--quiet', '--filter', `label=${stage}`]).stdout).toBe('');
   });
 
   it('reuses the image while the package file is unchanged: no container, no build', () => {
@@ -327,6 +339,133 @@ describe('package-image of a rattler-build package (conda of the conda-build ima
   });
 });
 
+/** podman with the test images (scripts/ensure-podman.sh loads them from docker). */
+const podman = (args: string[]) => {
+  const r = spawnSync('podman', args, { encoding: 'utf8' });
+  return { code: r.status ?? 1, stdout: (r.stdout ?? '').trim() };
+};
+const podmanReady =
+  podman(['run', '--rm', '--network', 'none', TEST_IMAGES.base, 'true']).code === 0 &&
+  podman(['image', 'exists', TEST_IMAGES.condaBuild]).code === 0;
+if (!podmanReady)
+  console.warn(
+    'package-image podman test skipped: podman or its test images are missing (bash scripts/ensure-podman.sh)',
+  );
+
+(podmanReady ? describe : describe.skip)('package-image with podman (real podman, conda-build test image)', () => {
+  let ws: Workspace;
+  const namespace = `${NAMESPACE}-podman`;
+  /** Names podman gives this test's images (`localhost/...`), filtered here: podman's reference filter also lists other names of the same id. */
+  const ours = () =>
+    podman(['images', '--format', '{{.Repository}}:{{.Tag}}'])
+      .stdout.split('\n')
+      .filter((ref) => ref.startsWith(`localhost/${namespace}/`))
+      .sort();
+  const podmanLabels = (ref: string): Record<string, string> =>
+    JSON.parse(podman(['image', 'inspect', '--format', '{{json .Config.Labels}}', ref]).stdout || 'null') ?? {};
+  beforeAll(() => {
+    ws = createWorkspace('pkgimage-podman', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            image: TEST_IMAGES.condaBuild,
+            packageBaseImage: TEST_IMAGES.base,
+            namespace,
+            engine: 'podman',
+          },
+        },
+      ],
+    });
+    ws.write(
+      'recipes/ptool/meta.yaml',
+      [
+        'package:\n  name: ptool\n  version: "1.0"',
+        "build:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/bin && printf '#!/bin/sh\\necho hello from podman\\n' > $PREFIX/bin/ptool && chmod +x $PREFIX/bin/ptool",
+        'test:\n  commands:\n    - ptool | grep "hello from podman"',
+        '',
+      ].join('\n'),
+    );
+    ws.write(
+      'recipes/ppair/meta.yaml',
+      [
+        'package:\n  name: ppair-split\n  version: "3.0"',
+        'outputs:',
+        '  - name: ppair-a',
+        '    script: out.sh',
+        '    test:\n      commands:\n        - test -f $PREFIX/share/ppair-a.txt',
+        '  - name: ppair-b',
+        '    script: out.sh',
+        '    test:\n      commands:\n        - test -f $PREFIX/share/ppair-b.txt',
+        '',
+      ].join('\n'),
+    );
+    ws.write('recipes/ppair/out.sh', 'mkdir -p $PREFIX/share && echo $PKG_NAME > $PREFIX/share/$PKG_NAME.txt\n');
+  });
+  afterAll(() => {
+    const refs = ours();
+    // By name, without --force: a name on a shared image (the foreign tag of the base image) goes, the image stays.
+    if (refs.length > 0) podman(['rmi', ...refs]);
+  });
+
+  it('builds, tests and tags one image per package (each output of a multi-output recipe) in podman', () => {
+    const result = ws.nx(['run-many', '-t', 'package-image', '-p', 'ptool', 'ppair-split']);
+    expectSuccess(result);
+    const tags = ['ppair-a:3.0--0', 'ppair-b:3.0--0', 'ptool:1.0--0'].map((t) => `localhost/${namespace}/${t}`);
+    expect(ours()).toEqual(tags);
+    for (const tag of tags)
+      expect({ tag, tests: podmanLabels(tag)['nx-conda.tests'] }).toEqual({ tag, tests: 'passed' });
+    expect(podmanLabels(tags[2])).toMatchObject({
+      'nx-conda': 'package',
+      'nx-conda.workspace': workspaceLabel(ws),
+      'nx-conda.package-file': expect.stringMatching(/^ptool-1\.0-0\.(conda|tar\.bz2)$/),
+    });
+    expect(result.output.match(/built, 1 test step\(s\) passed/g)?.length).toBe(3);
+    // The tool on PATH in podman's image, with no network; each output holds its own file; docker has none of them.
+    expect(podman(['run', '--rm', '--network', 'none', tags[2], 'ptool'])).toEqual({
+      code: 0,
+      stdout: 'hello from podman',
+    });
+    for (const name of ['ppair-a', 'ppair-b'])
+      expect(
+        podman(['run', '--rm', `localhost/${namespace}/${name}:3.0--0`, 'cat', `/usr/local/share/${name}.txt`]).stdout,
+      ).toBe(name);
+    expect(docker(['image', 'ls', '--quiet', '--filter', `reference=${namespace}/*`]).stdout).toBe('');
+    expect(podman(['images', '--quiet', '--filter', 'reference=nx-conda-untested/*']).stdout).toBe('');
+    expect(workspaceContainers(ws, 'podman')).toBe('');
+    // No install stage left behind (podman keeps it as an unnamed image).
+    const stages = podman(['images', '--all', '--format', '{{.ID}} {{.Labels}}']).stdout;
+    expect(stages.split('\n').filter((l) => l.includes(`nx-conda.install-stage:${workspaceLabel(ws)}-`))).toEqual([]);
+  });
+
+  it('reuses the images while the package files are unchanged: no container, no build', () => {
+    const before = podman(['image', 'inspect', '--format', '{{.Id}}', `localhost/${namespace}/ptool:1.0--0`]).stdout;
+    const result = ws.nx(['run', 'ptool:package-image']);
+    expectSuccess(result);
+    expect(result.output).toMatch(/ptool:1\.0--0 {2}reused/);
+    expect(result.output).not.toMatch(/nx-conda: building |nx-conda: testing |nx-conda-test:/);
+    expect(podman(['image', 'inspect', '--format', '{{.Id}}', `localhost/${namespace}/ptool:1.0--0`]).stdout).toBe(
+      before,
+    );
+  });
+
+  it('purge-image removes exactly the images package-image made here, in podman', () => {
+    const foreign = `localhost/${namespace}/ptool:foreign`;
+    expect(podman(['tag', TEST_IMAGES.base, foreign]).code).toBe(0);
+    const byProject = ws.nx(['run', 'ptool:purge-image']);
+    expectSuccess(byProject);
+    expect(ours()).toEqual([`localhost/${namespace}/ppair-a:3.0--0`, `localhost/${namespace}/ppair-b:3.0--0`, foreign]);
+
+    const all = ws.nx(['run', 'ptool:purge-image', '--packageImages', '--packageProject=']);
+    expectSuccess(all);
+    expect(ours()).toEqual([foreign]);
+    expect(podman(['image', 'exists', TEST_IMAGES.base]).code).toBe(0);
+    // No unnamed image of ours stays (podman keeps a build's steps unless told not to).
+    const label = `label=nx-conda.workspace=${workspaceLabel(ws)}`;
+    expect(podman(['images', '--all', '--quiet', '--filter', label]).stdout).toBe('');
+  });
+});
+
 const withRegistry = registryAvailable() ? describe : describe.skip;
 if (!registryAvailable())
   console.warn('package-image push test skipped: docker-registry is not installed (bash scripts/ensure-registry.sh)');
@@ -366,11 +505,34 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     );
     cleanup.push(local, remote);
   });
+  /** Every name this test's registry gave an image here: tags and `repo@sha256:` digests (a push or pull leaves one). */
+  const registryNames = () =>
+    docker([
+      'image',
+      'ls',
+      '--digests',
+      '--format',
+      '{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}',
+      '--filter',
+      `reference=${registry.host}/${namespace}/*`,
+    ])
+      .stdout.split(/\s+/)
+      .filter((ref) => ref && !ref.endsWith(':<none>') && !ref.endsWith('@<none>'));
+  /**
+   * What the test made goes by id (our images: built, or replaced by force);
+   * the names it gave others' images (the base image pushed as "someone
+   * else's" and pulled back) go by name and digest only, so that the image
+   * itself (the shared base image) stays.
+   */
+  const removeOurs = () => {
+    const ids = new Set([...cleanup.map(idOf), ...seen].filter(Boolean));
+    for (const ref of cleanup) docker(['image', 'rm', ref]);
+    for (const ref of registryNames()) docker(['image', 'rm', ref]);
+    for (const id of ids) if (id !== idOf(TEST_IMAGES.base)) docker(['image', 'rm', '--force', id]);
+    return ids;
+  };
   afterAll(async () => {
-    // Images the tags pointed to along the way (the foreign one pulled back, ours replaced by force) are left untagged.
-    const ids = new Set(cleanup.map(idOf).filter(Boolean));
-    for (const ref of cleanup) docker(['image', 'rm', '--force', ref]);
-    for (const id of [...ids, ...seen]) docker(['image', 'rm', '--force', id]);
+    if (registry) removeOurs();
     await registry?.stop();
   });
 
@@ -406,5 +568,17 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     expect(docker(['image', 'rm', remote]).code).toBe(0);
     expect(docker(['pull', '--quiet', remote]).code).toBe(0);
     expect(idOf(remote)).toBe(ours);
+    seen.push(ours);
+  });
+
+  it('leaves no image and no name of its own behind (the base image it pushed as foreign stays)', () => {
+    const ids = removeOurs();
+    expect(ids.size).toBeGreaterThanOrEqual(1);
+    expect(registryNames()).toEqual([]);
+    expect(
+      docker(['image', 'ls', '--all', '--quiet', '--filter', `reference=${registry.host}/${namespace}/*`]).stdout,
+    ).toBe('');
+    for (const id of ids) expect({ id, there: exists(id) }).toEqual({ id, there: false });
+    expect(exists(TEST_IMAGES.base)).toBe(true);
   });
 });

@@ -103,6 +103,13 @@ describe('containerName', () => {
 });
 
 describe('buildArgv', () => {
+  it('keeps no intermediate image with podman when told (docker has no such switch)', () => {
+    const o = { contextDir: '/c', tags: ['a/b:1'], keepLayers: false };
+    expect(buildArgv({ ...o, engine: 'podman' }, '/c/D')).toContain('--layers=false');
+    expect(buildArgv({ ...o, engine: 'docker' }, '/c/D')).not.toContain('--layers=false');
+    expect(buildArgv({ ...o, engine: 'podman', keepLayers: undefined }, '/c/D')).not.toContain('--layers=false');
+  });
+
   it('passes build args by name, labels, tags, network and no-cache', () => {
     const args = buildArgv(
       {

@@ -103,17 +103,50 @@ export async function imageLabels(engine: EngineName, ref: string): Promise<Map<
     if (adapter.isNoSuchImage(r.stderr)) return undefined;
     throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
   }
-  const labels = new Map<string, string>();
+  const parsed = parseInspectLine(`id ${r.stdout.split(/\r?\n/)[0] || 'null'}`);
+  if (!parsed) throw new EngineError(`${engine} image inspect ${ref}: labels are not JSON`);
+  return parsed.labels;
+}
+
+/** An image's id and labels, from one `image inspect`; undefined when no such image exists. */
+export async function inspectImage(
+  engine: EngineName,
+  ref: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<{ id: string; labels: Map<string, string> } | undefined> {
+  const adapter = adapterFor(engine);
+  const r = await capture(
+    engine,
+    ['image', 'inspect', '--format', '{{.Id}} {{json .Config.Labels}}', validateImageRef(ref)],
+    opts,
+  );
+  assertSpawned(engine, r);
+  if (r.timedOut) throw new EngineError(`${engine} image inspect ${ref} did not answer within ${opts.timeoutMs} ms`);
+  if (r.exitCode !== 0) {
+    if (adapter.isNoSuchImage(r.stderr)) return undefined;
+    throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
+  }
+  const parsed = parseInspectLine(r.stdout);
+  if (!parsed) throw new EngineError(`${engine} image inspect ${ref}: no id and labels in its answer`);
+  return { id: adapter.normalizeId(parsed.id), labels: parsed.labels };
+}
+
+/** `<id> <labels as JSON>` (the first line): undefined when it is not that. Label values that are not strings are left out. */
+export function parseInspectLine(stdout: string): { id: string; labels: Map<string, string> } | undefined {
+  const line = stdout.split(/\r?\n/)[0] ?? '';
+  const space = line.indexOf(' ');
+  if (space <= 0) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(r.stdout.split(/\r?\n/)[0] || 'null');
+    parsed = JSON.parse(line.slice(space + 1));
   } catch {
-    throw new EngineError(`${engine} image inspect ${ref}: labels are not JSON`);
+    return undefined;
   }
-  if (parsed && typeof parsed === 'object') {
+  const labels = new Map<string, string>();
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
     for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') labels.set(k, v);
-  }
-  return labels;
+  } else if (parsed !== null) return undefined;
+  return { id: line.slice(0, space), labels };
 }
 
 /** Gives an image another name (`image tag source target`). */

@@ -9,6 +9,8 @@ export {
   checkEngine,
   imageId,
   imageLabels,
+  inspectImage,
+  parseInspectLine,
   pullImage,
   pushImage,
   removeImage,

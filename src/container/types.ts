@@ -67,6 +67,12 @@ export interface BuildImageOptions {
   labels?: Record<string, string>;
   /** Build every layer again (`--no-cache`). */
   noCache?: boolean;
+  /**
+   * false: keep no intermediate image (podman `--layers=false`; docker's
+   * legacy builder has no such switch). podman otherwise keeps every step of
+   * every stage as an unnamed image, which removing the tag leaves behind.
+   */
+  keepLayers?: boolean;
   logPrefix?: string;
   verbose?: boolean;
   /** More strings to mask in the output, besides URL credentials and build arg values. */

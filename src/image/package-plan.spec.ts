@@ -5,6 +5,7 @@ import {
   packageLabels,
   packageSpecOfFile,
   renderDockerfile,
+  installStageLabel,
   untestedTag,
 } from './package-plan';
 
@@ -66,5 +67,28 @@ describe('renderDockerfile', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('install stage label', () => {
+  it('labels only the install stage, with the workspace and the package sha256', () => {
+    const stage = installStageLabel(WS, 'ab'.repeat(32));
+    expect(stage).toBe(`${WS}-${'ab'.repeat(32)}`);
+    const text = renderDockerfile({
+      installerImage: 'lab/conda:1',
+      baseImage: 'base:1',
+      spec: { name: 'hello', version: '1.0', build: '0' },
+      channels: [],
+      stageLabel: stage,
+    });
+    const [install, final] = text.split('\n\n');
+    expect(install.split('\n')[1]).toBe(`LABEL "nx-conda.install-stage"="${stage}"`);
+    expect(final).not.toContain('LABEL');
+  });
+
+  it('refuses what is not hex (it goes into a Dockerfile)', () => {
+    expect(() => installStageLabel('x"y', 'ab'.repeat(32))).toThrow(/not hex/);
+    expect(() => installStageLabel(WS, 'ab')).toThrow(/not hex/);
+    expect(() => installStageLabel(WS, `${'ab'.repeat(31)}a\n`)).toThrow(/not hex/);
   });
 });

@@ -56,7 +56,21 @@ export const PACKAGE_LABELS = {
   project: `${NX_CONDA_LABEL}.project`,
   /** `passed` or `skipped` (skipTests). */
   tests: `${NX_CONDA_LABEL}.tests`,
+  /** On the install stage only (see installStageLabel). */
+  installStage: `${NX_CONDA_LABEL}.install-stage`,
 } as const;
+
+/**
+ * The label of one build's install stage: `<workspace>-<sha256 of the package>`.
+ * An engine without BuildKit (the legacy builder, podman) keeps that stage as
+ * an image without a name after the build; by this label it is found and
+ * removed, so a build leaves only the final image.
+ */
+export function installStageLabel(workspace: string, sha256: string): string {
+  if (!/^[0-9a-f]{1,64}$/.test(workspace) || !/^[0-9a-f]{64}$/.test(sha256))
+    throw new Error(`installStageLabel: not hex: ${JSON.stringify(workspace)}, ${JSON.stringify(sha256)}`);
+  return `${workspace}-${sha256}`;
+}
 
 /** Where the installed environment lives, as in BioContainers: on PATH with no activation. */
 export const PREFIX = '/usr/local';
@@ -172,6 +186,8 @@ export function renderDockerfile(o: {
   baseImage: string;
   spec: PackageSpec;
   channels: string[];
+  /** installStageLabel(...): the install stage carries it, the final image does not. */
+  stageLabel?: string;
 }): string {
   const create = [
     'conda',
@@ -188,6 +204,7 @@ export function renderDockerfile(o: {
   ];
   return [
     `FROM ${o.installerImage} AS install`,
+    ...(o.stageLabel ? [`LABEL ${JSON.stringify(PACKAGE_LABELS.installStage)}=${JSON.stringify(o.stageLabel)}`] : []),
     // The package cache stays in the install stage, never in the final image.
     'ENV CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs',
     `COPY channel ${CONTAINER_CHANNEL}`,

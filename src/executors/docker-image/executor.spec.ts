@@ -90,6 +90,10 @@ describe('docker-image executor, against a recorded engine', () => {
     const tag = build[build.indexOf('--tag') + 1];
     expect(out.error.join('\n')).toContain(`docker build of image ${tag} failed (exit code 1)`);
     expect(out.error.join('\n')).toContain('E: Unable to locate package nosuch');
+    // A user error (issue 20): printed as its message with what to do, never a stack.
+    expect(out.error.join('\n')).toMatch(/^nx-conda: docker build of image /);
+    expect(out.error.join('\n')).toContain('Find the step that failed in the output above');
+    expect(out.error.join('\n')).not.toMatch(/\n\s+at /);
     expect(existsSync(build[build.length - 1])).toBe(false);
     expect(existsSync(identityFile())).toBe(false);
   });

@@ -174,18 +174,39 @@ describe('package-image executor, against a recorded engine', () => {
   });
 
   it('reuses an image whose labels name the same package file, workspace and passed tests: no build, no container', async () => {
-    engine.on(new RegExp(`^image inspect --format \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`), {
-      stdout: JSON.stringify({
-        'nx-conda': 'package',
-        'nx-conda.workspace': workspaceId(ws.root),
-        'nx-conda.project': 'foo',
-        'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
-        'nx-conda.package-sha256': SHA,
-        'nx-conda.tests': 'passed',
-      }),
+    engine.on(new RegExp(`^image inspect --format \\{\\{\\.Id\\}\\} \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`), {
+      stdout:
+        'sha256:1 ' +
+        JSON.stringify({
+          'nx-conda': 'package',
+          'nx-conda.workspace': workspaceId(ws.root),
+          'nx-conda.project': 'foo',
+          'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
+          'nx-conda.package-sha256': SHA,
+          'nx-conda.tests': 'passed',
+        }),
     });
     await expect(run()).resolves.toEqual({ success: true });
-    expect(engine.lines().filter((l) => !l.startsWith('image inspect') && !l.startsWith('version'))).toEqual([]);
+    // One engine call: no engine check (`version`) before it, no container, no build.
+    expect(engine.lines()).toEqual([`image inspect --format {{.Id}} {{json .Config.Labels}} ${TAG}`]);
     expect(out.info.at(-1)).toContain(`${TAG}  reused (linux-64/foo-1.0-0.tar.bz2 unchanged)`);
+  });
+  it('removes the install stage a build without BuildKit leaves, by its label', async () => {
+    const stage = `nx-conda.install-stage=${workspaceId(ws.root)}-${SHA}`;
+    engine.on(new RegExp(`^image ls .*--filter label=${stage}$`), { stdout: '<none>:<none> sha256:stage' });
+    await expect(run()).resolves.toEqual({ success: true });
+    expect(engine.lines()).toContain('image rm --force sha256:stage');
+  });
+
+  it('asks the engine what is wrong only when the lookup fails', async () => {
+    engine
+      .on(/^image inspect /, {
+        exitCode: 1,
+        stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock',
+      })
+      .on(/^version /, { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' });
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toMatch(/docker is not usable: Cannot connect to the Docker daemon/);
+    expect(engine.lines().map((l) => l.split(' ')[0])).toEqual(['image', 'version']);
   });
 });

@@ -1,59 +1,27 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { constants, createReadStream, openSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { logger } from '../../core/logger';
-import { assembleStagingChannel, dependencyOutputs, listChannelPackages, ownedSubdirs } from '../../channel';
-import {
-  buildImage,
-  checkEngine,
-  currentRun,
-  imageId,
-  imageLabels,
-  listImages,
-  ownerLabels,
-  removeImage,
-  runContainer,
-  tagImage,
-  workspaceId,
-} from '../../container';
-import { builderImageTagOf } from '../../image';
+import { listChannelPackages } from '../../channel/staging';
+import { ownedSubdirs } from '../../channel/output';
+import { checkEngine, inspectImage, workspaceId } from '../../container';
 import { runExecutor } from '../run-executor';
 import { PackageImageError, resolvePackageImageOptions, type ResolvedPackageImageOptions } from './options';
-import {
-  CONTAINER_TESTS,
-  FAILED_MARK,
-  MAX_READER_OUTPUT_BYTES,
-  parseReaderOutput,
-  READER_SCRIPT,
-  renderTestScript,
-  testSteps,
-  writePackageFiles,
-  type TestStep,
-} from './package-tests';
-import {
-  isOurPackageImage,
-  isUpToDate,
-  PACKAGE_LABELS,
-  packageImageOf,
-  packageLabels,
-  PREFIX,
-  renderDockerfile,
-  untestedTag,
-  type PackageImage,
-} from '../../image/package-plan';
-import { pushTested } from './push';
+import { isUpToDate, PACKAGE_LABELS, packageImageOf, packageLabels, type PackageImage } from '../../image/package-plan';
 import type { PackageImageExecutorSchema } from './schema';
 
-/** Where the package file is mounted (read-only) for the reader. */
-const CONTAINER_PACKAGE = '/opt/nx-conda/package';
+/** A lookup that takes longer than this is an engine that does not answer. */
+const LOOKUP_TIMEOUT_MS = 60_000;
 
 /**
  * nx-conda:package-image: one tested image per package file of the
  * project's output folder (see schema.json). An image whose labels name the
  * same package file (sha256), this workspace and a test state that will do
- * is reused with no container and no build.
+ * is reused with no container and no build: a rerun with nothing changed
+ * hashes the package files and runs one `image inspect` per package file
+ * (all at once), nothing else. What builds (make-image.ts: the channel, the
+ * test reader, YAML) is loaded only when an image has to be made.
  */
 export default async function packageImageExecutor(
   options: PackageImageExecutorSchema,
@@ -70,37 +38,65 @@ export default async function packageImageExecutor(
       return;
     }
     const images = packages.map(({ subdir, file }) => checkedImage(o, subdir, file));
-    await checkEngine(o.engine);
     const workspace = workspaceId(context.root);
+    const found = await lookUp(o, workspace, images);
 
     const summary: string[] = [];
-    const todo: { image: PackageImage; sha256: string }[] = [];
-    for (const image of images) {
-      const sha256 = await sha256Of(join(o.outputDir, image.subdir, image.file));
-      const labels = o.force ? undefined : await imageLabels(o.engine, image.tag);
-      if (labels && isUpToDate(labels, packageLabelsWanted(workspace, o, image, sha256)) && testsWillDo(labels, o)) {
-        summary.push(`  ${image.tag}  reused (${image.subdir}/${image.file} unchanged)`);
-      } else todo.push({ image, sha256 });
-    }
+    const todo = found.filter((f) => !f.reused);
+    for (const f of found)
+      if (f.reused) summary.push(`  ${f.image.tag}  reused (${f.image.subdir}/${f.image.file} unchanged)`);
     if (todo.length > 0) {
-      const installer = await installerImage(o, context);
-      const contextDir = mkdtempSync(join(tmpdir(), 'nx-conda-package-image-'));
-      try {
-        assembleChannel(o, context, join(contextDir, 'channel'));
-        for (const { image, sha256 } of todo) {
-          const outcome = await makeImage(o, context.root, workspace, installer, contextDir, image, sha256);
-          summary.push(`  ${image.tag}  ${outcome}`);
-        }
-      } finally {
-        rmSync(contextDir, { recursive: true, force: true });
-      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when an image is made (see above)
+      const { makeImages } = require('./make-image') as typeof import('./make-image');
+      summary.push(...(await makeImages(o, context, workspace, todo)));
     }
-    if (o.registry) summary.push(...(await pushTested(o, images)));
+    if (o.registry) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only with a registry
+      const { pushTested } = require('./push') as typeof import('./push');
+      summary.push(...(await pushTested(o, images)));
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     logger.info(
       `nx-conda: ${images.length} package image(s) for ${o.projectName} in ${seconds} s:\n${summary.join('\n')}`,
     );
   });
+}
+
+/** A package file, its sha256, the image that has its tag now (if any) and whether that image will do. */
+export interface Found {
+  image: PackageImage;
+  sha256: string;
+  /** Id of the image that has the tag now. */
+  previous?: string;
+  reused: boolean;
+}
+
+/**
+ * The package files' hashes and the images their tags name, all at once.
+ * No engine check first: a lookup that fails asks the engine why (checkEngine
+ * says what to do), so a working engine costs one call per tag.
+ */
+async function lookUp(o: ResolvedPackageImageOptions, workspace: string, images: PackageImage[]): Promise<Found[]> {
+  try {
+    return await Promise.all(
+      images.map(async (image) => {
+        const [sha256, current] = await Promise.all([
+          sha256Of(join(o.outputDir, image.subdir, image.file)),
+          inspectImage(o.engine, image.tag, { timeoutMs: LOOKUP_TIMEOUT_MS }),
+        ]);
+        const reused =
+          !o.force &&
+          current !== undefined &&
+          isUpToDate(current.labels, packageLabelsWanted(workspace, o, image, sha256)) &&
+          testsWillDo(current.labels, o);
+        return { image, sha256, previous: current?.id, reused };
+      }),
+    );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw e; // the package file, not the engine
+    await checkEngine(o.engine); // throws what is wrong with the engine, if that is it
+    throw e;
+  }
 }
 
 function checkedImage(o: ResolvedPackageImageOptions, subdir: string, file: string): PackageImage {
@@ -133,203 +129,4 @@ async function sha256Of(file: string): Promise<string> {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   for await (const chunk of createReadStream('', { fd })) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/** The image with conda that installs the package: given, or the workspace's builder image (which must exist). */
-async function installerImage(o: ResolvedPackageImageOptions, context: ExecutorContext): Promise<string> {
-  if (o.installer.kind === 'ref') return o.installer.ref;
-  const { project, target } = o.installer;
-  const tag = await builderImageTagOf(context.projectGraph, context.root, project, target, o.engine);
-  if (!(await imageId(o.engine, tag)))
-    throw new PackageImageError(
-      `Builder image ${tag} is not in ${o.engine}: build it with \`nx run ${project}:${target}\`.`,
-    );
-  return tag;
-}
-
-/** The project's own packages and its dependencies' (as a build sees them), as one channel in the build context. */
-function assembleChannel(o: ResolvedPackageImageOptions, context: ExecutorContext, dir: string): void {
-  const dependencies = dependencyOutputs(context.projectGraph, o.projectName)
-    .map(({ outputPath }) => resolve(context.root, outputPath))
-    .filter((path) => existsSync(path));
-  assembleStagingChannel(dir, [o.outputDir, ...dependencies], o.platform);
-}
-
-/** Builds, tests and tags the image of one package file; says what happened. */
-async function makeImage(
-  o: ResolvedPackageImageOptions,
-  root: string,
-  workspace: string,
-  installer: string,
-  contextDir: string,
-  image: PackageImage,
-  sha256: string,
-): Promise<string> {
-  const prefix = `[${o.projectName}] `;
-  // The tests are read (a container of the installer image) while the image builds: they need each other only to test.
-  const reading = o.skipTests ? undefined : readTests(o, root, installer, image);
-  reading?.catch(() => undefined); // awaited below
-  // The image that has the tag now: once the new one takes it, it is removed if it is ours and left without a name.
-  const previous = await imageId(o.engine, image.tag);
-  const testState = o.skipTests ? 'skipped' : 'passed';
-  // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
-  const buildTag = o.skipTests ? image.tag : untestedTag(image.name, sha256);
-  const dockerfile = join(contextDir, `Dockerfile.${sha256.slice(0, 16)}`);
-  const text = renderDockerfile({
-    installerImage: installer,
-    baseImage: o.baseImage,
-    spec: image,
-    channels: o.channels,
-  });
-  writeFileSync(dockerfile, text);
-  if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${text}`);
-  logger.info(
-    `nx-conda: building ${image.tag} from ${image.subdir}/${image.file} (installer ${installer}, base ${o.baseImage})`,
-  );
-  try {
-    await buildImage({
-      engine: o.engine,
-      contextDir,
-      dockerfile,
-      tags: [buildTag],
-      network: o.network,
-      labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
-      // force: solved and installed again, not taken from the engine's layer cache.
-      noCache: o.force,
-      logPrefix: prefix,
-      verbose: o.verbose,
-    });
-  } catch (e) {
-    (await reading?.catch(() => undefined))?.cleanup();
-    throw e;
-  }
-  if (!reading) {
-    if (previous) await removeReplaced(o, workspace, previous);
-    logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
-    return 'built, tests skipped (skipTests)';
-  }
-  let steps: number;
-  try {
-    const tests = await reading;
-    steps = tests.steps.length;
-    if (steps === 0) {
-      tests.cleanup();
-      logger.warn(`nx-conda: ${image.file} carries no test: ${image.tag} has nothing to run`);
-    } else await runTests(o, root, buildTag, image, tests);
-  } catch (e) {
-    await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
-    throw e;
-  }
-  await tagImage(o.engine, buildTag, image.tag);
-  await removeImage(o.engine, buildTag); // only the temporary name goes
-  if (previous) await removeReplaced(o, workspace, previous);
-  return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
-}
-
-interface ReadTests {
-  dir: string;
-  steps: TestStep[];
-}
-
-/** Reads the package's test files in a container of the installer image (no network, package read-only). */
-async function readTests(
-  o: ResolvedPackageImageOptions,
-  root: string,
-  installer: string,
-  image: PackageImage,
-): Promise<ReadTests & { cleanup: () => void }> {
-  const result = await runContainer({
-    engine: o.engine,
-    image: installer,
-    command: ['python3', '-c', READER_SCRIPT, `${CONTAINER_PACKAGE}/${image.file}`],
-    mounts: [
-      {
-        host: join(o.outputDir, image.subdir, image.file),
-        container: `${CONTAINER_PACKAGE}/${image.file}`,
-        readOnly: true,
-      },
-    ],
-    network: 'none',
-    labels: {
-      'nx-conda.project': o.projectName,
-      'nx-conda.step': 'read-tests',
-      ...ownerLabels(root, currentRun(), []),
-    },
-    namePrefix: `nx-conda-${o.projectName.replace(/[^A-Za-z0-9_.-]/g, '_')}-read-tests`,
-    logPrefix: `[${o.projectName}] `,
-    timeoutSeconds: 300,
-    captureStdoutBytes: MAX_READER_OUTPUT_BYTES,
-    hardening: { pidsLimit: 64 },
-  });
-  if (result.exitCode !== 0 || !result.stdout) {
-    throw new PackageImageError(
-      `could not read the tests of ${image.subdir}/${image.file} in ${installer} (exit ${result.exitCode}${result.stdoutOverflow ? ', output too large' : ''}):\n` +
-        result.tail.map((l) => `  | ${l}`).join('\n'),
-    );
-  }
-  const { files, refused } = parseReaderOutput(result.stdout);
-  if (refused.length) logger.warn(`nx-conda: test files of ${image.file} left out: ${refused.slice(0, 10).join(', ')}`);
-  const dir = mkdtempSync(join(tmpdir(), 'nx-conda-tests-'));
-  const clashes = writePackageFiles(join(dir, 'files'), files);
-  if (clashes.length)
-    logger.warn(`nx-conda: test files of ${image.file} that clash: ${clashes.slice(0, 10).join(', ')}`);
-  const { steps, notRun } = testSteps(files);
-  for (const what of notRun) logger.warn(`nx-conda: test of ${image.file} not run here: ${what}`);
-  writeFileSync(join(dir, 'run.sh'), renderTestScript(steps, PREFIX), { mode: 0o644 });
-  if (o.verbose) logger.info(`nx-conda: test script of ${image.file}:\n${renderTestScript(steps, PREFIX)}`);
-  return { dir, steps, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** The mulled test: the package's own tests in its image, with no network. */
-async function runTests(
-  o: ResolvedPackageImageOptions,
-  root: string,
-  tag: string,
-  image: PackageImage,
-  tests: ReadTests & { cleanup: () => void },
-): Promise<void> {
-  try {
-    logger.info(`nx-conda: testing ${image.tag}: ${tests.steps.length} step(s), no network`);
-    const result = await runContainer({
-      engine: o.engine,
-      image: tag,
-      command: ['bash', `${CONTAINER_TESTS}/run.sh`],
-      mounts: [{ host: tests.dir, container: CONTAINER_TESTS, readOnly: true }],
-      network: 'none',
-      labels: { 'nx-conda.project': o.projectName, 'nx-conda.step': 'test', ...ownerLabels(root, currentRun(), []) },
-      namePrefix: `nx-conda-${o.projectName.replace(/[^A-Za-z0-9_.-]/g, '_')}-test`,
-      logPrefix: `[${o.projectName}] `,
-      timeoutSeconds: o.testTimeoutSeconds || undefined,
-      verbose: o.verbose,
-    });
-    if (result.exitCode !== 0 || result.signal || result.timedOut) {
-      const failed = [...result.tail].reverse().find((l) => l.includes(FAILED_MARK));
-      const command = [...result.tail].reverse().find((l) => l.includes('nx-conda-test: command:'));
-      const why = result.timedOut
-        ? `timed out after ${o.testTimeoutSeconds} s`
-        : result.signal
-          ? `was stopped by ${result.signal}`
-          : `failed (exit code ${result.exitCode})`;
-      throw new PackageImageError(
-        `test of ${image.file} in its image ${why}; the untested image was removed.` +
-          (failed ? `\n  failing test: ${failed.slice(failed.indexOf(FAILED_MARK) + FAILED_MARK.length).trim()}` : '') +
-          (command ? `\n  failing command: ${command.slice(command.indexOf('command:') + 8).trim()}` : '') +
-          `\nLast lines:\n${result.tail.map((l) => `  | ${l}`).join('\n')}`,
-      );
-    }
-  } finally {
-    tests.cleanup();
-  }
-}
-
-/** The image a new build took the tag from, when it was ours and has no name left: it would only take space. */
-async function removeReplaced(o: ResolvedPackageImageOptions, workspace: string, id: string): Promise<void> {
-  try {
-    if (!isOurPackageImage(await imageLabels(o.engine, id), workspace)) return;
-    // `image ls` gives an image without a name by its id.
-    const untagged = (await listImages(o.engine, { label: PACKAGE_LABELS.sha256 })).includes(id);
-    if (untagged) await removeImage(o.engine, id);
-  } catch {
-    // best effort: it may be in use or already gone
-  }
 }

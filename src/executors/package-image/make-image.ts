@@ -1,0 +1,296 @@
+/**
+ * The part of package-image that makes images (loaded by executor.ts only
+ * when an image has to be made): the channel of the project's packages and
+ * its dependencies', the two-stage build, the mulled test, the tag.
+ */
+import type { ExecutorContext } from '@nx/devkit';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { logger } from '../../core/logger';
+import { assembleStagingChannel, dependencyOutputs } from '../../channel';
+import {
+  buildImage,
+  currentRun,
+  imageId,
+  imageLabels,
+  listImages,
+  ownerLabels,
+  removeImage,
+  runContainer,
+  tagImage,
+} from '../../container';
+import { builderImageTagOf } from '../../image';
+import { PackageImageError, type ResolvedPackageImageOptions } from './options';
+import {
+  CONTAINER_TESTS,
+  FAILED_MARK,
+  MAX_READER_OUTPUT_BYTES,
+  parseReaderOutput,
+  READER_SCRIPT,
+  renderTestScript,
+  testSteps,
+  writePackageFiles,
+  type TestStep,
+} from './package-tests';
+import {
+  isOurPackageImage,
+  PACKAGE_LABELS,
+  packageLabels,
+  PREFIX,
+  installStageLabel,
+  renderDockerfile,
+  untestedTag,
+  type PackageImage,
+} from '../../image/package-plan';
+import type { Found } from './executor';
+
+/** Where the package file is mounted (read-only) for the reader. */
+const CONTAINER_PACKAGE = '/opt/nx-conda/package';
+
+/** Makes the images of `todo` (in order, one build context); a summary line each. */
+export async function makeImages(
+  o: ResolvedPackageImageOptions,
+  context: ExecutorContext,
+  workspace: string,
+  todo: Found[],
+): Promise<string[]> {
+  const summary: string[] = [];
+  const installer = await installerImage(o, context);
+  const contextDir = mkdtempSync(join(tmpdir(), 'nx-conda-package-image-'));
+  try {
+    assembleChannel(o, context, join(contextDir, 'channel'));
+    for (const found of todo) {
+      const outcome = await makeImage(o, context.root, workspace, installer, contextDir, found);
+      summary.push(`  ${found.image.tag}  ${outcome}`);
+    }
+  } finally {
+    rmSync(contextDir, { recursive: true, force: true });
+  }
+  return summary;
+}
+
+/** The image with conda that installs the package: given, or the workspace's builder image (which must exist). */
+async function installerImage(o: ResolvedPackageImageOptions, context: ExecutorContext): Promise<string> {
+  if (o.installer.kind === 'ref') return o.installer.ref;
+  const { project, target } = o.installer;
+  const tag = await builderImageTagOf(context.projectGraph, context.root, project, target, o.engine);
+  if (!(await imageId(o.engine, tag)))
+    throw new PackageImageError(
+      `Builder image ${tag} is not in ${o.engine}: build it with \`nx run ${project}:${target}\`.`,
+    );
+  return tag;
+}
+
+/** The project's own packages and its dependencies' (as a build sees them), as one channel in the build context. */
+function assembleChannel(o: ResolvedPackageImageOptions, context: ExecutorContext, dir: string): void {
+  const dependencies = dependencyOutputs(context.projectGraph, o.projectName)
+    .map(({ outputPath }) => resolve(context.root, outputPath))
+    .filter((path) => existsSync(path));
+  assembleStagingChannel(dir, [o.outputDir, ...dependencies], o.platform);
+}
+
+/**
+ * Builds, tests and tags the image of one package file; says what happened.
+ * `previous`, the image that had the tag, is removed once the new one takes
+ * the tag, if it is ours and left without a name.
+ */
+async function makeImage(
+  o: ResolvedPackageImageOptions,
+  root: string,
+  workspace: string,
+  installer: string,
+  contextDir: string,
+  { image, sha256, previous }: Found,
+): Promise<string> {
+  const prefix = `[${o.projectName}] `;
+  // The tests are read (a container of the installer image) while the image builds: they need each other only to test.
+  const reading = o.skipTests ? undefined : readTests(o, root, installer, image);
+  reading?.catch(() => undefined); // awaited below
+  const testState = o.skipTests ? 'skipped' : 'passed';
+  // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
+  const buildTag = o.skipTests ? image.tag : untestedTag(image.name, sha256);
+  const dockerfile = join(contextDir, `Dockerfile.${sha256.slice(0, 16)}`);
+  const stageLabel = installStageLabel(workspace, sha256);
+  const text = renderDockerfile({
+    installerImage: installer,
+    baseImage: o.baseImage,
+    spec: image,
+    channels: o.channels,
+    stageLabel,
+  });
+  writeFileSync(dockerfile, text);
+  if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${text}`);
+  logger.info(
+    `nx-conda: building ${image.tag} from ${image.subdir}/${image.file} (installer ${installer}, base ${o.baseImage})`,
+  );
+  try {
+    await buildImage({
+      engine: o.engine,
+      contextDir,
+      dockerfile,
+      tags: [buildTag],
+      network: o.network,
+      labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
+      // force: solved and installed again, not taken from the engine's layer cache.
+      noCache: o.force,
+      // Nothing but the final image stays (podman); the install stage goes by its label (docker's legacy builder).
+      keepLayers: false,
+      logPrefix: prefix,
+      verbose: o.verbose,
+    });
+  } catch (e) {
+    (await reading?.catch(() => undefined))?.cleanup();
+    await removeInstallStage(o, stageLabel);
+    throw e;
+  }
+  // The install stage goes while the tests run; awaited before this returns or throws.
+  const stageGone = removeInstallStage(o, stageLabel);
+  try {
+    return await testAndTag();
+  } finally {
+    await stageGone;
+  }
+
+  async function testAndTag(): Promise<string> {
+    if (!reading) {
+      if (previous) await removeReplaced(o, workspace, previous);
+      logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
+      return 'built, tests skipped (skipTests)';
+    }
+    let steps: number;
+    try {
+      const tests = await reading;
+      steps = tests.steps.length;
+      if (steps === 0) {
+        tests.cleanup();
+        logger.warn(`nx-conda: ${image.file} carries no test: ${image.tag} has nothing to run`);
+      } else await runTests(o, root, buildTag, image, tests);
+    } catch (e) {
+      await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
+      throw e;
+    }
+    await tagImage(o.engine, buildTag, image.tag);
+    await removeImage(o.engine, buildTag); // only the temporary name goes
+    if (previous) await removeReplaced(o, workspace, previous);
+    return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
+  }
+}
+
+interface ReadTests {
+  dir: string;
+  steps: TestStep[];
+}
+
+/** Reads the package's test files in a container of the installer image (no network, package read-only). */
+async function readTests(
+  o: ResolvedPackageImageOptions,
+  root: string,
+  installer: string,
+  image: PackageImage,
+): Promise<ReadTests & { cleanup: () => void }> {
+  const result = await runContainer({
+    engine: o.engine,
+    image: installer,
+    command: ['python3', '-c', READER_SCRIPT, `${CONTAINER_PACKAGE}/${image.file}`],
+    mounts: [
+      {
+        host: join(o.outputDir, image.subdir, image.file),
+        container: `${CONTAINER_PACKAGE}/${image.file}`,
+        readOnly: true,
+      },
+    ],
+    network: 'none',
+    labels: {
+      'nx-conda.project': o.projectName,
+      'nx-conda.step': 'read-tests',
+      ...ownerLabels(root, currentRun(), []),
+    },
+    namePrefix: `nx-conda-${o.projectName.replace(/[^A-Za-z0-9_.-]/g, '_')}-read-tests`,
+    logPrefix: `[${o.projectName}] `,
+    timeoutSeconds: 300,
+    captureStdoutBytes: MAX_READER_OUTPUT_BYTES,
+    hardening: { pidsLimit: 64 },
+  });
+  if (result.exitCode !== 0 || !result.stdout) {
+    throw new PackageImageError(
+      `could not read the tests of ${image.subdir}/${image.file} in ${installer} (exit ${result.exitCode}${result.stdoutOverflow ? ', output too large' : ''}):\n` +
+        result.tail.map((l) => `  | ${l}`).join('\n'),
+    );
+  }
+  const { files, refused } = parseReaderOutput(result.stdout);
+  if (refused.length) logger.warn(`nx-conda: test files of ${image.file} left out: ${refused.slice(0, 10).join(', ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'nx-conda-tests-'));
+  const clashes = writePackageFiles(join(dir, 'files'), files);
+  if (clashes.length)
+    logger.warn(`nx-conda: test files of ${image.file} that clash: ${clashes.slice(0, 10).join(', ')}`);
+  const { steps, notRun } = testSteps(files);
+  for (const what of notRun) logger.warn(`nx-conda: test of ${image.file} not run here: ${what}`);
+  writeFileSync(join(dir, 'run.sh'), renderTestScript(steps, PREFIX), { mode: 0o644 });
+  if (o.verbose) logger.info(`nx-conda: test script of ${image.file}:\n${renderTestScript(steps, PREFIX)}`);
+  return { dir, steps, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The mulled test: the package's own tests in its image, with no network. */
+async function runTests(
+  o: ResolvedPackageImageOptions,
+  root: string,
+  tag: string,
+  image: PackageImage,
+  tests: ReadTests & { cleanup: () => void },
+): Promise<void> {
+  try {
+    logger.info(`nx-conda: testing ${image.tag}: ${tests.steps.length} step(s), no network`);
+    const result = await runContainer({
+      engine: o.engine,
+      image: tag,
+      command: ['bash', `${CONTAINER_TESTS}/run.sh`],
+      mounts: [{ host: tests.dir, container: CONTAINER_TESTS, readOnly: true }],
+      network: 'none',
+      labels: { 'nx-conda.project': o.projectName, 'nx-conda.step': 'test', ...ownerLabels(root, currentRun(), []) },
+      namePrefix: `nx-conda-${o.projectName.replace(/[^A-Za-z0-9_.-]/g, '_')}-test`,
+      logPrefix: `[${o.projectName}] `,
+      timeoutSeconds: o.testTimeoutSeconds || undefined,
+      verbose: o.verbose,
+    });
+    if (result.exitCode !== 0 || result.signal || result.timedOut) {
+      const failed = [...result.tail].reverse().find((l) => l.includes(FAILED_MARK));
+      const command = [...result.tail].reverse().find((l) => l.includes('nx-conda-test: command:'));
+      const why = result.timedOut
+        ? `timed out after ${o.testTimeoutSeconds} s`
+        : result.signal
+          ? `was stopped by ${result.signal}`
+          : `failed (exit code ${result.exitCode})`;
+      throw new PackageImageError(
+        `test of ${image.file} in its image ${why}; the untested image was removed.` +
+          (failed ? `\n  failing test: ${failed.slice(failed.indexOf(FAILED_MARK) + FAILED_MARK.length).trim()}` : '') +
+          (command ? `\n  failing command: ${command.slice(command.indexOf('command:') + 8).trim()}` : '') +
+          `\nLast lines:\n${result.tail.map((l) => `  | ${l}`).join('\n')}`,
+      );
+    }
+  } finally {
+    tests.cleanup();
+  }
+}
+
+/** The install stage a build without BuildKit leaves as an image without a name (see installStageLabel); best effort. */
+async function removeInstallStage(o: ResolvedPackageImageOptions, stageLabel: string): Promise<void> {
+  try {
+    const left = await listImages(o.engine, { label: `${PACKAGE_LABELS.installStage}=${stageLabel}` });
+    for (const ref of left) await removeImage(o.engine, ref, { force: true }).catch(() => undefined);
+  } catch {
+    // an engine that cannot list: the stage stays, as it did before
+  }
+}
+
+/** The image a new build took the tag from, when it was ours and has no name left: it would only take space. */
+async function removeReplaced(o: ResolvedPackageImageOptions, workspace: string, id: string): Promise<void> {
+  try {
+    if (!isOurPackageImage(await imageLabels(o.engine, id), workspace)) return;
+    // `image ls` gives an image without a name by its id.
+    const untagged = (await listImages(o.engine, { label: PACKAGE_LABELS.sha256 })).includes(id);
+    if (untagged) await removeImage(o.engine, id);
+  } catch {
+    // best effort: it may be in use or already gone
+  }
+}
