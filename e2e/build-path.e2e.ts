@@ -389,8 +389,13 @@ describe('core build path (conda-build test image, real engine)', () => {
         },
       }),
     );
+    const stepContainers = () =>
+      docker(['container', 'ls', '--all', '--quiet', '--filter', `ancestor=${TEST_IMAGES.base}`]).stdout.trim();
+    const before = stepContainers();
     const result = ws.nx(['run', 'broken-image:docker-image']);
     expect(result.code).not.toBe(0);
+    // the failed step's container is removed (the legacy builder keeps it without --force-rm)
+    expect(stepContainers()).toBe(before);
     expect(result.output).toMatch(
       /^nx-conda: docker build of image nx-conda-e2e\/broken-builder:[0-9a-f]{12} failed \(exit code \d+\); last lines of output:$/m,
     );

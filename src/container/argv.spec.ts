@@ -103,6 +103,10 @@ describe('containerName', () => {
 });
 
 describe('buildArgv', () => {
+  it('removes the container of a failed step, on both engines', () => {
+    for (const engine of ['docker', 'podman'] as const)
+      expect(buildArgv({ contextDir: '/c', tags: ['a/b:1'], engine }, '/c/D')).toContain('--force-rm');
+  });
   it('keeps no intermediate image with podman when told (docker has no such switch)', () => {
     const o = { contextDir: '/c', tags: ['a/b:1'], keepLayers: false };
     expect(buildArgv({ ...o, engine: 'podman' }, '/c/D')).toContain('--layers=false');
@@ -131,6 +135,7 @@ describe('buildArgv', () => {
       'nx-conda/builder:0123456789ab',
       '--network=host',
       '--no-cache',
+      '--force-rm',
       '--build-arg',
       'TOKEN',
       '--label',

@@ -121,6 +121,8 @@ export function buildArgv(o: BuildImageOptions, dockerfilePath: string): string[
   for (const tag of o.tags) args.push('--tag', validateImageRef(tag, 'tag'));
   if (o.network) args.push(`--network=${validateNetwork(o.network)}`);
   if (o.noCache) args.push('--no-cache');
+  // Docker's legacy builder keeps the container of a failed step unless told not to.
+  args.push('--force-rm');
   if (o.keepLayers === false && o.engine === 'podman') args.push('--layers=false');
   for (const name of Object.keys(o.buildArgs ?? {})) args.push('--build-arg', name);
   args.push(...labelArgs({ [NX_CONDA_LABEL]: 'image', ...(o.labels ?? {}) }));

@@ -50,6 +50,7 @@ describe('docker-image executor, against a recorded engine', () => {
       '--tag',
       tag,
       '--network=host',
+      '--force-rm',
       '--build-arg',
       'CONDA_CHANNEL',
       '--label',

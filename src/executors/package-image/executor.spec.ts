@@ -74,6 +74,7 @@ describe('package-image executor, against a recorded engine', () => {
       '--tag',
       UNTESTED,
       '--network=host',
+      '--force-rm',
       '--label',
       'nx-conda=package',
       '--label',
