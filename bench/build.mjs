@@ -10,8 +10,8 @@
 //   items (or BENCH_ONLY=a,b): a module name (overhead staging parallel noop image conda package-image)
 //   or a figure name or its prefix (build-overhead, parallel-2, noop-rerun, docker-image-exists, conda-build,
 //   package-image, ...). Default: every module but the opt-in package-image.
-// Writes dist/bench/results.json and docs/benchmarks.md (text after the `<!-- notes -->` line of
-// docs/benchmarks.md is kept). Figures not re-run now are kept from dist/bench/results.json and marked
+// Writes docs/benchmarks.json and docs/benchmarks.md (text after the `<!-- notes -->` line of
+// docs/benchmarks.md is kept). Figures not re-run now are kept from docs/benchmarks.json and marked
 // so (BENCH_FRESH=1: drop them). Never fails on a number.
 //
 // Env (run counts; the defaults fit a full run in ~10–15 min on an idle 2-core machine): see each
@@ -85,7 +85,7 @@ export function main(words, { logPrefix } = {}) {
   m.totalSeconds = Math.round((Date.now() - started) / 1000);
   m.figuresRun = modules.map((x) => x.name);
   writeReport(m, results, ORDER);
-  log(`done in ${m.totalSeconds} s: dist/bench/results.json, docs/benchmarks.md`);
+  log(`done in ${m.totalSeconds} s: docs/benchmarks.json, docs/benchmarks.md`);
 }
 
 const args = process.argv.slice(2);

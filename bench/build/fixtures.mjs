@@ -122,7 +122,10 @@ export function writeFloorExecutor(ws) {
   );
 }
 
-/** `count` independent trivial recipes, each with build-recipe and a cached nx:run-commands twin. */
+/**
+ * `count` independent trivial recipes, each with build-recipe, a cached
+ * nx:run-commands twin and `bare`: the same build by hand (docker run --rm).
+ */
 export function manyWorkspace(tpl, name, count) {
   const ws = new Workspace(name, tpl);
   const names = Array.from({ length: count }, (_, i) => `p${String(i + 1).padStart(3, '0')}`);
@@ -131,6 +134,7 @@ export function manyWorkspace(tpl, name, count) {
     ws.write(`${root}/recipe.yaml`, rattlerRecipe(p));
     ws.project(p, root, {
       'build-recipe': buildRecipe(IMAGES.rattler, `dist/conda/${root}`),
+      bare: bareTarget(root, `tmp/bare/${p}`, IMAGES.rattler, rattlerCommand()),
       // An Nx-cached task with an output folder of one small file: Nx's own floor for a cached task.
       cached: {
         executor: 'nx:run-commands',

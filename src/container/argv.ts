@@ -125,7 +125,7 @@ export function buildArgv(o: BuildImageOptions, dockerfilePath: string): string[
   args.push('--force-rm');
   if (o.keepLayers === false && o.engine === 'podman') args.push('--layers=false');
   for (const name of Object.keys(o.buildArgs ?? {})) args.push('--build-arg', name);
-  args.push(...labelArgs({ [NX_CONDA_LABEL]: 'image', ...(o.labels ?? {}) }));
+  if (!o.labelledByDockerfile) args.push(...labelArgs({ [NX_CONDA_LABEL]: 'image', ...(o.labels ?? {}) }));
   args.push(o.contextDir);
   return args;
 }

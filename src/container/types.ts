@@ -65,6 +65,11 @@ export interface BuildImageOptions {
   /** Passed as `--build-arg NAME`, the value through the environment. */
   buildArgs?: Record<string, string>;
   labels?: Record<string, string>;
+  /**
+   * The Dockerfile sets every label itself (one LABEL instruction): no
+   * --label at all, as docker's legacy builder makes each one a step with a container.
+   */
+  labelledByDockerfile?: boolean;
   /** Build every layer again (`--no-cache`). */
   noCache?: boolean;
   /**

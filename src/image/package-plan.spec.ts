@@ -4,6 +4,7 @@ import {
   packageImageOf,
   packageLabels,
   packageSpecOfFile,
+  labelInstruction,
   renderDockerfile,
   installStageLabel,
   untestedTag,
@@ -58,9 +59,8 @@ describe('renderDockerfile', () => {
     expect(text).toBe(
       [
         'FROM lab/conda:1 AS install',
-        'ENV CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs',
         'COPY channel /opt/nx-conda/channel',
-        'RUN ["conda","create","--yes","--quiet","--prefix","/usr/local","--override-channels","--channel","file:///opt/nx-conda/channel","--channel","conda-forge","hello==1.0=0"]',
+        'RUN ["env","CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs","conda","create","--yes","--quiet","--prefix","/usr/local","--override-channels","--channel","file:///opt/nx-conda/channel","--channel","conda-forge","hello==1.0=0"]',
         '',
         'FROM bioconda/base-glibc-busybox-bash:latest',
         'COPY --from=install /usr/local /usr/local',
@@ -84,6 +84,27 @@ describe('install stage label', () => {
     const [install, final] = text.split('\n\n');
     expect(install.split('\n')[1]).toBe(`LABEL "nx-conda.install-stage"="${stage}"`);
     expect(final).not.toContain('LABEL');
+  });
+
+  it('writes the final labels as one instruction of the final stage, quoted so that nothing is substituted', () => {
+    const text = renderDockerfile({
+      installerImage: 'lab/conda:1',
+      baseImage: 'base:1',
+      spec: { name: 'hello', version: '1.0', build: '0' },
+      channels: [],
+      stageLabel: installStageLabel(WS, 'ab'.repeat(32)),
+      labels: { 'nx-conda': 'package', 'nx-conda.project': 'odd$HOME"x\\y' },
+    });
+    const [install, final] = text.split('\n\n');
+    expect(install.match(/^LABEL /gm)).toHaveLength(1);
+    expect(final.split('\n')).toEqual([
+      'FROM base:1',
+      'COPY --from=install /usr/local /usr/local',
+      'LABEL "nx-conda"="package" "nx-conda.project"="odd\\$HOME\\"x\\\\y"',
+      '',
+    ]);
+    expect(labelInstruction({})).toEqual([]);
+    expect(() => labelInstruction({ a: 'x\ny' })).toThrow(/control character/);
   });
 
   it('refuses what is not hex (it goes into a Dockerfile)', () => {

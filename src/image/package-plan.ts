@@ -188,6 +188,8 @@ export function renderDockerfile(o: {
   channels: string[];
   /** installStageLabel(...): the install stage carries it, the final image does not. */
   stageLabel?: string;
+  /** The final image's labels (packageLabels), written as one LABEL instruction. */
+  labels?: Record<string, string>;
 }): string {
   const create = [
     'conda',
@@ -202,16 +204,35 @@ export function renderDockerfile(o: {
     ...o.channels.flatMap((c) => ['--channel', c]),
     exactSpec(o.spec),
   ];
+  const stageLabels: Record<string, string> = o.stageLabel ? { [PACKAGE_LABELS.installStage]: o.stageLabel } : {};
   return [
     `FROM ${o.installerImage} AS install`,
-    ...(o.stageLabel ? [`LABEL ${JSON.stringify(PACKAGE_LABELS.installStage)}=${JSON.stringify(o.stageLabel)}`] : []),
-    // The package cache stays in the install stage, never in the final image.
-    'ENV CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs',
+    ...labelInstruction(stageLabels),
     `COPY channel ${CONTAINER_CHANNEL}`,
-    `RUN ${JSON.stringify(create)}`,
+    // The package cache stays in the install stage, never in the final image; set for this step
+    // only, as one more instruction (ENV) costs docker's legacy builder a container.
+    `RUN ${JSON.stringify(['env', 'CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs', ...create])}`,
     '',
     `FROM ${o.baseImage}`,
     `COPY --from=install ${PREFIX} ${PREFIX}`,
+    ...labelInstruction(o.labels ?? {}),
     '',
   ].join('\n');
+}
+
+/**
+ * All labels in one LABEL instruction, not `build --label`: docker's legacy
+ * builder turns each --label into a step of its own, with a container each
+ * (about 0.1 s apiece). Values are quoted for the Dockerfile: `\` and `"`
+ * escaped as in JSON, `$` escaped so that nothing is substituted.
+ */
+export function labelInstruction(labels: Record<string, string>): string[] {
+  const pairs = Object.entries(labels).map(([k, v]) => `${dockerfileString(k)}=${dockerfileString(v)}`);
+  return pairs.length ? [`LABEL ${pairs.join(' ')}`] : [];
+}
+
+function dockerfileString(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`a label holds a control character: ${JSON.stringify(value)}`);
+  return JSON.stringify(value).replace(/\$/g, '\\$');
 }

@@ -1,6 +1,6 @@
 import type { ProjectGraph } from '@nx/devkit';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { workspaceId } from '../../container';
@@ -64,6 +64,11 @@ describe('package-image executor, against a recorded engine', () => {
   const runs = () => engine.calls.filter((c) => c.args[0] === 'run');
 
   it('builds the image under an untested name, tests it with no network, then gives it its tag; the build context is removed', async () => {
+    const dockerfiles: string[] = [];
+    engine.on(/^build /, (call) => {
+      dockerfiles.push(readFileSync(call.args[2], 'utf8'));
+      return {};
+    });
     await expect(run({ network: 'host' })).resolves.toEqual({ success: true });
     const build = engine.argsOf('build');
     const contextDir = build[build.length - 1];
@@ -75,20 +80,14 @@ describe('package-image executor, against a recorded engine', () => {
       UNTESTED,
       '--network=host',
       '--force-rm',
-      '--label',
-      'nx-conda=package',
-      '--label',
-      `nx-conda.workspace=${workspaceId(ws.root)}`,
-      '--label',
-      'nx-conda.project=foo',
-      '--label',
-      'nx-conda.package-file=foo-1.0-0.tar.bz2',
-      '--label',
-      `nx-conda.package-sha256=${SHA}`,
-      '--label',
-      'nx-conda.tests=passed',
       contextDir,
     ]);
+    // The labels are one LABEL of the final stage: no --label, which the legacy builder makes a step each.
+    expect(dockerfiles).toHaveLength(1);
+    expect(dockerfiles[0].trim().split('\n').at(-1)).toBe(
+      `LABEL "nx-conda"="package" "nx-conda.workspace"="${workspaceId(ws.root)}" "nx-conda.project"="foo" ` +
+        `"nx-conda.package-file"="foo-1.0-0.tar.bz2" "nx-conda.package-sha256"="${SHA}" "nx-conda.tests"="passed"`,
+    );
     expect(existsSync(contextDir)).toBe(false);
 
     const [reader, test] = runs();
@@ -168,8 +167,14 @@ describe('package-image executor, against a recorded engine', () => {
   });
 
   it('skipTests builds straight under the tag, says the image is untested, and runs no container', async () => {
+    let dockerfile = '';
+    engine.on(/^build /, (call) => {
+      dockerfile = readFileSync(call.args[2], 'utf8');
+      return {};
+    });
     await expect(run({ skipTests: true })).resolves.toEqual({ success: true });
-    expect(engine.argsOf('build')).toEqual(expect.arrayContaining(['--tag', TAG, 'nx-conda.tests=skipped']));
+    expect(engine.argsOf('build')).toEqual(expect.arrayContaining(['--tag', TAG]));
+    expect(dockerfile).toContain('"nx-conda.tests"="skipped"');
     expect(runs()).toEqual([]);
     expect(out.warn).toContain(`nx-conda: tests of foo-1.0-0.tar.bz2 NOT run (skipTests): ${TAG} is untested`);
   });

@@ -118,6 +118,7 @@ async function makeImage(
     spec: image,
     channels: o.channels,
     stageLabel,
+    labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
   });
   writeFileSync(dockerfile, text);
   if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${text}`);
@@ -131,7 +132,7 @@ async function makeImage(
       dockerfile,
       tags: [buildTag],
       network: o.network,
-      labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
+      labelledByDockerfile: true,
       // force: solved and installed again, not taken from the engine's layer cache.
       noCache: o.force,
       // Nothing but the final image stays (podman); the install stage goes by its label (docker's legacy builder).
