@@ -233,6 +233,7 @@ export function labelInstruction(labels: Record<string, string>): string[] {
 
 function dockerfileString(value: string): string {
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`a label holds a control character: ${JSON.stringify(value)}`);
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw new Error(`a label holds a control character: ${JSON.stringify(value)}`);
   return JSON.stringify(value).replace(/\$/g, '\\$');
 }

@@ -1,4 +1,4 @@
-import type { ProjectGraph } from '@nx/devkit';
+import type { ProjectGraph, TaskGraph } from '@nx/devkit';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { workspaceId } from '../../container';
 import { FakeEngine, type EngineCall } from '../../container/fake-engine.test';
 import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
+import packageImageBatch from './batch';
 import packageImageExecutor from './executor';
 import type { PackageImageExecutorSchema } from './schema';
 
@@ -202,6 +203,41 @@ describe('package-image executor, against a recorded engine', () => {
     engine.on(new RegExp(`^image ls .*--filter label=${stage}$`), { stdout: '<none>:<none> sha256:stage' });
     await expect(run()).resolves.toEqual({ success: true });
     expect(engine.lines()).toContain('image rm --force sha256:stage');
+  });
+
+  it('as a batch (preferBatch), each task gets its own result and its own output; one failing does not stop the other', async () => {
+    // bar has no output folder: it fails, foo is still made.
+    graph.nodes.bar = { name: 'bar', type: 'lib', data: { root: 'recipes/bar', targets: {} } };
+    const task = (project: string) => ({
+      id: `${project}:package-image`,
+      target: { project, target: 'package-image' },
+      overrides: {},
+      outputs: [],
+      parallelism: true,
+    });
+    const taskGraph = {
+      roots: ['foo:package-image', 'bar:package-image'],
+      tasks: { 'foo:package-image': task('foo'), 'bar:package-image': task('bar') },
+      dependencies: { 'foo:package-image': [], 'bar:package-image': [] },
+    } as unknown as TaskGraph;
+    const inputs = { 'foo:package-image': { image: INSTALLER }, 'bar:package-image': { image: INSTALLER } };
+    const results = await engine.run(async () => {
+      const all = [];
+      for await (const r of packageImageBatch(taskGraph, inputs, {}, executorContext(ws.root, 'foo', graph)))
+        all.push(r);
+      return all;
+    });
+    expect(results.map((r) => [r.task, r.result.success]).sort()).toEqual([
+      ['bar:package-image', false],
+      ['foo:package-image', true],
+    ]);
+    const output = new Map(results.map((r) => [r.task, r.result.terminalOutput]));
+    expect(output.get('foo:package-image')).toMatch(/biocontainers\/foo:1\.0--0 {2}built, 1 test step\(s\) passed/);
+    expect(output.get('foo:package-image')).not.toContain('bar');
+    expect(output.get('bar:package-image')).toBe(
+      'nx-conda: dist/conda/recipes/bar does not exist: build the packages first (nx run bar:build-recipe).\n',
+    );
+    expect(output.get('bar:package-image')).not.toContain('foo');
   });
 
   it('asks the engine what is wrong only when the lookup fails', async () => {
