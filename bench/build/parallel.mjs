@@ -18,8 +18,7 @@ export default {
     ws.nx(['run', `${names[0]}:build-recipe`, '--skip-nx-cache']); // warm-up
     ws.nx(['run', `${names[0]}:bare`, '--skip-nx-cache']);
     log(`parallelism: ${names.length} recipes, --parallel=${levels.join(',')} (${runs} runs each), by hand too...`);
-    const runMany = (target, p) => () =>
-      ws.nx(['run-many', '-t', target, '--skip-nx-cache', `--parallel=${p}`]);
+    const runMany = (target, p) => () => ws.nx(['run-many', '-t', target, '--skip-nx-cache', `--parallel=${p}`]);
     const sides = {};
     for (const p of levels) {
       sides[`p${p}`] = runMany('build-recipe', p);
