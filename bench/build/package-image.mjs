@@ -35,6 +35,11 @@ const inspectTarget = (tag) => ({
   options: { command: `docker image inspect ${tag} > /dev/null` },
 });
 
+const dangling = () =>
+  spawnSync('docker', ['image', 'ls', '--quiet', '--no-trunc', '--filter', 'dangling=true'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
+
 /** `bench-tool` plus `many` more recipes (`bench-tool-01`...), each with an `inspect` of its tag. */
 function workspace(tpl, many) {
   const options = { image: IMAGES.conda, packageBaseImage: IMAGES.base, namespace: NAMESPACE };
@@ -108,6 +113,8 @@ export default {
     const reruns = num('BENCH_PKGIMAGE_RERUNS', 3, 7);
     const many = num('BENCH_PKGIMAGE_MANY', 5, 20);
     const { ws, names } = workspace(tpl, many);
+    // The by-hand side leaves its install stage as an unnamed image each run (legacy builder); removed at the end.
+    const danglingBefore = new Set(dangling());
     try {
       log(`building ${names.length} packages and their images once...`);
       ws.nx(['run-many', '-t', 'build-recipe']);
@@ -211,6 +218,8 @@ export default {
       rmSync(HAND_DIR, { recursive: true, force: true });
     } finally {
       for (const ref of [HAND_TAG, ...names.map(tagOf)]) spawnSync('docker', ['image', 'rm', '--force', ref]);
+      const left = dangling().filter((id) => !danglingBefore.has(id));
+      if (left.length > 0) spawnSync('docker', ['image', 'rm', ...left]);
       ws.remove();
     }
   },
