@@ -39,7 +39,12 @@ export interface SubdirContent {
   files: { file: string; from: string }[];
 }
 
-export function replaceOutputSubdirs(outputDir: string, subdirs: SubdirContent[]): void {
+/** `sync: false` writes without fsync (an empty channel: nothing in it a crash could lose). */
+export function replaceOutputSubdirs(
+  outputDir: string,
+  subdirs: SubdirContent[],
+  options: { sync?: boolean } = {},
+): void {
   ensureRealDir(outputDir);
   recoverOutput(outputDir);
   const next = mkdtempSync(join(outputDir, NEXT_PREFIX));
@@ -47,8 +52,8 @@ export function replaceOutputSubdirs(outputDir: string, subdirs: SubdirContent[]
     for (const { subdir, index, files } of subdirs) {
       const dir = join(next, subdir);
       ensureRealDir(dir);
-      for (const { file, from } of files) copyRegularFile(from, join(dir, file), 'collecting a package');
-      writeRepodata(dir, index);
+      for (const { file, from } of files) copyRegularFile(from, join(dir, file), 'collecting a package', options);
+      writeRepodata(dir, index, options);
     }
     for (const { subdir } of subdirs) {
       const current = join(outputDir, subdir);
@@ -72,10 +77,14 @@ export function ownedSubdirs(platform: string): string[] {
  * Makes `outputDir` an empty channel for `platform`: its owned subdirs are
  * replaced (see replaceOutputSubdirs) by empty, indexed ones; anything else
  * in the folder is left alone. For a build that is skipped, not run.
+ * Without fsync: an empty index holds nothing to lose, and a skipExisting
+ * run writes one per skipped task (two fsyncs each were 0.6 s of a
+ * 440-task batch).
  */
 export function replaceWithEmptyChannel(outputDir: string, platform: string): void {
   replaceOutputSubdirs(
     outputDir,
     ownedSubdirs(platform).map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] })),
+    { sync: false },
   );
 }
