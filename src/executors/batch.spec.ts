@@ -233,7 +233,8 @@ describe('runBatch: what is printed, once', () => {
     out = jest.spyOn(process.stdout, 'write').mockImplementation(record);
     err = jest.spyOn(process.stderr, 'write').mockImplementation(record);
     info = jest.spyOn(console, 'info').mockImplementation(() => undefined);
-    for (const name of ['NX_TUI', 'NX_VERBOSE_LOGGING', 'NX_DEFAULT_OUTPUT_STYLE', 'NX_PARALLEL']) delete process.env[name];
+    for (const name of ['NX_TUI', 'NX_VERBOSE_LOGGING', 'NX_DEFAULT_OUTPUT_STYLE', 'NX_PARALLEL'])
+      delete process.env[name];
   });
   afterEach(() => {
     out.mockRestore();
@@ -246,7 +247,10 @@ describe('runBatch: what is printed, once', () => {
   const graph = {
     roots: ['built:b', 'skipped:b', 'broken:b'],
     tasks: Object.fromEntries(
-      ['built', 'after', 'skipped', 'broken'].map((p) => [`${p}:b`, { id: `${p}:b`, target: { project: p, target: 'b' } }]),
+      ['built', 'after', 'skipped', 'broken'].map((p) => [
+        `${p}:b`,
+        { id: `${p}:b`, target: { project: p, target: 'b' } },
+      ]),
     ),
     dependencies: { 'built:b': [], 'after:b': [{ id: 'built:b' }], 'skipped:b': [], 'broken:b': [] },
     continuousDependencies: {},
@@ -267,22 +271,16 @@ describe('runBatch: what is printed, once', () => {
     });
   const batch = (failAfter = false) =>
     collect(
-      runBatch(
-        graph,
-        {},
-        {},
-        { root: '/ws', cwd: '/ws', isVerbose: false } as ExecutorContext,
-        {
-          executor: 'recipe-build',
-          runTask: failAfter
-            ? (o, c) => (c.projectName === 'built' ? runTaskFor(async () => Promise.reject(new Error('x'))) : tasks(o, c))
-            : tasks,
-          verb: 'built',
-          outcomes: ['built'],
-          liveWork: 'builds',
-          stoppedMessage: 'stopped',
-        },
-      ),
+      runBatch(graph, {}, {}, { root: '/ws', cwd: '/ws', isVerbose: false } as ExecutorContext, {
+        executor: 'recipe-build',
+        runTask: failAfter
+          ? (o, c) => (c.projectName === 'built' ? runTaskFor(async () => Promise.reject(new Error('x'))) : tasks(o, c))
+          : tasks,
+        verb: 'built',
+        outcomes: ['built'],
+        liveWork: 'builds',
+        stoppedMessage: 'stopped',
+      }),
     );
   const count = (text: string) => written.join('').split(text).length - 1;
 

@@ -94,7 +94,8 @@ function initiatingProject(argv: string[]): string | undefined {
  */
 export function nxPrintsTaskOutput(argv: string[], env: NodeJS.ProcessEnv): (project: string) => boolean {
   const named = flag(argv, ['output-style', 'outputStyle']) || undefined;
-  const style = named ?? (OUTPUT_STYLES.has(env.NX_DEFAULT_OUTPUT_STYLE ?? '') ? env.NX_DEFAULT_OUTPUT_STYLE : undefined);
+  const style =
+    named ?? (OUTPUT_STYLES.has(env.NX_DEFAULT_OUTPUT_STYLE ?? '') ? env.NX_DEFAULT_OUTPUT_STYLE : undefined);
   if (env.NX_TUI === 'true' || style === 'summary' || env.NX_VERBOSE_LOGGING === 'true') return () => true;
   if (style !== undefined && !COLLAPSING_STYLES.has(style)) return () => true;
   const initiating = initiatingProject(argv);

@@ -69,7 +69,9 @@ export async function packageImageTask(options: PackageImageExecutorSchema, cont
     summary.push(...(await pushTested(o, images)));
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  logger.info(`nx-conda: ${images.length} package image(s) for ${o.projectName} in ${seconds} s:\n${summary.join('\n')}`);
+  logger.info(
+    `nx-conda: ${images.length} package image(s) for ${o.projectName} in ${seconds} s:\n${summary.join('\n')}`,
+  );
   return todo.length > 0 ? MADE : UP_TO_DATE;
 }
 
