@@ -275,4 +275,15 @@ describe('a batch of many skipped tasks prints each once, and one closing line',
       expect(built(ws, 'fresh')).toEqual(['noarch/fresh-1.0-0.tar.bz2']);
     });
   }
+
+  it('nx run <project>:build-recipe: the project asked for is shown by Nx, its dependencies by us, each once', () => {
+    const skipLine = (name: string) => `nx-conda: skipped ${name}: ${name} 1.0 (build 0) in noarch already in file://`;
+    const one = ws.nx(['run', 'pub02:build-recipe', '--skip-nx-cache']);
+    expectSuccess(one);
+    expect(times(one.output, skipLine('pub02'))).toBe(1);
+    const withDependency = ws.nx(['run', 'fresh:build-recipe', '--skip-nx-cache']);
+    expectSuccess(withDependency);
+    expect(times(withDependency.output, skipLine('pub01'))).toBe(1);
+    expect(withDependency.output).toMatch(/^nx-conda: 2 recipe-build tasks: 1 built, 1 already published, 0 failed /m);
+  });
 });
