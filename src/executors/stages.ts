@@ -19,6 +19,7 @@
  * fewer stages. The last stage allowed takes all that is left. A chain
  * a ← b ← c fits on one shard, so it is one stage.
  */
+import { UserError } from '../core/errors';
 
 export interface StageGraph {
   /** Every task (project) name. */
@@ -72,7 +73,7 @@ export const MAX_AGENTS = 256;
 export const MAX_STAGES = 64;
 
 /** A bad argument of a plan (agents, stages, a cycle): the message says which and why. */
-export class StagePlanError extends Error {}
+export class StagePlanError extends UserError {}
 
 function checkCount(value: number, name: string, max: number): void {
   if (!Number.isInteger(value) || value < 1 || value > max)
