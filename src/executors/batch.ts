@@ -10,6 +10,13 @@
  * starts after a failure; after SIGINT/SIGTERM/SIGHUP (or when Nx is gone)
  * nothing new starts, and what runs stops and cleans up (each running
  * container listens for the same signals).
+ *
+ * Nx caches a batch's tasks (locally and in the remote cache) only when the
+ * batch process ends. With NX_CONDA_BATCH_CHECKPOINT_SECONDS set, a batch
+ * that has run that long starts nothing new, waits for its running tasks and
+ * ends, leaving the others unreported: Nx caches what finished and hands the
+ * rest to a new batch (Nx's batch "waves"). A CI agent killed mid-run then
+ * loses at most that much work: its rerun restores what finished.
  */
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { captureTaskOutput, logger } from '../core/logger';
@@ -61,6 +68,7 @@ export async function* scheduleTasks(
   options: NxRunOptions,
   stopped: () => boolean = () => false,
   verb = 'built',
+  checkpoint: () => boolean = () => false,
 ): AsyncGenerator<BatchTaskResult> {
   const pending = startOrder(deps);
   const succeeded = new Set<string>();
@@ -84,7 +92,9 @@ export async function* scheduleTasks(
       }
     }
     const halted = stopped() || (options.bail && failed.size > 0);
-    if (!halted) {
+    // A checkpoint hands back what finished (at least one task, so that each batch moves on).
+    const pausing = !halted && succeeded.size + failed.size > 0 && checkpoint();
+    if (!halted && !pausing) {
       for (const id of [...pending]) {
         if (running.size >= options.parallel) break;
         if (!deps.get(id)!.every((dep) => succeeded.has(dep))) continue;
@@ -94,6 +104,13 @@ export async function* scheduleTasks(
           run(id).then((result) => ({ id, result })),
         );
       }
+    }
+    if (running.size === 0 && pausing) {
+      if (pending.length > 0)
+        logger.info(
+          `nx-conda: batch checkpoint: ${succeeded.size + failed.size} task(s) done, handed to Nx to cache; ${pending.length} left for Nx's next batch`,
+        );
+      break;
     }
     if (running.size === 0) {
       // Stopped, bailed, or (never in a task graph) a cycle: what is left does not run.
@@ -110,6 +127,17 @@ export async function* scheduleTasks(
     (result.success ? succeeded : failed).add(id);
     yield { task: id, result };
   }
+}
+
+/** The environment variable that sets a batch's checkpoint (seconds; unset, empty or negative: none). */
+export const BATCH_CHECKPOINT_ENV = 'NX_CONDA_BATCH_CHECKPOINT_SECONDS';
+
+/** NX_CONDA_BATCH_CHECKPOINT_SECONDS as a number of seconds ≥ 0, or undefined (no checkpoint). */
+export function batchCheckpointSeconds(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[BATCH_CHECKPOINT_ENV]?.trim();
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 export interface BatchOf<O> {
@@ -132,6 +160,9 @@ export async function* runBatch<O extends { verbose?: boolean }>(
   batch: BatchOf<O>,
 ): AsyncGenerator<BatchTaskResult> {
   const options = nxRunOptions(parentArgv(), process.env, context.nxJsonConfiguration?.parallel);
+  const checkpointSeconds = batchCheckpointSeconds(process.env);
+  const begun = Date.now();
+  const checkpoint = () => checkpointSeconds !== undefined && Date.now() - begun >= checkpointSeconds * 1000;
   let stop = false;
   const onStop = () => {
     stop = true;
@@ -157,7 +188,7 @@ export async function* runBatch<O extends { verbose?: boolean }>(
     return { success: value.success, terminalOutput: output, startTime, endTime: Date.now() };
   };
   try {
-    yield* scheduleTasks(batchDependencies(taskGraph), run, options, () => stop, batch.verb);
+    yield* scheduleTasks(batchDependencies(taskGraph), run, options, () => stop, batch.verb, checkpoint);
     await batch.end?.();
   } finally {
     for (const signal of signals) process.off(signal, onStop);

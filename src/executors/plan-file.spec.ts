@@ -43,7 +43,9 @@ describe('the plan file', () => {
   it('describes each stage with its balance', () => {
     const text = describePlan(samplePlan()).join('\n');
     expect(text).toMatch(/8 build-recipe task\(s\), 8 expected to build, 2 stage\(s\) \(at most 3\)/);
-    expect(text).toMatch(/stage 2: agents 1, 2, 3; tasks \(cost\) per agent: 2 \(2\), 2 \(2\), 2 \(2\); largest ÷ ideal 1\.00/);
+    expect(text).toMatch(
+      /stage 2: agents 1, 2, 3; tasks \(cost\) per agent: 2 \(2\), 2 \(2\), 2 \(2\); largest ÷ ideal 1\.00/,
+    );
   });
 
   it.each<[string, (p: Record<string, unknown>) => unknown, RegExp]>([
@@ -78,7 +80,10 @@ function withName(plan: Json, name: string): Json {
     ...plan,
     stages: [
       stages[0],
-      { ...stages[1], shards: [{ ...shards[0], projects: [...(shards[0].projects as string[]), name] }, ...shards.slice(1)] },
+      {
+        ...stages[1],
+        shards: [{ ...shards[0], projects: [...(shards[0].projects as string[]), name] }, ...shards.slice(1)],
+      },
     ],
   };
 }
@@ -100,7 +105,9 @@ describe('shardProjects', () => {
 
   it('refuses another agent count, a stage or an agent out of range', () => {
     expect(() => shardProjects(plan, { ...ok, agents: 4 }, 'plan.json')).toThrow(/made for 3 agent\(s\).*--agents=4/);
-    expect(() => shardProjects(plan, { ...ok, stage: 3 }, 'plan.json')).toThrow(/has 2 stage\(s\); there is no stage 3/);
+    expect(() => shardProjects(plan, { ...ok, stage: 3 }, 'plan.json')).toThrow(
+      /has 2 stage\(s\); there is no stage 3/,
+    );
     expect(() => shardProjects(plan, { ...ok, agent: 4 }, 'plan.json')).toThrow(/there is no agent 4/);
   });
 });

@@ -87,8 +87,7 @@ function topologicalOrder(names: string[], deps: number[][]): number[] {
   deps.forEach((list, i) => list.forEach((d) => dependents[d].push(i)));
   const order: number[] = [];
   for (let i = 0; i < names.length; i++) if (missing[i] === 0) order.push(i);
-  for (let k = 0; k < order.length; k++)
-    for (const j of dependents[order[k]]) if (--missing[j] === 0) order.push(j);
+  for (let k = 0; k < order.length; k++) for (const j of dependents[order[k]]) if (--missing[j] === 0) order.push(j);
   if (order.length !== names.length) {
     const stuck = names.filter((_, i) => missing[i] > 0);
     throw new StagePlanError(
@@ -194,7 +193,8 @@ export function planStages(graph: StageGraph, options: StageOptions): StagePlan 
   let leftCount = names.length;
   const stages: Stage[] = [];
   while (leftCount > 0) {
-    const take = stages.length + 1 === options.maxStages ? allLeft(left) : chooseStage(left, order, deps, cost, options);
+    const take =
+      stages.length + 1 === options.maxStages ? allLeft(left) : chooseStage(left, order, deps, cost, options);
     const inStage = new Uint8Array(names.length);
     for (const i of take) inStage[i] = 1;
     const bins = pack(take, inStage, deps, cost, options.agents);
@@ -259,8 +259,7 @@ function chooseStage(
     const restLength =
       d === deepest
         ? 0
-        : options.stageOverhead +
-          Math.max(restCost / options.agents, longestPath(order, rest, deps, cost));
+        : options.stageOverhead + Math.max(restCost / options.agents, longestPath(order, rest, deps, cost));
     const score = stage + restLength;
     // Ties (within rounding) go to the larger prefix: fewer stages.
     if (!best || score <= best.score + 1e-9) best = { score, size: prefix.length };
