@@ -125,9 +125,9 @@ const wholeIn = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const costLike = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-/** A project name as Nx would take it on a command line: printable, no leading `-`, bounded. */
-// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+/** Characters a project name on a command line never holds: controls, spaces, bidi formats, commas (Nx's list separator). */
 const BAD_NAME = /[\0-\x20\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069,]/;
+/** A project name as Nx would take it on a command line: printable, no leading `-`, bounded. */
 export function isPlainProjectName(name: unknown): name is string {
   return (
     typeof name === 'string' &&
