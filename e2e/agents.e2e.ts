@@ -203,20 +203,22 @@ describe('many CI agents: plan, shards stage by stage, remote cache and skipExis
   it('bad input: agents 0, negative, not whole or over 256, a stage or agent out of range, a plan of another commit: each an error, nothing built', () => {
     const ws = agent('agents-bad');
     for (const agents of ['0', '-2', '1.5', '257']) {
-      const r = ws.nx(['run', 'conda-channel:plan', `--agents=${agents}`], env);
+      const r = ws.nx(['run', 'conda-channel:plan', `--agentCount=${agents}`], env);
       expect([agents, r.code]).not.toEqual([agents, 0]);
-      expect(r.output).toMatch(/agents must be a whole number from 1 to 256/);
+      expect(r.output).toMatch(/agentCount must be a whole number from 1 to 256/);
     }
     // A plan of the head, then a checkout of the base: the plan is refused before anything runs.
-    expectSuccess(ws.nx(['run', 'conda-channel:plan', '--agents=3', '--base=HEAD~1', '--head=HEAD'], env));
+    expectSuccess(ws.nx(['run', 'conda-channel:plan', '--agentCount=3', '--base=HEAD~1', '--head=HEAD'], env));
     const shard = (args: string[]) => ws.nx(['run', 'conda-channel:shard', ...args], env);
-    expect(shard(['--agents=3', '--stage=9', '--agent=1']).output).toMatch(/has \d stage\(s\); there is no stage 9/);
-    expect(shard(['--agents=3', '--stage=1', '--agent=4']).output).toMatch(
-      /agent must be from 1 to agents \(3\), got 4/,
+    expect(shard(['--agentCount=3', '--stage=9', '--agent=1']).output).toMatch(
+      /has \d stage\(s\); there is no stage 9/,
     );
-    expect(shard(['--agents=4', '--stage=1', '--agent=1']).output).toMatch(/made for 3 agent\(s\).*--agents=4/);
+    expect(shard(['--agentCount=3', '--stage=1', '--agent=4']).output).toMatch(
+      /agent must be from 1 to agentCount \(3\), got 4/,
+    );
+    expect(shard(['--agentCount=4', '--stage=1', '--agent=1']).output).toMatch(/made for 3 agent\(s\).*--agentCount=4/);
     ws.git(['checkout', '-q', 'HEAD~1']);
-    const other = shard(['--agents=3', '--stage=1', '--agent=1']);
+    const other = shard(['--agentCount=3', '--stage=1', '--agent=1']);
     expect(other.code).not.toBe(0);
     expect(other.output).toMatch(/was made from commit [0-9a-f]{40}, but this checkout is [0-9a-f]{40}/);
     expect(builtSince(ws, since)).toEqual([]);
@@ -227,7 +229,7 @@ describe('many CI agents: plan, shards stage by stage, remote cache and skipExis
     const byAgent = [a1, a2, a3];
 
     // The plan job: once, on one clone.
-    const planRun = a1.nx(['run', 'conda-channel:plan', '--agents=3', '--base=HEAD~1', '--head=HEAD'], env);
+    const planRun = a1.nx(['run', 'conda-channel:plan', '--agentCount=3', '--base=HEAD~1', '--head=HEAD'], env);
     expectSuccess(planRun);
     const planText = a1.read('tmp/nx-conda/plan.json');
     const plan: PlanJson = JSON.parse(planText);
@@ -250,7 +252,7 @@ describe('many CI agents: plan, shards stage by stage, remote cache and skipExis
     const shardArgs = (stage: number, n: number) => [
       'run',
       'conda-channel:shard',
-      '--agents=3',
+      '--agentCount=3',
       `--stage=${stage}`,
       `--agent=${n}`,
       '--parallel=1',

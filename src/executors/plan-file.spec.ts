@@ -104,7 +104,9 @@ describe('shardProjects', () => {
   });
 
   it('refuses another agent count, a stage or an agent out of range', () => {
-    expect(() => shardProjects(plan, { ...ok, agents: 4 }, 'plan.json')).toThrow(/made for 3 agent\(s\).*--agents=4/);
+    expect(() => shardProjects(plan, { ...ok, agents: 4 }, 'plan.json')).toThrow(
+      /made for 3 agent\(s\).*--agentCount=4/,
+    );
     expect(() => shardProjects(plan, { ...ok, stage: 3 }, 'plan.json')).toThrow(
       /has 2 stage\(s\); there is no stage 3/,
     );

@@ -207,7 +207,7 @@ export function shardProjects(plan: PlanFile, choice: ShardChoice, source: strin
     );
   if (choice.agents !== plan.agents)
     throw new ShardPlanError(
-      `${source} was made for ${plan.agents} agent(s), but this shard was given --agents=${choice.agents}: ` +
+      `${source} was made for ${plan.agents} agent(s), but this shard was given --agentCount=${choice.agents}: ` +
         'make the plan with the agent count of the workflow.',
     );
   if (choice.stage > plan.stages.length)

@@ -71,7 +71,7 @@ export default async function planExecutor(
 ): Promise<{ success: boolean }> {
   return runExecutor(async () => {
     const options = withPlanDefaults(given);
-    const agents = checkedCount(options.agents, 'agents', MAX_AGENTS);
+    const agents = checkedCount(options.agentCount, 'agentCount', MAX_AGENTS);
     const maxStages = checkedCount(options.maxStages, 'maxStages', MAX_STAGES);
     if (typeof options.stageOverhead !== 'number' || !(options.stageOverhead >= 0))
       throw new OptionError('stageOverhead', `stageOverhead must be a number ≥ 0, got ${options.stageOverhead}.`);

@@ -1,6 +1,6 @@
 export interface PlanExecutorSchema {
   /** How many agents run each stage (1 to 256). */
-  agents: number;
+  agentCount: number;
   /** The most stages the CI runs. Default 3. */
   maxStages?: number;
   /** Plan `nx affected` (default) or, false, `nx run-many` over `projects`. */

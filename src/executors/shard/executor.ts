@@ -14,6 +14,7 @@ import { logger } from '../../core/logger';
 import { withSchemaDefaults } from '../../core/schema-defaults';
 import { BATCH_CHECKPOINT_ENV } from '../batch';
 import { checkoutCommit, NxCliError, runNx } from '../nx-cli';
+import { nxRunOptions, parentArgv } from '../nx-run';
 import { MAX_PLAN_BYTES, parsePlanFile, shardProjects, ShardPlanError } from '../plan-file';
 import { checkedCount, workspaceFile } from '../agent-options';
 import { runExecutor } from '../run-executor';
@@ -27,12 +28,10 @@ export default async function shardExecutor(
 ): Promise<{ success: boolean }> {
   return runExecutor(async () => {
     const options = withSchemaDefaults(schemaJson, given);
-    const agents = checkedCount(options.agents, 'agents', MAX_AGENTS);
+    const agents = checkedCount(options.agentCount, 'agentCount', MAX_AGENTS);
     const stage = checkedCount(options.stage, 'stage', MAX_STAGES);
     const agent = checkedCount(options.agent, 'agent', MAX_AGENTS);
-    if (agent > agents) throw new OptionError('agent', `agent must be from 1 to agents (${agents}), got ${agent}.`);
-    if (options.parallel !== undefined && !(Number.isInteger(options.parallel) && options.parallel >= 0))
-      throw new OptionError('parallel', `parallel must be a whole number ≥ 0, got ${options.parallel}.`);
+    if (agent > agents) throw new OptionError('agent', `agent must be from 1 to agentCount (${agents}), got ${agent}.`);
     const file = workspaceFile(context.root, options.plan, 'plan');
     const shown = relative(context.root, file);
     let text: string;
@@ -62,8 +61,10 @@ export default async function shardExecutor(
     }
     const cost = plan.stages[stage - 1].shards[agent - 1].cost;
     logger.info(`nx-conda: ${where}: ${projects.length} ${plan.target} task(s) (cost ${cost}): ${projects.join(', ')}`);
-    const args = ['run-many', '-t', plan.target, '-p', ...projects];
-    if (options.parallel) args.push(`--parallel=${options.parallel}`);
+    // Nx keeps --parallel and --nx-bail of `nx run conda-channel:shard` for itself: read them as the batch does, pass them on.
+    const run = nxRunOptions(parentArgv(), process.env, context.nxJsonConfiguration?.parallel);
+    const args = ['run-many', '-t', plan.target, '-p', ...projects, `--parallel=${run.parallel}`];
+    if (run.bail) args.push('--nx-bail');
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (options.checkpointSeconds >= 0) env[BATCH_CHECKPOINT_ENV] = String(options.checkpointSeconds);
     const code = await runNx(context.root, args, env);
