@@ -205,4 +205,22 @@ describe('planStages', () => {
     expect(() => planStages(graphOf({ a: ['c'], b: ['a'], c: ['b'], d: [] }), options)).toThrow(StagePlanError);
     expect(() => planStages(graphOf({ a: ['c'], b: ['a'], c: ['b'], d: [] }), options)).toThrow(/cycle.*a, b, c/);
   });
+
+  it('more stages allowed never make a longer plan, counting each stage its overhead', () => {
+    const graph = randomGraph(3, 300);
+    const score = (p: StagePlan) => p.length + (p.stages.length - 1) * options.stageOverhead;
+    let before = Infinity;
+    for (const maxStages of [1, 2, 3, 4, 6]) {
+      const plan = planStages(graph, { ...options, maxStages });
+      expect(score(plan)).toBeLessThanOrEqual(before + 1e-9);
+      before = score(plan);
+    }
+  });
+
+  it('a deep connected graph in three stages: far shorter than one stage', () => {
+    const graph = randomGraph(9, 300);
+    const one = planStages(graph, { ...options, maxStages: 1 });
+    const three = planStages(graph, { ...options, maxStages: 3 });
+    expect(three.length + 2).toBeLessThan(one.length * 0.75);
+  });
 });

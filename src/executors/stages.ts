@@ -10,14 +10,18 @@
  * randomness, no clock).
  *
  * How: a stage takes a prefix of what is left, closed under dependencies
- * (every task of depth ≤ d, depth being the longest dependency path within
- * what is left); its weakly connected components are packed onto the agents
- * (largest first onto the least loaded). The prefix chosen is the one with
- * the smallest estimate of the whole run: this stage's largest shard, plus a
- * stage's overhead and a lower bound of the rest (its cost over the agents,
- * its longest path) when something is left. Ties go to the larger prefix:
- * fewer stages. The last stage allowed takes all that is left. A chain
- * a ← b ← c fits on one shard, so it is one stage.
+ * (the tasks up to some depth, depth being the longest dependency path from
+ * a task without dependencies; or down to some height, the longest path to a
+ * task without dependents); its weakly connected pieces are packed onto the
+ * agents (costliest first onto the least loaded). The prefix chosen is the
+ * one with the smallest estimate of the rest of the run: this stage's
+ * largest shard, plus a stage's overhead and the rest (packed as the last
+ * stage when only one is left after this one, else its lower bound: its
+ * cost over the agents, its longest path). Ties go to the larger prefix. The
+ * last stage allowed takes all that is left. This is done for at most 1, 2,
+ * … maxStages stages, and the plan kept is the shortest, counting each
+ * stage's overhead (ties: fewer stages). A chain a ← b ← c fits on one
+ * shard, so it is one stage.
  */
 import { UserError } from '../core/errors';
 
@@ -189,12 +193,37 @@ export function planStages(graph: StageGraph, options: StageOptions): StagePlan 
   const total = cost.reduce((s, c) => s + c, 0);
   const lowerBound = Math.max(total / options.agents, longestPath(order, all, deps, cost));
 
+  // The best of the plans with at most 1, 2, … maxStages stages, each stage's overhead counted;
+  // ties go to fewer stages. Stops once two more stages in a row did not help.
+  let best: { stages: Stage[]; score: number } | undefined;
+  let worse = 0;
+  for (let most = 1; most <= options.maxStages && worse < 2; most++) {
+    const stages = greedyStages(names, order, deps, cost, { ...options, maxStages: most });
+    const score =
+      stages.reduce((sum, st) => sum + st.largest, 0) + options.stageOverhead * Math.max(0, stages.length - 1);
+    if (!best || score < best.score - 1e-9) {
+      best = { stages, score };
+      worse = 0;
+    } else worse++;
+  }
+  const stages = best!.stages;
+  return { stages, cost: total, length: stages.reduce((s, st) => s + st.largest, 0), lowerBound };
+}
+
+/** Stages one after the other, each the prefix chooseStage picks; the last allowed takes all that is left. */
+function greedyStages(
+  names: string[],
+  order: number[],
+  deps: number[][],
+  cost: number[],
+  options: StageOptions,
+): Stage[] {
   const left = new Uint8Array(names.length).fill(1);
   let leftCount = names.length;
   const stages: Stage[] = [];
   while (leftCount > 0) {
-    const take =
-      stages.length + 1 === options.maxStages ? allLeft(left) : chooseStage(left, order, deps, cost, options);
+    const stagesLeft = options.maxStages - stages.length;
+    const take = stagesLeft === 1 ? allLeft(left) : chooseStage(left, order, deps, cost, options, stagesLeft);
     const inStage = new Uint8Array(names.length);
     for (const i of take) inStage[i] = 1;
     const bins = pack(take, inStage, deps, cost, options.agents);
@@ -212,7 +241,7 @@ export function planStages(graph: StageGraph, options: StageOptions): StagePlan 
     for (const i of take) left[i] = 0;
     leftCount -= take.length;
   }
-  return { stages, cost: total, length: stages.reduce((s, st) => s + st.largest, 0), lowerBound };
+  return stages;
 }
 
 function allLeft(left: Uint8Array): number[] {
@@ -221,48 +250,80 @@ function allLeft(left: Uint8Array): number[] {
   return out;
 }
 
-/** The prefix of what is left that the next stage takes (see the module's comment). */
+/**
+ * The tasks of what is left by levels, in two orders that each keep every
+ * union of leading levels closed under dependencies: by depth (longest path
+ * from a task without dependencies), shallowest first; and by height
+ * (longest path to a task without dependents), highest first.
+ */
+function levels(left: Uint8Array, order: number[], deps: number[][]): number[][][] {
+  const depth = new Map<number, number>();
+  const height = new Map<number, number>();
+  const members: number[] = [];
+  for (const i of order) {
+    if (!left[i]) continue;
+    members.push(i);
+    let d = 0;
+    for (const dep of deps[i]) if (left[dep]) d = Math.max(d, depth.get(dep)! + 1);
+    depth.set(i, d);
+    height.set(i, 0);
+  }
+  for (let k = members.length - 1; k >= 0; k--) {
+    const i = members[k];
+    for (const dep of deps[i]) if (left[dep]) height.set(dep, Math.max(height.get(dep)!, height.get(i)! + 1));
+  }
+  const group = (level: Map<number, number>, reverse: boolean) => {
+    const top = Math.max(0, ...level.values());
+    const out: number[][] = Array.from({ length: top + 1 }, () => []);
+    for (const i of members) out[reverse ? top - level.get(i)! : level.get(i)!].push(i);
+    return out;
+  };
+  return [group(depth, false), group(height, true)];
+}
+
+/**
+ * The prefix of what is left that the next stage takes (see the module's
+ * comment); `stagesLeft` counts this stage. When only one stage would be
+ * left after it, the rest is packed as that stage would be; otherwise it is
+ * estimated by its lower bound.
+ */
 function chooseStage(
   left: Uint8Array,
   order: number[],
   deps: number[][],
   cost: number[],
   options: StageOptions,
+  stagesLeft: number,
 ): number[] {
-  const depth = new Map<number, number>();
-  let deepest = 0;
-  for (const i of order) {
-    if (!left[i]) continue;
-    let d = 0;
-    for (const dep of deps[i]) if (left[dep]) d = Math.max(d, depth.get(dep)! + 1);
-    depth.set(i, d);
-    deepest = Math.max(deepest, d);
-  }
-  const byDepth: number[][] = Array.from({ length: deepest + 1 }, () => []);
-  for (const [i, d] of depth) byDepth[d].push(i);
-  const leftCost = [...depth.keys()].reduce((s, i) => s + cost[i], 0);
-
-  const inPrefix = new Uint8Array(left.length);
-  const rest = Uint8Array.from(left);
-  const prefix: number[] = [];
-  let prefixCost = 0;
-  let best: { score: number; size: number } | undefined;
-  for (let d = 0; d <= deepest; d++) {
-    for (const i of byDepth[d]) {
-      inPrefix[i] = 1;
-      rest[i] = 0;
-      prefix.push(i);
-      prefixCost += cost[i];
+  let best: { score: number; prefix: number[] } | undefined;
+  for (const byLevel of levels(left, order, deps)) {
+    const inPrefix = new Uint8Array(left.length);
+    const rest = Uint8Array.from(left);
+    const prefix: number[] = [];
+    let restCost = 0;
+    left.forEach((v, i) => v && (restCost += cost[i]));
+    for (let level = 0; level < byLevel.length; level++) {
+      for (const i of byLevel[level]) {
+        inPrefix[i] = 1;
+        rest[i] = 0;
+        prefix.push(i);
+        restCost -= cost[i];
+      }
+      const stage = largestOf(pack(prefix, inPrefix, deps, cost, options.agents));
+      let restLength = 0;
+      if (level < byLevel.length - 1) {
+        const restMembers = allLeft(rest);
+        restLength =
+          options.stageOverhead +
+          (stagesLeft === 2
+            ? largestOf(pack(restMembers, rest, deps, cost, options.agents))
+            : Math.max(restCost / options.agents, longestPath(order, rest, deps, cost)));
+      }
+      const score = stage + restLength;
+      // Ties (within rounding) go to the larger prefix: fewer stages.
+      if (!best || score < best.score - 1e-9 || (score <= best.score + 1e-9 && prefix.length > best.prefix.length))
+        best = { score, prefix: [...prefix] };
     }
-    const stage = largestOf(pack(prefix, inPrefix, deps, cost, options.agents));
-    const restCost = leftCost - prefixCost;
-    const restLength =
-      d === deepest
-        ? 0
-        : options.stageOverhead + Math.max(restCost / options.agents, longestPath(order, rest, deps, cost));
-    const score = stage + restLength;
-    // Ties (within rounding) go to the larger prefix: fewer stages.
-    if (!best || score <= best.score + 1e-9) best = { score, size: prefix.length };
   }
-  return prefix.slice(0, best!.size);
+  return best!.prefix;
 }
