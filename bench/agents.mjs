@@ -1,10 +1,10 @@
 // agents-plan (issue 28): the cost of making a many-agents plan beside Nx's
 // own graph, and its balance. The planner (lib/executors/stages.js, built by
-// `npm run build`) runs on the task graph of an affected run: BENCH_AFFECTED
-// changed recipes of a BENCH_RECIPES-recipe graph, their dependents and the
-// dependencies of both (the tasks `nx affected -t build-recipe` runs); the
-// changed recipes and their dependents cost 1, their unaffected dependencies 0
-// (published: skipExisting). For each agent count: the planner's time (median
+// `npm run build`) runs on the task graph of an affected run: recipes of a
+// BENCH_RECIPES-recipe graph changed until BENCH_AFFECTED are affected (changed
+// or depending on a changed one), with the dependencies of all of them (the
+// tasks `nx affected -t build-recipe` runs); affected recipes cost 1, their
+// unaffected dependencies 0 (published: skipExisting). For each agent count: the planner's time (median
 // [min–max] of BENCH_RUNS runs), the stages, each stage's largest ÷ ideal, and
 // the plan's length against its lower bound.
 //
@@ -65,20 +65,29 @@ function loadGraph() {
   return new Map(Object.entries(data).map(([k, v]) => [k, v.filter((d) => d in data)]));
 }
 
-/** The tasks of an affected run: `changed`, their dependents, and the dependencies of all of them. */
-function affectedRun(deps, changedCount) {
+/**
+ * The tasks of an affected run: recipes changed one by one (seeded) until
+ * `affectedCount` are affected (changed, or depending on a changed one), and
+ * the dependencies of all of them.
+ */
+function affectedRun(deps, affectedCount) {
   const names = [...deps.keys()].sort();
   const rnd = random(29);
-  const changed = new Set();
-  while (changed.size < Math.min(changedCount, names.length)) changed.add(names[Math.floor(rnd() * names.length)]);
   const dependents = new Map();
   for (const [n, list] of deps) for (const d of list) dependents.set(d, [...(dependents.get(d) ?? []), n]);
-  const affected = new Set(changed);
-  for (const stack = [...changed]; stack.length; )
-    for (const d of dependents.get(stack.pop()) ?? []) if (!affected.has(d)) affected.add(d), stack.push(d);
+  const changed = new Set();
+  const affected = new Set();
+  while (affected.size < Math.min(affectedCount, names.length)) {
+    const pick = names[Math.floor(rnd() * names.length)];
+    if (changed.has(pick)) continue;
+    changed.add(pick);
+    affected.add(pick);
+    for (const stack = [pick]; stack.length;)
+      for (const d of dependents.get(stack.pop()) ?? []) if (!affected.has(d)) (affected.add(d), stack.push(d));
+  }
   const tasks = new Set(affected);
-  for (const stack = [...affected]; stack.length; )
-    for (const d of deps.get(stack.pop()) ?? []) if (!tasks.has(d)) tasks.add(d), stack.push(d);
+  for (const stack = [...affected]; stack.length;)
+    for (const d of deps.get(stack.pop()) ?? []) if (!tasks.has(d)) (tasks.add(d), stack.push(d));
   const cost = new Map([...tasks].map((t) => [t, affected.has(t) ? 1 : 0]));
   return { tasks: [...tasks], deps, cost, changed: changed.size, affected: affected.size };
 }
@@ -88,7 +97,13 @@ function main() {
   const deps = loadGraph();
   const run = affectedRun(deps, AFFECTED);
   log(`${deps.size} recipes, ${run.changed} changed, ${run.affected} affected, ${run.tasks.length} tasks in the run`);
-  const results = { recipes: deps.size, changed: run.changed, affected: run.affected, tasks: run.tasks.length, byAgents: [] };
+  const results = {
+    recipes: deps.size,
+    changed: run.changed,
+    affected: run.affected,
+    tasks: run.tasks.length,
+    byAgents: [],
+  };
   for (const agents of AGENTS) {
     const times = [];
     let plan;
@@ -100,7 +115,12 @@ function main() {
     const entry = {
       agents,
       seconds: stats(times),
-      stages: plan.stages.map((s) => ({ cost: s.cost, largest: s.largest, ideal: +s.ideal.toFixed(2), ratio: +s.ratio.toFixed(3) })),
+      stages: plan.stages.map((s) => ({
+        cost: s.cost,
+        largest: s.largest,
+        ideal: +s.ideal.toFixed(2),
+        ratio: +s.ratio.toFixed(3),
+      })),
       length: plan.length,
       lowerBound: +plan.lowerBound.toFixed(2),
     };
