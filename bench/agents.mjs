@@ -83,11 +83,19 @@ function affectedRun(deps, affectedCount) {
     changed.add(pick);
     affected.add(pick);
     for (const stack = [pick]; stack.length;)
-      for (const d of dependents.get(stack.pop()) ?? []) if (!affected.has(d)) (affected.add(d), stack.push(d));
+      for (const d of dependents.get(stack.pop()) ?? [])
+        if (!affected.has(d)) {
+          affected.add(d);
+          stack.push(d);
+        }
   }
   const tasks = new Set(affected);
   for (const stack = [...affected]; stack.length;)
-    for (const d of deps.get(stack.pop()) ?? []) if (!tasks.has(d)) (tasks.add(d), stack.push(d));
+    for (const d of deps.get(stack.pop()) ?? [])
+      if (!tasks.has(d)) {
+        tasks.add(d);
+        stack.push(d);
+      }
   const cost = new Map([...tasks].map((t) => [t, affected.has(t) ? 1 : 0]));
   return { tasks: [...tasks], deps, cost, changed: changed.size, affected: affected.size };
 }
