@@ -15,6 +15,8 @@ export class NxCliError extends UserError {}
 /** The largest task graph file read (the whole project graph of 10,000 recipes is well under it). */
 const MAX_GRAPH_BYTES = 512 * 1024 * 1024;
 const GIT_TIMEOUT_MS = 60_000;
+/** Nx's task graph of 10,000 recipes takes well under a minute; a hung Nx must not hold the plan job. */
+const GRAPH_TIMEOUT_MS = 30 * 60_000;
 
 /** The commit checked out in `root` (`git rev-parse HEAD`). */
 export function checkoutCommit(root: string): string {
@@ -96,11 +98,16 @@ export function nxTaskGraph(root: string, args: string[], env: NodeJS.ProcessEnv
       encoding: 'utf8',
       env,
       maxBuffer: 64 * 1024 * 1024,
+      timeout: GRAPH_TIMEOUT_MS,
     });
     const shown = `nx ${args.join(' ')}`;
     if (r.status !== 0) {
       const said = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
-      throw new NxCliError(`${shown} failed (exit ${r.status ?? r.signal}):\n${said}`);
+      const how =
+        r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT'
+          ? 'timed out'
+          : `exit ${r.status ?? r.signal}`;
+      throw new NxCliError(`${shown} failed (${how}):\n${said}`);
     }
     if (statSync(file).size > MAX_GRAPH_BYTES) throw new NxCliError(`${shown}: the task graph is too large to read.`);
     return parseTaskGraph(readFileSync(file, 'utf8'), shown);
