@@ -17,6 +17,8 @@ export const EXECUTORS = {
   publish: `${PLUGIN_NAME}:publish`,
   lintRecipe: `${PLUGIN_NAME}:lint-recipe`,
   packageImage: `${PLUGIN_NAME}:package-image`,
+  plan: `${PLUGIN_NAME}:plan`,
+  shard: `${PLUGIN_NAME}:shard`,
 } as const;
 
 /** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */

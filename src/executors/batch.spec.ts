@@ -1,6 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { goLive, logger } from '../core/logger';
 import {
+  batchCheckpointSeconds,
   batchDependencies,
   coveredTime,
   runBatch,
@@ -146,6 +147,71 @@ describe('nxRunOptions', () => {
     expect(nxRunOptions(['nx', '--nxBail=false'], { NX_BAIL: 'true' }).bail).toBe(false);
     expect(nxRunOptions(['nx'], { NX_BAIL: 'true' }).bail).toBe(true);
     expect(nxRunOptions(['nx', '-t', 'x'], {}).bail).toBe(false);
+  });
+});
+
+describe('batch checkpoints (NX_CONDA_BATCH_CHECKPOINT_SECONDS)', () => {
+  const many = () => new Map(Array.from({ length: 6 }, (_, i) => [`t${i}`, [] as string[]]));
+
+  it('at a checkpoint nothing new starts, running tasks end and are reported, the rest is left for the next batch', async () => {
+    const r = recorder([], 20);
+    let asked = false;
+    const results = await collect(
+      scheduleTasks(many(), r.run, { parallel: 2, bail: false }, undefined, 'built', () => {
+        asked = true;
+        return true;
+      }),
+    );
+    expect(asked).toBe(true);
+    // The two started before the first one ended both end and are reported; the other four are not started nor reported.
+    expect(r.started).toHaveLength(2);
+    expect(results.map((x) => x.task).sort()).toEqual([...r.started].sort());
+    expect(results.every((x) => x.result.success)).toBe(true);
+  });
+
+  it('each batch moves on: a checkpoint is honoured only after a task has ended', async () => {
+    const r = recorder([], 1);
+    const results = await collect(
+      scheduleTasks(many(), r.run, { parallel: 1, bail: false }, undefined, 'built', () => true),
+    );
+    expect(results.map((x) => x.task)).toEqual(['t0']);
+  });
+
+  it('run again on what is left, waves end with every task run once', async () => {
+    const r = recorder([], 1);
+    let left = chain;
+    const done: string[] = [];
+    for (let wave = 0; wave < 10 && left.size > 0; wave++) {
+      const results = await collect(
+        scheduleTasks(left, r.run, { parallel: 1, bail: false }, undefined, 'built', () => true),
+      );
+      done.push(...results.map((x) => x.task));
+      const finished = new Set(done);
+      left = new Map(
+        [...left].filter(([id]) => !finished.has(id)).map(([id, deps]) => [id, deps.filter((d) => !finished.has(d))]),
+      );
+    }
+    expect(done.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(r.started.sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('dependents of a failed task are still reported skipped at a checkpoint', async () => {
+    const r = recorder(['a'], 1);
+    const results = await collect(
+      scheduleTasks(chain, r.run, { parallel: 1, bail: false }, undefined, 'built', () => true),
+    );
+    expect(results.map((x) => [x.task, x.result.status ?? (x.result.success ? 'success' : 'failure')])).toEqual([
+      ['a', 'failure'],
+      ['b', 'skipped'],
+      ['c', 'skipped'],
+    ]);
+  });
+
+  it('reads the seconds from the environment; unset, empty, negative or not a number: no checkpoint', () => {
+    expect(batchCheckpointSeconds({ NX_CONDA_BATCH_CHECKPOINT_SECONDS: '300' })).toBe(300);
+    expect(batchCheckpointSeconds({ NX_CONDA_BATCH_CHECKPOINT_SECONDS: '0' })).toBe(0);
+    for (const value of [undefined, '', ' ', '-1', 'soon'])
+      expect(batchCheckpointSeconds({ NX_CONDA_BATCH_CHECKPOINT_SECONDS: value })).toBeUndefined();
   });
 });
 

@@ -18,6 +18,13 @@
  * progressing, prefixed `[project]`); one that ends without (a skip, an
  * early failure) is printed here only when it succeeded and Nx will not
  * print it. The batch ends with one line of counts and times.
+ *
+ * Nx caches a batch's tasks (locally and in the remote cache) only when the
+ * batch process ends. With NX_CONDA_BATCH_CHECKPOINT_SECONDS set, a batch
+ * that has run that long starts nothing new, waits for its running tasks and
+ * ends, leaving the others unreported: Nx caches what finished and hands the
+ * rest to a new batch (Nx's batch "waves"). A CI agent killed mid-run then
+ * loses at most that much work: its rerun restores what finished.
  */
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { captureTaskOutput, logger } from '../core/logger';
@@ -70,6 +77,7 @@ export async function* scheduleTasks(
   options: NxRunOptions,
   stopped: () => boolean = () => false,
   verb = 'built',
+  checkpoint: () => boolean = () => false,
 ): AsyncGenerator<BatchTaskResult> {
   const pending = startOrder(deps);
   const succeeded = new Set<string>();
@@ -93,7 +101,9 @@ export async function* scheduleTasks(
       }
     }
     const halted = stopped() || (options.bail && failed.size > 0);
-    if (!halted) {
+    // A checkpoint hands back what finished (at least one task, so that each batch moves on).
+    const pausing = !halted && succeeded.size + failed.size > 0 && checkpoint();
+    if (!halted && !pausing) {
       for (const id of [...pending]) {
         if (running.size >= options.parallel) break;
         if (!deps.get(id)!.every((dep) => succeeded.has(dep))) continue;
@@ -103,6 +113,13 @@ export async function* scheduleTasks(
           run(id).then((result) => ({ id, result })),
         );
       }
+    }
+    if (running.size === 0 && pausing) {
+      if (pending.length > 0)
+        logger.info(
+          `nx-conda: batch checkpoint: ${succeeded.size + failed.size} task(s) done, handed to Nx to cache; ${pending.length} left for Nx's next batch`,
+        );
+      break;
     }
     if (running.size === 0) {
       // Stopped, bailed, or (never in a task graph) a cycle: what is left does not run.
@@ -119,6 +136,17 @@ export async function* scheduleTasks(
     (result.success ? succeeded : failed).add(id);
     yield { task: id, result };
   }
+}
+
+/** The environment variable that sets a batch's checkpoint (seconds; unset, empty or negative: none). */
+export const BATCH_CHECKPOINT_ENV = 'NX_CONDA_BATCH_CHECKPOINT_SECONDS';
+
+/** NX_CONDA_BATCH_CHECKPOINT_SECONDS as a number of seconds ≥ 0, or undefined (no checkpoint). */
+export function batchCheckpointSeconds(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[BATCH_CHECKPOINT_ENV]?.trim();
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 /** How one task ended; a success says how (`outcome`: "built", "already published"), for the batch's closing line. */
@@ -211,6 +239,9 @@ export async function* runBatch<O extends { verbose?: boolean }>(
   const argv = parentArgv();
   const options = nxRunOptions(argv, process.env, context.nxJsonConfiguration?.parallel);
   const nxPrints = nxPrintsTaskOutput(argv, process.env);
+  const checkpointSeconds = batchCheckpointSeconds(process.env);
+  const begun = Date.now();
+  const checkpoint = () => checkpointSeconds !== undefined && Date.now() - begun >= checkpointSeconds * 1000;
   let stop = false;
   const onStop = () => {
     stop = true;
@@ -247,7 +278,14 @@ export async function* runBatch<O extends { verbose?: boolean }>(
   };
   const tally: BatchTally = { outcomes: new Map(), failed: 0, notRun: 0 };
   try {
-    for await (const ended of scheduleTasks(batchDependencies(taskGraph), run, options, () => stop, batch.verb)) {
+    for await (const ended of scheduleTasks(
+      batchDependencies(taskGraph),
+      run,
+      options,
+      () => stop,
+      batch.verb,
+      checkpoint,
+    )) {
       const outcome = outcomes.get(ended.task);
       if (ended.result.status === 'skipped') tally.notRun++;
       else if (!ended.result.success || outcome === undefined) tally.failed++;
