@@ -93,8 +93,8 @@ export function compareVersions(a: string, b: string): number {
   return compareLists(x.version, y.version) || compareLists(x.local, y.local);
 }
 
-/** Words that mark a pre-release (PEP 440's and the usual ones). */
-const PRE_RELEASE_WORDS = new Set(['a', 'alpha', 'b', 'beta', 'c', 'rc', 'pre', 'preview', 'dev', 'snapshot']);
+/** Words that mark a pre-release (PEP 440's, CPAN's TRIAL and the usual ones). */
+const PRE_RELEASE_WORDS = new Set(['a', 'alpha', 'b', 'beta', 'c', 'rc', 'pre', 'preview', 'dev', 'snapshot', 'trial']);
 
 /** `1.0rc1`, `2.0.0-beta.2`, `1.1.dev0`: a version an upstream has not released as final. */
 export function isPreRelease(version: string): boolean {

@@ -1,0 +1,17 @@
+/**
+ * Upstreams of recipes: which one a source URL comes from, its releases,
+ * conda's version order, and source downloads, all over one bounded client.
+ */
+export { UpstreamError } from './errors';
+export { UpstreamHttp, githubApiUrl, UPSTREAM_HTTP_DEFAULTS, type UpstreamHttpOptions } from './http';
+export { recogniseUpstream, versionInSlot, type Upstream, type UpstreamKind, type VersionSlot } from './recognise';
+export { releasesOf, newestRelease, isNewer, upstreamLabel, type Announced, type Release } from './releases';
+export { SourceDownloads, type SourceHashes } from './download';
+export {
+  asRecipeVersion,
+  compareVersions,
+  isOrderableVersion,
+  isPreRelease,
+  newestVersion,
+  VERSION_SHAPE,
+} from './version-order';
