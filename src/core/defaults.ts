@@ -17,6 +17,7 @@ export const EXECUTORS = {
   publish: `${PLUGIN_NAME}:publish`,
   lintRecipe: `${PLUGIN_NAME}:lint-recipe`,
   packageImage: `${PLUGIN_NAME}:package-image`,
+  bumpRecipe: `${PLUGIN_NAME}:bump-recipe`,
 } as const;
 
 /** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */
@@ -73,6 +74,7 @@ export const DEFAULT_TARGETS = {
   purgeImage: 'purge-image',
   lintRecipe: 'lint-recipe',
   packageImage: 'package-image',
+  bumpRecipe: 'bump-recipe',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',

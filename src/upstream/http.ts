@@ -47,6 +47,27 @@ export function githubApiUrl(env: NodeJS.ProcessEnv): string {
   return (given && /^https?:\/\/[^\s/]+/.test(given) ? given : 'https://api.github.com').replace(/\/+$/, '');
 }
 
+/**
+ * The test-only seam: executor specs point the upstreams' origins at
+ * loopback servers through withUpstreamOriginsForTests. Production code
+ * never sets it.
+ */
+let originsForTests: ReadonlyMap<string, string> | undefined;
+
+/** Runs `work` with every UpstreamHttp made meanwhile asking `origins` in place of the real ones (unit tests only). */
+export async function withUpstreamOriginsForTests<T>(
+  origins: ReadonlyMap<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const before = originsForTests;
+  originsForTests = origins;
+  try {
+    return await work();
+  } finally {
+    originsForTests = before;
+  }
+}
+
 export class UpstreamHttp {
   readonly options: Required<Omit<UpstreamHttpOptions, 'origins' | 'env'>>;
   private readonly env: NodeJS.ProcessEnv;
@@ -59,7 +80,7 @@ export class UpstreamHttp {
     const { env, origins, ...rest } = options;
     this.options = { ...UPSTREAM_HTTP_DEFAULTS, ...rest };
     this.env = env ?? process.env;
-    this.origins = origins ?? new Map();
+    this.origins = origins ?? originsForTests ?? new Map();
   }
 
   get githubApi(): string {

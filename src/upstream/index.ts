@@ -3,7 +3,13 @@
  * conda's version order, and source downloads, all over one bounded client.
  */
 export { UpstreamError } from './errors';
-export { UpstreamHttp, githubApiUrl, UPSTREAM_HTTP_DEFAULTS, type UpstreamHttpOptions } from './http';
+export {
+  UpstreamHttp,
+  githubApiUrl,
+  withUpstreamOriginsForTests,
+  UPSTREAM_HTTP_DEFAULTS,
+  type UpstreamHttpOptions,
+} from './http';
 export { recogniseUpstream, versionInSlot, type Upstream, type UpstreamKind, type VersionSlot } from './recognise';
 export { releasesOf, newestRelease, isNewer, upstreamLabel, type Announced, type Release } from './releases';
 export { SourceDownloads, type SourceHashes } from './download';
@@ -15,3 +21,4 @@ export {
   newestVersion,
   VERSION_SHAPE,
 } from './version-order';
+export { planBump, type BumpOptions, type BumpPlan, type BumpStatus } from './bump';
