@@ -21,4 +21,4 @@ export {
   newestVersion,
   VERSION_SHAPE,
 } from './version-order';
-export { planBump, type BumpOptions, type BumpPlan, type BumpStatus } from './bump';
+export { planBump, type BumpOptions, type BumpPlan, type BumpSession, type BumpStatus } from './bump';

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { withUpstreamOriginsForTests } from '../../upstream';
 import { bytes, json, loopback, type Handler, type Loopback } from '../../upstream/loopback.test';
 import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
+import type { TaskGraph } from '@nx/devkit';
+import type { BatchTaskResult } from '../batch';
+import bumpRecipeBatch from './batch';
 import bumpRecipeExecutor from './executor';
 import type { BumpRecipeExecutorSchema } from './schema';
 
@@ -225,5 +228,48 @@ describe('bump-recipe', () => {
       expect(r.success).toBe(false);
       expect(r.errors.join('\n')).toMatch(/PyPI project tool: .* answered with something that is not JSON/);
     });
+  });
+
+  it('as a batch: one line per outdated recipe, each task its own result, each upstream URL asked once', async () => {
+    const s = await pypi(normal());
+    mkdirSync(join(ws.root, 'recipes/tool2'), { recursive: true });
+    writeFileSync(join(ws.root, 'recipes/tool/meta.yaml'), META);
+    // A second recipe of the same upstream package (another variant), already current.
+    writeFileSync(join(ws.root, 'recipes/tool2/meta.yaml'), META.replace('"1.1.0"', '"1.2.0"'));
+    const graph = {
+      nodes: {
+        tool: { name: 'tool', type: 'lib' as const, data: { root: 'recipes/tool' } },
+        tool2: { name: 'tool2', type: 'lib' as const, data: { root: 'recipes/tool2' } },
+      },
+      dependencies: {},
+    };
+    const task = (project: string) => ({
+      id: `${project}:bump-recipe`,
+      target: { project, target: 'bump-recipe' },
+      overrides: {},
+      outputs: [],
+      parallelism: true,
+    });
+    const taskGraph = {
+      roots: ['tool:bump-recipe', 'tool2:bump-recipe'],
+      tasks: { 'tool:bump-recipe': task('tool'), 'tool2:bump-recipe': task('tool2') },
+      dependencies: { 'tool:bump-recipe': [], 'tool2:bump-recipe': [] },
+    } as unknown as TaskGraph;
+    const inputs = { 'tool:bump-recipe': { check: true }, 'tool2:bump-recipe': { check: true } };
+    const out = captureOutput();
+    const results: BatchTaskResult[] = [];
+    try {
+      await withUpstreamOriginsForTests(new Map([['https://pypi.example.invalid', s.origin]]), async () => {
+        for await (const r of bumpRecipeBatch(taskGraph, inputs, {}, executorContext(ws.root, 'tool', graph)))
+          results.push(r);
+      });
+    } finally {
+      out.restore();
+    }
+    expect(results.map((r) => [r.task, r.result.success, r.result.terminalOutput]).sort()).toEqual([
+      ['tool2:bump-recipe', true, 'recipes/tool2/meta.yaml: 1.2.0 is up to date (pypi:tool).\n'],
+      ['tool:bump-recipe', false, 'recipes/tool/meta.yaml: 1.1.0 -> 1.2.0 (pypi:tool)\n'],
+    ]);
+    expect(s.seen.map((x) => x.path)).toEqual(['/pypi/tool/json']);
   });
 });

@@ -6,7 +6,8 @@ import { OptionError, UserError } from '../../core/errors';
 import { RECIPE_FILE_NAMES } from '../../core/formats';
 import { MAX_RECIPE_BYTES } from '../../recipes';
 import { findVersion } from '../../recipes/rewrite';
-import { planBump, SourceDownloads, UpstreamHttp, type BumpPlan } from '../../upstream';
+import { planBump, SourceDownloads, UpstreamHttp, type BumpPlan, type BumpSession } from '../../upstream';
+import { writeOutput } from '../../core/logger';
 import { failureMessage, runExecutor } from '../run-executor';
 import { lineDiff } from './diff';
 import type { BumpRecipeExecutorSchema } from './schema';
@@ -70,14 +71,29 @@ function lineOf(file: string, plan: BumpPlan, options: BumpRecipeExecutorSchema)
   }
 }
 
+/** A fresh client and download cache: one per task, or one for every task of a batch. */
+export function newBumpSession(): BumpSession {
+  const http = new UpstreamHttp();
+  return { http, downloads: new SourceDownloads(http) };
+}
+
 /**
  * nx-conda:bump-recipe — the recipe's version, checksums and build number
  * updated to its upstream's newest release (or a given version). One line
  * for the recipe; with `format: json` a summary as the last line.
  */
-export default async function bumpRecipeExecutor(
+export default function bumpRecipeExecutor(
   options: BumpRecipeExecutorSchema,
   context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  return bumpRecipe(options, context, newBumpSession());
+}
+
+/** One recipe's bump with `session`'s client (whose answers the tasks of a batch share). */
+export async function bumpRecipe(
+  options: BumpRecipeExecutorSchema,
+  context: ExecutorContext,
+  session: BumpSession,
 ): Promise<{ success: boolean }> {
   let summary: BumpSummary | undefined;
   let outdated = false;
@@ -99,7 +115,6 @@ export default async function bumpRecipeExecutor(
     const path = join(context.root, file);
     const contents = readRecipe(path, file);
     summary = { file, status: 'error', current: findVersion(file, contents).current };
-    const http = new UpstreamHttp();
     const plan = await planBump(
       file,
       contents,
@@ -110,7 +125,7 @@ export default async function bumpRecipeExecutor(
         keepBuildNumber: options.keepBuildNumber ?? false,
         ...(options.cranMirror ? { cranMirror: options.cranMirror } : {}),
       },
-      { http, downloads: new SourceDownloads(http) },
+      session,
     );
     summary = {
       file,
@@ -121,17 +136,17 @@ export default async function bumpRecipeExecutor(
     };
     outdated = plan.status === 'outdated';
     if (plan.status === 'bumped' && plan.text !== undefined) {
-      if (options.dryRun) for (const line of lineDiff(file, contents, plan.text)) process.stdout.write(`${line}\n`);
+      if (options.dryRun) for (const line of lineDiff(file, contents, plan.text)) writeOutput('stdout', `${line}\n`);
       else {
         if (readRecipe(path, file) !== contents)
           throw new UserError(`bump-recipe: ${file} changed while it was being bumped; nothing written. Run it again.`);
         writeFileAtomic(path, plan.text);
       }
     }
-    process.stdout.write(`${lineOf(file, plan, options)}\n`);
+    writeOutput('stdout', `${lineOf(file, plan, options)}\n`);
   }
   if (!result.success && summary) summary = { ...summary, status: 'error', ...(error ? { error } : {}) };
   // Last, so that tools read the last line.
-  if (format === 'json' && summary) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (format === 'json' && summary) writeOutput('stdout', `${JSON.stringify(summary)}\n`);
   return { success: result.success && !outdated };
 }
