@@ -98,6 +98,7 @@ describe('bump-recipe', () => {
       'recipes/tool/meta.yaml: bumped 1.1.0 -> 1.2.0 (pypi:tool); checksums of 1 source; build number reset.',
     );
     expect(JSON.parse(r.lines[r.lines.length - 1])).toEqual({
+      project: 'tool',
       file: 'recipes/tool/meta.yaml',
       status: 'bumped',
       current: '1.1.0',

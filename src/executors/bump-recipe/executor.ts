@@ -13,6 +13,8 @@ import { lineDiff } from './diff';
 import type { BumpRecipeExecutorSchema } from './schema';
 
 export interface BumpSummary {
+  /** The Nx project, when the executor runs for one. */
+  project?: string;
   file: string;
   status: BumpPlan['status'] | 'error';
   current?: string;
@@ -111,10 +113,11 @@ export async function bumpRecipe(
     if (!['text', 'json'].includes(format))
       throw new OptionError('format', `bump-recipe: --format=${format} is not one of text, json.`);
     const file = recipeFileOf(options, context);
-    summary = { file, status: 'error' };
+    const project = context.projectName ? { project: context.projectName } : {};
+    summary = { ...project, file, status: 'error' };
     const path = join(context.root, file);
     const contents = readRecipe(path, file);
-    summary = { file, status: 'error', current: findVersion(file, contents).current };
+    summary = { ...project, file, status: 'error', current: findVersion(file, contents).current };
     const plan = await planBump(
       file,
       contents,
@@ -128,6 +131,7 @@ export async function bumpRecipe(
       session,
     );
     summary = {
+      ...project,
       file,
       status: plan.status,
       current: plan.current,
