@@ -11,7 +11,7 @@ import { UpstreamError } from './errors';
 import type { UpstreamHttp } from './http';
 import { recogniseUpstream, type Upstream } from './recognise';
 import { isNewer, newestRelease, releasesOf, upstreamLabel, type Release } from './releases';
-import { VERSION_SHAPE } from './version-order';
+import { isOrderableVersion, VERSION_SHAPE } from './version-order';
 
 export interface BumpOptions {
   /** Bump to this version instead of the upstream's newest. */
@@ -36,6 +36,8 @@ export interface BumpPlan {
   upstream?: string;
   /** The first source URL, when no upstream is known for it. */
   url?: string;
+  /** Why no upstream is known, beyond the URL's shape. */
+  reason?: string;
   /** The new text (status bumped). */
   text?: string;
   /** The downloads whose checksums went into the text. */
@@ -95,7 +97,29 @@ export async function planBump(
     const up = upstreamOf(sources, current);
     if (!up) return { status: 'no-upstream', current, ...(sources[0] ? { url: sources[0].urls[0] } : {}) };
     label = upstreamLabel(up);
-    release = newestRelease(await releasesOf(session.http, up, current), options.includePrerelease ?? false);
+    let releases: Release[];
+    try {
+      releases = await releasesOf(session.http, up, current);
+    } catch (e) {
+      // A listing is a guess from the URL: a folder that is not one is no upstream, not an error.
+      if (
+        up.kind === 'listing' &&
+        e instanceof UpstreamError &&
+        e.status !== undefined &&
+        e.status >= 400 &&
+        e.status < 500
+      )
+        return { status: 'no-upstream', current, url: sources[0].urls[0], reason: `${up.folder} answered ${e.status}` };
+      throw e;
+    }
+    if (!releases.some((r) => isOrderableVersion(r.version) && VERSION_SHAPE.test(r.version)))
+      return {
+        status: 'no-upstream',
+        current,
+        url: sources[0].urls[0],
+        reason: `${label} names no release of the URL's shape`,
+      };
+    release = newestRelease(releases, options.includePrerelease ?? false);
     if (!release || !isNewer(release.version, current))
       return { status: 'up-to-date', current, upstream: label, ...(release ? { newest: release.version } : {}) };
     target = release.version;

@@ -149,7 +149,7 @@ export class UpstreamHttp {
         `${what}: ${url} redirected to another host (${new URL(response.url).host}); an upstream's API must answer from the host asked.`,
       );
     if (response.status !== 200)
-      throw new UpstreamError(`${what}: ${url} answered ${response.status} ${response.statusText}.`);
+      throw new UpstreamError(`${what}: ${url} answered ${response.status} ${response.statusText}.`, response.status);
     return response;
   }
 

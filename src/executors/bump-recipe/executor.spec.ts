@@ -71,9 +71,11 @@ async function run(options: BumpRecipeExecutorSchema, s: Loopback, file = 'meta.
   writeFileSync(join(ws.root, 'recipes/tool', file), text);
   const out = captureOutput();
   try {
-    const result = await withUpstreamOriginsForTests(new Map([['https://pypi.example.invalid', s.origin]]), () =>
-      bumpRecipeExecutor(options, context()),
-    );
+    const origins = new Map([
+      ['https://pypi.example.invalid', s.origin],
+      ['https://files.example.invalid', s.origin],
+    ]);
+    const result = await withUpstreamOriginsForTests(origins, () => bumpRecipeExecutor(options, context()));
     const lines = out.streamed.join('').split('\n').filter(Boolean);
     return { ...result, lines, errors: out.error, after: readFileSync(join(ws.root, 'recipes/tool', file), 'utf8') };
   } finally {
@@ -137,6 +139,26 @@ describe('bump-recipe', () => {
       'recipes/tool/meta.yaml: no known upstream for https://example.org/v1.1.0/tool.tar.gz; not checked.',
     );
     expect(JSON.parse(r.lines[1])).toMatchObject({ status: 'no-upstream', current: '1.1.0' });
+  });
+
+  it('a guessed listing that is not one is no upstream, with the reason', async () => {
+    const s = await pypi({
+      '/tool/': bytes('<html><a href="README">README</a></html>', { 'content-type': 'text/html' }),
+    });
+    const listed = META.replace(
+      'https://pypi.example.invalid/packages/source/t/tool/tool-{{ version }}.tar.gz',
+      'https://files.example.invalid/tool/tool-{{ version }}.tar.gz',
+    );
+    const none = await run({ check: true }, s, 'meta.yaml', listed);
+    expect(none.success).toBe(true);
+    expect(none.lines).toEqual([
+      "recipes/tool/meta.yaml: no known upstream for https://files.example.invalid/tool/tool-1.1.0.tar.gz (listing:https://files.example.invalid/tool/ names no release of the URL's shape); not checked.",
+    ]);
+    const missing = await run({ check: true }, s, 'meta.yaml', listed.replace('/tool/tool-', '/gone/tool-'));
+    expect(missing.success).toBe(true);
+    expect(missing.lines).toEqual([
+      'recipes/tool/meta.yaml: no known upstream for https://files.example.invalid/gone/tool-1.1.0.tar.gz (https://files.example.invalid/gone/ answered 404); not checked.',
+    ]);
   });
 
   it('--dryRun prints the diff and writes nothing; --keepBuildNumber keeps it', async () => {

@@ -60,7 +60,7 @@ function lineOf(file: string, plan: BumpPlan, options: BumpRecipeExecutorSchema)
   const from = plan.upstream ? ` (${plan.upstream})` : '';
   switch (plan.status) {
     case 'no-upstream':
-      return `${file}: no known upstream${plan.url ? ` for ${plan.url}` : ' (no source URL)'}; not checked.`;
+      return `${file}: no known upstream${plan.url ? ` for ${plan.url}` : ' (no source URL)'}${plan.reason ? ` (${plan.reason})` : ''}; not checked.`;
     case 'up-to-date':
       return `${file}: ${plan.current} is up to date${from}.`;
     case 'outdated':
