@@ -22,3 +22,7 @@ export {
   VERSION_SHAPE,
 } from './version-order';
 export { planBump, type BumpOptions, type BumpPlan, type BumpSession, type BumpStatus } from './bump';
+export { pypiDraft, type PythonRecipeDraft } from './pypi-draft';
+export { pipIndex, indexUrlOfConfig, type PipIndex } from './pip-index';
+export { condaRequirement, condaNameOf, CONDA_NAMES } from './python-requirements';
+export { sdistFacts, buildSystemRequires } from './sdist';

@@ -24,6 +24,8 @@ import {
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
 import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
+import { pipIndex, pypiDraft, UpstreamHttp } from '../../upstream';
+import { pythonRecipeText } from './from-upstream';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
@@ -47,6 +49,7 @@ export interface NormalizedRecipeOptions {
 }
 
 export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
+  if (schema.from !== undefined) return recipeFromUpstream(tree, schema);
   const options = normalizeOptions(tree, schema);
   const recipeFile = path.posix.join(options.directory, RECIPE_FORMATS[options.format].file);
 
@@ -88,6 +91,40 @@ export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema)
 }
 
 export default recipeGenerator;
+
+function refuseExisting(tree: Tree, directory: string): void {
+  for (const file of RECIPE_FILE_NAMES) {
+    const existing = path.posix.join(directory, file);
+    if (tree.exists(existing))
+      throw new Error(
+        `nx-conda:recipe: ${existing} already exists; an existing recipe is never overwritten. Choose another name or --directory.`,
+      );
+  }
+}
+
+/** `--from=pypi`: the recipe written from the project's metadata on the user's package index. */
+async function recipeFromUpstream(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
+  const from = (schema.from ?? '').trim();
+  if (from !== 'pypi')
+    throw new Error(
+      `nx-conda:recipe: --from=${from} is not supported; --from=pypi is (cran and github:<owner>/<repo> are not written yet).`,
+    );
+  const name = (schema.name ?? '').trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(`nx-conda:recipe: '${name}' is not a PyPI project name.`);
+  const format = schema.format ?? readDefaultRecipeFormat(readNxJson(tree) ?? {}) ?? 'meta';
+  if (!isRecipeFormat(format)) throw new Error(`nx-conda:recipe: --format must be meta or recipe, got '${format}'.`);
+  const index = pipIndex(schema.indexUrl, process.env);
+  const draft = await pypiDraft(new UpstreamHttp(), index.base, name);
+  const directory = normalizeDirectory(schema.directory ?? `recipes/${draft.name}`);
+  refuseExisting(tree, directory);
+  const recipeFile = path.posix.join(directory, RECIPE_FORMATS[format].file);
+  tree.write(recipeFile, pythonRecipeText(draft, format));
+  logger.info(
+    `nx-conda:recipe: ${recipeFile}: ${draft.pypiName} ${draft.version} from ${index.base} (the index of ${index.from}).`,
+  );
+  for (const note of draft.notes) logger.warn(`nx-conda:recipe: ${recipeFile}: not carried over: ${note}`);
+}
 
 export function normalizeOptions(tree: Tree, given: RecipeGeneratorSchema): NormalizedRecipeOptions {
   // The defaults are those of schema.json (Nx applies them on the command line; a direct call gets them here).

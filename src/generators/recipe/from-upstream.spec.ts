@@ -1,0 +1,241 @@
+// Issue 32, point 6: `nx g nx-conda:recipe NAME --from=pypi` against a loopback package index.
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { logger, type Tree } from '@nx/devkit';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { lintRecipe, type LintInput } from '../../lint/lint';
+import { readRecipeSources } from '../../recipes/sources';
+import { recogniseUpstream, withUpstreamOriginsForTests } from '../../upstream';
+import { bytes, json, loopback, type Loopback } from '../../upstream/loopback.test';
+import recipeGenerator from './generator';
+
+/** A gzipped ustar archive of `files` (path → text). */
+function tarGz(files: Record<string, string>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const body = Buffer.from(text);
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100);
+    header.write('0000644\0', 100);
+    header.write('0000000\0', 108);
+    header.write('0000000\0', 116);
+    header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
+    header.write('00000000000\0', 136);
+    header.write('        ', 148);
+    header.write('0', 156);
+    header.write('ustar\0', 257);
+    header.write('00', 263);
+    const sum = header.reduce((a, b) => a + b, 0);
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+const root = 'snakemake_interface_common-1.10.0';
+const sdist = tarGz({
+  [`${root}/pyproject.toml`]:
+    '[tool.poetry]\nname = "snakemake-interface-common"\n\n[build-system]\nrequires = ["poetry-core"]  # the backend\nbuild-backend = "poetry.core.masonry.api"\n',
+  [`${root}/snakemake_interface_common/__init__.py`]: '',
+  [`${root}/tests/__init__.py`]: '',
+});
+const sha256 = createHash('sha256').update(sdist).digest('hex');
+
+/**
+ * The JSON API's answer for snakemake-interface-common 1.10.0, in PyPI's
+ * shape, with the metadata the project publishes (name, summary, URLs,
+ * licence, Python and dependency requirements).
+ */
+const project = {
+  info: {
+    name: 'snakemake-interface-common',
+    version: '1.10.0',
+    summary: 'Common functions and classes for Snakemake and its plugins',
+    home_page: '',
+    project_urls: { Repository: 'https://github.com/snakemake/snakemake-interface-common' },
+    license: 'MIT',
+    requires_python: '>=3.7,<4.0',
+    requires_dist: ['argparse-dataclass (>=2.0.0,<3.0.0)', 'ConfigArgParse (>=1.7,<2.0)', 'pytest ; extra == "test"'],
+  },
+  releases: {
+    '1.9.2': [],
+    '1.10.0': [
+      { filename: 'snakemake_interface_common-1.10.0-py3-none-any.whl', packagetype: 'bdist_wheel', size: 1 },
+      {
+        filename: 'snakemake_interface_common-1.10.0.tar.gz',
+        packagetype: 'sdist',
+        size: sdist.length,
+        digests: { sha256 },
+      },
+    ],
+    '1.11.0a1': [],
+  },
+};
+
+/** bioconda's checks, missing_run_exports on. */
+function lintInput(file: string, contents: string): LintInput {
+  return {
+    file,
+    contents,
+    files: [file],
+    readFile: () => undefined,
+    platform: 'linux-64',
+    knownSelectors: new Set(),
+    config: { rules: { missing_run_exports: 'error' } },
+  };
+}
+
+const servers: Loopback[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function index(): Promise<Loopback> {
+  const s = await loopback(
+    new Map([
+      ['/pypi/snakemake-interface-common/json', json(project)],
+      ['/packages/source/s/snakemake-interface-common/snakemake_interface_common-1.10.0.tar.gz', bytes(sdist)],
+    ]),
+  );
+  servers.push(s);
+  return s;
+}
+
+async function generate(tree: Tree, s: Loopback, format: 'meta' | 'recipe', indexUrl?: string) {
+  await withUpstreamOriginsForTests(new Map([['https://pypi.example.invalid', s.origin]]), () =>
+    recipeGenerator(tree, {
+      name: 'snakemake-interface-common',
+      from: 'pypi',
+      format,
+      ...(indexUrl ? { indexUrl } : {}),
+    }),
+  );
+}
+
+describe('nx g nx-conda:recipe --from=pypi', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('writes a complete meta.yaml that lints clean and that bump-recipe recognises', async () => {
+    const s = await index();
+    const tree = createTreeWithEmptyWorkspace();
+    await generate(tree, s, 'meta', 'https://pypi.example.invalid/simple/');
+    const text = tree.read('recipes/snakemake-interface-common/meta.yaml', 'utf8')!;
+    expect(text).toBe(`{% set name = "snakemake-interface-common" %}
+{% set version = "1.10.0" %}
+
+package:
+  name: {{ name|lower }}
+  version: {{ version }}
+
+source:
+  url: https://pypi.example.invalid/packages/source/{{ name[0] }}/{{ name }}/snakemake_interface_common-{{ version }}.tar.gz
+  sha256: ${sha256}
+
+build:
+  number: 0
+  noarch: python
+  script: {{ PYTHON }} -m pip install . -vv --no-deps --no-build-isolation
+  run_exports:
+    - {{ pin_subpackage(name|lower, max_pin="x") }}
+
+requirements:
+  host:
+    - python >=3.7,<4.0
+    - pip
+    - poetry-core
+  run:
+    - python >=3.7,<4.0
+    - argparse-dataclass >=2.0.0,<3.0.0
+    - configargparse >=1.7,<2.0
+
+test:
+  imports:
+    - snakemake_interface_common
+  commands:
+    - pip check
+  requires:
+    - pip
+
+about:
+  home: https://github.com/snakemake/snakemake-interface-common
+  summary: Common functions and classes for Snakemake and its plugins
+  license: MIT
+`);
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+      'nx-conda:recipe: recipes/snakemake-interface-common/meta.yaml: not carried over: pytest ; extra == "test": only for an extra',
+    ]);
+    const lint = await lintRecipe(lintInput('meta.yaml', text));
+    expect(lint.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    // The check runs: without run_exports it fires.
+    const without = await lintRecipe({
+      ...lintInput('meta.yaml', text.replace(/ {2}run_exports:\n.*\n/, '')),
+    });
+    expect(without.findings.map((f) => f.check)).toContain('missing_run_exports');
+    const url = readRecipeSources('meta.yaml', text).sources[0].urls[0];
+    expect(recogniseUpstream(url, '1.10.0')).toMatchObject({ kind: 'pypi', name: 'snakemake-interface-common' });
+  });
+
+  it('writes a recipe.yaml in rattler-build’s v1 format', async () => {
+    const s = await index();
+    const tree = createTreeWithEmptyWorkspace();
+    await generate(tree, s, 'recipe', 'https://pypi.example.invalid/simple');
+    const text = tree.read('recipes/snakemake-interface-common/recipe.yaml', 'utf8')!;
+    expect(text).toContain(
+      'url: https://pypi.example.invalid/packages/source/${{ name[0] }}/${{ name }}/snakemake_interface_common-${{ version }}.tar.gz',
+    );
+    expect(text).toContain('  run_exports:\n    - ${{ pin_subpackage(name|lower, upper_bound="x") }}');
+    expect(text).toContain(
+      'tests:\n  - python:\n      imports:\n        - snakemake_interface_common\n      pip_check: true',
+    );
+    const lint = await lintRecipe(lintInput('recipe.yaml', text));
+    expect(lint.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('says how to name an index when none is configured', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    const env = { ...process.env };
+    delete process.env.PIP_INDEX_URL;
+    process.env.PIP_CONFIG_FILE = '/nonexistent/pip.conf';
+    process.env.XDG_CONFIG_HOME = '/nonexistent';
+    process.env.HOME = '/nonexistent';
+    try {
+      await expect(recipeGenerator(tree, { name: 'tool', from: 'pypi' })).rejects.toThrow(
+        /no package index to ask: give --indexUrl=<your index URL>, or set PIP_INDEX_URL or index-url in pip\.conf/,
+      );
+    } finally {
+      process.env = env;
+    }
+  });
+
+  it('refuses a download that is not what the index announced, and writes nothing', async () => {
+    const s = await index();
+    s.routes.set(
+      '/packages/source/s/snakemake-interface-common/snakemake_interface_common-1.10.0.tar.gz',
+      bytes('tampered'),
+    );
+    const tree = createTreeWithEmptyWorkspace();
+    await expect(generate(tree, s, 'meta', 'https://pypi.example.invalid/simple')).rejects.toThrow(
+      /the download's sha256 is .*, but the index announces/,
+    );
+    expect(tree.exists('recipes/snakemake-interface-common/meta.yaml')).toBe(false);
+  });
+
+  it('keeps upstream text inert: no Jinja, no selector comment', async () => {
+    const s = await index();
+    s.routes.set(
+      '/pypi/snakemake-interface-common/json',
+      json({ ...project, info: { ...project.info, summary: 'x {{ evil() }} {% if %} # [win]' } }),
+    );
+    const tree = createTreeWithEmptyWorkspace();
+    await generate(tree, s, 'meta', 'https://pypi.example.invalid/simple');
+    expect(tree.read('recipes/snakemake-interface-common/meta.yaml', 'utf8')).toContain(
+      '  summary: x { { evil() }} { % if %}  [win]\n',
+    );
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * `nx g nx-conda:recipe NAME --from=pypi`: a complete recipe of a PyPI
+ * project, in either format, from the same upstream client bump-recipe uses:
+ * version, a source URL written with the version variable (so that
+ * bump-recipe recognises it), the sha256 of the downloaded sdist, the pip
+ * build, requirements mapped to conda names, `noarch: python` for pure-Python
+ * projects, run_exports (bioconda's lint asks for them) and test imports.
+ */
+import type { RecipeFormat } from '../../core/formats';
+import { majorPin } from './pins';
+import type { PythonRecipeDraft } from '../../upstream';
+import { yamlScalar } from '../utils';
+
+/** Upstream text made inert in a recipe: no Jinja, no selector comment, one line. */
+export function inert(text: string): string {
+  return text
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/\$?\{[{%#]/g, (m) => m.split('').join(' '))
+    .replace(/#/g, '')
+    .trim();
+}
+
+const SAFE_URL = /^https?:\/\/[A-Za-z0-9._~:/?=&+@-]+$/;
+
+function list(indent: string, items: string[]): string[] {
+  return items.map((i) => `${indent}- ${yamlScalar(i)}`);
+}
+
+function about(draft: PythonRecipeDraft, homeKey: string): string[] {
+  const lines = ['about:'];
+  if (draft.home && SAFE_URL.test(draft.home)) lines.push(`  ${homeKey}: ${draft.home}`);
+  lines.push(`  summary: ${yamlScalar(inert(draft.summary ?? `The ${draft.pypiName} Python package`))}`);
+  lines.push(`  license: ${yamlScalar(inert(draft.license ?? 'LicenseRef-unknown'))}`);
+  return lines;
+}
+
+/** The recipe text of a PyPI project in `format`. */
+export function pythonRecipeText(draft: PythonRecipeDraft, format: RecipeFormat): string {
+  const v1 = format === 'recipe';
+  const j = (expr: string) => (v1 ? `\${{ ${expr} }}` : `{{ ${expr} }}`);
+  const url = draft.urlTemplate
+    .replace('{name0}', j('name[0]'))
+    .replace(/\{name\}/g, j('name'))
+    .replace('{version}', j('version'));
+  const pin = majorPin(draft.version);
+  const runExports = v1
+    ? `${j(`pin_subpackage(name|lower, upper_bound="${pin}")`)}`
+    : `${j(`pin_subpackage(name|lower, max_pin="${pin}")`)}`;
+  const head = v1
+    ? ['context:', `  name: ${yamlScalar(draft.pypiName)}`, `  version: ${JSON.stringify(draft.version)}`]
+    : [`{% set name = "${draft.pypiName}" %}`, `{% set version = "${draft.version}" %}`];
+  const build = [
+    'build:',
+    '  number: 0',
+    ...(draft.noarch ? ['  noarch: python'] : []),
+    `  script: ${j('PYTHON')} -m pip install . -vv --no-deps --no-build-isolation`,
+    ...(v1 ? [] : ['  run_exports:', `    - ${runExports}`]),
+  ];
+  const requirements = [
+    'requirements:',
+    '  host:',
+    ...list('    ', draft.host),
+    '  run:',
+    ...list('    ', draft.run),
+    ...(v1 ? ['  run_exports:', `    - ${runExports}`] : []),
+  ];
+  const tests = v1
+    ? ['tests:', '  - python:', '      imports:', ...list('        ', draft.imports), '      pip_check: true']
+    : [
+        'test:',
+        '  imports:',
+        ...list('    ', draft.imports),
+        '  commands:',
+        '    - pip check',
+        '  requires:',
+        '    - pip',
+      ];
+  const sections = [
+    head,
+    ['package:', `  name: ${j('name|lower')}`, `  version: ${j('version')}`],
+    ['source:', `  url: ${url}`, `  sha256: ${draft.sha256}`],
+    build,
+    requirements,
+    tests,
+    about(draft, v1 ? 'homepage' : 'home'),
+  ];
+  return `${(v1 ? [['schema_version: 1'], ...sections] : sections).map((s) => s.join('\n')).join('\n\n')}\n`;
+}
