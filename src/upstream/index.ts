@@ -26,3 +26,5 @@ export { pypiDraft, type PythonRecipeDraft } from './pypi-draft';
 export { pipIndex, indexUrlOfConfig, type PipIndex } from './pip-index';
 export { condaRequirement, condaNameOf, CONDA_NAMES } from './python-requirements';
 export { sdistFacts, buildSystemRequires } from './sdist';
+export { cranDraft, parseDcf, rRequirements, type RRecipeDraft } from './cran-draft';
+export { tarGzFiles } from './sdist';

@@ -40,16 +40,19 @@ export function buildSystemRequires(toml: string): string[] {
   return out;
 }
 
-/** The facts of a gzipped tar sdist; an archive that cannot be read gives none (the generator falls back). */
-export function sdistFacts(archive: Buffer): SdistFacts {
+/**
+ * The regular files of a gzipped tar archive whose names `wanted` accepts
+ * (names as written, `./` dropped), read in memory within bounds; an archive
+ * that cannot be read gives none.
+ */
+export function tarGzFiles(archive: Buffer, wanted: (name: string, size: number) => boolean): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
   let tar: Buffer;
   try {
     tar = gunzipSync(archive, { maxOutputLength: MAX_UNPACKED });
   } catch {
-    return { buildRequires: [], packages: [] };
+    return out;
   }
-  const packages = new Set<string>();
-  let buildRequires: string[] = [];
   let longName: string | undefined;
   for (let offset = 0, entries = 0; offset + 512 <= tar.length && entries < MAX_ENTRIES; entries++) {
     const header = tar.subarray(offset, offset + 512);
@@ -58,24 +61,27 @@ export function sdistFacts(archive: Buffer): SdistFacts {
     if (!Number.isSafeInteger(size) || size < 0) break;
     const type = String.fromCharCode(header[156] || 48);
     const prefix = field(header, 345, 155);
-    let name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    const name = (longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100))).replace(
+      /^\.\//,
+      '',
+    );
     longName = undefined;
     const body = tar.subarray(offset + 512, offset + 512 + size);
     offset += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'L') {
-      longName = field(body, 0, body.length);
-      continue;
-    }
-    if (type === 'x' || type === 'g') {
-      const path = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
-      if (path && type === 'x') longName = path[1];
-      continue;
-    }
-    if (type !== '0' && type !== '\0') continue;
-    name = name.replace(/^\.\//, '');
+    if (type === 'L') longName = field(body, 0, body.length);
+    else if (type === 'x') longName = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+    else if ((type === '0' || type === '\0') && wanted(name, size)) out.set(name, Buffer.from(body));
+  }
+  return out;
+}
+
+/** The facts of a gzipped tar sdist; an archive that cannot be read gives none (the generator falls back). */
+export function sdistFacts(archive: Buffer): SdistFacts {
+  const packages = new Set<string>();
+  let buildRequires: string[] = [];
+  const files = tarGzFiles(archive, (name, size) => {
     const parts = name.split('/');
-    if (parts.length === 2 && parts[1] === 'pyproject.toml' && size <= MAX_PYPROJECT)
-      buildRequires = buildSystemRequires(body.toString('utf8'));
+    if (parts.length === 2 && parts[1] === 'pyproject.toml') return size <= MAX_PYPROJECT;
     const pkg =
       parts.length === 3 && parts[2] === '__init__.py'
         ? parts[1]
@@ -83,6 +89,8 @@ export function sdistFacts(archive: Buffer): SdistFacts {
           ? parts[2]
           : undefined;
     if (pkg && /^[A-Za-z_][A-Za-z0-9_]*$/.test(pkg) && !/^(tests?|docs?|examples?)$/.test(pkg)) packages.add(pkg);
-  }
+    return false;
+  });
+  for (const body of files.values()) buildRequires = buildSystemRequires(body.toString('utf8'));
   return { buildRequires, packages: [...packages].sort() };
 }

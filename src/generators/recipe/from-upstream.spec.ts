@@ -238,4 +238,112 @@ about:
       '  summary: x { { evil() }} { % if %}  [win]\n',
     );
   });
+
+  describe('--from=cran', () => {
+    const description =
+      'Package: acidtest\nType: Package\nTitle: Tools for Testing\n    Things Twice\nVersion: 1.2-3\nURL: https://acid.example.org/acidtest,\n    https://git.example.org/acidtest\nLicense: GPL-3\nNeedsCompilation: yes\n';
+    const archive = tarGz({ 'acidtest/DESCRIPTION': description, 'acidtest/R/a.R': 'f <- 1\n' });
+    const packages = [
+      'Package: acidtemp\nVersion: 9.9\n',
+      'Package: acidtest\nVersion: 1.2-3\nDepends: R (>= 4.0), methods\nImports: Rcpp (>= 1.0.1), stats,\n    rlang\nLinkingTo: Rcpp\nLicense: GPL-3\nNeedsCompilation: yes\n',
+    ].join('\n');
+
+    async function mirror(): Promise<Loopback> {
+      const s = await loopback(
+        new Map([
+          ['/src/contrib/PACKAGES', bytes(packages, { 'content-type': 'text/plain' })],
+          ['/src/contrib/acidtest_1.2-3.tar.gz', bytes(archive)],
+        ]),
+      );
+      servers.push(s);
+      return s;
+    }
+
+    it('writes bioconda’s layout of an R recipe, lint-clean, that bump-recipe recognises', async () => {
+      const s = await mirror();
+      const tree = createTreeWithEmptyWorkspace();
+      await withUpstreamOriginsForTests(new Map([['https://cran.example.invalid', s.origin]]), () =>
+        recipeGenerator(tree, {
+          name: 'acidtest',
+          from: 'cran',
+          format: 'meta',
+          cranMirror: 'https://cran.example.invalid',
+        }),
+      );
+      const text = tree.read('recipes/r-acidtest/meta.yaml', 'utf8')!;
+      const sha = createHash('sha256').update(archive).digest('hex');
+      expect(text).toBe(`{% set version = "1.2-3" %}
+
+package:
+  name: r-acidtest
+  version: {{ version|replace("-", "_") }}
+
+source:
+  url:
+    - {{ cran_mirror }}/src/contrib/acidtest_{{ version }}.tar.gz
+    - {{ cran_mirror }}/src/contrib/Archive/acidtest/acidtest_{{ version }}.tar.gz
+  sha256: ${sha}
+
+build:
+  number: 0
+  rpaths:
+    - lib/R/lib/
+    - lib/
+  script: $R CMD INSTALL --build .
+  run_exports:
+    - {{ pin_subpackage("r-acidtest", max_pin="x") }}
+
+requirements:
+  build:
+    - {{ compiler('c') }}
+    - {{ compiler('cxx') }}
+    - make
+  host:
+    - r-base
+    - r-rcpp >=1.0.1
+    - r-rlang
+  run:
+    - r-base
+    - r-rcpp >=1.0.1
+    - r-rlang
+
+test:
+  commands:
+    - $R -e "library('acidtest')"
+
+about:
+  home: https://acid.example.org/acidtest
+  summary: Tools for Testing Things Twice
+  license: GPL-3
+`);
+      expect((await lintRecipe(lintInput('meta.yaml', text))).findings.filter((f) => f.severity !== 'info')).toEqual(
+        [],
+      );
+      const url = readRecipeSources('meta.yaml', text, { cran_mirror: 'https://cran.example.invalid' }).sources[0]
+        .urls[0];
+      expect(recogniseUpstream(url, '1.2-3')).toMatchObject({ kind: 'cran', name: 'acidtest' });
+    });
+
+    it('writes a recipe.yaml too, and needs a mirror', async () => {
+      const s = await mirror();
+      const tree = createTreeWithEmptyWorkspace();
+      await withUpstreamOriginsForTests(new Map([['https://cran.example.invalid', s.origin]]), () =>
+        recipeGenerator(tree, {
+          name: 'acidtest',
+          from: 'cran',
+          format: 'recipe',
+          cranMirror: 'https://cran.example.invalid/',
+        }),
+      );
+      const text = tree.read('recipes/r-acidtest/recipe.yaml', 'utf8')!;
+      expect(text).toContain('context:\n  version: "1.2-3"\n  cran_mirror: https://cran.example.invalid\n');
+      expect(text).toContain('    - ${{ cran_mirror }}/src/contrib/acidtest_${{ version }}.tar.gz\n');
+      expect((await lintRecipe(lintInput('recipe.yaml', text))).findings.filter((f) => f.severity !== 'info')).toEqual(
+        [],
+      );
+      await expect(recipeGenerator(createTreeWithEmptyWorkspace(), { name: 'acidtest', from: 'cran' })).rejects.toThrow(
+        /--from=cran needs --cranMirror=<the URL of your CRAN mirror>/,
+      );
+    });
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * `nx g nx-conda:recipe NAME --from=pypi`: a complete recipe of a PyPI
- * project, in either format, from the same upstream client bump-recipe uses:
+ * `nx g nx-conda:recipe NAME --from=pypi|cran`: a complete recipe of a PyPI
+ * project or a CRAN package, in either format, from the same upstream client bump-recipe uses:
  * version, a source URL written with the version variable (so that
  * bump-recipe recognises it), the sha256 of the downloaded sdist, the pip
  * build, requirements mapped to conda names, `noarch: python` for pure-Python
@@ -8,7 +8,7 @@
  */
 import type { RecipeFormat } from '../../core/formats';
 import { majorPin } from './pins';
-import type { PythonRecipeDraft } from '../../upstream';
+import type { PythonRecipeDraft, RRecipeDraft } from '../../upstream';
 import { yamlScalar } from '../utils';
 
 /** Upstream text made inert in a recipe: no Jinja, no selector comment, one line. */
@@ -83,6 +83,78 @@ export function pythonRecipeText(draft: PythonRecipeDraft, format: RecipeFormat)
     requirements,
     tests,
     about(draft, v1 ? 'homepage' : 'home'),
+  ];
+  return `${(v1 ? [['schema_version: 1'], ...sections] : sections).map((s) => s.join('\n')).join('\n\n')}\n`;
+}
+
+/**
+ * The recipe text of a CRAN package in `format`, in bioconda's layout for R
+ * packages: the CRAN mirror as `{{ cran_mirror }}` (meta.yaml: conda-build's
+ * setting; recipe.yaml: a context entry), the archive URL and its Archive/
+ * fallback, `$R CMD INSTALL --build .`, compilers when CRAN says it compiles,
+ * `noarch: generic` otherwise.
+ */
+export function rRecipeText(draft: RRecipeDraft, format: RecipeFormat, mirror: string): string {
+  const v1 = format === 'recipe';
+  const j = (expr: string) => (v1 ? `\${{ ${expr} }}` : `{{ ${expr} }}`);
+  const pin = majorPin(draft.version);
+  const runExports = v1
+    ? j(`pin_subpackage("${draft.name}", upper_bound="${pin}")`)
+    : j(`pin_subpackage("${draft.name}", max_pin="${pin}")`);
+  const head = v1
+    ? [
+        'context:',
+        `  version: ${JSON.stringify(draft.version)}`,
+        `  cran_mirror: ${yamlScalar(mirror.replace(/\/+$/, ''))}`,
+      ]
+    : [`{% set version = "${draft.version}" %}`];
+  const file = `${draft.cranName}_${j('version')}.tar.gz`;
+  const build = [
+    'build:',
+    '  number: 0',
+    ...(draft.compiled ? [] : ['  noarch: generic']),
+    ...(v1 ? [] : ['  rpaths:', '    - lib/R/lib/', '    - lib/']),
+    '  script: $R CMD INSTALL --build .',
+    ...(v1 ? [] : ['  run_exports:', `    - ${runExports}`]),
+  ];
+  const compilers = draft.compiled
+    ? ['  build:', `    - ${j("compiler('c')")}`, `    - ${j("compiler('cxx')")}`, '    - make']
+    : [];
+  const requirements = [
+    'requirements:',
+    ...compilers,
+    '  host:',
+    ...list('    ', draft.requirements),
+    '  run:',
+    ...list('    ', draft.requirements),
+    ...(v1 ? ['  run_exports:', `    - ${runExports}`] : []),
+  ];
+  const test = `$R -e "library('${draft.cranName}')"`;
+  const tests = v1
+    ? ['tests:', '  - script:', `      - ${yamlScalar(test)}`]
+    : ['test:', '  commands:', `    - ${yamlScalar(test)}`];
+  const aboutLines = ['about:'];
+  if (draft.home && SAFE_URL.test(draft.home)) aboutLines.push(`  ${v1 ? 'homepage' : 'home'}: ${draft.home}`);
+  aboutLines.push(`  summary: ${yamlScalar(inert(draft.summary ?? `The ${draft.cranName} R package`))}`);
+  aboutLines.push(`  license: ${yamlScalar(inert(draft.license ?? 'LicenseRef-unknown'))}`);
+  const sections = [
+    head,
+    [
+      'package:',
+      `  name: ${draft.name}`,
+      `  version: ${v1 ? j('version | replace("-", "_")') : j('version|replace("-", "_")')}`,
+    ],
+    [
+      'source:',
+      '  url:',
+      `    - ${j('cran_mirror')}/src/contrib/${file}`,
+      `    - ${j('cran_mirror')}/src/contrib/Archive/${draft.cranName}/${file}`,
+      `  sha256: ${draft.sha256}`,
+    ],
+    build,
+    requirements,
+    tests,
+    aboutLines,
   ];
   return `${(v1 ? [['schema_version: 1'], ...sections] : sections).map((s) => s.join('\n')).join('\n\n')}\n`;
 }

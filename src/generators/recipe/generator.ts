@@ -24,8 +24,8 @@ import {
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
 import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
-import { pipIndex, pypiDraft, UpstreamHttp } from '../../upstream';
-import { pythonRecipeText } from './from-upstream';
+import { cranDraft, pipIndex, pypiDraft, UpstreamHttp } from '../../upstream';
+import { pythonRecipeText, rRecipeText } from './from-upstream';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
@@ -102,28 +102,51 @@ function refuseExisting(tree: Tree, directory: string): void {
   }
 }
 
-/** `--from=pypi`: the recipe written from the project's metadata on the user's package index. */
+/** `--from=pypi|cran`: the recipe written from the package's metadata on the user's index or CRAN mirror. */
 async function recipeFromUpstream(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
   const from = (schema.from ?? '').trim();
-  if (from !== 'pypi')
+  if (from !== 'pypi' && from !== 'cran')
     throw new Error(
-      `nx-conda:recipe: --from=${from} is not supported; --from=pypi is (cran and github:<owner>/<repo> are not written yet).`,
+      `nx-conda:recipe: --from=${from} is not supported; --from=pypi and --from=cran are (github:<owner>/<repo> is not written yet).`,
     );
   const name = (schema.name ?? '').trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
-    throw new Error(`nx-conda:recipe: '${name}' is not a PyPI project name.`);
+    throw new Error(`nx-conda:recipe: '${name}' is not a ${from === 'pypi' ? 'PyPI project' : 'CRAN package'} name.`);
   const format = schema.format ?? readDefaultRecipeFormat(readNxJson(tree) ?? {}) ?? 'meta';
   if (!isRecipeFormat(format)) throw new Error(`nx-conda:recipe: --format must be meta or recipe, got '${format}'.`);
-  const index = pipIndex(schema.indexUrl, process.env);
-  const draft = await pypiDraft(new UpstreamHttp(), index.base, name);
-  const directory = normalizeDirectory(schema.directory ?? `recipes/${draft.name}`);
+  const http = new UpstreamHttp();
+  let text: string;
+  let conda: string;
+  let origin: string;
+  const notes: string[] = [];
+  if (from === 'pypi') {
+    const index = pipIndex(schema.indexUrl, process.env);
+    const draft = await pypiDraft(http, index.base, name);
+    [text, conda, origin] = [
+      pythonRecipeText(draft, format),
+      draft.name,
+      `${draft.pypiName} ${draft.version} from ${index.base} (the index of ${index.from})`,
+    ];
+    notes.push(...draft.notes);
+  } else {
+    const mirror = schema.cranMirror?.trim();
+    if (!mirror || !/^https?:\/\/\S+$/.test(mirror))
+      throw new Error(
+        "nx-conda:recipe: --from=cran needs --cranMirror=<the URL of your CRAN mirror> (conda-build's cran_mirror); nx-conda assumes none.",
+      );
+    const draft = await cranDraft(http, mirror, name);
+    [text, conda, origin] = [
+      rRecipeText(draft, format, mirror),
+      draft.name,
+      `${draft.cranName} ${draft.version} from ${mirror}`,
+    ];
+  }
+  const directory = normalizeDirectory(schema.directory ?? `recipes/${conda}`);
   refuseExisting(tree, directory);
   const recipeFile = path.posix.join(directory, RECIPE_FORMATS[format].file);
-  tree.write(recipeFile, pythonRecipeText(draft, format));
-  logger.info(
-    `nx-conda:recipe: ${recipeFile}: ${draft.pypiName} ${draft.version} from ${index.base} (the index of ${index.from}).`,
-  );
-  for (const note of draft.notes) logger.warn(`nx-conda:recipe: ${recipeFile}: not carried over: ${note}`);
+  tree.write(recipeFile, text);
+  logger.info(`nx-conda:recipe: ${recipeFile}: ${origin}.`);
+  for (const note of notes) logger.warn(`nx-conda:recipe: ${recipeFile}: not carried over: ${note}`);
 }
 
 export function normalizeOptions(tree: Tree, given: RecipeGeneratorSchema): NormalizedRecipeOptions {
