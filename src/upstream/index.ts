@@ -28,3 +28,4 @@ export { condaRequirement, condaNameOf, CONDA_NAMES } from './python-requirement
 export { sdistFacts, buildSystemRequires } from './sdist';
 export { cranDraft, parseDcf, rRequirements, type RRecipeDraft } from './cran-draft';
 export { tarGzFiles } from './sdist';
+export { githubDraft, githubRepoOf, type BuildSystem, type GithubRecipeDraft } from './github-draft';

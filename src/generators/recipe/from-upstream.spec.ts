@@ -346,4 +346,113 @@ about:
       );
     });
   });
+
+  describe('--from=github:<owner>/<repo>', () => {
+    const archive = tarGz({
+      'vsearch-2.29.0/CMakeLists.txt': 'project(vsearch)\n',
+      'vsearch-2.29.0/src/main.cc': 'int main() {}\n',
+    });
+    async function github(): Promise<Loopback> {
+      const s = await loopback(
+        new Map([
+          [
+            '/repos/torognes/vsearch/releases?per_page=100',
+            json([
+              { tag_name: 'v2.30.0rc1', prerelease: true, assets: [] },
+              { tag_name: 'v2.29.0', assets: [] },
+              { tag_name: 'v2.28.1', assets: [] },
+            ]),
+          ],
+          [
+            '/repos/torognes/vsearch',
+            json({
+              description: 'Versatile open-source tool for microbiome analysis',
+              homepage: '',
+              license: { spdx_id: 'GPL-3.0' },
+            }),
+          ],
+          ['/torognes/vsearch/archive/refs/tags/v2.29.0.tar.gz', bytes(archive)],
+        ]),
+      );
+      servers.push(s);
+      return s;
+    }
+
+    it('writes the recipe and a build.sh for the build system the archive shows, lint-clean, that bump-recipe recognises', async () => {
+      const s = await github();
+      const tree = createTreeWithEmptyWorkspace();
+      const env = process.env.GITHUB_API_URL;
+      process.env.GITHUB_API_URL = 'https://api.github.example.invalid';
+      try {
+        await withUpstreamOriginsForTests(
+          new Map([
+            ['https://api.github.example.invalid', s.origin],
+            ['https://github.com', s.origin],
+          ]),
+          async () => {
+            await recipeGenerator(tree, { name: 'vsearch', from: 'github:torognes/vsearch', format: 'meta' });
+            await recipeGenerator(tree, {
+              name: 'vsearch',
+              from: 'github:torognes/vsearch',
+              format: 'recipe',
+              directory: 'v1/vsearch',
+            });
+          },
+        );
+      } finally {
+        if (env === undefined) delete process.env.GITHUB_API_URL;
+        else process.env.GITHUB_API_URL = env;
+      }
+      const text = tree.read('recipes/vsearch/meta.yaml', 'utf8')!;
+      expect(text).toBe(`{% set name = "vsearch" %}
+{% set version = "2.29.0" %}
+
+package:
+  name: {{ name }}
+  version: {{ version }}
+
+source:
+  url: https://github.com/torognes/vsearch/archive/refs/tags/v{{ version }}.tar.gz
+  sha256: ${createHash('sha256').update(archive).digest('hex')}
+
+build:
+  number: 0
+  run_exports:
+    - {{ pin_subpackage(name, max_pin="x") }}
+
+requirements:
+  build:
+    - {{ compiler('c') }}
+    - {{ compiler('cxx') }}
+    - cmake
+    - make
+
+test:
+  commands:
+    - vsearch --help  # the tool's own command: adjust
+
+about:
+  home: https://github.com/torognes/vsearch
+  summary: Versatile open-source tool for microbiome analysis
+  license: GPL-3.0
+  dev_url: https://github.com/torognes/vsearch
+`);
+      expect(tree.read('recipes/vsearch/build.sh', 'utf8')).toContain('cmake --install build\n');
+      const lint = await lintRecipe({ ...lintInput('meta.yaml', text), files: ['meta.yaml', 'build.sh'] });
+      expect(lint.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+      const url = readRecipeSources('meta.yaml', text).sources[0].urls[0];
+      expect(recogniseUpstream(url, '2.29.0')).toMatchObject({ kind: 'github', owner: 'torognes', repo: 'vsearch' });
+      const v1 = tree.read('v1/vsearch/recipe.yaml', 'utf8')!;
+      expect(v1).toContain('  url: https://github.com/torognes/vsearch/archive/refs/tags/v${{ version }}.tar.gz\n');
+      expect(v1).toContain('  script: build.sh\n');
+      const v1Lint = await lintRecipe({ ...lintInput('recipe.yaml', v1), files: ['recipe.yaml', 'build.sh'] });
+      expect(v1Lint.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    });
+
+    it('refuses what is not github:<owner>/<repo>', async () => {
+      await expect(
+        recipeGenerator(createTreeWithEmptyWorkspace(), { name: 'x', from: 'github:owner' }),
+      ).rejects.toThrow(/--from=github:owner is not one of pypi, cran, github:<owner>\/<repo>/);
+    });
+  });
 });

@@ -24,8 +24,8 @@ import {
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
 import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
-import { cranDraft, pipIndex, pypiDraft, UpstreamHttp } from '../../upstream';
-import { pythonRecipeText, rRecipeText } from './from-upstream';
+import { cranDraft, githubDraft, githubRepoOf, pipIndex, pypiDraft, UpstreamHttp } from '../../upstream';
+import { githubBuildScript, githubRecipeText, pythonRecipeText, rRecipeText } from './from-upstream';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
@@ -102,16 +102,17 @@ function refuseExisting(tree: Tree, directory: string): void {
   }
 }
 
-/** `--from=pypi|cran`: the recipe written from the package's metadata on the user's index or CRAN mirror. */
+/** `--from=pypi|cran|github:<owner>/<repo>`: the recipe written from the package's upstream metadata. */
 async function recipeFromUpstream(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
   const from = (schema.from ?? '').trim();
-  if (from !== 'pypi' && from !== 'cran')
-    throw new Error(
-      `nx-conda:recipe: --from=${from} is not supported; --from=pypi and --from=cran are (github:<owner>/<repo> is not written yet).`,
-    );
+  const github = githubRepoOf(from);
+  if (from !== 'pypi' && from !== 'cran' && !github)
+    throw new Error(`nx-conda:recipe: --from=${from} is not one of pypi, cran, github:<owner>/<repo>.`);
   const name = (schema.name ?? '').trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
-    throw new Error(`nx-conda:recipe: '${name}' is not a ${from === 'pypi' ? 'PyPI project' : 'CRAN package'} name.`);
+  if (github ? !isPackageName(name) : !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(
+      `nx-conda:recipe: '${name}' is not a ${github ? `conda package name (${PACKAGE_NAME_RULE})` : from === 'pypi' ? 'PyPI project name' : 'CRAN package name'}.`,
+    );
   const format = schema.format ?? readDefaultRecipeFormat(readNxJson(tree) ?? {}) ?? 'meta';
   if (!isRecipeFormat(format)) throw new Error(`nx-conda:recipe: --format must be meta or recipe, got '${format}'.`);
   const http = new UpstreamHttp();
@@ -119,7 +120,18 @@ async function recipeFromUpstream(tree: Tree, schema: RecipeGeneratorSchema): Pr
   let conda: string;
   let origin: string;
   const notes: string[] = [];
-  if (from === 'pypi') {
+  let buildScript: string | undefined;
+  if (github) {
+    const draft = await githubDraft(http, github.owner, github.repo);
+    [text, conda, origin] = [
+      githubRecipeText(draft, format, name),
+      name,
+      `${github.owner}/${github.repo} ${draft.version} (build system: ${draft.buildSystem})`,
+    ];
+    buildScript = githubBuildScript(draft, name);
+    if (draft.buildSystem === 'unknown')
+      notes.push('the build: the archive shows no build system; build.sh says so and fails');
+  } else if (from === 'pypi') {
     const index = pipIndex(schema.indexUrl, process.env);
     const draft = await pypiDraft(http, index.base, name);
     [text, conda, origin] = [
@@ -145,6 +157,13 @@ async function recipeFromUpstream(tree: Tree, schema: RecipeGeneratorSchema): Pr
   refuseExisting(tree, directory);
   const recipeFile = path.posix.join(directory, RECIPE_FORMATS[format].file);
   tree.write(recipeFile, text);
+  const script = path.posix.join(directory, 'build.sh');
+  if (buildScript !== undefined && tree.exists(script))
+    logger.warn(`nx-conda:recipe: ${script} already exists and is kept.`);
+  else if (buildScript !== undefined) {
+    tree.write(script, buildScript);
+    tree.changePermissions(script, '755');
+  }
   logger.info(`nx-conda:recipe: ${recipeFile}: ${origin}.`);
   for (const note of notes) logger.warn(`nx-conda:recipe: ${recipeFile}: not carried over: ${note}`);
 }
