@@ -19,6 +19,7 @@ export const EXECUTORS = {
   packageImage: `${PLUGIN_NAME}:package-image`,
   plan: `${PLUGIN_NAME}:plan`,
   shard: `${PLUGIN_NAME}:shard`,
+  bumpRecipe: `${PLUGIN_NAME}:bump-recipe`,
 } as const;
 
 /** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */
@@ -75,6 +76,7 @@ export const DEFAULT_TARGETS = {
   purgeImage: 'purge-image',
   lintRecipe: 'lint-recipe',
   packageImage: 'package-image',
+  bumpRecipe: 'bump-recipe',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',
