@@ -15,6 +15,8 @@ export interface NxCondaPluginOptions {
   packageImageTargetName?: string;
   /** Name of the per-recipe lint target; inferred only when set (`lint-recipe`; init sets it). */
   lintTargetName?: string;
+  /** Name of the per-recipe bump target (nx-conda:bump-recipe); inferred only when set (`bump-recipe`). */
+  bumpTargetName?: string;
   /** Registry that package-image pushes the tested images to (`host[:port][/path]`); none by default. */
   registry?: string;
   /** The small base image of package images. Default: package-image's packageBaseImage. */
@@ -61,6 +63,7 @@ export interface NormalizedOptions {
   purgeTargetName?: string;
   packageImageTargetName?: string;
   lintTargetName?: string;
+  bumpTargetName?: string;
   registry?: string;
   packageBaseImage?: string;
   namespace?: string;
@@ -128,6 +131,7 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     'purgeTargetName',
     'packageImageTargetName',
     'lintTargetName',
+    'bumpTargetName',
   ] as const) {
     const value = opts[key];
     if (typeof value === 'string' && value) out[key] = value;

@@ -179,10 +179,12 @@ describe('the inferred project, whole', () => {
         imageProject: 'builder-image',
         packageImageTargetName: 'package-image',
         purgeTargetName: 'purge-image',
+        bumpTargetName: 'bump-recipe',
         registry: 'registry.example.org:5000',
       }),
       slim,
     );
+    expect(project.targets!['bump-recipe']).toEqual({ executor: 'nx-conda:bump-recipe' });
     expect(project.targets!['package-image']).toMatchObject({
       executor: 'nx-conda:package-image',
       cache: false,

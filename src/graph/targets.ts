@@ -143,6 +143,8 @@ export function recipeProject(
   if (opts.lintTargetName) targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
   if (opts.packageImageTargetName) targets[opts.packageImageTargetName] = packageImageTarget(buildOptions, opts);
   if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
+  // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).
+  if (opts.bumpTargetName) targets[opts.bumpTargetName] = { executor: EXECUTORS.bumpRecipe };
   return { name: projectName, root, tags: ['conda'], targets };
 }
 

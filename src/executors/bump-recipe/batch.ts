@@ -18,8 +18,11 @@ export default function bumpRecipeBatch(
 ): AsyncGenerator<BatchTaskResult> {
   const session = newBumpSession();
   return runBatch(taskGraph, inputs, overrides, context, {
+    executor: 'bump-recipe',
     runTask: (options, taskContext) => bumpRecipe(options, taskContext, session),
     verb: 'run',
+    outcomes: ['checked'],
+    liveWork: 'upstream work',
     stoppedMessage: 'nx-conda: the batch was stopped; recipes being bumped were left as they were.',
   });
 }
