@@ -198,7 +198,16 @@ function nx(dir, args, env = {}) {
     cwd: dir,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, ...NX_ENV, NX_BATCH_MODE: '', NX_PERF_LOGGING: 'true', ...env },
+    env: {
+      ...process.env,
+      ...NX_ENV,
+      NX_BATCH_MODE: '',
+      NX_PERF_LOGGING: 'true',
+      // Nx 24 keeps its local cache under the user's home (~/.nx/<workspace hash>/cache), which a cold
+      // agent does not have: here it lives in the workspace, where cold() removes it.
+      NX_CACHE_DIRECTORY: join(dir, '.nx', 'cache'),
+      ...env,
+    },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const output = `${r.stdout}\n${r.stderr}`;
@@ -250,7 +259,7 @@ function condaRun(dir, extra = [], env = {}) {
     build,
     outside: r.seconds - build,
     skipped,
-    batched: /tasks with nx-conda:recipe-build/.test(r.output),
+    batched: /nx-conda: \d+ recipe-build tasks:/.test(r.output),
   };
 }
 
