@@ -280,8 +280,11 @@ async function main() {
     const condaDir = join(ROOT, 'nx-conda');
     const floorDir = join(ROOT, 'floor');
     const { recipeGlobalsDefinition } = await import(join(templateDir, 'node_modules/nx-conda/lib/graph/targets.js'));
-    // What `nx add nx-conda` writes.
-    const namedInputs = { default: ['{projectRoot}/**/*', 'condaGlobals'], condaGlobals: recipeGlobalsDefinition() };
+    // What `nx add nx-conda` writes (without an image project: the builds use a given image).
+    const namedInputs = {
+      default: ['{projectRoot}/**/*', 'condaGlobals'],
+      condaGlobals: recipeGlobalsDefinition(false),
+    };
     workspace(
       condaDir,
       templateDir,

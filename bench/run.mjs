@@ -111,12 +111,6 @@ const pluginEntry = join(pluginDir, 'lib', 'index.js');
 // Nx writes a plugin's name into the graph's source maps once per
 // configuration property, so a long name would make a floor's cache larger.
 const BENCH_PLUGINS = { 'nx-bare': 'bare-plugin.js', 'nx-replay': 'replay-plugin.js' };
-// The bench workspace's nx.json besides the plugin: what `nx add nx-conda`
-// writes (namedInputs: default holds condaGlobals), for every plugin alike.
-const NAMED_INPUTS = (() => {
-  const { recipeGlobalsDefinition } = createRequire(pluginEntry)(join(pluginDir, 'lib', 'graph', 'targets.js'));
-  return { default: ['{projectRoot}/**/*', 'condaGlobals'], condaGlobals: recipeGlobalsDefinition() };
-})();
 // The plugin's options: a bioconda-like workspace (the builder image of init, upstream channels, skipExisting).
 const PLUGIN_OPTIONS = JSON.parse(
   process.env.BENCH_PLUGIN_OPTIONS ??
@@ -126,6 +120,15 @@ const PLUGIN_OPTIONS = JSON.parse(
       skipExisting: true,
     }),
 );
+// The bench workspace's nx.json besides the plugin: what `nx add nx-conda`
+// writes (namedInputs: default holds condaGlobals), for every plugin alike.
+const NAMED_INPUTS = (() => {
+  const { recipeGlobalsDefinition } = createRequire(pluginEntry)(join(pluginDir, 'lib', 'graph', 'targets.js'));
+  return {
+    default: ['{projectRoot}/**/*', 'condaGlobals'],
+    condaGlobals: recipeGlobalsDefinition(PLUGIN_OPTIONS.imageProject !== undefined),
+  };
+})();
 const PLUGIN = { label: 'nx-conda', name: 'nx-conda', options: PLUGIN_OPTIONS };
 // The bare floor: the plugin's projects and edges (replayed from its dump), one `command: true` target each.
 const BARE = { label: 'bare floor', name: 'nx-bare' };

@@ -10,7 +10,7 @@ const info = {
 
 const slim = workspaceShape({
   default: ['{projectRoot}/**/*', 'condaGlobals'],
-  condaGlobals: recipeGlobalsDefinition(),
+  condaGlobals: recipeGlobalsDefinition(true),
 });
 const buildOf = (o: Parameters<typeof normalizeOptions>[0], shape = slim) =>
   recipeProject('recipes/foo', 'recipes/foo/meta.yaml', 'foo', info, normalizeOptions(o), shape).targets![
@@ -19,7 +19,11 @@ const buildOf = (o: Parameters<typeof normalizeOptions>[0], shape = slim) =>
 
 describe('workspaceShape', () => {
   it('is slim only when nx.json defines condaGlobals and default holds it', () => {
-    expect(slim.defaultHasRecipeGlobals).toBe(true);
+    expect(slim).toEqual({ defaultHasRecipeGlobals: true, globalsHaveImageIdentity: true });
+    expect(workspaceShape({ default: ['condaGlobals'], condaGlobals: recipeGlobalsDefinition(false) })).toEqual({
+      defaultHasRecipeGlobals: true,
+      globalsHaveImageIdentity: false,
+    });
     expect(workspaceShape(undefined).defaultHasRecipeGlobals).toBe(false);
     expect(workspaceShape({ condaGlobals: [] }).defaultHasRecipeGlobals).toBe(false);
     expect(workspaceShape({ default: ['condaGlobals'] }).defaultHasRecipeGlobals).toBe(false);
@@ -51,7 +55,7 @@ describe('build-recipe cache inputs', () => {
     });
   });
 
-  it('are written out in full without condaGlobals: recipe folder, dependencies, globals, image identity, version', () => {
+  it('are written out in full without condaGlobals: recipe folder, dependencies, globals, image identity', () => {
     const target = buildOf({ imageProject: 'builder-image' }, workspaceShape({}));
     expect(target.inputs).toEqual([
       '{projectRoot}/**/*',
@@ -59,8 +63,16 @@ describe('build-recipe cache inputs', () => {
       '{workspaceRoot}/conda_build_config.yaml',
       '{workspaceRoot}/variants.yaml',
       { dependentTasksOutputFiles: '**/nx-conda-image.json' },
-      { runtime: `node -p "require('nx-conda/package.json').version"` },
     ]);
+    expect(target.metadata?.description).toMatch(/nx-conda \d+\.\d+\.\d+/);
+  });
+
+  it('are written out when condaGlobals lacks the image identity a build in an image project needs', () => {
+    const noIdentity = workspaceShape({ default: ['condaGlobals'], condaGlobals: recipeGlobalsDefinition(false) });
+    expect(buildOf({ imageProject: 'builder-image' }, noIdentity).inputs).toContainEqual({
+      dependentTasksOutputFiles: '**/nx-conda-image.json',
+    });
+    expect(buildOf({ image: 'my/image:1' }, noIdentity).inputs).toBeUndefined();
   });
 
   it('give rattler-build no conda-build-only files, and an explicit image no image dependency', () => {
@@ -164,6 +176,9 @@ describe('the inferred project, whole', () => {
             '{workspaceRoot}/dist/conda/{projectRoot}/noarch',
             '{workspaceRoot}/dist/conda/{projectRoot}/linux-64',
           ],
+          metadata: {
+            description: expect.stringMatching(/^Build this recipe in a container \(nx-conda \d+\.\d+\.\d+/),
+          },
         },
       },
     });

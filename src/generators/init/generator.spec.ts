@@ -49,7 +49,6 @@ describe('nx-conda:init', () => {
         '{workspaceRoot}/conda_build_config.yaml',
         '{workspaceRoot}/variants.yaml',
         { dependentTasksOutputFiles: '**/nx-conda-image.json' },
-        { runtime: `node -p "require('nx-conda/package.json').version"` },
       ],
     });
 

@@ -101,7 +101,7 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
   const before = JSON.stringify(nxJson);
   const imageProject = addPlugin ? registerPlugin(nxJson, options, added) : DEFAULT_IMAGE_PROJECT;
   setRecipeFormatDefault(nxJson, options.builder);
-  if (addPlugin) addRecipeGlobals(nxJson);
+  if (addPlugin) addRecipeGlobals(nxJson, imageProject !== undefined);
   if (JSON.stringify(nxJson) !== before) updateNxJson(tree, nxJson);
 
   if (imageProject) {
@@ -288,15 +288,15 @@ function registerPlugin(
 }
 
 /**
- * nx.json's named input `condaGlobals` (the root variant files, the builder
- * image's identity, nx-conda's version), added to the `default` named input
+ * nx.json's named input `condaGlobals` (the root variant files and, with an
+ * image project, the builder image's identity), added to the `default` named input
  * (created as Nx creates it, every file of the project and the globals, when
  * missing), so that each inferred build-recipe target needs no inputs of its
  * own (see graph/targets.ts). A `condaGlobals` the user wrote is kept as it is.
  */
-function addRecipeGlobals(nxJson: NxJsonConfiguration): void {
+function addRecipeGlobals(nxJson: NxJsonConfiguration, imageIdentity: boolean): void {
   const namedInputs = (nxJson.namedInputs ??= {});
-  namedInputs[RECIPE_GLOBALS_INPUT] ??= recipeGlobalsDefinition();
+  namedInputs[RECIPE_GLOBALS_INPUT] ??= recipeGlobalsDefinition(imageIdentity);
   const byDefault = namedInputs.default ?? ['{projectRoot}/**/*'];
   if (!byDefault.includes(RECIPE_GLOBALS_INPUT)) namedInputs.default = [...byDefault, RECIPE_GLOBALS_INPUT];
 }
