@@ -352,7 +352,7 @@ async function main() {
         skipped: perTask[0].skipped,
       };
     }
-    if (REMOTE) results.remoteCache = await remoteCache(condaDir, recipes, changed);
+    if (REMOTE) results.remoteCache = await remoteCache(condaDir, recipes);
   } finally {
     await server.stop();
     if (!process.env.BENCH_KEEP)
@@ -373,7 +373,7 @@ async function main() {
 }
 
 /** Agent A fills the remote cache; agent B (fresh copy, empty local cache) changes one recipe and runs everything. */
-async function remoteCache(condaDir, recipes, changed) {
+async function remoteCache(condaDir, recipes) {
   const cache = await startServer('nx-cache', join(ROOT, 'cache'));
   try {
     const env = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cache.url };
@@ -383,9 +383,10 @@ async function remoteCache(condaDir, recipes, changed) {
     rmSync(bDir, { recursive: true, force: true });
     execFileSync('cp', ['-a', condaDir, bDir]);
     cold(bDir);
-    // One change: a recipe that others depend on gets a new file (its own build input changes, its dependents' too).
-    const leaf = recipes.find((r) => r.name === changed);
-    writeFileSync(join(bDir, 'recipes', leaf.name, 'build.sh'), 'echo changed\n');
+    // One change on agent B: a recipe of the affected slice that nothing depends on gets a new file.
+    const needed = new Set(recipes.flatMap((r) => r.deps));
+    const leaf = recipes.filter((r) => r.affected && !needed.has(r.name)).at(-1);
+    writeFileSync(join(bDir, 'recipes', leaf.name, 'build.sh'), 'echo changed on agent B\n');
     const b = nx(bDir, RUN_ALL, env);
     const hits = /Nx read the output from the cache instead of running the command for (\d+) out of (\d+) tasks/.exec(
       b.output,

@@ -34,7 +34,7 @@ import type { NormalizedOptions } from './options';
  * `inputs` at all: Nx's own default (`default` and `^default`) is the recipe
  * folder, the recipe folders of its dependencies, and these.
  *
- * No runtime input (nx-conda's version is in the target's description): Nx
+ * No runtime input (nx-conda's version is a tag of each project): Nx
  * runs a runtime input's command again at each of the hashing rounds of a
  * run, which cost 4 s of an affected run of 440 tasks.
  */
@@ -159,9 +159,6 @@ export function recipeProject(
     // its own output folder inside this one's, which must not be cached here.
     outputs: [underProject(outputRoot, root, 'noarch'), underProject(outputRoot, root, opts.platform)],
     ...(Object.keys(buildOptions).length ? { options: buildOptions } : {}),
-    // Nx hashes the project configuration into every task hash, so the plugin's version here makes an
-    // upgrade (new build scripts, new staging rules) rebuild; and `nx show project` shows it.
-    metadata: { description: `Build this recipe in a container (nx-conda ${PLUGIN_VERSION})` },
   };
   const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
   if (opts.lintTargetName) targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
@@ -169,7 +166,9 @@ export function recipeProject(
   if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
   // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).
   if (opts.bumpTargetName) targets[opts.bumpTargetName] = { executor: EXECUTORS.bumpRecipe };
-  return { name: projectName, root, tags: ['conda'], targets };
+  // The plugin's version is a tag: Nx hashes a project's tags into its tasks' hashes (not a target's
+  // metadata: checked on Nx 24.0.6), so an upgrade (new build scripts, new staging rules) rebuilds.
+  return { name: projectName, root, tags: ['conda', `nx-conda@${PLUGIN_VERSION}`], targets };
 }
 
 /**
