@@ -139,6 +139,35 @@ export function isOurPackageImage(
   return project === undefined || labels.get(PACKAGE_LABELS.project) === project;
 }
 
+/**
+ * Who holds a tag, when it is not an image package-image made in this
+ * workspace for this project (undefined: ours, package-image may move it).
+ * Said from the holder's labels only; its own text is never quoted.
+ */
+export function foreignHolder(
+  labels: Map<string, string> | undefined,
+  workspace: string,
+  project: string,
+): string | undefined {
+  if (isOurPackageImage(labels, workspace, project)) return undefined;
+  if (isOurPackageImage(labels, workspace)) return 'an image package-image made here for another project';
+  if (labels?.get(NX_CONDA_LABEL) === PACKAGE_LABEL_VALUE) return 'an image package-image made in another workspace';
+  if (labels?.has(NX_CONDA_LABEL)) return 'an nx-conda image that is not a package image';
+  return 'an image nx-conda did not make (no nx-conda labels)';
+}
+
+/**
+ * Package files that would share one tag: `name-1.0-0.conda` and
+ * `name-1.0-0.tar.bz2` of one build (or the same file name in two subdirs)
+ * both name `<namespace>/name:1.0--0`. One tag per package file: each group
+ * of two or more is returned, for an error that names them.
+ */
+export function sharedTags(images: PackageImage[]): PackageImage[][] {
+  const byTag = new Map<string, PackageImage[]>();
+  for (const image of images) byTag.set(image.tag, [...(byTag.get(image.tag) ?? []), image]);
+  return [...byTag.values()].filter((group) => group.length > 1);
+}
+
 /** The temporary name of an image until its tests pass. */
 export function untestedTag(name: string, sha256: string): string {
   return `${UNTESTED_REPOSITORY}/${name}:${sha256.slice(0, 16)}`;

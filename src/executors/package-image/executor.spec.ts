@@ -64,6 +64,7 @@ describe('package-image executor, against a recorded engine', () => {
   const run = (options: PackageImageExecutorSchema = {}) =>
     engine.run(() => packageImageExecutor({ image: INSTALLER, ...options }, executorContext(ws.root, 'foo', graph)));
   const runs = () => engine.calls.filter((c) => c.args[0] === 'run');
+  const moves = () => engine.lines().filter((l) => /^image (tag|rm) /.test(l));
 
   it('builds the image under an untested name, tests it with no network, then gives it its tag; the build context is removed', async () => {
     const dockerfiles: string[] = [];
@@ -168,14 +169,15 @@ describe('package-image executor, against a recorded engine', () => {
     expect(engine.lines().filter((l) => /^image (tag|rm) /.test(l))).toEqual([]);
   });
 
-  it('skipTests builds straight under the tag, says the image is untested, and runs no container', async () => {
+  it('skipTests builds under the untested name then tags it, says the image is untested, and runs no container', async () => {
     let dockerfile = '';
     engine.on(/^build /, (call) => {
       dockerfile = readFileSync(call.args[2], 'utf8');
       return {};
     });
     await expect(run({ skipTests: true })).resolves.toEqual({ success: true });
-    expect(engine.argsOf('build')).toEqual(expect.arrayContaining(['--tag', TAG]));
+    expect(engine.argsOf('build')).toEqual(expect.arrayContaining(['--tag', UNTESTED]));
+    expect(moves()).toEqual([`image tag ${UNTESTED} ${TAG}`, `image rm ${UNTESTED}`]);
     expect(dockerfile).toContain('"nx-conda.tests"="skipped"');
     expect(runs()).toEqual([]);
     expect(out.warn).toContain(`nx-conda: tests of foo-1.0-0.tar.bz2 NOT run (skipTests): ${TAG} is untested`);
@@ -240,6 +242,118 @@ describe('package-image executor, against a recorded engine', () => {
       'nx-conda: dist/conda/recipes/bar does not exist: build the packages first (nx run bar:build-recipe).\n',
     );
     expect(output.get('bar:package-image')).not.toContain('foo');
+  });
+
+  // Issue 31, point 1: a tag package-image did not make is never moved, replaced or removed.
+  const FOREIGN = `sha256:${'f'.repeat(64)}`;
+  const inspectTag = new RegExp(
+    `^image inspect --format \\{\\{\\.Id\\}\\} \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`,
+  );
+
+  it.each([[{}], [{ skipTests: true }]])(
+    'refuses a tag held by an image nx-conda did not make, naming the tag and the holder (%j): no build, nothing moved',
+    async (options) => {
+      engine.on(inspectTag, { stdout: `${FOREIGN} {"maintainer":"someone"}` });
+      await expect(run(options)).resolves.toEqual({ success: false });
+      expect(out.error.join('\n')).toContain(
+        `${TAG} is held by an image nx-conda did not make (no nx-conda labels) (${FOREIGN}): package-image never moves a tag it did not make.`,
+      );
+      expect(out.error.join('\n')).toMatch(/set force to take the tag/);
+      expect(engine.lines().filter((l) => /^(build|run) /.test(l))).toEqual([]);
+      expect(moves()).toEqual([]);
+    },
+  );
+
+  it('refuses a tag held by a package image of another workspace or another project here', async () => {
+    const labels = (workspace: string, project: string) =>
+      JSON.stringify({ 'nx-conda': 'package', 'nx-conda.workspace': workspace, 'nx-conda.project': project });
+    engine.on(inspectTag, { stdout: `${FOREIGN} ${labels('0123abcd', 'foo')}` });
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toContain(`${TAG} is held by an image package-image made in another workspace`);
+    engine.on(inspectTag, { stdout: `${FOREIGN} ${labels(workspaceId(ws.root), 'bar')}` });
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toContain(`${TAG} is held by an image package-image made here for another project`);
+    expect(moves()).toEqual([]);
+  });
+
+  it('with force takes the tag, and never removes the image that held it', async () => {
+    engine.on(inspectTag, { stdout: `${FOREIGN} null` });
+    await expect(run({ force: true })).resolves.toEqual({ success: true });
+    expect(moves()).toEqual([`image tag ${UNTESTED} ${TAG}`, `image rm ${UNTESTED}`]);
+    expect(engine.lines().some((l) => l.includes(FOREIGN) && !l.startsWith('image inspect'))).toBe(false);
+  });
+
+  it('asks again before tagging: a tag taken by another image during the build is not moved, the new image goes', async () => {
+    let lookups = 0;
+    engine.on(inspectTag, () => (++lookups === 1 ? NO_SUCH_IMAGE : { stdout: `${FOREIGN} {}` }));
+    await expect(run({ skipTests: true })).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toContain(`${TAG} is held by an image nx-conda did not make`);
+    // skipTests too builds under the untested name first.
+    expect(engine.argsOf('build')).toEqual(expect.arrayContaining(['--tag', UNTESTED]));
+    expect(moves()).toEqual([`image rm --force ${UNTESTED}`]);
+  });
+
+  it('one tag per package file: the .conda and .tar.bz2 of one build are refused, both named', async () => {
+    writeFileSync(join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64', 'foo-1.0-0.conda'), 'other');
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toContain(
+      `linux-64/foo-1.0-0.conda and linux-64/foo-1.0-0.tar.bz2 would both be the image ${TAG} (one tag per package file)`,
+    );
+    expect(engine.lines()).toEqual([]);
+  });
+
+  // Issue 31, point 2: pushes verify TLS unless the registry is on loopback or insecureRegistry says otherwise.
+  describe('push', () => {
+    const ours = (tests = 'passed') =>
+      'sha256:1 ' +
+      JSON.stringify({
+        'nx-conda': 'package',
+        'nx-conda.workspace': workspaceId(ws.root),
+        'nx-conda.project': 'foo',
+        'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
+        'nx-conda.package-sha256': SHA,
+        'nx-conda.tests': tests,
+      });
+    beforeEach(() => {
+      engine
+        .on(inspectTag, { stdout: ours() })
+        .on(new RegExp(`^image inspect --format \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`), {
+          stdout: ours().slice('sha256:1 '.length),
+        })
+        .on(new RegExp(`^image inspect --format \\{\\{\\.Id\\}\\} ${TAG}$`), { stdout: 'sha256:1' })
+        .on(/^image pull /, { exitCode: 1, stderr: 'manifest unknown' });
+    });
+    const pushes = () => engine.lines().filter((l) => /^image (push|pull) /.test(l));
+
+    it.each<[string, 'docker' | 'podman', boolean, string[]]>([
+      ['registry.example.org', 'podman', false, []],
+      ['registry.example.org:5000/lab', 'podman', false, []],
+      ['registry.example.org', 'docker', true, []],
+      ['registry.example.org', 'podman', true, ['--tls-verify=false']],
+      ['127.0.0.1:5000', 'podman', false, ['--tls-verify=false']],
+      ['localhost:5000', 'podman', false, ['--tls-verify=false']],
+      ['127.0.0.1.example.org', 'podman', false, []],
+    ])('to %s with %s (insecureRegistry %s): %j', async (registry, engineName, insecureRegistry, flags) => {
+      await expect(run({ registry, engine: engineName, insecureRegistry })).resolves.toEqual({ success: true });
+      const remote = `${registry}/${TAG}`;
+      expect(pushes()).toEqual([
+        ['image', 'pull', ...flags, remote].join(' '),
+        ['image', 'push', ...flags, remote].join(' '),
+      ]);
+    });
+
+    it('refuses a local registry-qualified tag held by an image not made here, unless force', async () => {
+      const remote = `registry.example.org/${TAG}`;
+      engine.on(
+        new RegExp(`^image inspect --format \\{\\{\\.Id\\}\\} \\{\\{json \\.Config\\.Labels\\}\\} ${remote}$`),
+        {
+          stdout: `${FOREIGN} null`,
+        },
+      );
+      await expect(run({ registry: 'registry.example.org' })).resolves.toEqual({ success: false });
+      expect(out.error.join('\n')).toContain(`${remote} is held by an image nx-conda did not make`);
+      expect(pushes()).toEqual([]);
+    });
   });
 
   it('asks the engine what is wrong only when the lookup fails', async () => {

@@ -14,6 +14,7 @@ import {
   currentRun,
   imageId,
   imageLabels,
+  inspectImage,
   listImages,
   ownerLabels,
   removeImage,
@@ -21,7 +22,7 @@ import {
   tagImage,
 } from '../../container';
 import { builderImageTagOf } from '../../image';
-import { PackageImageError, type ResolvedPackageImageOptions } from './options';
+import { PackageImageError, tagHeldError, type ResolvedPackageImageOptions } from './options';
 import {
   CONTAINER_TESTS,
   FAILED_MARK,
@@ -34,6 +35,7 @@ import {
   type TestStep,
 } from './package-tests';
 import {
+  foreignHolder,
   isOurPackageImage,
   PACKAGE_LABELS,
   packageLabels,
@@ -108,8 +110,9 @@ async function makeImage(
   const reading = o.skipTests ? undefined : readTests(o, root, installer, image);
   reading?.catch(() => undefined); // awaited below
   const testState = o.skipTests ? 'skipped' : 'passed';
-  // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
-  const buildTag = o.skipTests ? image.tag : untestedTag(image.name, sha256);
+  // Until its tests pass (or are skipped) and the tag is checked again, the image has only a name of its own:
+  // a run killed in between leaves no tested-looking tag, and a tag taken meanwhile is never moved.
+  const buildTag = untestedTag(image.name, sha256);
   const dockerfile = join(contextDir, `Dockerfile.${sha256.slice(0, 16)}`);
   const stageLabel = installStageLabel(workspace, sha256);
   const text = renderDockerfile({
@@ -155,7 +158,7 @@ async function makeImage(
 
   async function testAndTag(): Promise<string> {
     if (!reading) {
-      if (previous) await removeReplaced(o, workspace, previous);
+      await takeTag(o, workspace, buildTag, image.tag, previous);
       logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
       return 'built, tests skipped (skipTests)';
     }
@@ -171,9 +174,7 @@ async function makeImage(
       await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
       throw e;
     }
-    await tagImage(o.engine, buildTag, image.tag);
-    await removeImage(o.engine, buildTag); // only the temporary name goes
-    if (previous) await removeReplaced(o, workspace, previous);
+    await takeTag(o, workspace, buildTag, image.tag, previous);
     return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
   }
 }
@@ -272,6 +273,30 @@ async function runTests(
   } finally {
     tests.cleanup();
   }
+}
+
+/**
+ * Gives the new image its tag, after asking again who holds the tag: one
+ * that changed hands since the lookup to an image package-image did not make
+ * here for this project is never moved (unless force), and the new image
+ * goes. The image the tag leaves is removed only when it is ours.
+ */
+async function takeTag(
+  o: ResolvedPackageImageOptions,
+  workspace: string,
+  buildTag: string,
+  tag: string,
+  previous: string | undefined,
+): Promise<void> {
+  const now = await inspectImage(o.engine, tag);
+  const holder = now ? foreignHolder(now.labels, workspace, o.projectName) : undefined;
+  if (now && holder && !o.force) {
+    await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
+    throw tagHeldError(o, tag, now.id, holder);
+  }
+  await tagImage(o.engine, buildTag, tag);
+  await removeImage(o.engine, buildTag); // only the temporary name goes
+  for (const id of new Set([previous, now?.id])) if (id) await removeReplaced(o, workspace, id);
 }
 
 /** The install stage a build without BuildKit leaves as an image without a name (see installStageLabel); best effort. */

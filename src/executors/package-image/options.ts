@@ -14,6 +14,20 @@ import type { PackageImageExecutorSchema } from './schema';
 /** A package-image failure a user must fix (no packages built yet, a push refused): reported without a stack. */
 export class PackageImageError extends UserError {}
 
+/** The tag is held by an image package-image did not make here for this project: never moved without force. */
+export function tagHeldError(
+  o: ResolvedPackageImageOptions,
+  tag: string,
+  id: string | undefined,
+  holder: string,
+): PackageImageError {
+  return new PackageImageError(
+    `${tag} is held by ${holder}${id ? ` (${id})` : ''}: package-image never moves a tag it did not make. ` +
+      `Remove or rename that image (${o.engine} image rm ${tag}), choose another namespace, ` +
+      'or set force to take the tag (the other image keeps its id and other names; it is never removed).',
+  );
+}
+
 export interface ResolvedPackageImageOptions {
   projectName: string;
   outputDir: string;
@@ -25,6 +39,8 @@ export interface ResolvedPackageImageOptions {
   skipTests: boolean;
   /** `host[:port][/path]`, without a trailing slash; undefined: no push. */
   registry?: string;
+  /** Push and pull without TLS verification (podman's --tls-verify=false; docker's daemon decides for itself). */
+  insecureRegistry: boolean;
   force: boolean;
   network?: string;
   testTimeoutSeconds: number;
@@ -93,6 +109,7 @@ export function resolvePackageImageOptions(
     channels,
     skipTests: o.skipTests,
     registry,
+    insecureRegistry: o.insecureRegistry,
     force: o.force,
     network: o.network || undefined,
     testTimeoutSeconds: o.testTimeoutSeconds,

@@ -21,7 +21,9 @@ export interface PackageImageExecutorSchema {
   skipTests?: boolean;
   /** Registry to push the tested tags to; empty: no push. */
   registry?: string;
-  /** Rebuild existing images; push over a registry tag holding another image. */
+  /** Push and pull without TLS verification (podman --tls-verify=false); loopback registries never verify. Default false. */
+  insecureRegistry?: boolean;
+  /** Rebuild existing images; push over a registry tag holding another image; take a tag held by an image not made here. */
   force?: boolean;
   /** Network of the install stage. */
   network?: string;
