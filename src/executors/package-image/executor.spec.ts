@@ -159,6 +159,21 @@ describe('package-image executor, against a recorded engine', () => {
     expect(existsSync(mountSource(runs()[1], '/opt/nx-conda/tests'))).toBe(false);
   });
 
+  // Issue 31, point 4: a test's output cannot set the window title, write the clipboard or move the cursor.
+  it('prints and keeps the test output, and the failing test in the error, without control sequences', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/tests\/run\.sh$/, {
+      exitCode: 1,
+      stdout: 'title \u001b]0;pwned\u0007 clipboard \u001b]52;c;cm0gLXJmIH4=\u001b\\ done',
+      stderr: 'nx-conda-test: failed: info/test/\u001b[2J\u001b[1;1Hrun_test.sh\u009d0;x\u009c',
+    });
+    await expect(run()).resolves.toEqual({ success: false });
+    const everything = [...out.info, ...out.warn, ...out.error, ...out.streamed].join('\n');
+    expect(out.streamed.join('')).toContain('title  clipboard  done');
+    expect(out.error[0]).toContain('failing test: info/test/run_test.sh');
+    // eslint-disable-next-line no-control-regex
+    expect(everything).not.toMatch(/[\u001b\u0007\u009b-\u009d]/);
+  });
+
   it('a failed image build fails the task naming the image; the context is removed and nothing is tagged', async () => {
     engine.on(/^build /, { exitCode: 1, stderr: 'PackagesNotFoundError: nosuch' });
     await expect(run()).resolves.toEqual({ success: false });
