@@ -290,6 +290,7 @@ describe('redirects to internal addresses', () => {
       limits: small,
     }).catch((e: Error) => e);
     expect(String(error)).toMatch(/is not JSON; is this a conda channel\?/);
+    // eslint-disable-next-line no-control-regex
     expect(String(error)).not.toMatch(/aws_secret|AKIA|\u001b/);
   });
 });
