@@ -127,7 +127,10 @@ describe('package-image executor, against a recorded engine', () => {
       '--network=none',
       '--mount',
       `type=bind,source=${testsDir},target=/opt/nx-conda/tests,readonly`,
+      // Issue 31, point 5: the limits of a build, and no capabilities.
+      '--pids-limit=4096',
       '--security-opt=no-new-privileges',
+      '--cap-drop=ALL',
       UNTESTED,
       'sh',
       '-c',
@@ -142,6 +145,28 @@ describe('package-image executor, against a recorded engine', () => {
       `image rm ${UNTESTED}`,
     ]);
     expect(out.info.at(-1)).toMatch(/built, 1 test step\(s\) passed$/);
+  });
+
+  it('the test container takes the limits and user it is given', async () => {
+    await expect(run({ testMemory: '2g', testCpus: 1.5, testPidsLimit: 256, testUser: '1000:1000' })).resolves.toEqual({
+      success: true,
+    });
+    const test = runs()[1].args;
+    expect(test.slice(test.indexOf('--network=none'))).toEqual(
+      expect.arrayContaining([
+        '--user',
+        '1000:1000',
+        '--memory=2g',
+        '--cpus=1.5',
+        '--pids-limit=256',
+        '--security-opt=no-new-privileges',
+        '--cap-drop=ALL',
+      ]),
+    );
+    await expect(run({ testMemory: 'lots' })).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toMatch(/testMemory: memory "lots" is not a size/);
+    await expect(run({ testUser: '--privileged' })).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toMatch(/testUser "--privileged" is not name\|uid/);
   });
 
   it('a failing test fails the task naming the test, and removes the untested image, the tests and the context', async () => {

@@ -254,6 +254,9 @@ async function runTests(
       logPrefix: `[${o.projectName}] `,
       timeoutSeconds: o.testTimeoutSeconds || undefined,
       verbose: o.verbose,
+      // The same limits as a build's: pids, memory, cpus; and no capabilities, no-new-privileges.
+      hardening: o.testHardening,
+      user: o.testUser,
     });
     if (result.exitCode !== 0 || result.signal || result.timedOut) {
       const failed = [...result.tail].reverse().find((l) => l.includes(FAILED_MARK));

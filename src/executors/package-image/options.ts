@@ -2,6 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { IMAGE_REPOSITORY, validateImageRef, validateNetwork } from '../../container/argv';
+import { hardeningArgs, HardeningError, type Hardening } from '../../container/hardening';
 import { outputPathOf } from '../../channel/dependencies';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { normalizeChannels } from '../../channel/upstream';
@@ -44,9 +45,16 @@ export interface ResolvedPackageImageOptions {
   force: boolean;
   network?: string;
   testTimeoutSeconds: number;
+  /** The test container's limits (checked): pids, memory, cpus, no capabilities, no-new-privileges. */
+  testHardening: Hardening;
+  /** User the tests run as; undefined: the image's own. */
+  testUser?: string;
   engine: EngineName;
   verbose: boolean;
 }
+
+/** `--user` as the engine takes it: a name or id, optionally `:group`. */
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
 /** A registry as the engine takes it before an image name: `host[:port][/path]`. */
 const REGISTRY =
@@ -95,6 +103,22 @@ export function resolvePackageImageOptions(
   if (!(o.testTimeoutSeconds >= 0))
     throw new OptionError('testTimeoutSeconds', `testTimeoutSeconds must be 0 or more, got ${o.testTimeoutSeconds}.`);
   const baseImage = validateImageRef(o.packageBaseImage, 'packageBaseImage');
+  const testHardening: Hardening = {
+    memory: o.testMemory || undefined,
+    cpus: o.testCpus || undefined,
+    pidsLimit: o.testPidsLimit,
+    noNewPrivileges: true,
+    runArgs: ['--cap-drop=ALL'],
+  };
+  try {
+    hardeningArgs(testHardening);
+  } catch (e) {
+    const option = e instanceof HardeningError ? e.option : '';
+    const name = { memory: 'testMemory', cpus: 'testCpus', pidsLimit: 'testPidsLimit' }[option] ?? 'testMemory';
+    throw new OptionError(name, `${name}: ${(e as Error).message}`);
+  }
+  if (o.testUser && !USER.test(o.testUser))
+    throw new OptionError('testUser', `testUser ${JSON.stringify(o.testUser)} is not name|uid[:group|gid].`);
   if (!existsSync(outputDir))
     throw new PackageImageError(
       `${relative(context.root, outputDir)} does not exist: build the packages first (nx run ${projectName}:build-recipe).`,
@@ -113,6 +137,8 @@ export function resolvePackageImageOptions(
     force: o.force,
     network: o.network || undefined,
     testTimeoutSeconds: o.testTimeoutSeconds,
+    testHardening,
+    testUser: o.testUser || undefined,
     engine: o.engine,
     verbose: o.verbose ?? context.isVerbose ?? false,
   };

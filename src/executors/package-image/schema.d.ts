@@ -29,6 +29,14 @@ export interface PackageImageExecutorSchema {
   network?: string;
   /** Time limit of one package's tests (0: none). */
   testTimeoutSeconds?: number;
+  /** Memory limit of the test container (--memory); empty: none. */
+  testMemory?: string;
+  /** CPU limit of the test container (--cpus); 0: none. */
+  testCpus?: number;
+  /** Most processes at once in the test container; 0: the engine's default. Default 4096. */
+  testPidsLimit?: number;
+  /** User the tests run as; empty: the image's own. */
+  testUser?: string;
   engine?: EngineName;
   verbose?: boolean;
 }
