@@ -234,6 +234,7 @@ export function renderDockerfile(o: {
     exactSpec(o.spec),
   ];
   const stageLabels: Record<string, string> = o.stageLabel ? { [PACKAGE_LABELS.installStage]: o.stageLabel } : {};
+  const secrets = channelSecrets(o.channels);
   return [
     `FROM ${o.installerImage} AS install`,
     ...labelInstruction(stageLabels),
@@ -241,12 +242,57 @@ export function renderDockerfile(o: {
     // The package cache stays in the install stage, never in the final image; set for this step
     // only, as one more instruction (ENV) costs docker's legacy builder a container.
     `RUN ${JSON.stringify(['env', 'CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs', ...create])}`,
+    // conda keeps the command line (conda-meta/history) and each package's URL (conda-meta/*.json):
+    // a channel's credentials are scrubbed there before /usr/local is copied (this stage's own
+    // history, which holds them, is not the final image's).
+    ...(secrets.length
+      ? [`RUN ${JSON.stringify(['python3', '-c', SCRUB_SCRIPT, `${PREFIX}/conda-meta`, ...secrets])}`]
+      : []),
     '',
     `FROM ${o.baseImage}`,
     `COPY --from=install ${PREFIX} ${PREFIX}`,
     ...labelInstruction(o.labels ?? {}),
     '',
   ].join('\n');
+}
+
+/** Replaces each secret (argv[2:]) by *** in the regular files of a folder (argv[1]); links are left alone. */
+const SCRUB_SCRIPT = [
+  'import os, sys',
+  'd, secrets = sys.argv[1], [s.encode() for s in sys.argv[2:] if s]',
+  'for n in os.listdir(d):',
+  '    p = os.path.join(d, n)',
+  '    if os.path.islink(p) or not os.path.isfile(p): continue',
+  "    b = open(p, 'rb').read()",
+  '    c = b',
+  "    for s in secrets: c = c.replace(s, b'***')",
+  "    if c != b: open(p, 'wb').write(c)",
+].join('\n');
+
+/**
+ * The credentials in channel URLs, in the forms conda may write them: the
+ * userinfo (`user:password`, raw and percent-decoded), the password alone
+ * and a conda token (`/t/<token>/`). Short values (under 4 characters) are
+ * left: they would mask ordinary text.
+ */
+export function channelSecrets(channels: string[]): string[] {
+  const found = new Set<string>();
+  for (const channel of channels) {
+    const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(channel)?.[1];
+    if (userinfo) {
+      const colon = userinfo.indexOf(':');
+      for (const v of [userinfo, colon >= 0 ? userinfo.slice(colon + 1) : userinfo]) {
+        found.add(v);
+        try {
+          found.add(decodeURIComponent(v));
+        } catch {
+          // not percent-encoded
+        }
+      }
+    }
+    for (const m of channel.matchAll(/\/t\/([^/\s]+)/g)) found.add(m[1]);
+  }
+  return [...found].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
 }
 
 /**

@@ -199,6 +199,19 @@ describe('package-image executor, against a recorded engine', () => {
     expect(everything).not.toMatch(/[\u001b\u0007\u009b-\u009d]/);
   });
 
+  // Issue 31, point 6: verbose prints no channel credential.
+  it("verbose prints the Dockerfile with the channels' credentials masked", async () => {
+    await expect(
+      run({
+        verbose: true,
+        channels: ['https://bob:s3cr3t-pw@channels.example.org/lab', 'https://conda.example.org/t/tk-1234567890/x'],
+      }),
+    ).resolves.toEqual({ success: true });
+    const printed = [...out.info, ...out.warn, ...out.streamed].join('\n');
+    expect(printed).toContain('nx-conda: Dockerfile for biocontainers/foo:1.0--0');
+    expect(printed).not.toMatch(/s3cr3t-pw|tk-1234567890/);
+  });
+
   it('a failed image build fails the task naming the image; the context is removed and nothing is tagged', async () => {
     engine.on(/^build /, { exitCode: 1, stderr: 'PackagesNotFoundError: nosuch' });
     await expect(run()).resolves.toEqual({ success: false });

@@ -16,6 +16,7 @@ import {
   imageLabels,
   inspectImage,
   listImages,
+  masker,
   ownerLabels,
   removeImage,
   runContainer,
@@ -35,6 +36,7 @@ import {
   type TestStep,
 } from './package-tests';
 import {
+  channelSecrets,
   foreignHolder,
   isOurPackageImage,
   PACKAGE_LABELS,
@@ -124,7 +126,9 @@ async function makeImage(
     labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
   });
   writeFileSync(dockerfile, text);
-  if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${text}`);
+  // Printed with the channels' credentials masked (Nx keeps what is printed).
+  const mask = masker(channelSecrets(o.channels));
+  if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${mask(text)}`);
   logger.info(
     `nx-conda: building ${image.tag} from ${image.subdir}/${image.file} (installer ${installer}, base ${o.baseImage})`,
   );
@@ -142,6 +146,7 @@ async function makeImage(
       keepLayers: false,
       logPrefix: prefix,
       verbose: o.verbose,
+      secrets: channelSecrets(o.channels),
     });
   } catch (e) {
     (await reading?.catch(() => undefined))?.cleanup();
