@@ -199,6 +199,14 @@ describe('package-image executor, against a recorded engine', () => {
     expect(everything).not.toMatch(/[\u001b\u0007\u009b-\u009d]/);
   });
 
+  it('names the test files it left out without control characters (JSON quoting keeps C1 and bidi ones)', async () => {
+    engine.on(/^run [\s\S]*-c [\s\S]* \/opt\/nx-conda\/package\/foo-1\.0-0\.tar\.bz2$/, {
+      stdout: JSON.stringify({ ...JSON.parse(READER_OUTPUT), skipped: ['info/test/\u009d0;t\u009cx\u202e.sh'] }),
+    });
+    await expect(run()).resolves.toEqual({ success: true });
+    expect(out.warn).toContain('nx-conda: test files of foo-1.0-0.tar.bz2 left out: "info/test/x.sh"');
+  });
+
   // Issue 31, point 6: verbose prints no channel credential.
   it("verbose prints the Dockerfile with the channels' credentials masked", async () => {
     await expect(

@@ -23,6 +23,7 @@ import {
   tagImage,
 } from '../../container';
 import { builderImageTagOf } from '../../image';
+import { neutraliseControls } from '../../text/terminal';
 import { PackageImageError, tagHeldError, type ResolvedPackageImageOptions } from './options';
 import {
   CONTAINER_TESTS,
@@ -226,13 +227,14 @@ async function readTests(
     );
   }
   const { files, refused } = parseReaderOutput(result.stdout);
-  if (refused.length) logger.warn(`nx-conda: test files of ${image.file} left out: ${refused.slice(0, 10).join(', ')}`);
+  // Names from inside the package: shown without control characters (JSON quoting leaves C1 and bidi ones).
+  const shown = (names: string[]) => neutraliseControls(names.slice(0, 10).join(', '));
+  if (refused.length) logger.warn(`nx-conda: test files of ${image.file} left out: ${shown(refused)}`);
   const dir = mkdtempSync(join(tmpdir(), 'nx-conda-tests-'));
   const clashes = writePackageFiles(join(dir, 'files'), files);
-  if (clashes.length)
-    logger.warn(`nx-conda: test files of ${image.file} that clash: ${clashes.slice(0, 10).join(', ')}`);
+  if (clashes.length) logger.warn(`nx-conda: test files of ${image.file} that clash: ${shown(clashes)}`);
   const { steps, notRun } = testSteps(files);
-  for (const what of notRun) logger.warn(`nx-conda: test of ${image.file} not run here: ${what}`);
+  for (const what of notRun) logger.warn(`nx-conda: test of ${image.file} not run here: ${neutraliseControls(what)}`);
   writeFileSync(join(dir, 'run.sh'), renderTestScript(steps, PREFIX), { mode: 0o644 });
   if (o.verbose) logger.info(`nx-conda: test script of ${image.file}:\n${renderTestScript(steps, PREFIX)}`);
   return { dir, steps, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
