@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
-import { TEST_IMAGES } from './utils/paths';
+import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import {
   createWorkspace,
   docker,
@@ -190,5 +190,100 @@ describe('recipe-build as one batch (preferBatch, real engine)', () => {
     );
     expect(existsSync(out(ws, 'slow1'))).toBe(false);
     expect(existsSync(out(ws, 'slow2'))).toBe(false);
+  });
+});
+
+/**
+ * Issue 26, point 5: a run of many tasks, most skipped as already published
+ * (skipExisting against a file:// upstream channel), one skipped for the
+ * platform (build: skip) and one really built, prints each skipped task's
+ * line once in the whole Nx output, under the style that shows every task
+ * (Nx's block) and under the default one (ours, live), and ends with one
+ * closing line of counts.
+ */
+describe('a batch of many skipped tasks prints each once, and one closing line', () => {
+  const PUBLISHED = Array.from({ length: 30 }, (_, i) => `pub${String(i + 1).padStart(2, '0')}`);
+  let ws: Workspace;
+  beforeAll(() => {
+    const channel = join(mkdtempSync(join(E2E_ROOT, 'published-')), 'channel');
+    mkdirSync(join(channel, 'noarch'), { recursive: true });
+    const record = (name: string) => ({
+      name,
+      version: '1.0',
+      build: '0',
+      build_number: 0,
+      depends: [],
+      subdir: 'noarch',
+    });
+    writeFileSync(
+      join(channel, 'noarch', 'repodata.json'),
+      JSON.stringify({
+        info: { subdir: 'noarch' },
+        packages: Object.fromEntries(PUBLISHED.map((name) => [`${name}-1.0-0.tar.bz2`, record(name)])),
+        'packages.conda': {},
+      }),
+    );
+    ws = createWorkspace('batch-published', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            images: { 'rattler-build': TEST_IMAGES.rattlerBuild },
+            channels: [`file://${channel}`],
+            skipExisting: true,
+          },
+        },
+      ],
+      targetDefaults: { 'build-recipe': { options: { buildScriptTemplate: 'tools/template.sh' } } },
+    });
+    ws.write('tools/template.sh', TEMPLATE);
+    for (const name of PUBLISHED) ws.write(`recipes/${name}/recipe.yaml`, recipeYaml(name));
+    ws.write('recipes/fresh/recipe.yaml', recipeYaml('fresh', ['pub01']));
+    ws.write(
+      'recipes/winonly/recipe.yaml',
+      'package:\n  name: winonly\n  version: "1.0"\n\nbuild:\n  number: 0\n  skip:\n    - linux\n',
+    );
+  });
+  afterAll(() => {
+    for (const name of workspaceContainers(ws).split('\n').filter(Boolean)) docker(['rm', '-f', name]);
+  });
+
+  const times = (output: string, text: string) => output.split(text).length - 1;
+  const ALL = ['run-many', '-t', 'build-recipe', '--parallel=2', '--skip-nx-cache'];
+  const CLOSING =
+    /^nx-conda: 32 recipe-build tasks: 1 built, 30 already published, 1 skipped for linux-64, 0 failed \(builds \d+\.\d s, outside \d+\.\d s\)$/m;
+
+  for (const style of ['static', 'static-failures-only']) {
+    it(`--output-style=${style}: each skipped task's line once, the build live, one closing line`, () => {
+      const result = ws.nx([...ALL, `--output-style=${style}`]);
+      expectSuccess(result);
+      if (process.env.NX_CONDA_E2E_LINES)
+        process.stdout.write(`lines (${style}): ${result.output.split('\n').length}\n`);
+      expect(result.output).toMatch(/Running 32 tasks with nx-conda:recipe-build/);
+      for (const name of PUBLISHED) {
+        const line = `nx-conda: skipped ${name}: ${name} 1.0 (build 0) in noarch already in file://`;
+        expect([name, times(result.output, line)]).toEqual([name, 1]);
+      }
+      expect(
+        times(
+          result.output,
+          'nx-conda: skipped winonly for linux-64: recipes/winonly/recipe.yaml says build: skip there.',
+        ),
+      ).toBe(1);
+      expect(result.output).toMatch(/^\[fresh\] built fresh in the container$/m);
+      expect(result.output.match(new RegExp(CLOSING.source, 'gm'))).toHaveLength(1);
+      expect(built(ws, 'fresh')).toEqual(['noarch/fresh-1.0-0.tar.bz2']);
+    });
+  }
+
+  it('nx run <project>:build-recipe: the project asked for is shown by Nx, its dependencies by us, each once', () => {
+    const skipLine = (name: string) => `nx-conda: skipped ${name}: ${name} 1.0 (build 0) in noarch already in file://`;
+    const one = ws.nx(['run', 'pub02:build-recipe', '--skip-nx-cache']);
+    expectSuccess(one);
+    expect(times(one.output, skipLine('pub02'))).toBe(1);
+    const withDependency = ws.nx(['run', 'fresh:build-recipe', '--skip-nx-cache']);
+    expectSuccess(withDependency);
+    expect(times(withDependency.output, skipLine('pub01'))).toBe(1);
+    expect(withDependency.output).toMatch(/^nx-conda: 2 recipe-build tasks: 1 built, 1 already published, 0 failed /m);
   });
 });

@@ -20,6 +20,7 @@ const LAYERS: Record<string, number> = {
   builders: 2,
   container: 2,
   lint: 2,
+  upstream: 2,
   executors: 3,
   generators: 3,
   'index.ts': 4,

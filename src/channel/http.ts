@@ -38,6 +38,8 @@ export interface HttpRequest {
   maxRedirects?: number;
   /** How the URL is named in errors (credentials masked). */
   shown?: string;
+  /** Takes a 2xx answer's decoded body chunk by chunk instead of keeping it (the response's body is then empty). */
+  sink?: (chunk: Buffer) => void;
 }
 
 export interface HttpResponse {
@@ -165,6 +167,7 @@ function once(
   body: Buffer | undefined,
   limits: HttpLimits,
   shown: string,
+  sink?: (chunk: Buffer) => void,
   externalOnlyHost = false,
 ): Promise<HttpResponse> {
   return new Promise((resolvePromise, rejectPromise) => {
@@ -231,6 +234,8 @@ function once(
       let wire = 0;
       let decoded = 0;
       const chunks: Buffer[] = [];
+      const status = res.statusCode ?? 0;
+      const keep = sink && status >= 200 && status < 300 ? sink : (chunk: Buffer) => void chunks.push(chunk);
       const take = (chunk: Buffer) => {
         decoded += chunk.length;
         if (decoded > limits.maxDecodedBytes)
@@ -239,7 +244,7 @@ function once(
               `${shown} sent more than ${size(limits.maxDecodedBytes)} once decoded (the limit)${decoder ? `, from ${size(wire)} ${encoding}` : ''}; refused.`,
             ),
           );
-        chunks.push(chunk);
+        keep(chunk);
       };
       const done = () =>
         finish(undefined, {
@@ -292,7 +297,7 @@ export async function boundedRequest(request: HttpRequest, limits: HttpLimits): 
   let internalAllowed: boolean | undefined;
   for (let hop = 0; ; hop++) {
     const guarded = hop > 0 && !internalAllowed;
-    const response = await once(withoutUserinfo(url), method, headers, body, limits, shown, guarded);
+    const response = await once(withoutUserinfo(url), method, headers, body, limits, shown, request.sink, guarded);
     const location = response.headers.get('location');
     if (response.status < 300 || response.status >= 400 || response.status === 304 || !location || maxRedirects === 0)
       return response;

@@ -17,6 +17,9 @@ export const EXECUTORS = {
   publish: `${PLUGIN_NAME}:publish`,
   lintRecipe: `${PLUGIN_NAME}:lint-recipe`,
   packageImage: `${PLUGIN_NAME}:package-image`,
+  plan: `${PLUGIN_NAME}:plan`,
+  shard: `${PLUGIN_NAME}:shard`,
+  bumpRecipe: `${PLUGIN_NAME}:bump-recipe`,
 } as const;
 
 /** The channel of many projects' packages that `channel` gathers and `publish` publishes, workspace-relative. */
@@ -73,6 +76,7 @@ export const DEFAULT_TARGETS = {
   purgeImage: 'purge-image',
   lintRecipe: 'lint-recipe',
   packageImage: 'package-image',
+  bumpRecipe: 'bump-recipe',
   dockerImage: 'docker-image',
   /** On the builder-image project (made by init): removes this workspace's containers. */
   purgeContainers: 'purge-containers',

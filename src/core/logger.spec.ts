@@ -1,4 +1,4 @@
-import { captureTaskOutput, logger, writeOutput } from './logger';
+import { captureTaskOutput, goLive, logger, writeOutput } from './logger';
 
 describe('captureTaskOutput', () => {
   let written: string[];
@@ -32,6 +32,39 @@ describe('captureTaskOutput', () => {
     expect(b.output).not.toContain('building a');
     expect(written).toContain('[a] nx-conda: building a\n[a] second line\n');
     expect(written.some((w) => w.startsWith('[b] ') && w.includes('b warns'))).toBe(true);
+  });
+
+  it('a held task prints nothing until it goes live, then what it held and the rest, in order', async () => {
+    const { output, liveSince, printHeld } = await captureTaskOutput(
+      '[a] ',
+      async () => {
+        logger.info('nx-conda: deciding');
+        expect(written).toEqual([]);
+        goLive();
+        writeOutput('stdout', '[a] container line\n');
+        logger.warn('nx-conda: done');
+      },
+      { hold: true },
+    );
+    expect(written).toEqual(['[a] nx-conda: deciding\n', '[a] container line\n', '[a] nx-conda: done\n']);
+    expect(output).toBe('nx-conda: deciding\n[a] container line\nnx-conda: done\n');
+    expect(liveSince).toEqual(expect.any(Number));
+    printHeld();
+    expect(written).toHaveLength(3);
+  });
+
+  it('a held task that never goes live keeps its lines for its terminal output, printed only by printHeld', async () => {
+    const { output, liveSince, printHeld } = await captureTaskOutput(
+      '[s] ',
+      async () => logger.info('nx-conda: skipped s: already published'),
+      { hold: true },
+    );
+    expect(written).toEqual([]);
+    expect(output).toBe('nx-conda: skipped s: already published\n');
+    expect(liveSince).toBeUndefined();
+    printHeld();
+    printHeld();
+    expect(written).toEqual(['[s] nx-conda: skipped s: already published\n']);
   });
 
   it('outside a task, logs as Nx does and keeps nothing', async () => {

@@ -2,7 +2,7 @@ import type { CreateNodes, CreateNodesResultArray } from '@nx/devkit';
 import { graphStats, warn } from './devkit';
 import { normalizeOptions, type NxCondaPluginOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
-import { recipeProject } from './targets';
+import { recipeProject, workspaceShape } from './targets';
 
 /** Every meta.yaml (conda-build) and recipe.yaml (rattler-build). */
 export const RECIPE_GLOB = '**/{meta,recipe}.yaml';
@@ -31,6 +31,7 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       return [];
     }
     const read = performance.now();
+    const workspace = workspaceShape(context.nxJsonConfiguration?.namedInputs);
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.
     const results: CreateNodesResultArray = [];
@@ -39,7 +40,7 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       try {
         results.push([
           e.file,
-          { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts) } },
+          { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts, workspace) } },
         ]);
       } catch (err) {
         warn(`nx-conda: skipping recipe ${e.file}: ${err instanceof Error ? err.message : String(err)}`);

@@ -152,37 +152,18 @@ describe('createNodes / createDependencies on a workspace', () => {
     expect(projects['recipes/foo/1.2'].name).toBe('foo@1.2');
     expect(projects['recipes/both'].name).toBe('both');
     const foo = projects['recipes/foo'];
-    expect(foo.projectType).toBe('library');
+    // No condaGlobals in this nx.json: the inputs are written out in full.
     expect(foo.targets!['build-recipe']).toMatchObject({
       executor: 'nx-conda:recipe-build',
       cache: true,
       dependsOn: ['^build-recipe'],
-      inputs: [
-        '{projectRoot}/**/*',
-        '^default',
-        '{workspaceRoot}/conda_build_config.yaml',
-        '{workspaceRoot}/variants.yaml',
-      ],
-      outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
-      options: { outputPath: 'dist/conda/recipes/foo', builder: 'conda-build', platform: 'linux-64' },
-      metadata: { technologies: ['conda'] },
+      inputs: expect.arrayContaining(['{projectRoot}/**/*', '^default', '{workspaceRoot}/conda_build_config.yaml']),
+      outputs: ['{workspaceRoot}/dist/conda/{projectRoot}/noarch', '{workspaceRoot}/dist/conda/{projectRoot}/linux-64'],
     });
-    // Built in bioconda's image, which nx-conda did not make: purge-image removes only its package images.
-    expect(foo.targets!['purge-image']).toMatchObject({ options: { packageProject: 'foo' } });
-    expect(foo.targets!['purge-image'].options.imageProject).toBeUndefined();
-    // package-image: after its own build, not cached (the image lives in the engine), installed by conda of the build image.
-    expect(foo.targets!['package-image']).toMatchObject({
-      executor: 'nx-conda:package-image',
-      cache: false,
-      dependsOn: ['build-recipe'],
-      options: { outputPath: 'dist/conda/recipes/foo', platform: 'linux-64' },
-      metadata: { help: { command: 'nx run foo:package-image --help' } },
-    });
-    expect(foo.targets!['package-image'].metadata?.description).toMatch(/image of each package/);
-    expect(foo.metadata?.targetGroups).toEqual({
-      conda: ['build-recipe', 'lint-recipe', 'package-image', 'purge-image'],
-    });
-    expect(projects['recipes/both'].targets!['build-recipe'].options.builder).toBe('rattler-build');
+    // The executor derives the recipe, the builder and the output folder from the project root.
+    expect(foo.targets!['build-recipe'].options).toBeUndefined();
+    // Only build-recipe without target-name options.
+    expect(Object.keys(foo.targets!)).toEqual(['build-recipe']);
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
       expect.stringMatching(/^nx-conda: skipping recipe recipes\/broken\/meta.yaml:3: Jinja: syntax error/),
     ]);
@@ -203,40 +184,25 @@ describe('createNodes / createDependencies on a workspace', () => {
     expect(Object.keys(projects).sort()).toEqual(['recipes/bar', 'recipes/both', 'recipes/foo', 'recipes/foo/1.2']);
     const t = projects['recipes/foo'].targets!;
     expect(t['conda-build']).toMatchObject({
-      dependsOn: ['^conda-build', { projects: ['builder-image'], target: 'docker-image' }],
-      inputs: expect.arrayContaining([{ input: 'default', projects: ['builder-image'] }]),
-      options: {
-        outputPath: 'out/pkgs/recipes/foo',
-        platform: 'osx-arm64',
-        imageProject: 'builder-image',
-        engine: 'podman',
-      },
+      // The builder image is the docker-image target the build depends on (the executor reads it there).
+      dependsOn: ['^conda-build', 'builder-image:docker-image'],
+      inputs: expect.arrayContaining([{ dependentTasksOutputFiles: '**/nx-conda-image.json' }]),
+      outputs: ['{workspaceRoot}/out/pkgs/{projectRoot}/noarch', '{workspaceRoot}/out/pkgs/{projectRoot}/osx-arm64'],
+      options: { outputPath: 'out/pkgs/recipes/foo', platform: 'osx-arm64', engine: 'podman' },
     });
     // A builder with its own image neither uses nor waits for the image project.
     const both = projects['recipes/both'].targets!['conda-build'];
-    expect(both.options).toMatchObject({ builder: 'rattler-build', image: 'my/rattler:1' });
+    expect(both.options).toMatchObject({ image: 'my/rattler:1' });
     expect(both.options.imageProject).toBeUndefined();
     expect(both.dependsOn).toEqual(['^conda-build']);
-    // purge-image removes the builder image the build uses and this project's package images.
+    // purge-image (named, so inferred) removes the builder image the build uses and this project's package images.
     expect(t['conda-purge']).toMatchObject({
       executor: 'nx-conda:purge-image',
       cache: false,
       options: { imageProject: 'builder-image', engine: 'podman', packageProject: 'foo' },
     });
-    expect(t['conda-purge'].metadata?.description).toMatch(/builder image builder-image made/);
-    expect(t['package-image'].options).toMatchObject({ imageProject: 'builder-image', engine: 'podman' });
-    // Each inferred target says how to see its options, with an example (nx show project --web).
-    expect(t['conda-build'].metadata?.help).toEqual({
-      command: 'nx run foo:conda-build --help',
-      example: { options: { skipTests: true, verbose: true } },
-    });
-    expect(t['conda-purge'].metadata?.help).toEqual({
-      command: 'nx run foo:conda-purge --help',
-      example: { options: { builderImages: true } },
-    });
-    expect(projects['recipes/foo'].metadata?.targetGroups).toEqual({
-      conda: ['conda-build', 'lint-recipe', 'package-image', 'conda-purge'],
-    });
+    // package-image and lint-recipe are not named, so not inferred.
+    expect(Object.keys(t).sort()).toEqual(['conda-build', 'conda-purge']);
     // A recipe built in a given image purges only its package images.
     expect(projects['recipes/both'].targets!['conda-purge'].options).toEqual({
       packageProject: 'both',

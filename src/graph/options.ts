@@ -6,10 +6,17 @@ import type { LintConfig } from '../lint/config';
 export interface NxCondaPluginOptions {
   /** Name of the inferred build target. Default `build-recipe`. */
   buildTargetName?: string;
-  /** Name of the inferred image purge target. Default `purge-image`. */
+  /**
+   * Name of the per-recipe purge target; inferred only when set (`purge-image`). Every inferred target
+   * is paid by every Nx command at 10,000 recipes, so only build-recipe is inferred by default.
+   */
   purgeTargetName?: string;
-  /** Name of the inferred package image target. Default `package-image`. */
+  /** Name of the per-recipe package image target; inferred only when set (`package-image`; init sets it). */
   packageImageTargetName?: string;
+  /** Name of the per-recipe lint target; inferred only when set (`lint-recipe`; init sets it). */
+  lintTargetName?: string;
+  /** Name of the per-recipe bump target (nx-conda:bump-recipe); inferred only when set (`bump-recipe`). */
+  bumpTargetName?: string;
   /** Registry that package-image pushes the tested images to (`host[:port][/path]`); none by default. */
   registry?: string;
   /** The small base image of package images. Default: package-image's packageBaseImage. */
@@ -52,8 +59,11 @@ export interface NxCondaPluginOptions {
 
 export interface NormalizedOptions {
   buildTargetName: string;
-  purgeTargetName: string;
-  packageImageTargetName: string;
+  /** Undefined: not inferred. */
+  purgeTargetName?: string;
+  packageImageTargetName?: string;
+  lintTargetName?: string;
+  bumpTargetName?: string;
   registry?: string;
   packageBaseImage?: string;
   namespace?: string;
@@ -87,8 +97,6 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
   const opts = o ?? {};
   const out: NormalizedOptions = {
     buildTargetName: opts.buildTargetName || DEFAULT_TARGETS.buildRecipe,
-    purgeTargetName: opts.purgeTargetName || DEFAULT_TARGETS.purgeImage,
-    packageImageTargetName: opts.packageImageTargetName || DEFAULT_TARGETS.packageImage,
     outputRoot: (opts.outputRoot || DEFAULT_OUTPUT_ROOT).replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, ''),
     platform: opts.platform || DEFAULT_PLATFORM,
     include: Array.isArray(opts.include) ? opts.include : [],
@@ -109,12 +117,22 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
       ? opts.lintOtherChannels.filter((c) => typeof c === 'string')
       : [],
   };
+  // Building after the lint needs the lint target.
+  if (out.lintBeforeBuild) out.lintTargetName ??= DEFAULT_TARGETS.lintRecipe;
   const [template] = workspacePaths([opts.buildScriptTemplate]);
   if (template) out.buildScriptTemplate = template;
   if (opts.imageProject) out.imageProject = opts.imageProject;
   if (opts.image) out.image = opts.image;
   if (opts.engine) out.engine = opts.engine;
-  for (const key of ['registry', 'packageBaseImage', 'namespace'] as const) {
+  for (const key of [
+    'registry',
+    'packageBaseImage',
+    'namespace',
+    'purgeTargetName',
+    'packageImageTargetName',
+    'lintTargetName',
+    'bumpTargetName',
+  ] as const) {
     const value = opts[key];
     if (typeof value === 'string' && value) out[key] = value;
   }

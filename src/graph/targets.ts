@@ -1,50 +1,90 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { DEFAULT_TARGETS, EXECUTORS, IMAGE_IDENTITY_FILE, LINT_OUTPUT_ROOT } from '../core/defaults';
+import {
+  DEFAULT_OUTPUT_ROOT,
+  DEFAULT_PLATFORM,
+  DEFAULT_TARGETS,
+  EXECUTORS,
+  IMAGE_IDENTITY_FILE,
+  LINT_OUTPUT_ROOT,
+} from '../core/defaults';
 import { usesRepository } from '../lint/config';
 import { builderOf, RECIPE_FORMATS } from '../core/formats';
 import type { RecipeInfo } from '../recipes';
-import { PLUGIN_VERSION } from '../core/version';
 import type { NormalizedOptions } from './options';
 
-/**
- * `metadata.help` of the inferred targets, as Nx's own plugins give it: the
- * command that lists the executor's options, and an example that
- * `nx show project <name> --web` shows.
+/*
+ * What each project carries is paid by every Nx command: at 10,000 recipes
+ * Nx moves every inferred configuration out of the plugin worker, merges it
+ * property by property (one source-map entry per property and array item),
+ * hands it to createDependencies again and writes it to its graph cache.
+ * So a target carries only what Nx needs to schedule, hash and cache it, and
+ * options only where they differ from the executor's defaults (each executor
+ * derives the recipe, the builder and its output folder from the project
+ * root). See docs/benchmarks.md, "What each project carries".
  */
-const BUILD_EXAMPLE = { options: { skipTests: true, verbose: true } };
-const PURGE_EXAMPLE = { options: { builderImages: true } };
-const PACKAGE_IMAGE_EXAMPLE = { options: { registry: 'registry.example.org:5000', skipTests: false } };
-
-const LINT_EXAMPLE = { options: { format: 'json' } };
 
 /**
- * lint-recipe: no container, cached by the recipe folder and the lint
- * configuration (the options, which Nx hashes), except when a repository
- * check reads the channels, whose answer changes without the recipe.
+ * The named input `init` writes into nx.json and adds to the `default` named
+ * input: what every build reads besides its recipe folder (the variant files
+ * at the workspace root, the identity of the builder image that docker-image
+ * writes, and nx-conda's version, so an upgrade rebuilds; nx.json itself,
+ * where recipe-build reads the plugin options, is in every task's hash
+ * already). When `default`
+ * holds it, build-recipe needs no `inputs` at all: Nx's own default
+ * (`default` and `^default`) is the recipe folder, the recipe folders of its
+ * dependencies, and these.
  */
-function lintTarget(root: string, file: string, projectName: string, opts: NormalizedOptions): TargetConfiguration {
-  const options: Record<string, unknown> = {
-    recipeFile: file,
-    outputPath: root === '.' ? LINT_OUTPUT_ROOT : `${LINT_OUTPUT_ROOT}/${root}`,
-    platform: opts.platform,
-  };
-  if (opts.lint.rules && Object.keys(opts.lint.rules).length) options.rules = opts.lint.rules;
-  if (opts.channels.length) options.channels = [...opts.channels];
-  if (opts.lintOtherChannels.length) options.otherChannels = [...opts.lintOtherChannels];
-  if (opts.variantConfigFiles.length) options.variantConfigFiles = [...opts.variantConfigFiles];
+export const RECIPE_GLOBALS_INPUT = 'condaGlobals';
+
+/** Prints the installed nx-conda's version (a runtime input: Nx runs it once per command that hashes tasks). */
+export const VERSION_COMMAND = `node -p "require('nx-conda/package.json').version"`;
+
+export type NamedInput = string | { dependentTasksOutputFiles: string } | { runtime: string };
+
+export function recipeGlobalsDefinition(): NamedInput[] {
+  return [
+    ...Object.values(RECIPE_FORMATS).map((f) => `{workspaceRoot}/${f.variantFile}`),
+    { dependentTasksOutputFiles: `**/${IMAGE_IDENTITY_FILE}` },
+    { runtime: VERSION_COMMAND },
+  ];
+}
+
+/** What the plugin needs to know of the workspace beyond its options. */
+export interface WorkspaceShape {
+  /** nx.json defines RECIPE_GLOBALS_INPUT and its `default` named input holds it. */
+  defaultHasRecipeGlobals: boolean;
+}
+
+/** The shape of the workspace as nx.json says it. */
+export function workspaceShape(namedInputs: Record<string, unknown> | undefined): WorkspaceShape {
+  const byDefault = namedInputs?.default;
   return {
-    executor: EXECUTORS.lintRecipe,
-    cache: !usesRepository(opts.lint),
-    inputs: ['{projectRoot}/**/*', ...opts.variantConfigFiles.map((f) => `{workspaceRoot}/${f}`)],
-    outputs: ['{options.outputPath}/lint.json', '{options.outputPath}/lint.sarif'],
-    options,
-    metadata: {
-      technologies: ['conda'],
-      nxCondaVersion: PLUGIN_VERSION,
-      description: `Lint ${file} with bioconda's checks (no container)`,
-      help: { command: `nx run ${projectName}:${DEFAULT_TARGETS.lintRecipe} --help`, example: LINT_EXAMPLE },
-    },
+    defaultHasRecipeGlobals:
+      namedInputs?.[RECIPE_GLOBALS_INPUT] !== undefined &&
+      Array.isArray(byDefault) &&
+      byDefault.includes(RECIPE_GLOBALS_INPUT),
   };
+}
+
+/** `<root>/<leaf>` as an output path from the workspace root, `{projectRoot}` standing for the project's folder. */
+function underProject(base: string, root: string, leaf: string): string {
+  return root === '.' ? `{workspaceRoot}/${base}/${leaf}` : `{workspaceRoot}/${base}/{projectRoot}/${leaf}`;
+}
+
+/** The files given by option (variant, exclusive, template) that a build reads: each is an input. */
+function optionFiles(opts: NormalizedOptions, builder: string): Record<string, string[] | string> {
+  const out: Record<string, string[] | string> = {};
+  if (opts.variantConfigFiles.length) out.variantConfigFiles = opts.variantConfigFiles;
+  if (opts.exclusiveConfigFiles.length && builder !== 'rattler-build')
+    out.exclusiveConfigFiles = opts.exclusiveConfigFiles;
+  if (opts.buildScriptTemplate) out.buildScriptTemplate = opts.buildScriptTemplate;
+  return out;
+}
+
+function fileInputs(files: Record<string, string[] | string>): string[] {
+  return Object.values(files)
+    .flat()
+    .map((f) => `{workspaceRoot}/${f}`);
 }
 
 /** The project of one recipe folder, with its inferred targets. */
@@ -54,104 +94,82 @@ export function recipeProject(
   projectName: string,
   info: RecipeInfo,
   opts: NormalizedOptions,
+  workspace: WorkspaceShape = { defaultHasRecipeGlobals: false },
 ): ProjectConfiguration {
   const builder = builderOf(info.format);
-  const outputPath = root === '.' ? opts.outputRoot : `${opts.outputRoot}/${root}`;
+  const outputRoot = opts.outputRoot;
+  const buildOptions: Record<string, unknown> = {};
+  if (outputRoot !== DEFAULT_OUTPUT_ROOT) buildOptions.outputPath = root === '.' ? outputRoot : `${outputRoot}/${root}`;
+  if (opts.platform !== DEFAULT_PLATFORM) buildOptions.platform = opts.platform;
+  const files = optionFiles(opts, builder);
+  Object.assign(buildOptions, files);
 
-  const dependsOn: NonNullable<TargetConfiguration['dependsOn']> = [`^${opts.buildTargetName}`];
-  const inputs: NonNullable<TargetConfiguration['inputs']> = [
-    '{projectRoot}/**/*',
-    // A dependency's recipe changes what this recipe builds against: rebuild on it too.
-    '^default',
-    ...Object.values(RECIPE_FORMATS).map((f) => `{workspaceRoot}/${f.variantFile}`),
-  ];
-  const buildOptions: Record<string, unknown> = { outputPath, builder, platform: opts.platform };
-  // Files given by option change what a build makes: each is an input too.
-  for (const key of ['variantConfigFiles', 'exclusiveConfigFiles'] as const) {
-    const files = key === 'exclusiveConfigFiles' && builder === 'rattler-build' ? [] : opts[key];
-    if (files.length === 0) continue;
-    buildOptions[key] = files;
-    for (const file of files) inputs.push(`{workspaceRoot}/${file}`);
-  }
-  if (opts.buildScriptTemplate) {
-    buildOptions.buildScriptTemplate = opts.buildScriptTemplate;
-    inputs.push(`{workspaceRoot}/${opts.buildScriptTemplate}`);
-  }
+  // The builder image is the docker-image target this one depends on (the executor reads it from
+  // dependsOn): no imageProject option in every project.
+  const dependsOn: string[] = [`^${opts.buildTargetName}`];
   const image = opts.images[builder] ?? opts.image;
-  if (image) {
-    // The image's identity is its reference; the builder-image project is not used.
-    buildOptions.image = image;
-  } else if (opts.imageProject) {
-    dependsOn.push({ projects: [opts.imageProject], target: DEFAULT_TARGETS.dockerImage });
-    // The builder image's identity: the files of the image project, and what
-    // docker-image wrote of the image itself (tag, id, base image id), so a new
-    // base image behind the same tag rebuilds.
-    inputs.push({ input: 'default', projects: [opts.imageProject] });
-    inputs.push({ dependentTasksOutputFiles: `**/${IMAGE_IDENTITY_FILE}` });
-    buildOptions.imageProject = opts.imageProject;
-  }
+  if (image) buildOptions.image = image;
+  else if (opts.imageProject) dependsOn.push(`${opts.imageProject}:${DEFAULT_TARGETS.dockerImage}`);
   if (opts.engine) buildOptions.engine = opts.engine;
-  if (opts.channels.length) buildOptions.channels = [...opts.channels];
-  if (opts.skipExisting) buildOptions.skipExisting = true;
+  // channels and skipExisting are read by the executor from this registration in nx.json (which Nx
+  // hashes into every task).
+  if (opts.lintTargetName && opts.lintBeforeBuild) dependsOn.push(opts.lintTargetName);
 
-  const provides = info.names.join(', ');
+  const extraFiles = fileInputs(files);
+  // Nx's default inputs (`default`, `^default`) when nx.json's `default` holds condaGlobals.
+  const inputs: TargetConfiguration['inputs'] = workspace.defaultHasRecipeGlobals
+    ? extraFiles.length
+      ? ['default', '^default', ...extraFiles]
+      : undefined
+    : [
+        '{projectRoot}/**/*',
+        // A dependency's recipe changes what this recipe builds against: rebuild on it too.
+        '^default',
+        ...recipeGlobalsDefinition(),
+        ...extraFiles,
+      ];
+
   const build: TargetConfiguration = {
     executor: EXECUTORS.recipeBuild,
     cache: true,
     dependsOn,
-    inputs,
+    ...(inputs ? { inputs } : {}),
     // Only the subdirs the build owns: a recipe nested in this one's folder has
     // its own output folder inside this one's, which must not be cached here.
-    outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
-    options: buildOptions,
-    metadata: {
-      technologies: ['conda'],
-      // Nx hashes the project configuration into every task hash, so a new
-      // plugin version (new build scripts, new staging rules) rebuilds. An
-      // externalDependencies input would do the same only in workspaces whose
-      // lockfile Nx can read, and fail every task elsewhere.
-      nxCondaVersion: PLUGIN_VERSION,
-      // Short: Nx copies every project configuration through its plugin
-      // worker, merge, graph cache and source maps (one entry per property),
-      // which a warm graph of 10,000 recipes pays for (help costs about 3%:
-      // see the closing note of issue 12). outputPath is in the options.
-      description: `Build ${file} with ${builder} for ${opts.platform}, in a container`,
-      help: { command: `nx run ${projectName}:${opts.buildTargetName} --help`, example: BUILD_EXAMPLE },
-    },
+    outputs: [underProject(outputRoot, root, 'noarch'), underProject(outputRoot, root, opts.platform)],
+    ...(Object.keys(buildOptions).length ? { options: buildOptions } : {}),
   };
   const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
-  targets[DEFAULT_TARGETS.lintRecipe] = lintTarget(root, file, projectName, opts);
-  if (opts.lintBeforeBuild) dependsOn.push(DEFAULT_TARGETS.lintRecipe);
-  targets[opts.packageImageTargetName] = packageImageTarget(projectName, buildOptions, opts);
-  // purge-image removes what nx-conda made for this recipe: its package images
-  // and the builder image it builds in (a recipe built in a given image has none).
-  const purgeOptions: Record<string, unknown> = { packageProject: projectName };
-  if (buildOptions.imageProject) purgeOptions.imageProject = buildOptions.imageProject;
-  if (opts.namespace) purgeOptions.namespace = opts.namespace;
-  if (opts.engine) purgeOptions.engine = opts.engine;
-  targets[opts.purgeTargetName] = {
-    executor: EXECUTORS.purgeImage,
-    cache: false,
-    options: purgeOptions,
-    metadata: {
-      technologies: ['conda'],
-      description: buildOptions.imageProject
-        ? `Remove the package images package-image made for ${projectName} in this workspace, and the builder image ${buildOptions.imageProject} made (its hash tag)`
-        : `Remove the package images package-image made for ${projectName} in this workspace`,
-      help: { command: `nx run ${projectName}:${opts.purgeTargetName} --help`, example: PURGE_EXAMPLE },
-    },
-  };
+  if (opts.lintTargetName) targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
+  if (opts.packageImageTargetName) targets[opts.packageImageTargetName] = packageImageTarget(buildOptions, opts);
+  if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
+  // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).
+  if (opts.bumpTargetName) targets[opts.bumpTargetName] = { executor: EXECUTORS.bumpRecipe };
+  return { name: projectName, root, tags: ['conda'], targets };
+}
+
+/**
+ * lint-recipe: no container, cached by the recipe folder and the lint
+ * configuration (the options, which Nx hashes), except when a repository
+ * check reads the channels, whose answer changes without the recipe.
+ */
+function lintTarget(root: string, opts: NormalizedOptions, workspace: WorkspaceShape): TargetConfiguration {
+  const options: Record<string, unknown> = {};
+  if (opts.platform !== DEFAULT_PLATFORM) options.platform = opts.platform;
+  if (opts.lint.rules && Object.keys(opts.lint.rules).length) options.rules = opts.lint.rules;
+  if (opts.channels.length) options.channels = [...opts.channels];
+  if (opts.lintOtherChannels.length) options.otherChannels = [...opts.lintOtherChannels];
+  if (opts.variantConfigFiles.length) options.variantConfigFiles = [...opts.variantConfigFiles];
   return {
-    name: projectName,
-    root,
-    projectType: 'library',
-    tags: ['conda', `conda:${builder}`],
-    targets,
-    metadata: {
-      technologies: ['conda'],
-      description: `conda recipe ${file} (${provides})`,
-      targetGroups: { conda: Object.keys(targets) },
-    },
+    executor: EXECUTORS.lintRecipe,
+    cache: !usesRepository(opts.lint),
+    inputs: [
+      workspace.defaultHasRecipeGlobals ? 'default' : '{projectRoot}/**/*',
+      ...opts.variantConfigFiles.map((f) => `{workspaceRoot}/${f}`),
+    ],
+    outputs: [underProject(LINT_OUTPUT_ROOT, root, 'lint.json'), underProject(LINT_OUTPUT_ROOT, root, 'lint.sarif')],
+    ...(Object.keys(options).length ? { options } : {}),
+    metadata: { description: `Lint this recipe with bioconda's checks (no container)` },
   };
 }
 
@@ -160,12 +178,9 @@ export function recipeProject(
  * the image lives in the engine, and the executor itself skips a package
  * whose image (by the package file's sha256) is there.
  */
-function packageImageTarget(
-  projectName: string,
-  buildOptions: Record<string, unknown>,
-  opts: NormalizedOptions,
-): TargetConfiguration {
-  const options: Record<string, unknown> = { outputPath: buildOptions.outputPath, platform: opts.platform };
+function packageImageTarget(buildOptions: Record<string, unknown>, opts: NormalizedOptions): TargetConfiguration {
+  const options: Record<string, unknown> = {};
+  for (const key of ['outputPath', 'platform'] as const) if (buildOptions[key]) options[key] = buildOptions[key];
   // The installer needs conda: a conda-build image when the workspace names one.
   const installer = opts.images['conda-build'] ?? opts.image ?? buildOptions.image;
   if (installer) options.image = installer;
@@ -177,11 +192,28 @@ function packageImageTarget(
     executor: EXECUTORS.packageImage,
     cache: false,
     dependsOn: [opts.buildTargetName],
+    ...(Object.keys(options).length ? { options } : {}),
+    metadata: { description: `Build and test an image of each package ${opts.buildTargetName} made` },
+  };
+}
+
+/**
+ * purge-image removes what nx-conda made for this recipe: its package images
+ * and the builder image it builds in (a recipe built in a given image has none).
+ */
+function purgeTarget(
+  projectName: string,
+  buildOptions: Record<string, unknown>,
+  opts: NormalizedOptions,
+): TargetConfiguration {
+  const options: Record<string, unknown> = { packageProject: projectName };
+  if (!buildOptions.image && opts.imageProject) options.imageProject = opts.imageProject;
+  if (opts.namespace) options.namespace = opts.namespace;
+  if (opts.engine) options.engine = opts.engine;
+  return {
+    executor: EXECUTORS.purgeImage,
+    cache: false,
     options,
-    metadata: {
-      technologies: ['conda', 'docker'],
-      description: `Build and test a container image of each package ${opts.buildTargetName} made (installed at /usr/local)`,
-      help: { command: `nx run ${projectName}:${opts.packageImageTargetName} --help`, example: PACKAGE_IMAGE_EXAMPLE },
-    },
+    metadata: { description: `Remove the images nx-conda made for this recipe` },
   };
 }

@@ -5,8 +5,8 @@
  * date costs one Nx worker, not one forked process per project.
  */
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runBatch, type BatchTaskResult } from '../batch';
-import packageImageExecutor from './executor';
+import { runBatch, runTaskFor, type BatchTaskResult } from '../batch';
+import { MADE, packageImageTask } from './executor';
 import type { PackageImageExecutorSchema } from './schema';
 
 /** Nx's batch entry for package-image (executors.json `batchImplementation`). */
@@ -17,8 +17,11 @@ export default function packageImageBatch(
   context: ExecutorContext,
 ): AsyncGenerator<BatchTaskResult> {
   return runBatch(taskGraph, inputs, overrides, context, {
-    runTask: packageImageExecutor,
+    executor: 'package-image',
+    runTask: (options, taskContext) => runTaskFor(() => packageImageTask(options, taskContext)),
     verb: 'run',
+    outcomes: [MADE],
+    liveWork: 'image work',
     stoppedMessage: 'nx-conda: the batch was stopped; running image builds and tests were stopped and cleaned up.',
   });
 }

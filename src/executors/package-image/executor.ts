@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, openSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { logger } from '../../core/logger';
+import { goLive, logger } from '../../core/logger';
 import { listChannelPackages } from '../../channel/staging';
 import { ownedSubdirs } from '../../channel/output';
 import { checkEngine, inspectImage, workspaceId } from '../../container';
@@ -40,41 +40,54 @@ export default async function packageImageExecutor(
   options: PackageImageExecutorSchema,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
-  const started = Date.now();
   return runExecutor(async () => {
-    const o = resolvePackageImageOptions(options, context);
-    const packages = listChannelPackages(o.outputDir).filter((p) => ownedSubdirs(o.platform).includes(p.subdir));
-    if (packages.length === 0) {
-      logger.info(
-        `nx-conda: ${relative(context.root, o.outputDir)} holds no package for ${o.platform} or noarch (a skipped build?): no image to make.`,
-      );
-      return;
-    }
-    const images = packages.map(({ subdir, file }) => checkedImage(o, subdir, file));
-    refuseSharedTags(images);
-    const workspace = workspaceId(context.root);
-    const found = await lookUp(o, workspace, images);
-    for (const f of found) if (f.holder && !o.force) throw tagHeldError(o, f.image.tag, f.previous, f.holder);
-
-    const summary: string[] = [];
-    const todo = found.filter((f) => !f.reused);
-    for (const f of found)
-      if (f.reused) summary.push(`  ${f.image.tag}  reused (${f.image.subdir}/${f.image.file} unchanged)`);
-    if (todo.length > 0) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when an image is made (see above)
-      const { makeImages } = require('./make-image') as typeof import('./make-image');
-      summary.push(...(await makeImages(o, context, workspace, todo)));
-    }
-    if (o.registry) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only with a registry
-      const { pushTested } = require('./push') as typeof import('./push');
-      summary.push(...(await pushTested(o, images, workspace)));
-    }
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    logger.info(
-      `nx-conda: ${images.length} package image(s) for ${o.projectName} in ${seconds} s:\n${summary.join('\n')}`,
-    );
+    await packageImageTask(options, context);
   });
+}
+
+/** How a package-image task that succeeded ended, as the batch's closing line counts it. */
+export const MADE = 'made';
+export const UP_TO_DATE = 'up to date';
+export const NO_PACKAGE = 'with no package';
+
+/** Makes (or reuses) the images of one project's packages and says which; throws to fail. */
+export async function packageImageTask(options: PackageImageExecutorSchema, context: ExecutorContext): Promise<string> {
+  const started = Date.now();
+  const o = resolvePackageImageOptions(options, context);
+  const packages = listChannelPackages(o.outputDir).filter((p) => ownedSubdirs(o.platform).includes(p.subdir));
+  if (packages.length === 0) {
+    logger.info(
+      `nx-conda: ${relative(context.root, o.outputDir)} holds no package for ${o.platform} or noarch (a skipped build?): no image to make.`,
+    );
+    return NO_PACKAGE;
+  }
+  const images = packages.map(({ subdir, file }) => checkedImage(o, subdir, file));
+  refuseSharedTags(images);
+  const workspace = workspaceId(context.root);
+  const found = await lookUp(o, workspace, images);
+  for (const f of found) if (f.holder && !o.force) throw tagHeldError(o, f.image.tag, f.previous, f.holder);
+
+  const summary: string[] = [];
+  const todo = found.filter((f) => !f.reused);
+  for (const f of found)
+    if (f.reused) summary.push(`  ${f.image.tag}  reused (${f.image.subdir}/${f.image.file} unchanged)`);
+  // Image builds, tests and pushes take long: in a batch, their output streams live.
+  if (todo.length > 0 || o.registry) goLive();
+  if (todo.length > 0) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when an image is made (see above)
+    const { makeImages } = require('./make-image') as typeof import('./make-image');
+    summary.push(...(await makeImages(o, context, workspace, todo)));
+  }
+  if (o.registry) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only with a registry
+    const { pushTested } = require('./push') as typeof import('./push');
+    summary.push(...(await pushTested(o, images, workspace)));
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  logger.info(
+    `nx-conda: ${images.length} package image(s) for ${o.projectName} in ${seconds} s:\n${summary.join('\n')}`,
+  );
+  return todo.length > 0 ? MADE : UP_TO_DATE;
 }
 
 /** A package file, its sha256, the image that has its tag now (if any) and whether that image will do. */

@@ -5,9 +5,8 @@
  * build steps as a task of its own.
  */
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runBatch, type BatchTaskResult } from '../batch';
-import { runExecutor } from '../run-executor';
-import { buildRecipeTask, endBuildSession, newBuildSession } from './build-task';
+import { runBatch, runTaskFor, type BatchTaskResult } from '../batch';
+import { BUILT, buildRecipeTask, endBuildSession, newBuildSession } from './build-task';
 import type { RecipeBuildExecutorSchema } from './schema';
 
 /** Nx's batch entry for recipe-build (executors.json `batchImplementation`). */
@@ -19,9 +18,12 @@ export default function recipeBuildBatch(
 ): AsyncGenerator<BatchTaskResult> {
   const session = newBuildSession();
   return runBatch(taskGraph, inputs, overrides, context, {
-    runTask: (options, taskContext) => runExecutor(() => buildRecipeTask(options, taskContext, session)),
+    executor: 'recipe-build',
+    runTask: (options, taskContext) => runTaskFor(() => buildRecipeTask(options, taskContext, session)),
     end: () => endBuildSession(session),
     verb: 'built',
+    outcomes: [BUILT],
+    liveWork: 'builds',
     stoppedMessage: 'nx-conda: the batch was stopped; running builds were stopped and cleaned up.',
   });
 }

@@ -6,7 +6,7 @@
  * removal) goes through a BuildSession, which remembers it.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { logger } from '../../core/logger';
+import { goLive, logger } from '../../core/logger';
 import { join, relative } from 'node:path';
 import {
   recoverOutput,
@@ -93,12 +93,17 @@ export async function endBuildSession(session: BuildSession): Promise<void> {
   session.imagesToRemove.clear();
 }
 
-/** Builds (or skips) one recipe-build task; throws to fail it. */
+/** How a recipe-build task that succeeded ended, as the batch's closing line counts it. */
+export const BUILT = 'built';
+export const PUBLISHED = 'already published';
+export const skippedFor = (platform: string) => `skipped for ${platform}`;
+
+/** Builds (or skips) one recipe-build task and says which; throws to fail it. */
 export async function buildRecipeTask(
   options: RecipeBuildExecutorSchema,
   context: ExecutorContext,
   session: BuildSession,
-): Promise<void> {
+): Promise<string> {
   const started = Date.now();
   const resolved = resolveOptions(options, context);
   const skip = skipForPlatform(resolved, context.root);
@@ -108,10 +113,12 @@ export async function buildRecipeTask(
       `nx-conda: skipped ${resolved.projectName} for ${resolved.platform}: ${skip.recipe} says build: skip there. ` +
         `No container was run; ${relative(context.root, resolved.outputDir)} holds an empty channel.`,
     );
-    return;
+    return skippedFor(resolved.platform);
   }
-  if (resolved.skipExisting && (await skipIfPublished(resolved, context.root, session.loaded))) return;
+  if (resolved.skipExisting && (await skipIfPublished(resolved, context.root, session.loaded))) return PUBLISHED;
   assertNoSkippedDependency(resolved, context);
+  // A real build from here on: in a batch, its output streams live.
+  goLive();
   // Three independent engine round trips (a client start each), at once.
   // The engine check speaks first: its message says best what is wrong.
   const checked = session.checkEngine(resolved.engine);
@@ -151,6 +158,7 @@ export async function buildRecipeTask(
   );
   printSummary(resolved, image, collected, context.root, started);
   if (!resolved.keepImage && resolved.image.kind === 'project') session.imagesToRemove.set(image, resolved);
+  return BUILT;
 }
 
 /**

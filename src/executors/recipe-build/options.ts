@@ -10,6 +10,26 @@ import { resolveRecipe } from './resolve/recipe';
 import { resolveStaging } from './resolve/staging';
 import { withRecipeBuildDefaults } from './resolve/types';
 import type { RecipeBuildExecutorSchema } from './schema';
+import { registrationFor } from '../../graph/registration';
+import { RECIPE_FILE_NAMES } from '../../core/formats';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The settings of the plugin registration that infers this project, when the options leave them unset. */
+function pluginSettings(
+  given: RecipeBuildExecutorSchema,
+  context: ExecutorContext,
+): { channels?: string[]; skipExisting?: boolean } {
+  if (given.channels !== undefined && given.skipExisting !== undefined) return {};
+  const root = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.root : undefined;
+  if (root === undefined) return {};
+  const dir = given.recipeDir || root;
+  const file =
+    RECIPE_FILE_NAMES.map((f) => (dir === '.' ? f : `${dir}/${f}`)).find((f) => existsSync(join(context.root, f))) ??
+    `${dir}/${RECIPE_FILE_NAMES[0]}`;
+  const registration = registrationFor(context.nxJsonConfiguration, root, file);
+  return registration ? { channels: registration.channels, skipExisting: registration.skipExisting } : {};
+}
 
 export { RecipeBuildError } from './errors';
 export type { ImageChoice } from './resolve/image';
@@ -63,13 +83,14 @@ export function resolveOptions(
   context: ExecutorContext,
   environment: NodeJS.ProcessEnv = process.env,
 ): ResolvedOptions {
-  // Every default comes from schema.json.
-  const options = withRecipeBuildDefaults(given);
+  // Every default comes from schema.json, but those of channels and skipExisting, which are the plugin
+  // registration's: the plugin does not copy them into each project (graph/targets.ts).
+  const options = withRecipeBuildDefaults(given, pluginSettings(given, context));
   const recipe = resolveRecipe(options, context);
   return {
     ...recipe,
     ...resolveStaging(options, context, recipe.projectRoot),
-    ...resolveContainer(options, environment),
+    ...resolveContainer(options, environment, context),
     ...resolveChannels(options),
     ...resolveLimits(options, environment, context.root),
     engine: options.engine,

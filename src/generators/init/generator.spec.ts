@@ -31,8 +31,27 @@ describe('nx-conda:init', () => {
   it('registers the plugin, creates the builder-image project and ignores the outputs', async () => {
     await initGenerator(tree, { skipFormat: true });
 
-    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    expect(pluginEntries(tree)).toEqual([
+      {
+        plugin: 'nx-conda',
+        options: {
+          imageProject: 'builder-image',
+          lintTargetName: 'lint-recipe',
+          packageImageTargetName: 'package-image',
+        },
+      },
+    ]);
     expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
+    // Nx's default inputs cover a build: the recipe folder and condaGlobals (see graph/targets.ts).
+    expect(readNxJson(tree)?.namedInputs).toEqual({
+      default: ['{projectRoot}/**/*', 'condaGlobals'],
+      condaGlobals: [
+        '{workspaceRoot}/conda_build_config.yaml',
+        '{workspaceRoot}/variants.yaml',
+        { dependentTasksOutputFiles: '**/nx-conda-image.json' },
+        { runtime: `node -p "require('nx-conda/package.json').version"` },
+      ],
+    });
 
     const project = readProjectConfiguration(tree, 'builder-image');
     expect(project.root).toBe('tools/builder-image');
@@ -46,6 +65,7 @@ describe('nx-conda:init', () => {
           requirementsFile: 'tools/builder-image/requirements.txt',
         },
       },
+      'purge-image': { executor: 'nx-conda:purge-image', cache: false },
       'purge-containers': { executor: 'nx-conda:purge-image', cache: false, options: { containers: true } },
     });
 
@@ -106,7 +126,16 @@ describe('nx-conda:init', () => {
     await initGenerator(tree, { skipFormat: true, builder: 'rattler-build' });
     expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'recipe' } });
     // nothing about the builder goes into the plugin options
-    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    expect(pluginEntries(tree)).toEqual([
+      {
+        plugin: 'nx-conda',
+        options: {
+          imageProject: 'builder-image',
+          lintTargetName: 'lint-recipe',
+          packageImageTargetName: 'package-image',
+        },
+      },
+    ]);
     await initGenerator(tree, { skipFormat: true, builder: 'conda-build' });
     expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
   });
@@ -146,7 +175,15 @@ describe('nx-conda:init', () => {
   it('--engine podman goes into the plugin options and the docker-image target', async () => {
     await initGenerator(tree, { skipFormat: true, engine: 'podman', baseImage: 'docker.io/library/debian:12' });
     expect(pluginEntries(tree)).toEqual([
-      { plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } },
+      {
+        plugin: 'nx-conda',
+        options: {
+          imageProject: 'builder-image',
+          engine: 'podman',
+          lintTargetName: 'lint-recipe',
+          packageImageTargetName: 'package-image',
+        },
+      },
     ]);
     const options = readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options;
     expect(options).toEqual({
@@ -161,7 +198,16 @@ describe('nx-conda:init', () => {
 
     // explicitly back to docker: the (default) engine is removed again
     await initGenerator(tree, { skipFormat: true, engine: 'docker' });
-    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    expect(pluginEntries(tree)).toEqual([
+      {
+        plugin: 'nx-conda',
+        options: {
+          imageProject: 'builder-image',
+          lintTargetName: 'lint-recipe',
+          packageImageTargetName: 'package-image',
+        },
+      },
+    ]);
     expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image'].options.engine).toBeUndefined();
     expect(readProjectConfiguration(tree, 'builder-image').targets?.['purge-containers'].options).toEqual({
       containers: true,
@@ -301,12 +347,31 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
 
   it('registers the plugin with the default target names when nothing conflicts', async () => {
     await initGenerator(tree, { skipFormat: true });
-    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]);
+    expect(pluginEntries(tree)).toEqual([
+      {
+        plugin: 'nx-conda',
+        options: {
+          imageProject: 'builder-image',
+          lintTargetName: 'lint-recipe',
+          packageImageTargetName: 'package-image',
+        },
+      },
+    ]);
   });
 
   it('tidies the entry addPlugin wrote in one pass: one entry, no default target name, the engine kept; a rerun changes nothing', async () => {
     await initGenerator(tree, { skipFormat: true, engine: 'podman' });
-    const expected = [{ plugin: 'nx-conda', options: { imageProject: 'builder-image', engine: 'podman' } }];
+    const expected = [
+      {
+        plugin: 'nx-conda',
+        options: {
+          imageProject: 'builder-image',
+          engine: 'podman',
+          lintTargetName: 'lint-recipe',
+          packageImageTargetName: 'package-image',
+        },
+      },
+    ];
     expect(pluginEntries(tree)).toEqual(expected);
     expect(readNxJson(tree)?.generators).toEqual({ 'nx-conda:recipe': { format: 'meta' } });
     const first = snapshot(tree);
@@ -316,19 +381,20 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
     expect(pluginEntries(tree)).toEqual(expected);
   });
 
-  it('picks other target names when a recipe folder already has build-recipe and purge-image', async () => {
+  it('picks other target names when a recipe folder already has build-recipe and package-image', async () => {
     tree.write(
       'recipes/foo/project.json',
       JSON.stringify({
         name: 'foo',
         root: 'recipes/foo',
-        targets: { 'build-recipe': { command: 'echo mine' }, 'purge-image': { command: 'echo mine' } },
+        targets: { 'build-recipe': { command: 'echo mine' }, 'package-image': { command: 'echo mine' } },
       }),
     );
     await initGenerator(tree, { skipFormat: true });
     const [entry] = pluginEntries(tree) as { plugin: string; options: Record<string, string> }[];
     expect(entry.options.buildTargetName).toMatch(/^conda[:-]build-recipe$/);
-    expect(entry.options.purgeTargetName).toMatch(/^conda[:-]purge-image$/);
+    expect(entry.options.packageImageTargetName).toMatch(/^conda[:-]package-image$/);
+    expect(entry.options.lintTargetName).toBe('lint-recipe');
     expect(entry.options.imageProject).toBe('builder-image');
   });
 
@@ -340,17 +406,14 @@ describe('nx-conda:init and Nx inference plugins (addPlugin, NX_ADD_PLUGINS)', (
     await initGenerator(tree, { skipFormat: true });
     expect(pluginEntries(tree)).toEqual([]);
     const bar = readJson(tree, 'recipes/bar/project.json');
-    expect(bar).toMatchObject({ name: 'bar', projectType: 'library', implicitDependencies: ['foo'] });
+    expect(bar).toMatchObject({ name: 'bar', implicitDependencies: ['foo'] });
     expect(bar.targets['build-recipe']).toMatchObject({
       executor: 'nx-conda:recipe-build',
       cache: true,
-      dependsOn: ['^build-recipe', { projects: ['builder-image'], target: 'docker-image' }],
-      options: { outputPath: 'dist/conda/recipes/bar', builder: 'conda-build', imageProject: 'builder-image' },
+      dependsOn: ['^build-recipe', 'builder-image:docker-image'],
+      inputs: expect.arrayContaining(['{projectRoot}/**/*', '^default']),
     });
-    expect(bar.targets['purge-image']).toMatchObject({
-      executor: 'nx-conda:purge-image',
-      options: { imageProject: 'builder-image' },
-    });
+    expect(Object.keys(bar.targets).sort()).toEqual(['build-recipe', 'lint-recipe', 'package-image']);
     expect(readJson(tree, 'recipes/foo/project.json').implicitDependencies).toEqual([]);
     expect(readProjectConfiguration(tree, 'builder-image').targets?.['docker-image']).toBeDefined();
   });

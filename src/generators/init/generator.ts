@@ -55,7 +55,7 @@ import { createNodes } from '../../graph';
 import { formatOfFile } from '../../core/formats';
 import { normalizeOptions as normalizeGraphOptions, recipeEdges } from '../../graph';
 import { readWorkspaceRecipes } from '../../graph/recipes-state';
-import { recipeProject } from '../../graph/targets';
+import { RECIPE_GLOBALS_INPUT, recipeGlobalsDefinition, recipeProject } from '../../graph/targets';
 import { ensureChannelProject } from './channel-project';
 import {
   PLUGIN_NAME,
@@ -101,6 +101,7 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
   const before = JSON.stringify(nxJson);
   const imageProject = addPlugin ? registerPlugin(nxJson, options, added) : DEFAULT_IMAGE_PROJECT;
   setRecipeFormatDefault(nxJson, options.builder);
+  if (addPlugin) addRecipeGlobals(nxJson);
   if (JSON.stringify(nxJson) !== before) updateNxJson(tree, nxJson);
 
   if (imageProject) {
@@ -123,17 +124,22 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
 
 export default initGenerator;
 
-/** Target names tried in turn by addPlugin when a project already has a target of that name. */
+/**
+ * Target names tried in turn by addPlugin when a project already has a target
+ * of that name. Besides build-recipe, init turns on the lint and package-image
+ * targets (inferred only when named: see the plugin's options); purge-image
+ * is the builder-image project's, with the project as an argument.
+ */
 const TARGET_NAME_CHOICES = {
   buildTargetName: [
     DEFAULT_TARGETS.buildRecipe,
     `conda:${DEFAULT_TARGETS.buildRecipe}`,
     `conda-${DEFAULT_TARGETS.buildRecipe}`,
   ],
-  purgeTargetName: [
-    DEFAULT_TARGETS.purgeImage,
-    `conda:${DEFAULT_TARGETS.purgeImage}`,
-    `conda-${DEFAULT_TARGETS.purgeImage}`,
+  lintTargetName: [
+    DEFAULT_TARGETS.lintRecipe,
+    `conda:${DEFAULT_TARGETS.lintRecipe}`,
+    `conda-${DEFAULT_TARGETS.lintRecipe}`,
   ],
   packageImageTargetName: [
     DEFAULT_TARGETS.packageImage,
@@ -180,7 +186,12 @@ function writeExplicitTargets(tree: Tree, imageProject: string, options: Normali
   visitNotIgnoredFiles(tree, '.', (file) => {
     if (formatOfFile(file)) files.push(file.replace(/\\/g, '/'));
   });
-  const opts = normalizeGraphOptions({ imageProject, ...(options.engine ? { engine: options.engine } : {}) });
+  const opts = normalizeGraphOptions({
+    imageProject,
+    lintTargetName: DEFAULT_TARGETS.lintRecipe,
+    packageImageTargetName: DEFAULT_TARGETS.packageImage,
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
   const state = readWorkspaceRecipes(tree.root, files, opts);
   const nameOf = (root: string) => state.byRoot.get(root)?.projectName;
   const dependsOn = new Map<string, string[]>();
@@ -251,14 +262,8 @@ function registerPlugin(
   const pluginOptions: NxCondaPluginOptions =
     typeof entry === 'string' ? {} : { ...((entry.options ?? {}) as NxCondaPluginOptions) };
   const original = JSON.stringify(pluginOptions);
-  if (justAdded) {
-    for (const [option, name] of [
-      ['buildTargetName', DEFAULT_TARGETS.buildRecipe],
-      ['purgeTargetName', DEFAULT_TARGETS.purgeImage],
-      ['packageImageTargetName', DEFAULT_TARGETS.packageImage],
-    ] as const)
-      if (pluginOptions[option] === name) delete pluginOptions[option];
-  }
+  // build-recipe is inferred under its default name without the option; the others only when named.
+  if (justAdded && pluginOptions.buildTargetName === DEFAULT_TARGETS.buildRecipe) delete pluginOptions.buildTargetName;
   // A prebuilt image replaces the image project: leave that choice alone.
   const usesPrebuiltImage = pluginOptions.image !== undefined && pluginOptions.imageProject === undefined;
   if (!usesPrebuiltImage) {
@@ -280,6 +285,20 @@ function registerPlugin(
     return undefined;
   }
   return pluginOptions.imageProject;
+}
+
+/**
+ * nx.json's named input `condaGlobals` (the root variant files, the builder
+ * image's identity, nx-conda's version), added to the `default` named input
+ * (created as Nx creates it, every file of the project and the globals, when
+ * missing), so that each inferred build-recipe target needs no inputs of its
+ * own (see graph/targets.ts). A `condaGlobals` the user wrote is kept as it is.
+ */
+function addRecipeGlobals(nxJson: NxJsonConfiguration): void {
+  const namedInputs = (nxJson.namedInputs ??= {});
+  namedInputs[RECIPE_GLOBALS_INPUT] ??= recipeGlobalsDefinition();
+  const byDefault = namedInputs.default ?? ['{projectRoot}/**/*'];
+  if (!byDefault.includes(RECIPE_GLOBALS_INPUT)) namedInputs.default = [...byDefault, RECIPE_GLOBALS_INPUT];
 }
 
 /** Writes `generators['nx-conda:recipe'].format`: the given builder's format,
@@ -332,6 +351,13 @@ function ensureImageProject(tree: Tree, name: string, options: NormalizedOptions
         outputs: [`{workspaceRoot}/${IMAGE_IDENTITY_ROOT}/{projectName}`],
         options: targetOptions,
       },
+      // Package and builder images by argument: `nx run builder-image:purge-image --packageProject=foo`
+      // (a per-recipe target too when the plugin option purgeTargetName is set).
+      [DEFAULT_TARGETS.purgeImage]: {
+        executor: EXECUTORS.purgeImage,
+        cache: false,
+        ...(targetOptions.engine ? { options: { engine: targetOptions.engine } } : {}),
+      },
       // For a machine where something still went wrong: every container this workspace started.
       [DEFAULT_TARGETS.purgeContainers]: {
         executor: EXECUTORS.purgeImage,
@@ -361,8 +387,9 @@ function updateImageProject(tree: Tree, name: string, project: ProjectConfigurat
   if (options.engine === 'docker') delete targetOptions.engine;
   if (JSON.stringify(targetOptions) === original) return;
   target.options = targetOptions;
-  const purge = project.targets?.[DEFAULT_TARGETS.purgeContainers];
-  if (purge?.executor === EXECUTORS.purgeImage) {
+  for (const name of [DEFAULT_TARGETS.purgeContainers, DEFAULT_TARGETS.purgeImage]) {
+    const purge = project.targets?.[name];
+    if (purge?.executor !== EXECUTORS.purgeImage) continue;
     const { engine: _old, ...rest } = (purge.options ?? {}) as { engine?: EngineName };
     purge.options = { ...rest, ...(targetOptions.engine ? { engine: targetOptions.engine } : {}) };
   }

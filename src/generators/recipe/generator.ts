@@ -24,6 +24,8 @@ import {
 import type { NoarchOption, RecipeGeneratorSchema } from './schema';
 import { schemaDefault, withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
+import { cranDraft, githubDraft, githubRepoOf, pipIndex, pypiDraft, UpstreamHttp } from '../../upstream';
+import { githubBuildScript, githubRecipeText, pythonRecipeText, rRecipeText } from './from-upstream';
 
 /** conda versions: no '-' (it separates version and build), no spaces. */
 const VERSION_PATTERN = /^[A-Za-z0-9_.+!]+$/;
@@ -47,6 +49,7 @@ export interface NormalizedRecipeOptions {
 }
 
 export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
+  if (schema.from !== undefined) return recipeFromUpstream(tree, schema);
   const options = normalizeOptions(tree, schema);
   const recipeFile = path.posix.join(options.directory, RECIPE_FORMATS[options.format].file);
 
@@ -88,6 +91,82 @@ export async function recipeGenerator(tree: Tree, schema: RecipeGeneratorSchema)
 }
 
 export default recipeGenerator;
+
+function refuseExisting(tree: Tree, directory: string): void {
+  for (const file of RECIPE_FILE_NAMES) {
+    const existing = path.posix.join(directory, file);
+    if (tree.exists(existing))
+      throw new Error(
+        `nx-conda:recipe: ${existing} already exists; an existing recipe is never overwritten. Choose another name or --directory.`,
+      );
+  }
+}
+
+/** `--from=pypi|cran|github:<owner>/<repo>`: the recipe written from the package's upstream metadata. */
+async function recipeFromUpstream(tree: Tree, schema: RecipeGeneratorSchema): Promise<void> {
+  const from = (schema.from ?? '').trim();
+  const github = githubRepoOf(from);
+  if (from !== 'pypi' && from !== 'cran' && !github)
+    throw new Error(`nx-conda:recipe: --from=${from} is not one of pypi, cran, github:<owner>/<repo>.`);
+  const name = (schema.name ?? '').trim();
+  if (github ? !isPackageName(name) : !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(
+      `nx-conda:recipe: '${name}' is not a ${github ? `conda package name (${PACKAGE_NAME_RULE})` : from === 'pypi' ? 'PyPI project name' : 'CRAN package name'}.`,
+    );
+  const format = schema.format ?? readDefaultRecipeFormat(readNxJson(tree) ?? {}) ?? 'meta';
+  if (!isRecipeFormat(format)) throw new Error(`nx-conda:recipe: --format must be meta or recipe, got '${format}'.`);
+  const http = new UpstreamHttp();
+  let text: string;
+  let conda: string;
+  let origin: string;
+  const notes: string[] = [];
+  let buildScript: string | undefined;
+  if (github) {
+    const draft = await githubDraft(http, github.owner, github.repo);
+    [text, conda, origin] = [
+      githubRecipeText(draft, format, name),
+      name,
+      `${github.owner}/${github.repo} ${draft.version} (build system: ${draft.buildSystem})`,
+    ];
+    buildScript = githubBuildScript(draft, name);
+    if (draft.buildSystem === 'unknown')
+      notes.push('the build: the archive shows no build system; build.sh says so and fails');
+  } else if (from === 'pypi') {
+    const index = pipIndex(schema.indexUrl, process.env);
+    const draft = await pypiDraft(http, index.base, name);
+    [text, conda, origin] = [
+      pythonRecipeText(draft, format),
+      draft.name,
+      `${draft.pypiName} ${draft.version} from ${index.base} (the index of ${index.from})`,
+    ];
+    notes.push(...draft.notes);
+  } else {
+    const mirror = schema.cranMirror?.trim();
+    if (!mirror || !/^https?:\/\/\S+$/.test(mirror))
+      throw new Error(
+        "nx-conda:recipe: --from=cran needs --cranMirror=<the URL of your CRAN mirror> (conda-build's cran_mirror); nx-conda assumes none.",
+      );
+    const draft = await cranDraft(http, mirror, name);
+    [text, conda, origin] = [
+      rRecipeText(draft, format, mirror),
+      draft.name,
+      `${draft.cranName} ${draft.version} from ${mirror}`,
+    ];
+  }
+  const directory = normalizeDirectory(schema.directory ?? `recipes/${conda}`);
+  refuseExisting(tree, directory);
+  const recipeFile = path.posix.join(directory, RECIPE_FORMATS[format].file);
+  tree.write(recipeFile, text);
+  const script = path.posix.join(directory, 'build.sh');
+  if (buildScript !== undefined && tree.exists(script))
+    logger.warn(`nx-conda:recipe: ${script} already exists and is kept.`);
+  else if (buildScript !== undefined) {
+    tree.write(script, buildScript);
+    tree.changePermissions(script, '755');
+  }
+  logger.info(`nx-conda:recipe: ${recipeFile}: ${origin}.`);
+  for (const note of notes) logger.warn(`nx-conda:recipe: ${recipeFile}: not carried over: ${note}`);
+}
 
 export function normalizeOptions(tree: Tree, given: RecipeGeneratorSchema): NormalizedRecipeOptions {
   // The defaults are those of schema.json (Nx applies them on the command line; a direct call gets them here).

@@ -30,4 +30,10 @@ export interface RecipeGeneratorSchema {
   /** Comma-separated commands (or a list). */
   testCommands?: string | string[];
   skipFormat?: boolean;
+  /** Write the recipe from an upstream package: `pypi`, `cran` or `github:<owner>/<repo>`. */
+  from?: string;
+  /** The package index for --from=pypi (default: PIP_INDEX_URL, then pip's config). */
+  indexUrl?: string;
+  /** The CRAN mirror for --from=cran (conda-build's cran_mirror). */
+  cranMirror?: string;
 }

@@ -2,11 +2,27 @@ import { schemaDefault, withSchemaDefaults, type Defaulted } from '../../../core
 import schemaJson from '../schema.json';
 import type { RecipeBuildExecutorSchema } from '../schema';
 
-/** recipe-build's options with every schema default applied. */
-export type RecipeBuildOptions = Defaulted<RecipeBuildExecutorSchema, typeof schemaJson>;
+/**
+ * recipe-build's options with every schema default applied, and the
+ * settings whose default is the plugin registration's (channels,
+ * skipExisting: see resolveOptions) set.
+ */
+export type RecipeBuildOptions = Defaulted<RecipeBuildExecutorSchema, typeof schemaJson> & {
+  channels: string[];
+  skipExisting: boolean;
+};
 
-export function withRecipeBuildDefaults(given: RecipeBuildExecutorSchema): RecipeBuildOptions {
-  return withSchemaDefaults(schemaJson, given);
+/** `fromPlugin`: the plugin registration's settings, for those the options leave unset. */
+export function withRecipeBuildDefaults(
+  given: RecipeBuildExecutorSchema,
+  fromPlugin: { channels?: string[]; skipExisting?: boolean } = {},
+): RecipeBuildOptions {
+  const options = withSchemaDefaults(schemaJson, given);
+  return {
+    ...options,
+    channels: options.channels ?? fromPlugin.channels ?? [],
+    skipExisting: options.skipExisting ?? fromPlugin.skipExisting ?? false,
+  };
 }
 
 /** `value`, or the schema's default where '' makes no sense (an empty platform, container path, ...). */
