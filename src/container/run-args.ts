@@ -194,10 +194,12 @@ function homes(environment: NodeJS.ProcessEnv): string[] {
 }
 
 /** A home, a folder holding one, or a dot-folder of one (`~/.ssh`, `~/.docker`): why, or undefined. */
-function homeReason(p: string, environment: NodeJS.ProcessEnv): string | undefined {
+function homeReason(p: string, environment: NodeJS.ProcessEnv, inWorkspace: boolean): string | undefined {
   for (const home of homes(environment)) {
     if (isInside(home, p)) return `it is or holds the home ${home}`;
-    if (p.startsWith(`${home}/.`)) return `it is a dot-folder of the home ${home} (credentials and sockets live there)`;
+    // A workspace that itself lives in a dot-folder (~/.local/src/ws) keeps its own folders.
+    if (!inWorkspace && p.startsWith(`${home}/.`))
+      return `it is a dot-folder of the home ${home} (credentials and sockets live there)`;
   }
   return undefined;
 }
@@ -266,7 +268,7 @@ function bindSource(source: string, { cwd, environment, mounts }: CheckContext):
       throw new HardeningError(
         `runArgs cannot mount ${p}: it is a system folder (programs, libraries, services' state and sockets), whatever mountSources says.`,
       );
-    const home = homeReason(p, environment);
+    const home = homeReason(p, environment, inWorkspace);
     if (home) throw new HardeningError(`runArgs cannot mount ${p}: ${home}, whatever mountSources says.`);
     if (isInside(control, p) || isInside(p, control))
       throw new HardeningError(
