@@ -1,4 +1,4 @@
-// affected-at-scale (issue 17): a CI agent with empty caches runs several
+// affected-at-scale (issues 17 and 26): a CI agent with empty caches runs several
 // hundred build-recipe tasks of which all but one are skipped by skipExisting
 // against an upstream channel served over local HTTP, and one is really
 // built in a container. What counts is the time outside that one build,
@@ -26,6 +26,8 @@ import { dirname, join, resolve } from 'node:path';
 import { NX_ENV, loadNote, loadNow, repo, setLogPrefix, log, stats, template, writeJson } from './build/runner.mjs';
 
 const RECIPES = Number(process.env.BENCH_RECIPES ?? 440);
+/** Recipes in the workspace: the affected ones and the rest of a tree of the size users have. */
+const TOTAL = Math.max(RECIPES, Number(process.env.BENCH_TOTAL ?? 10000));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 2);
 /** Runs of the per-task side (NX_BATCH_MODE=false; ~3 min each on the 2-core machine); 0 leaves it out. */
@@ -49,15 +51,23 @@ function random(seed) {
 }
 
 const name = (i) => `pkg${String(i).padStart(4, '0')}`;
-/** Each recipe requires up to three earlier ones (about 2 edges a recipe, as bioconda's affected slice). */
+const other = (i) => `bg${String(i).padStart(5, '0')}`;
+/**
+ * The affected slice: each recipe requires up to three earlier ones (about 2
+ * edges a recipe, as bioconda's affected slice) and pkg0000, whose change
+ * makes all of them affected. The rest of the tree (TOTAL - n recipes) is
+ * wired the same way among itself, untouched by the change.
+ */
 function graph(n) {
   const rnd = random(17);
-  return Array.from({ length: n }, (_, i) => {
-    const deps = new Set();
-    const count = i === 0 ? 0 : Math.floor(rnd() * 4);
-    for (let k = 0; k < count; k++) deps.add(Math.floor(rnd() * i));
-    return { name: name(i), deps: [...deps].map(name) };
-  });
+  const wire = (count, label, root) =>
+    Array.from({ length: count }, (_, i) => {
+      const deps = new Set(root && i > 0 ? [0] : []);
+      const k = i === 0 ? 0 : Math.floor(rnd() * 4);
+      for (let j = 0; j < k; j++) deps.add(Math.floor(rnd() * i));
+      return { name: label(i), deps: [...deps].map(label), affected: root };
+    });
+  return [...wire(n, name, true), ...wire(TOTAL - n, other, false)];
 }
 
 /** The build script of the one real build: a small real package, made in the container without a solver. */
@@ -93,36 +103,43 @@ function write(file, text) {
   writeFileSync(file, text);
 }
 
-function workspace(dir, templateDir, recipes, kind, nxJson) {
+const git = (dir, ...args) =>
+  execFileSync('git', ['-c', 'user.email=bench@example.org', '-c', 'user.name=bench', ...args], { cwd: dir });
+
+/**
+ * A workspace of every recipe, committed, then a second commit that changes
+ * `changed` (the root of the affected slice): `nx affected --base=HEAD~1`.
+ * The floor's projects come from bench/floor-plugin.js (package nx-floor).
+ */
+function workspace(dir, templateDir, recipes, kind, nxJson, changed) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync('cp', ['-al', join(templateDir, 'node_modules'), join(dir, 'node_modules')]);
   write(join(dir, 'package.json'), JSON.stringify({ name: kind, private: true }));
   write(join(dir, 'nx.json'), JSON.stringify(nxJson, null, 2));
-  for (const r of recipes) {
-    write(join(dir, 'recipes', r.name, 'recipe.yaml'), recipeYaml(r));
-    if (kind === 'floor') {
-      write(
-        join(dir, 'recipes', r.name, 'project.json'),
-        JSON.stringify({
-          name: r.name,
-          root: `recipes/${r.name}`,
-          implicitDependencies: r.deps,
-          targets: {
-            'build-recipe': {
-              executor: 'nx:run-commands',
-              options: { command: 'true' },
-              dependsOn: ['^build-recipe'],
-              cache: true,
-              inputs: ['{projectRoot}/**/*'],
-              outputs: [`{workspaceRoot}/dist/conda/recipes/${r.name}`],
-            },
-          },
-        }),
-      );
-    }
+  write(join(dir, '.gitignore'), 'node_modules\n.nx\ndist\ntmp\n');
+  for (const r of recipes) write(join(dir, 'recipes', r.name, 'recipe.yaml'), recipeYaml(r));
+  if (kind === 'floor') {
+    const pkg = join(dir, 'node_modules', 'nx-floor');
+    write(join(pkg, 'package.json'), JSON.stringify({ name: 'nx-floor', version: '0.0.0', main: 'floor-plugin.js' }));
+    write(join(pkg, 'floor-plugin.js'), readFileSync(join(repo, 'bench/floor-plugin.js'), 'utf8'));
+  } else {
+    // The one real build's quick script, for that project only (as an option of every project it would weigh on all).
+    write(
+      join(dir, 'recipes', changed, 'project.json'),
+      JSON.stringify({
+        name: changed,
+        targets: { 'build-recipe': { options: { buildScriptTemplate: 'tools/template.sh' } } },
+      }),
+    );
   }
   write(join(dir, 'tools/template.sh'), TEMPLATE);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'recipes');
+  write(join(dir, 'recipes', changed, 'build.sh'), 'echo changed\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', `change ${changed}`);
 }
 
 /** The upstream channel: every recipe's package but `changed`'s. */
@@ -181,12 +198,21 @@ function nx(dir, args, env = {}) {
     cwd: dir,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, ...NX_ENV, NX_BATCH_MODE: '', ...env },
+    env: {
+      ...process.env,
+      ...NX_ENV,
+      NX_BATCH_MODE: '',
+      NX_PERF_LOGGING: 'true',
+      // Nx 24 keeps its local cache under the user's home (~/.nx/<workspace hash>/cache), which a cold
+      // agent does not have: here it lives in the workspace, where cold() removes it.
+      NX_CACHE_DIRECTORY: join(dir, '.nx', 'cache'),
+      ...env,
+    },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const output = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0) throw new Error(`nx ${args.join(' ')} failed in ${dir}:\n${output.slice(-4000)}`);
-  return { seconds, output };
+  return { seconds, output, phases: phases(output) };
 }
 
 /** A cold agent: no Nx cache or workspace data, no outputs, no repodata cache. */
@@ -194,7 +220,28 @@ function cold(dir) {
   for (const sub of ['.nx', 'dist', 'tmp']) rmSync(join(dir, sub), { recursive: true, force: true });
 }
 
-const RUN_ALL = ['run-many', '-t', 'build-recipe', `--parallel=${PARALLEL}`, '--output-style=static'];
+const RUN_ALL = [
+  'affected',
+  '-t',
+  'build-recipe',
+  '--base=HEAD~1',
+  '--head=HEAD',
+  `--parallel=${PARALLEL}`,
+  '--output-style=static',
+];
+
+/** Nx's own phases of a run (NX_PERF_LOGGING), ms: the project graph, task hashing, the tasks. */
+function phases(output) {
+  const mark = (label) => {
+    const all = [...output.matchAll(new RegExp(`Time taken for '${label}' ([\\d.]+)ms`, 'g'))];
+    return all.length ? Math.round(all.reduce((t, m) => t + Number(m[1]), 0)) : undefined;
+  };
+  return {
+    graph: mark('createProjectGraphAsync'),
+    hash: mark('hashMultipleTasks'),
+    tasks: mark('task-execution'),
+  };
+}
 
 /** nx-conda's run: its wall time and the one build's own time (from its summary line). */
 function condaRun(dir, extra = [], env = {}) {
@@ -207,10 +254,12 @@ function condaRun(dir, extra = [], env = {}) {
   const build = [...own.values()][0];
   return {
     seconds: r.seconds,
+    phases: r.phases,
+    lines: r.output.split('\n').length,
     build,
     outside: r.seconds - build,
     skipped,
-    batched: /tasks with nx-conda:recipe-build/.test(r.output),
+    batched: /nx-conda: \d+ recipe-build tasks:/.test(r.output),
   };
 }
 
@@ -221,7 +270,7 @@ async function main() {
   const load = loadNow();
   const templateDir = template().dir;
   const recipes = graph(RECIPES);
-  const changed = name(Math.floor(RECIPES / 2));
+  const changed = name(0);
   const edges = recipes.reduce((n, r) => n + r.deps.length, 0);
   const server = await startServer('static', join(ROOT, 'channel'));
   channel(join(ROOT, 'channel'), recipes, changed);
@@ -230,13 +279,20 @@ async function main() {
     const pluginOptions = { images: { 'rattler-build': IMAGE }, channels: [server.url], skipExisting: true };
     const condaDir = join(ROOT, 'nx-conda');
     const floorDir = join(ROOT, 'floor');
-    workspace(condaDir, templateDir, recipes, 'nx-conda', {
-      plugins: [{ plugin: 'nx-conda', options: pluginOptions }],
-      targetDefaults: { 'build-recipe': { options: { buildScriptTemplate: 'tools/template.sh' } } },
-    });
-    workspace(floorDir, templateDir, recipes, 'floor', {});
+    const { recipeGlobalsDefinition } = await import(join(templateDir, 'node_modules/nx-conda/lib/graph/targets.js'));
+    // What `nx add nx-conda` writes.
+    const namedInputs = { default: ['{projectRoot}/**/*', 'condaGlobals'], condaGlobals: recipeGlobalsDefinition() };
+    workspace(
+      condaDir,
+      templateDir,
+      recipes,
+      'nx-conda',
+      { plugins: [{ plugin: 'nx-conda', options: pluginOptions }], namedInputs },
+      changed,
+    );
+    workspace(floorDir, templateDir, recipes, 'floor', { plugins: ['nx-floor'] }, changed);
     log(
-      `${RECIPES} recipes, ${edges} edges, one not in the channel (${changed}); ${RUNS} runs per side, --parallel=${PARALLEL}`,
+      `${TOTAL} recipes, ${RECIPES} affected by a change of ${changed} (not in the channel), ${edges} edges; ${RUNS} runs per side, --parallel=${PARALLEL}`,
     );
     const conda = [];
     const floor = [];
@@ -257,19 +313,27 @@ async function main() {
       );
       cold(floorDir);
       const f = nx(floorDir, RUN_ALL);
-      floor.push(f.seconds);
-      log(`floor run ${i + 1}: ${f.seconds.toFixed(2)} s`);
+      floor.push(f);
+      log(`floor run ${i + 1}: ${f.seconds.toFixed(2)} s ${JSON.stringify(f.phases)}`);
     }
+    const medianPhases = (runs) =>
+      Object.fromEntries(
+        ['graph', 'hash', 'tasks'].map((k) => [k, stats(runs.map((r) => r.phases[k] ?? 0).map((x) => x / 1000))]),
+      );
     results.affectedAtScale = {
       tasks: RECIPES,
+      total: TOTAL,
       edges,
+      lines: conda[0].lines,
+      phases: medianPhases(conda),
+      floorPhases: medianPhases(floor),
       parallel: PARALLEL,
       skipped: conda[0].skipped,
       batch: conda.every((c) => c.batched),
       wall: stats(conda.map((c) => c.seconds)),
       build: stats(conda.map((c) => c.build)),
       outside: stats(conda.map((c) => c.outside)),
-      floor: stats(floor),
+      floor: stats(floor.map((f) => f.seconds)),
     };
     results.affectedAtScale.ratio = +(
       results.affectedAtScale.outside.median / results.affectedAtScale.floor.median
@@ -343,7 +407,7 @@ function writeDocs(r) {
     '## affected-at-scale (bench/affected.mjs)',
     '',
     `Generated by \`node bench/affected.mjs\` on ${r.machine.date} (${r.machine.cpu}; load average (1, 5, 15 min) ${r.machine.loadBefore.join(', ')} before, ${r.machine.loadAfter.join(', ')} after).${loadNote(r.machine.loadBefore, r.machine.loadAfter)}`,
-    `${a.tasks} build-recipe tasks (${a.edges} dependency edges), a cold agent (no .nx, dist or tmp), \`nx run-many -t build-recipe --parallel=${a.parallel}\`:`,
+    `A workspace of ${a.total} recipes (${a.edges} dependency edges) where one changed recipe makes ${a.tasks} build-recipe tasks affected, a cold agent (no .nx, dist or tmp), \`nx affected -t build-recipe --base=HEAD~1 --parallel=${a.parallel}\`, no daemon, as in CI:`,
     `${a.skipped} skipped by skipExisting against a local HTTP channel, one built in a container. Median [min–max] of ${a.wall.runs} runs per side, alternating.`,
     '',
     '| figure | nx-conda | baseline | ratio | goal |',
@@ -356,7 +420,8 @@ function writeDocs(r) {
       : []),
     '',
     `- whole run ${fmt(a.wall)}; the one build (its summary line: staging, container, collection) ${fmt(a.build)}; batch: ${a.batch ? 'yes (one process for all tasks)' : 'no'}.`,
-    '- baseline: the same task graph (same projects and edges, no plugin) where every task is `nx:run-commands` `true`, cached, cold.',
+    "- baseline: the same workspace, projects, edges and affected tasks with no plugin work and no executor of ours (bench/floor-plugin.js: one `nx:run-commands` `true` build-recipe target per recipe folder, static edges from the run requirements), cached, cold: Nx's floor for the run, and the bare floor of the graph.",
+    `- Nx's phases (NX_PERF_LOGGING, median s): project graph ${a.phases.graph.median} (floor ${a.floorPhases.graph.median}), task hashing ${a.phases.hash.median} (floor ${a.floorPhases.hash.median}), task execution ${a.phases.tasks.median} (floor ${a.floorPhases.tasks.median}); the rest of the run is Nx's start and the affected computation. The run printed ${a.lines} lines.`,
   ];
   if (r.perTask)
     lines.push(

@@ -13,9 +13,9 @@
 // BENCH_BASELINE (another built plugin folder, e.g. an older version, measured
 // in the same runs, interleaved, for a before/after on the same machine load),
 // BENCH_REPLAY=0 (skip the replay plugin), BENCH_DOCS=0 (do not write docs/benchmarks.md).
-// Floors: bench/bare-plugin.js (bare projects: one `command: true` target, no
-// metadata), bench/noop-plugin.js (the goal's floor: targets of the plugin's
-// shape), bench/noop-plugin-deps.js (the same and an empty createDependencies).
+// BENCH_DAEMON=0 (skip the runs with the Nx daemon), BENCH_PLUGIN_OPTIONS (JSON).
+// Floors: bench/bare-plugin.js (the goal's floor: the plugin's projects and
+// edges, one `command: true` target each, no metadata).
 // bench/replay-plugin.js returns what the plugin returned (projects and edges,
 // dumped by calling it in this process) without reading a recipe: plugin minus
 // replay is the plugin's own reading, replay minus bare is what Nx costs for
@@ -24,7 +24,7 @@
 // merge of project configurations, the cache write) and the plugin's own
 // timings in its worker (NX_CONDA_GRAPH_STATS) make the breakdown table.
 // Writes its section of docs/benchmarks.md (between the show-projects markers).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
   copyFileSync,
@@ -34,6 +34,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -106,23 +107,37 @@ const pluginEntry = join(pluginDir, 'lib', 'index.js');
 // 10,000-recipe graph much larger than a user's. Not by a path relative to
 // the workspace either: for such a local plugin Nx first computes the
 // default plugins' projects (a second pass, about 1 s here).
-const BENCH_PLUGINS = ['bare-plugin.js', 'noop-plugin.js', 'noop-plugin-deps.js', 'replay-plugin.js'];
-const local = (file) => `nx-conda-bench/${file}`;
-const PLUGIN = { label: 'nx-conda', name: 'nx-conda' };
-// Nx's floors: bare projects (one `command: true` target, no metadata, no
-// edges); the same projects with targets of the plugin's shape and no
-// edges (the goal's floor); and that with a createDependencies returning no
-// edges (what Nx itself costs a plugin that has one: it sends it every
-// project and the file map).
-const BARE = { label: 'bare floor', name: local('bare-plugin.js') };
-const NOOP = { label: 'floor (noop)', name: local('noop-plugin.js') };
-const NOOP_DEPS = { label: 'floor + empty deps', name: local('noop-plugin-deps.js') };
+// Each floor is a package of its own with a name as short as nx-conda's:
+// Nx writes a plugin's name into the graph's source maps once per
+// configuration property, so a long name would make a floor's cache larger.
+const BENCH_PLUGINS = { 'nx-bare': 'bare-plugin.js', 'nx-replay': 'replay-plugin.js' };
+// The bench workspace's nx.json besides the plugin: what `nx add nx-conda`
+// writes (namedInputs: default holds condaGlobals), for every plugin alike.
+const NAMED_INPUTS = (() => {
+  const { recipeGlobalsDefinition } = createRequire(pluginEntry)(join(pluginDir, 'lib', 'graph', 'targets.js'));
+  return { default: ['{projectRoot}/**/*', 'condaGlobals'], condaGlobals: recipeGlobalsDefinition() };
+})();
+// The plugin's options: a bioconda-like workspace (the builder image of init, upstream channels, skipExisting).
+const PLUGIN_OPTIONS = JSON.parse(
+  process.env.BENCH_PLUGIN_OPTIONS ??
+    JSON.stringify({
+      imageProject: 'builder-image',
+      channels: ['conda-forge', 'bioconda'],
+      skipExisting: true,
+    }),
+);
+const PLUGIN = { label: 'nx-conda', name: 'nx-conda', options: PLUGIN_OPTIONS };
+// The bare floor: the plugin's projects and edges (replayed from its dump), one `command: true` target each.
+const BARE = { label: 'bare floor', name: 'nx-bare' };
 const REPLAY = process.env.BENCH_REPLAY !== '0';
 // Variants of the plugin's own result, replayed, to decide what to cut: the
 // same without metadata.help and descriptions; the same with every
 // per-project-identical field of a target moved to nx.json's targetDefaults
 // (keyed by executor), which Nx merges back into each target.
-const VARIANTS = process.env.BENCH_VARIANTS === '1';
+/** BENCH_DAEMON=0 leaves out the runs with the Nx daemon. */
+const DAEMON = process.env.BENCH_DAEMON !== '0';
+/** The recipe edited for the daemon runs (set per workspace). */
+let DAEMON_EDIT_FILE = '';
 const nxBin = join(repo, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 
 // Deterministic pseudo-random numbers.
@@ -307,14 +322,19 @@ function generateCorpus(dir, n) {
 }
 
 function setPlugin(dir, { name, options = {}, nxJson = {} }) {
-  writeFileSync(join(dir, 'nx.json'), JSON.stringify({ plugins: [{ plugin: name, options }], ...nxJson }, null, 2));
+  writeFileSync(
+    join(dir, 'nx.json'),
+    JSON.stringify({ plugins: [{ plugin: name, options }], namedInputs: NAMED_INPUTS, ...nxJson }, null, 2),
+  );
 }
 
 function copyBenchPlugins(dir) {
-  const pkg = join(dir, 'node_modules', 'nx-conda-bench');
-  mkdirSync(pkg, { recursive: true });
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'nx-conda-bench', version: '0.0.0', private: true }));
-  for (const f of BENCH_PLUGINS) copyFileSync(join(repo, 'bench', f), join(pkg, f));
+  for (const [name, file] of Object.entries(BENCH_PLUGINS)) {
+    const pkg = join(dir, 'node_modules', name);
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name, version: '0.0.0', private: true, main: file }));
+    copyFileSync(join(repo, 'bench', file), join(pkg, file));
+  }
 }
 
 /** The files Nx would give the plugin's createNodes (its glob), workspace-relative. */
@@ -348,13 +368,17 @@ async function dumpPlugin(dir) {
   console.warn = () => {};
   let nodes, edges;
   try {
-    nodes = await createNodes(files, {}, context);
+    nodes = await createNodes(files, PLUGIN_OPTIONS, {
+      ...context,
+      nxJsonConfiguration: { namedInputs: NAMED_INPUTS },
+    });
     const projects = {};
     for (const [, r] of nodes) for (const [root, p] of Object.entries(r.projects)) projects[p.name] = { ...p, root };
-    edges = await plugin.createDependencies(
-      {},
-      { ...context, projects, fileMap: { projectFileMap: {}, nonProjectFiles: [] } },
-    );
+    edges = await plugin.createDependencies(PLUGIN_OPTIONS, {
+      ...context,
+      projects,
+      fileMap: { projectFileMap: {}, nonProjectFiles: [] },
+    });
   } finally {
     console.warn = warnings;
     if (prevStats !== undefined) process.env.NX_CONDA_GRAPH_STATS = prevStats;
@@ -382,6 +406,8 @@ async function dumpPlugin(dir) {
     bytesPerTarget: Object.fromEntries([...byTarget].map(([k, v]) => [k, Math.round(v / count)])),
     edgeBytes: JSON.stringify(edges).length,
     dumpBytes: text.length,
+    // A recipe the daemon runs edit: the first project's recipe file.
+    editFile: nodes[0][0],
   };
 }
 
@@ -400,16 +426,17 @@ function workerPeaks(name, peaks) {
   }
 }
 
-async function runNx(dir, { cold, name }) {
+async function runNx(dir, { cold, name, daemon = false }) {
   if (cold) {
     rmSync(join(dir, '.nx'), { recursive: true, force: true });
   }
   const env = {
     ...process.env,
-    NX_DAEMON: 'false',
+    NX_DAEMON: daemon ? 'true' : 'false',
     NX_NO_CLOUD: 'true',
     NX_TUI: 'false',
-    CI: 'true',
+    // Nx starts no daemon under CI.
+    CI: daemon ? 'false' : 'true',
     NX_PERF_LOGGING: 'true',
     NX_CONDA_GRAPH_STATS: 'true',
     FORCE_COLOR: '0',
@@ -432,10 +459,25 @@ async function runNx(dir, { cold, name }) {
   if (status !== 0) throw new Error(`nx show projects failed in ${dir}:\n${stderr}\n${stdout}`);
   return {
     secs,
+    cacheBytes: graphCacheBytes(dir),
     projects: stdout.split('\n').filter((l) => l && !PERF_LINE.test(l)).length,
     rss: Math.max(0, ...peaks.values()),
     marks: readMarks(`${stdout}\n${stderr}`, name),
   };
+}
+
+/** The graph cache Nx wrote (.nx/workspace-data): the project graph, its file map and its source maps, in bytes. */
+const GRAPH_CACHE_FILES = ['project-graph.json', 'file-map.json', 'source-maps.json'];
+function graphCacheBytes(dir) {
+  let total = 0;
+  for (const f of GRAPH_CACHE_FILES) {
+    try {
+      total += statSync(join(dir, '.nx', 'workspace-data', f)).size;
+    } catch {
+      // not written
+    }
+  }
+  return total;
 }
 
 const ESC = String.fromCharCode(27);
@@ -475,7 +517,16 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // Floor and plugin runs alternate, so that a change of machine load during
 // the run weighs on both alike.
 async function measureBoth(dir, entries) {
-  const res = entries.map(() => ({ cold: [], warm: [], rss: [], projects: 0, coldMarks: [], warmMarks: [] }));
+  const res = entries.map(() => ({
+    cold: [],
+    warm: [],
+    rss: [],
+    projects: 0,
+    coldMarks: [],
+    warmMarks: [],
+    daemonNext: [],
+    daemonEdited: [],
+  }));
   for (let i = 0; i < RUNS; i++) {
     for (const [k, e] of entries.entries()) {
       setPlugin(dir, e);
@@ -488,6 +539,12 @@ async function measureBoth(dir, entries) {
       res[k].warm.push(w.secs);
       res[k].rss.push(w.rss);
       res[k].warmMarks.push(w.marks);
+      res[k].cacheBytes = c.cacheBytes;
+      if (DAEMON) {
+        const d = await daemonRuns(dir, e.name, i);
+        res[k].daemonNext.push(d.next);
+        res[k].daemonEdited.push(d.edited);
+      }
     }
   }
   const medianMarks = (list) =>
@@ -508,60 +565,36 @@ async function measureBoth(dir, entries) {
     warmMax: Math.max(...r.warm),
     rss: Math.max(...r.rss),
     projects: r.projects,
+    cacheBytes: r.cacheBytes,
+    daemonNext: r.daemonNext.length ? median(r.daemonNext) : undefined,
+    daemonEdited: r.daemonEdited.length ? median(r.daemonEdited) : undefined,
   }));
 }
 
 /**
- * The replayed variants of the plugin's result (see VARIANTS): their files
- * and, for the targetDefaults one, nx.json's targetDefaults by executor,
- * holding each target field that is the same in every project.
+ * With the Nx daemon (a maintainer's machine): the daemon's first graph, the
+ * next command, and the command after one recipe was edited (the daemon
+ * computes the graph again; only that recipe is read again). Seconds of the
+ * last two.
  */
-function writeVariants(dir, dumpFile) {
-  const dump = JSON.parse(readFileSync(dumpFile, 'utf8'));
-  const projectsOf = (d) => d.nodes.flatMap(([, r]) => Object.values(r.projects));
-  const noMeta = structuredClone(dump);
-  for (const p of projectsOf(noMeta)) {
-    delete p.metadata.description;
-    for (const t of Object.values(p.targets)) {
-      delete t.metadata.help;
-      delete t.metadata.description;
-    }
-  }
-  // Per executor, the fields (and metadata fields) equal in every target of it.
-  const same = new Map();
-  for (const p of projectsOf(dump)) {
-    for (const t of Object.values(p.targets)) {
-      const flat = Object.entries(t).flatMap(([k, v]) =>
-        k === 'metadata' ? Object.entries(v).map(([mk, mv]) => [`metadata.${mk}`, mv]) : [[k, v]],
-      );
-      const prev = same.get(t.executor);
-      const now = new Map(flat.filter(([k]) => k !== 'executor').map(([k, v]) => [k, JSON.stringify(v)]));
-      if (!prev) same.set(t.executor, now);
-      else for (const [k, v] of prev) if (now.get(k) !== v) prev.delete(k);
-    }
-  }
-  const targetDefaults = {};
-  for (const [executor, fields] of same) {
-    const entry = {};
-    for (const [k, v] of fields) {
-      if (k.startsWith('metadata.')) (entry.metadata ??= {})[k.slice('metadata.'.length)] = JSON.parse(v);
-      else entry[k] = JSON.parse(v);
-    }
-    targetDefaults[executor] = entry;
-  }
-  const moved = structuredClone(dump);
-  for (const p of projectsOf(moved)) {
-    for (const t of Object.values(p.targets)) {
-      for (const k of same.get(t.executor).keys()) {
-        if (k.startsWith('metadata.')) delete t.metadata[k.slice('metadata.'.length)];
-        else delete t[k];
-      }
-    }
-  }
-  const files = { noMeta: join(dir, '.bench-dump-no-help.json'), moved: join(dir, '.bench-dump-target-defaults.json') };
-  writeFileSync(files.noMeta, JSON.stringify(noMeta));
-  writeFileSync(files.moved, JSON.stringify(moved));
-  return { files, targetDefaults };
+async function daemonRuns(dir, name, round) {
+  const nxDaemon = (args) =>
+    spawnSync(process.execPath, [nxBin, ...args], {
+      cwd: dir,
+      env: { ...process.env, NX_DAEMON: 'true', CI: 'false', NX_NO_CLOUD: 'true' },
+      stdio: 'ignore',
+    });
+  nxDaemon(['daemon', '--stop']);
+  rmSync(join(dir, '.nx'), { recursive: true, force: true });
+  await runNx(dir, { cold: false, name, daemon: true });
+  const next = await runNx(dir, { cold: false, name, daemon: true });
+  const file = join(dir, DAEMON_EDIT_FILE);
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\n# bench edit ${name} ${round}\n`);
+  // The daemon sees the edit through its file watcher.
+  await new Promise((r) => setTimeout(r, 1000));
+  const edited = await runNx(dir, { cold: false, name, daemon: true });
+  nxDaemon(['daemon', '--stop']);
+  return { next: next.secs, edited: edited.secs };
 }
 
 const rows = [];
@@ -575,69 +608,65 @@ for (const n of SIZES) {
     if (process.env.BENCH_BASELINE)
       symlinkSync(resolve(process.env.BENCH_BASELINE), join(dir, 'node_modules', 'nx-conda-baseline'), 'dir');
     if (process.env.BENCH_GENERATE_ONLY) continue; // for profiling by hand
-    const dump = REPLAY ? await dumpPlugin(dir) : undefined;
-    if (dump) console.log(JSON.stringify({ dump }));
-    const variants = dump && VARIANTS ? writeVariants(dir, dump.file) : undefined;
-    const replayName = local('replay-plugin.js');
+    // The bare floor replays the plugin's projects and edges: the dump is always made.
+    const dump = await dumpPlugin(dir);
+    console.log(JSON.stringify({ dump }));
+    DAEMON_EDIT_FILE = dump.editFile;
     const entries = [
-      BARE,
-      NOOP,
-      NOOP_DEPS,
+      { ...BARE, options: { dump: dump.file } },
+      ...(REPLAY ? [{ label: 'replay', name: 'nx-replay', options: { dump: dump.file, edges: true } }] : []),
       PLUGIN,
-      ...(dump ? [{ label: 'replay', name: replayName, options: { dump: dump.file, edges: true } }] : []),
-      ...(variants
-        ? [
-            {
-              label: 'replay, no help or descriptions',
-              name: replayName,
-              options: { dump: variants.files.noMeta, edges: true },
-            },
-            {
-              label: 'replay, shared fields in targetDefaults',
-              name: replayName,
-              options: { dump: variants.files.moved, edges: true },
-              nxJson: { targetDefaults: variants.targetDefaults },
-            },
-          ]
+      ...(process.env.BENCH_BASELINE
+        ? [{ label: 'baseline', name: 'nx-conda-baseline', options: PLUGIN_OPTIONS }]
         : []),
-      ...(process.env.BENCH_BASELINE ? [{ label: 'baseline', name: 'nx-conda-baseline' }] : []),
     ];
     console.log(`measuring (${RUNS} runs each, median)...`);
     const measured = await measureBoth(dir, entries);
     const by = Object.fromEntries(entries.map((e, i) => [e.label, measured[i]]));
-    const { [BARE.label]: bare, [NOOP.label]: floor, [NOOP_DEPS.label]: floorDeps, [PLUGIN.label]: plugin } = by;
-    if (floor.projects !== count)
-      console.warn(`warning: expected ${count} projects from the floor, got ${floor.projects}`);
+    const { [BARE.label]: bare, [PLUGIN.label]: plugin } = by;
+    const floor = by.replay;
     if (plugin.projects !== count)
       console.log(
         `note: the plugin made ${plugin.projects} projects of ${count} recipe folders (broken recipes are skipped)`,
       );
-    const row = { kind, n: count, bare, floor, floorDeps, plugin, by, dump };
+    const row = { kind, n: count, bare, floor, plugin, by, dump };
     rows.push(row);
     // Each workspace's figures as soon as they are measured (a long run on a busy machine may be stopped).
     console.log(JSON.stringify(row));
-    if (by.baseline) rows.push({ kind: `${kind} (baseline)`, n: count, bare, floor, floorDeps, plugin: by.baseline });
+    if (by.baseline) rows.push({ kind: `${kind} (baseline)`, n: count, bare, floor, plugin: by.baseline });
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
 }
 const loadAfter = loadavg();
 
 if (rows.length === 0) process.exit(0);
-const f = (x) => x.toFixed(2);
+const f = (x) => (x === undefined ? '–' : x.toFixed(2));
 const m = (r, k) => `${f(r[k])} [${f(r[`${k}Min`])}, ${f(r[`${k}Max`])}]`;
-const ratio = (a, b, k) => `${f(a[k] / b[k])}×`;
+const ratio = (a, b, k) => (a?.[k] && b?.[k] ? `${f(a[k] / b[k])}×` : '–');
+const mb = (x) => (x / 1e6).toFixed(1);
 const lines = [
-  `\`nx show projects\`, seconds, median [min, max] of ${RUNS} runs, the plugins alternating; NX_DAEMON=false; cold = .nx cleared (no Nx cache, no parse cache); warm = the run after.`,
+  `\`nx show projects\`, seconds, median [min, max] of ${RUNS} runs, the plugins alternating; NX_DAEMON=false; cold = .nx cleared (no Nx cache, no parse cache); warm = the run after. The plugin's options: \`${JSON.stringify(PLUGIN_OPTIONS)}\`; nx.json's namedInputs as \`nx add nx-conda\` writes them.`,
   '',
-  '| workspace | recipes | bare floor cold | floor cold | plugin cold | cold ÷ floor (goal ≤ 1.3) | cold ÷ bare | bare floor warm | floor warm | plugin warm | warm ÷ floor | warm ÷ bare | worker peak RSS (MB) |',
+  '| workspace | recipes | bare floor cold | same shape (replay) cold | plugin cold | cold ÷ bare (goal ≤ 1.5) | cold ÷ replay | bare floor warm | replay warm | plugin warm | warm ÷ bare (goal ≤ 1.3) | warm ÷ replay | worker peak RSS (MB) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const r of rows) {
   lines.push(
-    `| ${r.kind} | ${r.n} | ${m(r.bare, 'cold')} | ${m(r.floor, 'cold')} | ${m(r.plugin, 'cold')} | ${ratio(r.plugin, r.floor, 'cold')} | ${ratio(r.plugin, r.bare, 'cold')} | ` +
-      `${m(r.bare, 'warm')} | ${m(r.floor, 'warm')} | ${m(r.plugin, 'warm')} | ${ratio(r.plugin, r.floor, 'warm')} | ${ratio(r.plugin, r.bare, 'warm')} | ${r.plugin.rss.toFixed(0)} (floor ${r.floor.rss.toFixed(0)}) |`,
+    `| ${r.kind} | ${r.n} | ${m(r.bare, 'cold')} | ${r.floor ? m(r.floor, 'cold') : '–'} | ${m(r.plugin, 'cold')} | ${ratio(r.plugin, r.bare, 'cold')} | ${ratio(r.plugin, r.floor, 'cold')} | ` +
+      `${m(r.bare, 'warm')} | ${r.floor ? m(r.floor, 'warm') : '–'} | ${m(r.plugin, 'warm')} | ${ratio(r.plugin, r.bare, 'warm')} | ${ratio(r.plugin, r.floor, 'warm')} | ${r.plugin.rss.toFixed(0)} (bare ${r.bare.rss.toFixed(0)}) |`,
   );
 }
+lines.push(
+  '',
+  `The graph cache Nx writes (${GRAPH_CACHE_FILES.join(', ')} in .nx/workspace-data), MB, and with the Nx daemon (a maintainer's machine): the command after the daemon's first graph, and the command after one recipe was edited (median seconds; goal: edited ≤ 1.5× the bare floor's).`,
+  '',
+  '| workspace | bare floor cache | plugin cache | ÷ bare (goal ≤ 1.5) | daemon next: bare | plugin | daemon after an edit: bare | plugin | ÷ bare (goal ≤ 1.5) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+);
+for (const r of rows)
+  lines.push(
+    `| ${r.kind} | ${mb(r.bare.cacheBytes)} | ${mb(r.plugin.cacheBytes)} | ${f(r.plugin.cacheBytes / r.bare.cacheBytes)}× | ${f(r.bare.daemonNext)} | ${f(r.plugin.daemonNext)} | ${f(r.bare.daemonEdited)} | ${f(r.plugin.daemonEdited)} | ${ratio(r.plugin, r.bare, 'daemonEdited')} |`,
+  );
 const ms = (x) => (x === undefined ? '–' : Math.round(x).toString());
 for (const r of rows.filter((x) => x.dump)) {
   lines.push(
@@ -673,7 +702,7 @@ const section = [
   '## Graph: `nx show projects` (bench/run.mjs)',
   '',
   `Generated by \`node bench/run.mjs ${SIZES.join(' ')}\` on ${new Date().toISOString()} (${machine}, load ${load(loadBefore)} before, ${load(loadAfter)} after).`,
-  "Floors: bare (bench/bare-plugin.js: one project per recipe folder, one target `{ command: true }`, no metadata, no edges); floor (bench/noop-plugin.js: the same projects with targets of the plugin's shape, the goal's floor); floor + empty deps (bench/noop-plugin-deps.js).",
+  "Floors: bare (bench/bare-plugin.js: the plugin's own projects and edges, one target `{ command: true }` each, no metadata); same shape (bench/replay-plugin.js: the plugin's own projects and edges as it returned them, without reading a recipe).",
   '',
   ...lines,
   '<!-- /show-projects -->',

@@ -27,7 +27,16 @@ describe('nx add nx-conda and nx g nx-conda:recipe (real engine)', () => {
     expect(existsSync(join(ws.root, 'node_modules', 'nx-conda', 'package.json'))).toBe(true);
     const nxJson = JSON.parse(ws.read('nx.json'));
     expect(nxJson.plugins).toEqual(
-      expect.arrayContaining([{ plugin: 'nx-conda', options: { imageProject: 'builder-image' } }]),
+      expect.arrayContaining([
+        {
+          plugin: 'nx-conda',
+          options: {
+            imageProject: 'builder-image',
+            lintTargetName: 'lint-recipe',
+            packageImageTargetName: 'package-image',
+          },
+        },
+      ]),
     );
     const project = JSON.parse(ws.read('tools/builder-image/project.json'));
     expect(project.targets['docker-image'].executor).toBe('nx-conda:docker-image');
@@ -70,6 +79,26 @@ describe('nx add nx-conda and nx g nx-conda:recipe (real engine)', () => {
     }
     const c = join(ws.root, 'dist/conda/recipes/c');
     expect(JSON.parse(readPackageMember(join(c, channelPackages(c)[0]), 'info/index.json')).depends).toEqual(['b']);
+
+    // What init wrote keeps each project small: build-recipe has no inputs of its own (Nx's default ones, which
+    // hold condaGlobals: variant files, the builder image's identity, nx-conda's version) and no options.
+    expect(JSON.parse(ws.read('nx.json')).namedInputs.default).toEqual(['{projectRoot}/**/*', 'condaGlobals']);
+    const shown = JSON.parse(ws.nx(['show', 'project', 'b', '--json']).stdout).targets['build-recipe'];
+    expect(shown.inputs).toBeUndefined();
+    expect(shown.dependsOn).toEqual(['^build-recipe', 'builder-image:docker-image']);
+    // Those inputs hash alike from run to run: the next run takes every build from the cache.
+    const cached = (out: string, p: string) =>
+      new RegExp(`nx run ${p}:build-recipe\\s+\\[(local cache|existing outputs match the cache, left as is)\\]`).test(
+        out,
+      );
+    const again = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'a', 'b', 'c']);
+    expectSuccess(again);
+    for (const p of ['a', 'b', 'c']) expect([p, cached(again.output, p)]).toEqual([p, true]);
+    // A change of a dependency's recipe rebuilds its dependents (^default).
+    ws.write('recipes/a/build.sh', `${ws.read('recipes/a/build.sh')}\n# changed\n`);
+    const changed = ws.nx(['run-many', '-t', 'build-recipe', '-p', 'a', 'b', 'c']);
+    expectSuccess(changed);
+    for (const p of ['a', 'b', 'c']) expect([p, cached(changed.output, p)]).toEqual([p, false]);
   });
 
   it('generates a recipe.yaml recipe that rattler-build builds against a generated meta.yaml one', () => {

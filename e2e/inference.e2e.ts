@@ -63,17 +63,17 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
 
     const beta = JSON.parse(ws.nx(['show', 'project', 'beta', '--json']).stdout);
     expect(beta.root).toBe('recipes/second');
+    // One small target: the builder image is the docker-image target it depends on (read there by the executor),
+    // the recipe and the output folder come from the project root.
     expect(beta.targets['build-recipe']).toMatchObject({
       executor: 'nx-conda:recipe-build',
       cache: true,
-      outputs: ['{options.outputPath}/noarch', '{options.outputPath}/{options.platform}'],
-      options: { outputPath: 'dist/conda/recipes/second', builder: 'conda-build', imageProject: 'builder-image' },
-      metadata: { technologies: ['conda'] },
+      dependsOn: ['^build-recipe', 'builder-image:docker-image'],
+      outputs: ['{workspaceRoot}/dist/conda/{projectRoot}/noarch', '{workspaceRoot}/dist/conda/{projectRoot}/linux-64'],
     });
-    expect(beta.targets['purge-image']).toMatchObject({
-      executor: 'nx-conda:purge-image',
-      options: { imageProject: 'builder-image' },
-    });
+    expect(beta.targets['build-recipe'].options).toEqual({});
+    // Only what is named is inferred besides it.
+    expect(Object.keys(beta.targets)).toEqual(['build-recipe']);
   });
 
   it('builds the inferred projects in dependency order', () => {

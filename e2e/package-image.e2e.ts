@@ -94,7 +94,14 @@ describe('package-image (conda-build test image, real engine)', () => {
       plugins: [
         {
           plugin: 'nx-conda',
-          options: { image: TEST_IMAGES.condaBuild, packageBaseImage: TEST_IMAGES.base, namespace: NAMESPACE },
+          options: {
+            image: TEST_IMAGES.condaBuild,
+            packageBaseImage: TEST_IMAGES.base,
+            namespace: NAMESPACE,
+            // Opt-in targets (only build-recipe is inferred by default).
+            packageImageTargetName: 'package-image',
+            purgeTargetName: 'purge-image',
+          },
         },
       ],
     });
@@ -115,7 +122,7 @@ describe('package-image (conda-build test image, real engine)', () => {
       docker(['image', 'rm', '--force', ref]);
   });
 
-  it('infers package-image on its build, in the target group, with help', () => {
+  it('infers package-image on its build when named, with a description', () => {
     const project = JSON.parse(ws.nx(['show', 'project', 'hello-tool', '--json']).stdout);
     const target = project.targets['package-image'];
     expect(target).toMatchObject({
@@ -125,8 +132,6 @@ describe('package-image (conda-build test image, real engine)', () => {
       options: { image: TEST_IMAGES.condaBuild, packageBaseImage: TEST_IMAGES.base, namespace: NAMESPACE },
     });
     expect(target.metadata.description).toMatch(/image/);
-    expect(target.metadata.help.command).toBe('nx run hello-tool:package-image --help');
-    expect(project.metadata.targetGroups.conda).toContain('package-image');
     expect(project.targets['purge-image'].options).toMatchObject({ packageProject: 'hello-tool' });
   });
 
@@ -305,6 +310,8 @@ describe('package-image of a rattler-build package (conda of the conda-build ima
             images: { 'conda-build': TEST_IMAGES.condaBuild, 'rattler-build': TEST_IMAGES.rattlerBuild },
             packageBaseImage: TEST_IMAGES.base,
             namespace,
+            packageImageTargetName: 'package-image',
+            purgeTargetName: 'purge-image',
           },
         },
       ],
@@ -387,6 +394,8 @@ if (!podmanReady)
             image: TEST_IMAGES.condaBuild,
             packageBaseImage: TEST_IMAGES.base,
             namespace,
+            packageImageTargetName: 'package-image',
+            purgeTargetName: 'purge-image',
             engine: 'podman',
           },
         },
@@ -534,6 +543,8 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
             image: TEST_IMAGES.condaBuild,
             packageBaseImage: TEST_IMAGES.base,
             namespace,
+            packageImageTargetName: 'package-image',
+            purgeTargetName: 'purge-image',
             registry: registry.host,
           },
         },
