@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
 import { TEST_IMAGES } from './utils/paths';
-import { registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
+import { nonLoopbackAddress, registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
 import {
   createWorkspace,
   docker,
@@ -226,6 +226,21 @@ describe('package-image (conda-build test image, real engine)', () => {
     expectSuccess(result);
     expect(result.output).toMatch(/tests of badtest-0\.1-0\.\S+ NOT run \(skipTests\)/);
     expect(labels(`${NAMESPACE}/badtest:0.1--0`)['nx-conda.tests']).toBe('skipped');
+  });
+
+  // Issue 31, point 1.
+  it('never moves a tag it did not make: a foreign image under the tag is an error naming it; force takes the tag and leaves that image', () => {
+    const tag = `${NAMESPACE}/libgreet:2.1--0`;
+    expect(docker(['tag', TEST_IMAGES.base, tag]).code).toBe(0);
+    const refused = ws.nx(['run', 'libgreet:package-image']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`${tag} is held by an image nx-conda did not make (no nx-conda labels)`);
+    expect(refused.output).not.toMatch(/nx-conda: building /);
+    expect(idOf(tag)).toBe(idOf(TEST_IMAGES.base));
+    const forced = ws.nx(['run', 'libgreet:package-image', '--force']);
+    expectSuccess(forced);
+    expect(labels(tag)['nx-conda']).toBe('package');
+    expect(exists(TEST_IMAGES.base)).toBe(true);
   });
 
   it('purge-image removes exactly the images package-image made here', () => {
@@ -461,6 +476,33 @@ if (!podmanReady)
     );
   });
 
+  // Issue 31, point 2: podman verifies TLS unless the registry is on loopback or insecureRegistry is set.
+  (registryAvailable() ? it : it.skip)(
+    'pushes to a loopback registry; one elsewhere is TLS-verified, pushed only with insecureRegistry',
+    async () => {
+      const loopback = await startRegistry();
+      const address = nonLoopbackAddress();
+      const plain = address ? await startRegistry(address) : undefined;
+      const names = [loopback, plain].filter((r) => r !== undefined).map((r) => `${r.host}/${namespace}/ptool:1.0--0`);
+      try {
+        const pushed = ws.nx(['run', 'ptool:package-image', `--registry=${loopback.host}`]);
+        expectSuccess(pushed);
+        expect(pushed.output).toContain(`${loopback.host}/${namespace}/ptool:1.0--0  pushed`);
+        if (!plain) return console.warn('no non-loopback address: TLS push check skipped');
+        const refused = ws.nx(['run', 'ptool:package-image', `--registry=${plain.host}`]);
+        expect(refused.code).not.toBe(0);
+        expect(refused.output).toMatch(/HTTP response to HTTPS client|tls|x509|certificate/i);
+        const insecure = ws.nx(['run', 'ptool:package-image', `--registry=${plain.host}`, '--insecureRegistry']);
+        expectSuccess(insecure);
+        expect(insecure.output).toContain(`${plain.host}/${namespace}/ptool:1.0--0  pushed`);
+      } finally {
+        for (const name of names) podman(['rmi', name]);
+        await loopback.stop();
+        await plain?.stop();
+      }
+    },
+  );
+
   it('purge-image removes exactly the images package-image made here, in podman', () => {
     const foreign = `localhost/${namespace}/ptool:foreign`;
     expect(podman(['tag', TEST_IMAGES.base, foreign]).code).toBe(0);
@@ -570,6 +612,12 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     expect(docker(['tag', TEST_IMAGES.base, remote]).code).toBe(0);
     expect(docker(['push', '--quiet', remote]).code).toBe(0);
     seen.push(idOf(local));
+    // The registry-qualified name here is someone else's too: never pulled over or moved without force (issue 31).
+    const held = ws.nx(['run', 'pushed-tool:package-image']);
+    expect(held.code).not.toBe(0);
+    expect(held.output).toContain(`${remote} is held by an image nx-conda did not make`);
+    expect(idOf(remote)).toBe(idOf(TEST_IMAGES.base));
+    expect(docker(['image', 'rm', remote]).code).toBe(0);
     const refused = ws.nx(['run', 'pushed-tool:package-image']);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toContain(`${remote} exists in the registry with other content`);
@@ -583,6 +631,22 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     expect(docker(['pull', '--quiet', remote]).code).toBe(0);
     expect(idOf(remote)).toBe(ours);
     seen.push(ours);
+  });
+
+  // Issue 31, point 2: a registry that is not on loopback is verified (docker's daemon: only 127.0.0.0/8 is insecure by default).
+  it('verifies TLS when pushing to a registry that is not on loopback', async () => {
+    const address = nonLoopbackAddress();
+    if (!address) return console.warn('no non-loopback address: TLS push check skipped');
+    const plain = await startRegistry(address);
+    try {
+      const result = ws.nx(['run', 'pushed-tool:package-image', `--registry=${plain.host}`]);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(/HTTP response to HTTPS client|tls|x509|certificate/i);
+      expect(result.output).not.toContain(`${plain.host}/${local}  pushed`);
+    } finally {
+      docker(['image', 'rm', `${plain.host}/${local}`]);
+      await plain.stop();
+    }
   });
 
   it('leaves no image and no name of its own behind (the base image it pushed as foreign stays)', () => {

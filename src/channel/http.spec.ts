@@ -1,11 +1,12 @@
 // Issue 18, point 5: upstream servers are untrusted. Real servers on loopback play the hostile ones.
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { upstreamIndex } from './repodata-cache';
 import { S3Client } from './s3';
+import { isInternalAddress } from './http';
 
 interface Seen {
   url: string;
@@ -202,5 +203,94 @@ describe('one deadline per run', () => {
     const first = fresh().runDeadline('run-a', 600_000, root);
     expect(fresh().runDeadline('run-a', 1, root)).toBe(first);
     expect(fresh().runDeadline('run-b', 1, root)).toBeLessThan(first);
+  });
+});
+
+// Issue 31, point 8: redirects to internal addresses are refused unless the configured URL is one; errors quote no body.
+describe('redirects to internal addresses', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['169.254.169.254', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.31.255.255', true],
+    ['192.168.1.1', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['::', true],
+    ['fe80::1', true],
+    ['fd00::2', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:169.254.169.254', true],
+    ['172.32.0.1', false],
+    ['192.0.2.2', false],
+    ['8.8.8.8', false],
+    ['2001:db8::1', false],
+    ['not-an-ip', false],
+  ])('%s is internal: %s', (address, internal) => {
+    expect(isInternalAddress(address)).toBe(internal);
+  });
+
+  /** An address of this machine that is not internal, for a server that plays an outside upstream (none: skipped). */
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal && !isInternalAddress(a.address))?.address;
+  const withOutside = outside ? it : it.skip;
+  if (!outside)
+    console.warn('no address of this machine is outside the internal ranges: redirect refusal test skipped');
+
+  withOutside(
+    'an outside upstream that redirects to loopback (by address or by name) is refused; loopback never asked',
+    async () => {
+      const inside = await hostile((res) => res.writeHead(200).end('{"aws_secret": "x", "packages": {}}'));
+      const upstream = createServer((req, res) => {
+        const port = new URL(inside.url).port;
+        if (req.url?.startsWith('/name/')) return res.writeHead(302, { location: `http://localhost:${port}/x` }).end();
+        if (req.url?.startsWith('/meta/'))
+          return res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        res.writeHead(302, { location: `${inside.url}${req.url}` }).end();
+      });
+      servers.push(upstream);
+      await new Promise<void>((r) => upstream.listen(0, outside, r));
+      const base = `http://${outside}:${(upstream.address() as { port: number }).port}`;
+      for (const [path, to] of [
+        ['/ip', `127.0.0.1:${new URL(inside.url).port}`],
+        ['/name', `localhost:${new URL(inside.url).port}`],
+        ['/meta', '169.254.169.254'],
+      ])
+        await expect(
+          upstreamIndex(`${base}${path}`, 'noarch', {
+            cacheRoot: cacheRoot(),
+            runId: `internal${path}`,
+            limits: small,
+          }),
+        ).rejects.toThrow(`redirected to ${to}`);
+      expect(inside.seen).toEqual([]);
+    },
+  );
+
+  it('a loopback upstream (as the tests and a local mirror are) may redirect to loopback', async () => {
+    const target = await hostile((res) => res.writeHead(404).end());
+    const { url } = await hostile((res, path) => res.writeHead(302, { location: `${target.url}${path}` }).end());
+    const got = await upstreamIndex(`${url}/lo`, 'noarch', { cacheRoot: cacheRoot(), runId: 'lo', limits: small });
+    expect(got.how).toBe('absent');
+    expect(target.seen).toHaveLength(1);
+  });
+
+  it('an answer that is not JSON is refused without quoting it', async () => {
+    const { url } = await hostile((res) =>
+      res.writeHead(200).end('"aws_secret_access_key=AKIAEXAMPLE" \u001b]0;x\u0007'),
+    );
+    const error = await upstreamIndex(`${url}/bad`, 'noarch', {
+      cacheRoot: cacheRoot(),
+      runId: 'bad',
+      limits: small,
+    }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/is not JSON; is this a conda channel\?/);
+    // eslint-disable-next-line no-control-regex
+    expect(String(error)).not.toMatch(/aws_secret|AKIA|\u001b/);
   });
 });

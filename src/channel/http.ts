@@ -7,11 +7,14 @@
  * forwards headers across redirects as the Fetch standard says, which is not
  * what an untrusted server should get.
  */
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { UserError } from '../core/errors';
+import { neutraliseControls } from '../text/terminal';
 
 export class HttpError extends UserError {}
 
@@ -81,6 +84,74 @@ function size(bytes: number): string {
   return bytes >= MiB ? `${Math.round((bytes / MiB) * 10) / 10} MiB` : `${bytes} bytes`;
 }
 
+/** IPv4 as a 32-bit number, or undefined. */
+function ipv4(address: string): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) < 256)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+const INTERNAL_V4: [number, number][] = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+].map(([base, bits]) => [ipv4(base as string) as number, bits as number]);
+
+/**
+ * Is an IP address loopback, link-local, private (RFC 1918, unique local,
+ * carrier-grade NAT), unspecified or benchmarking: an address of the
+ * machine's own or its network's services (a metadata endpoint at
+ * 169.254.169.254, an admin port on 127.0.0.1)? IPv4-mapped IPv6 as IPv4.
+ */
+export function isInternalAddress(address: string): boolean {
+  let a = address.toLowerCase().replace(/^\[|\]$/g, '');
+  const mapped = /^::ffff:(?:0:)?([0-9.]+)$/.exec(a);
+  if (mapped) a = mapped[1];
+  const v4 = ipv4(a);
+  if (v4 !== undefined)
+    return INTERNAL_V4.some(
+      ([base, bits]) => Math.floor(v4 / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits)),
+    );
+  if (isIP(a) !== 6) return false;
+  if (a === '::' || a === '::1') return true;
+  const first = parseInt(a.split(':')[0] || '0', 16);
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80; // fc00::/7 unique local, fe80::/10 link-local
+}
+
+/** Does `hostname` (an IP literal, or a name as the system resolves it) name an internal address? */
+async function isInternalHost(hostname: string): Promise<boolean> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return isInternalAddress(host);
+  try {
+    const addresses = await new Promise<LookupAddress[]>((done, fail) =>
+      dnsLookup(host, { all: true }, (e, list) => (e ? fail(e) : done(list))),
+    );
+    return addresses.some((a) => isInternalAddress(a.address));
+  } catch {
+    return false; // unresolvable: the request itself says so
+  }
+}
+
+/** A resolver for requests that must not reach an internal address (after a redirect from a URL that is not one). */
+const externalOnly: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...(options as LookupOptions), all: true }, (error, list) => {
+    if (error) return callback(error, '', 4);
+    const internal = list.find((a) => isInternalAddress(a.address));
+    if (internal) {
+      const refused = Object.assign(new Error(`${hostname} resolves to an internal address`), { code: 'EINTERNAL' });
+      return callback(refused, '', 4);
+    }
+    if ((options as LookupOptions).all)
+      return (callback as unknown as (e: null, l: LookupAddress[]) => void)(null, list);
+    return callback(null, list[0].address, list[0].family);
+  });
+};
+
 function withoutUserinfo(url: URL): URL {
   const copy = new URL(url);
   copy.username = '';
@@ -97,6 +168,7 @@ function once(
   limits: HttpLimits,
   shown: string,
   sink?: (chunk: Buffer) => void,
+  externalOnlyHost = false,
 ): Promise<HttpResponse> {
   return new Promise((resolvePromise, rejectPromise) => {
     let settled = false;
@@ -113,7 +185,7 @@ function once(
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const sentHeaders: Record<string, string> = { ...headers, 'accept-encoding': ACCEPT_ENCODING };
     if (body) sentHeaders['content-length'] = String(body.length);
-    const req = send(url, { method, headers: sentHeaders });
+    const req = send(url, { method, headers: sentHeaders, ...(externalOnlyHost ? { lookup: externalOnly } : {}) });
     const fail = (error: Error) => {
       req.destroy();
       finish(error);
@@ -126,7 +198,15 @@ function once(
     req.setTimeout(limits.idleMs, () =>
       fail(new HttpError(`${shown} sent nothing for ${limits.idleMs / 1000} s (idle timeout).`)),
     );
-    req.on('error', (e: NodeJS.ErrnoException) => fail(new HttpError(`cannot reach ${shown}: ${e.code ?? e.message}`)));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      fail(
+        new HttpError(
+          e.code === 'EINTERNAL'
+            ? `${shown} redirected to ${url.host}, which resolves to an internal address (loopback, link-local or private); not followed.`
+            : `cannot reach ${shown}: ${e.code ?? e.message}`,
+        ),
+      ),
+    );
     req.on('response', (res: IncomingMessage) => {
       cleanups.push(() => res.destroy());
       const responseHeaders = new Map<string, string>();
@@ -169,7 +249,8 @@ function once(
       const done = () =>
         finish(undefined, {
           status: res.statusCode ?? 0,
-          statusText: res.statusMessage ?? '',
+          // The server's words: no control sequence, and short.
+          statusText: neutraliseControls(res.statusMessage ?? '').slice(0, 100),
           headers: responseHeaders,
           body: Buffer.concat(chunks),
           url: url.toString(),
@@ -199,7 +280,10 @@ function once(
 /**
  * A request with its answer read in full within `limits`. Redirects (up to
  * `maxRedirects`, default 5) are followed; one to another origin (scheme,
- * host or port) drops every credential header and the URL's userinfo.
+ * host or port) drops every credential header and the URL's userinfo, and
+ * one to a loopback, link-local or private address (by literal, or as the
+ * name resolves when connecting) is refused unless the configured URL is
+ * internal itself.
  */
 export async function boundedRequest(request: HttpRequest, limits: HttpLimits): Promise<HttpResponse> {
   let url = new URL(request.url);
@@ -209,8 +293,11 @@ export async function boundedRequest(request: HttpRequest, limits: HttpLimits): 
   const shown = request.shown ?? withoutUserinfo(url).toString();
   const origin = url.origin;
   const maxRedirects = request.maxRedirects ?? 5;
+  // A redirect may lead to an internal address only when the configured URL is one itself (a mirror on the LAN).
+  let internalAllowed: boolean | undefined;
   for (let hop = 0; ; hop++) {
-    const response = await once(withoutUserinfo(url), method, headers, body, limits, shown, request.sink);
+    const guarded = hop > 0 && !internalAllowed;
+    const response = await once(withoutUserinfo(url), method, headers, body, limits, shown, request.sink, guarded);
     const location = response.headers.get('location');
     if (response.status < 300 || response.status >= 400 || response.status === 304 || !location || maxRedirects === 0)
       return response;
@@ -223,6 +310,12 @@ export async function boundedRequest(request: HttpRequest, limits: HttpLimits): 
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:')
       throw new HttpError(`${shown} redirected to a ${next.protocol} URL, which is not followed.`);
+    internalAllowed ??= await isInternalHost(new URL(request.url).hostname);
+    const literal = next.hostname.replace(/^\[|\]$/g, '');
+    if (!internalAllowed && isIP(literal) && isInternalAddress(literal))
+      throw new HttpError(
+        `${shown} redirected to ${next.host}, an internal address (loopback, link-local or private); not followed.`,
+      );
     if (next.origin !== origin)
       headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !isCredentialHeader(name)));
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method !== 'HEAD')) {

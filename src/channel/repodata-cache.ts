@@ -85,10 +85,9 @@ export function compactIndex(text: string, where: string): CompactIndex {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
-    throw new RepodataFetchError(
-      `${where} is not JSON (${(e as Error).message.split('\n')[0]}); is this a conda channel?`,
-    );
+  } catch {
+    // Never the parser's message: it quotes the answer's first bytes (a server's secret, escape sequences).
+    throw new RepodataFetchError(`${where} is not JSON; is this a conda channel?`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new RepodataFetchError(`${where} is not a repodata.json (not a JSON object).`);

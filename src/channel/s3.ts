@@ -173,7 +173,8 @@ export class S3Client {
 
   /** Fails with a one-line message naming the bucket, the key and S3's error code. */
   fail(method: string, relative: string, response: S3Response): never {
-    const code = /<Code>([^<]+)<\/Code>/.exec(response.body.toString('utf8'))?.[1] ?? '';
+    // Only an error code's shape is taken from the body (never its other text).
+    const code = /<Code>([A-Za-z0-9.]{1,64})<\/Code>/.exec(response.body.toString('utf8'))?.[1] ?? '';
     const location = response.headers.get('location');
     const hint =
       response.status >= 300 && response.status < 400

@@ -1,5 +1,6 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildArgv,
@@ -466,6 +467,7 @@ describe('hardening options and runArgs (issue 9)', () => {
         ],
         env,
         '/work/ws',
+        { workspace: '/work/ws', allowed: ['/data'] },
       ),
     ).toEqual([
       '--volume=/data/refs:/refs:ro',
@@ -478,6 +480,101 @@ describe('hardening options and runArgs (issue 9)', () => {
       '--security-opt=no-new-privileges:true',
       '--read-only',
     ]);
+  });
+
+  // Issue 31, point 3: bind sources are an allow-list (the workspace, mountSources), never a socket, system folder or home.
+  describe('bind mount sources', () => {
+    const ws = '/work/ws';
+    const everywhere = { workspace: ws, allowed: ['/'] };
+    it.each([
+      '/run/dbus/system_bus_socket',
+      '/run/systemd/private',
+      '/run/k3s',
+      '/var/snap/lxd/common/lxd/unix.socket',
+      '/usr',
+      '/usr/share',
+      '/root',
+      '/var/spool/cron',
+      '/lib/systemd/system',
+      '/var/lib/kubelet',
+      '/tmp',
+      '/home',
+    ])('refuses %s whatever mountSources says', (source) => {
+      for (const arg of [`--volume=${source}:/h`, `--mount=type=bind,src=${source},dst=/h`])
+        expect(() => validateRunArgs([arg], env, ws, everywhere)).toThrow(/system folder|engine socket|home/);
+    });
+
+    it('refuses a home and its dot-folders whatever mountSources says', () => {
+      const home = homedir(); // /root when run as root: a system folder too
+      expect(() => validateRunArgs([`-v=${home}:/h`], env, ws, everywhere)).toThrow(/home|system folder/);
+      const me = { ...env, HOME: '/home/someone' };
+      expect(() => validateRunArgs(['-v=/home/someone:/h'], me, ws, everywhere)).toThrow(
+        'it is or holds the home /home/someone',
+      );
+      expect(() => validateRunArgs(['-v=/home/someone/.ssh:/h'], me, ws, everywhere)).toThrow(
+        /dot-folder of the home \/home\/someone/,
+      );
+      expect(validateRunArgs(['-v=/home/someone/refs:/h'], me, ws, everywhere)).toEqual([
+        '--volume=/home/someone/refs:/h:ro',
+      ]);
+    });
+
+    it('refuses a folder outside the workspace unless mountSources lists it (or a folder holding it)', () => {
+      expect(() => validateRunArgs(['--volume=/data/refs:/refs'], env, ws)).toThrow(
+        'runArgs cannot mount /data/refs: it is outside the workspace; list it (or a folder holding it) in mountSources to allow it.',
+      );
+      expect(validateRunArgs(['--volume=/data/refs:/refs'], env, ws, { workspace: ws, allowed: ['/data'] })).toEqual([
+        '--volume=/data/refs:/refs:ro',
+      ]);
+    });
+
+    it('refuses a folder that holds a socket (a desktop engine socket deep inside), and one that is a socket', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'runargs-ws-'));
+      const server = createServer();
+      try {
+        mkdirSync(join(root, 'data', '.docker', 'desktop'), { recursive: true });
+        const socket = join(root, 'data', '.docker', 'desktop', 'docker.sock');
+        await new Promise<void>((done) => server.listen(socket, done));
+        const policy = { workspace: root };
+        expect(() => validateRunArgs(['-v=./data:/d'], env, root, policy)).toThrow(`holds the socket ${socket}`);
+        expect(() => validateRunArgs([`--mount=type=bind,src=${socket},dst=/s`], env, root, policy)).toThrow(
+          /engine socket|socket/,
+        );
+        expect(() => validateRunArgs(['-v=.:/w'], env, root, policy)).toThrow(/tmp\/nx-conda|socket/);
+      } finally {
+        server.close();
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it("refuses the workspace folder itself and tmp/nx-conda: they hold nx-conda's control files", () => {
+      expect(() => validateRunArgs(['-v=.:/w'], env, ws)).toThrow(/tmp\/nx-conda/);
+      expect(() => validateRunArgs(['-v=./tmp/nx-conda:/w'], env, ws)).toThrow(/tmp\/nx-conda/);
+    });
+
+    it('makes bind mounts read-only unless the user asks for rw / readonly=false; volumes stay as given', () => {
+      expect(
+        validateRunArgs(
+          [
+            '-v=./refs:/r',
+            '-v=./out:/o:rw',
+            '-v=./z:/z:z',
+            '--mount=type=bind,src=refs,dst=/r2',
+            '--mount=type=bind,src=out,dst=/o2,readonly=false',
+            '-v=cache:/c',
+          ],
+          env,
+          ws,
+        ),
+      ).toEqual([
+        '--volume=/work/ws/refs:/r:ro',
+        '--volume=/work/ws/out:/o:rw',
+        '--volume=/work/ws/z:/z:z,ro',
+        '--mount=type=bind,source=/work/ws/refs,target=/r2,readonly',
+        '--mount=type=bind,source=/work/ws/out,target=/o2',
+        '--volume=cache:/c',
+      ]);
+    });
   });
 
   it('puts the hardening flags before the image, so none can become the command', () => {

@@ -1,4 +1,4 @@
-import { ImageBuildError, imageBuildFailure } from './errors';
+import { engineFailure, ImageBuildError, imageBuildFailure } from './errors';
 import { UserError } from '../core/errors';
 
 describe('imageBuildFailure: a failed image build is a user error naming the image and what to do', () => {
@@ -22,5 +22,22 @@ describe('imageBuildFailure: a failed image build is a user error naming the ima
       /^podman build of image x:1 failed \(SIGKILL\)\. Find the step/,
     );
     expect(imageBuildFailure('podman', 'x:1', {}, []).message).toMatch(/failed \(killed\)/);
+  });
+});
+
+describe('engineFailure: one line, the reason', () => {
+  it("skips podman's progress lines, and an engine's (or a registry's) text never carries control sequences", () => {
+    expect(
+      engineFailure(
+        'podman',
+        'image pull r.example.org/a:1',
+        'Trying to pull r.example.org/a:1...\nError: initializing source docker://r.example.org/a:1: reading manifest 1 in r.example.org/a: manifest unknown\n',
+      ).message,
+    ).toBe(
+      'podman image pull r.example.org/a:1 failed: Error: initializing source docker://r.example.org/a:1: reading manifest 1 in r.example.org/a: manifest unknown',
+    );
+    expect(engineFailure('docker', 'image push x', 'denied: \u001b]0;pwned\u0007\u001b[2Jno').message).toBe(
+      'docker image push x failed: denied: no',
+    );
   });
 });

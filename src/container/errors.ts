@@ -1,5 +1,6 @@
 import type { EngineName } from '../core/defaults';
 import { UserError } from '../core/errors';
+import { neutraliseControls } from '../text/terminal';
 
 /**
  * The container engine is missing, not answering, or refused a command.
@@ -7,13 +8,17 @@ import { UserError } from '../core/errors';
  */
 export class EngineError extends UserError {}
 
-/** First non-empty line of an engine's stderr, for one-line messages. */
+/** Progress lines podman prints before its error (`Trying to pull ...`): never the reason. */
+const PROGRESS =
+  /^(Trying to pull |Getting image source signatures|Copying (blob|config) |Writing manifest|Storing signatures)/;
+
+/** First non-empty line of an engine's stderr that is not progress, for one-line messages. */
 export function firstLine(text: string | undefined): string {
-  const line = (text ?? '')
+  const lines = (text ?? '')
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .find((l) => l.length > 0);
-  return line ?? '';
+    .map((l) => neutraliseControls(l).trim())
+    .filter((l) => l.length > 0);
+  return lines.find((l) => !PROGRESS.test(l)) ?? lines[0] ?? '';
 }
 
 export function engineFailure(engine: EngineName, what: string, stderr: string | undefined): EngineError {

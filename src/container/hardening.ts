@@ -3,9 +3,9 @@
  * for engine flags nx-conda does not model. Pure: turns options into `run`
  * arguments, refusing what would hand the container the host.
  */
-import { HardeningError, validateRunArgs } from './run-args';
+import { HardeningError, validateRunArgs, type MountPolicy } from './run-args';
 
-export { HardeningError, validateRunArgs, isEngineSocketPath, ALLOWED_RUN_FLAGS } from './run-args';
+export { HardeningError, validateRunArgs, isEngineSocketPath, ALLOWED_RUN_FLAGS, type MountPolicy } from './run-args';
 
 export interface Hardening {
   /** `--memory`, e.g. `8g`. */
@@ -18,6 +18,8 @@ export interface Hardening {
   noNewPrivileges?: boolean;
   /** Extra engine flags, each `--name` or `--name=value` (see validateRunArgs). */
   runArgs?: string[];
+  /** Where runArgs' bind mounts may come from (default: the current folder as the workspace, nothing else). */
+  mounts?: MountPolicy;
 }
 
 const MEMORY = /^[1-9][0-9]*(\.[0-9]+)?[bkmg]?$/i;
@@ -48,6 +50,6 @@ export function hardeningArgs(
     args.push(`--pids-limit=${h.pidsLimit}`);
   }
   if (h.noNewPrivileges !== false) args.push('--security-opt=no-new-privileges');
-  args.push(...validateRunArgs(h.runArgs, environment, cwd));
+  args.push(...validateRunArgs(h.runArgs, environment, cwd, h.mounts));
   return args;
 }

@@ -41,9 +41,34 @@ export async function imageId(engine: EngineName, ref: string): Promise<string |
   throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
 }
 
+/**
+ * Whether a push or pull skips TLS verification: only when asked for
+ * (`insecure`) or for a registry on loopback (`localhost`, `127.0.0.0/8`,
+ * `[::1]`), which docker's daemon also treats as insecure by default. podman
+ * gets `--tls-verify=false` then; docker has no such flag (its daemon's
+ * `insecure-registries` decide), so nothing is passed to it.
+ */
+export function tlsFlags(engine: EngineName, ref: string, insecure = false): string[] {
+  if (engine !== 'podman') return [];
+  return insecure || isLoopbackRegistry(ref) ? ['--tls-verify=false'] : [];
+}
+
+/** Does `ref` (or a registry `host[:port][/path]`) start with `localhost`, `127.x.y.z` or `[::1]`, with or without a port? */
+export function isLoopbackRegistry(ref: string): boolean {
+  if (!ref.includes('/')) return false;
+  const host = ref.split('/')[0].toLowerCase();
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  return name === 'localhost' || name === '[::1]' || /^127(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/.test(name);
+}
+
 /** Pulls an image; an engine that cannot (no registry, no such image) throws an EngineError naming it. */
-export async function pullImage(engine: EngineName, ref: string): Promise<void> {
-  const r = await capture(engine, ['image', 'pull', ref]);
+export async function pullImage(
+  engine: EngineName,
+  ref: string,
+  opts: { insecureRegistry?: boolean } = {},
+): Promise<void> {
+  const tls = tlsFlags(engine, ref, opts.insecureRegistry);
+  const r = await capture(engine, ['image', 'pull', ...tls, validateImageRef(ref)]);
   assertSpawned(engine, r);
   if (r.exitCode !== 0) throw engineFailure(engine, `image pull ${ref}`, r.stderr);
 }
@@ -156,10 +181,17 @@ export async function tagImage(engine: EngineName, source: string, target: strin
   if (r.exitCode !== 0) throw engineFailure(engine, `image tag ${source} ${target}`, r.stderr);
 }
 
-/** Pushes a tag with the engine's own login (credentials never pass through us). */
-export async function pushImage(engine: EngineName, ref: string, opts: { tlsVerify?: boolean } = {}): Promise<void> {
-  const tls = engine === 'podman' && opts.tlsVerify === false ? ['--tls-verify=false'] : [];
-  const r = await capture(engine, ['image', 'push', ...tls, validateImageRef(ref)], { timeoutMs: 30 * 60 * 1000 });
+/**
+ * Pushes a tag with the engine's own login (credentials never pass through
+ * us), verifying TLS except as tlsFlags says.
+ */
+export async function pushImage(
+  engine: EngineName,
+  ref: string,
+  opts: { insecureRegistry?: boolean } = {},
+): Promise<void> {
+  const args = ['image', 'push', ...tlsFlags(engine, ref, opts.insecureRegistry), validateImageRef(ref)];
+  const r = await capture(engine, args, { timeoutMs: 30 * 60 * 1000 });
   assertSpawned(engine, r);
   if (r.exitCode !== 0) throw engineFailure(engine, `image push ${ref}`, r.stderr);
 }

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { neutraliseControls } from '../text/terminal';
 
 /** The last `size` lines of output, in order of arrival. */
 export class TailBuffer {
@@ -18,7 +19,9 @@ export const MAX_LINE = 64 * 1024;
 
 /**
  * Splits a byte stream into lines, writes each complete line at once with a
- * prefix, and keeps the last few lines for error messages.
+ * prefix, and keeps the last few lines for error messages. A container's
+ * output never drives the terminal: every control sequence is removed
+ * (neutraliseControls) before a line is printed, kept or masked.
  */
 export class LineWriter {
   private readonly decoder = new StringDecoder('utf8');
@@ -53,7 +56,8 @@ export class LineWriter {
   }
 
   private emit(raw: string): void {
-    const line = this.filter(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    // Control sequences go before the filter: what it masks is what a terminal would show.
+    const line = this.filter(neutraliseControls(raw.endsWith('\r') ? raw.slice(0, -1) : raw));
     if (line === undefined) return;
     this.tailBuffer.add(line);
     this.write(`${this.prefix}${line}\n`);

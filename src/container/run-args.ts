@@ -6,8 +6,9 @@
  * `--flag=value` form, so what was checked is exactly what the engine gets.
  * Anything else is refused with the reason.
  */
-import { realpathSync } from 'node:fs';
-import { dirname, basename, posix, resolve } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, basename, join, posix, resolve } from 'node:path';
 import { OptionError } from '../core/errors';
 
 /** A hardening option (runArgs, memory, cpus, pidsLimit) is refused: a message for the user. */
@@ -22,6 +23,19 @@ interface CheckContext {
   flag: string;
   cwd: string;
   environment: NodeJS.ProcessEnv;
+  mounts: MountPolicy;
+}
+
+/**
+ * Where bind mounts of runArgs may come from: the workspace, and the host
+ * folders the user lists (recipe-build's `mountSources`). Whatever the list
+ * says, never an engine socket or a folder holding a socket, a system folder
+ * or a home (or a dot-folder of one).
+ */
+export interface MountPolicy {
+  workspace: string;
+  /** Host folders outside the workspace that bind mounts may come from (absolute, or relative to the workspace). */
+  allowed?: string[];
 }
 
 const SIZE = /^[0-9]+(\.[0-9]+)?[bkmgt]?b?$/i;
@@ -142,6 +156,81 @@ export function isEngineSocketPath(path: string, environment: NodeJS.ProcessEnv 
 /** Host folders whose content is the host itself (kernel, devices, every process's root, system config). */
 const HOST_SYSTEM = /^\/(proc|sys|dev|boot|etc)(\/|$)/;
 
+/**
+ * System folders: the host's programs, libraries, services' state and
+ * sockets (`/run`, `/var`: dbus, systemd, k3s, lxd, cron), root's home.
+ * Refused as bind sources with everything inside them, except a workspace
+ * that lives there (a CI's `/var/lib/<ci>/workspace`); `/tmp` itself too.
+ */
+const SYSTEM_FOLDER = /^\/(bin|boot|dev|etc|lib|lib32|lib64|libx32|proc|root|run|sbin|snap|sys|usr|var)(\/|$)/;
+const SYSTEM_EXACT = new Set(['/', '/tmp', '/home', '/opt', '/srv', '/mnt', '/media']);
+
+/** Most entries looked at in a bind source for a socket; a larger folder is refused (mount a narrower one). */
+export const MAX_SCANNED_ENTRIES = 100_000;
+
+function isInside(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder === '/' ? '/' : `${folder}/`);
+}
+
+/** The homes of this machine: the user's, root's, every `/home/<name>` and the homes of /etc/passwd. */
+function homes(environment: NodeJS.ProcessEnv): string[] {
+  const found = new Set<string>(['/root']);
+  for (const h of [homedir(), environment.HOME]) if (h && h.startsWith('/')) found.add(posix.normalize(h));
+  try {
+    for (const name of readdirSync('/home')) found.add(`/home/${name}`);
+  } catch {
+    // no /home
+  }
+  try {
+    const passwd = readFileSync('/etc/passwd', 'utf8').slice(0, 1024 * 1024);
+    for (const line of passwd.split('\n')) {
+      const home = line.split(':')[5];
+      if (home && home.startsWith('/') && home !== '/') found.add(posix.normalize(home).replace(/\/+$/, ''));
+    }
+  } catch {
+    // no /etc/passwd (not Linux)
+  }
+  return [...found];
+}
+
+/** A home, a folder holding one, or a dot-folder of one (`~/.ssh`, `~/.docker`): why, or undefined. */
+function homeReason(p: string, environment: NodeJS.ProcessEnv, inWorkspace: boolean): string | undefined {
+  for (const home of homes(environment)) {
+    if (isInside(home, p)) return `it is or holds the home ${home}`;
+    // A workspace that itself lives in a dot-folder (~/.local/src/ws) keeps its own folders.
+    if (!inWorkspace && p.startsWith(`${home}/.`))
+      return `it is a dot-folder of the home ${home} (credentials and sockets live there)`;
+  }
+  return undefined;
+}
+
+/** The first socket at or inside `path` (links not followed), or 'too many' past MAX_SCANNED_ENTRIES. */
+function socketIn(path: string): string | 'too many' | undefined {
+  let seen = 0;
+  const stack = [path];
+  while (stack.length > 0) {
+    const p = stack.pop() as string;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue; // gone, or not readable by us: the engine makes a missing source a folder
+    }
+    if (st.isSocket()) return p;
+    if (!st.isDirectory()) continue;
+    let names: string[];
+    try {
+      names = readdirSync(p);
+    } catch {
+      continue;
+    }
+    seen += names.length;
+    if (seen > MAX_SCANNED_ENTRIES) return 'too many';
+    for (const name of names) stack.push(posix.join(p, name));
+  }
+  return undefined;
+}
+
 /** The real path of `path`, links resolved as far as the path exists (the engine follows them too). */
 function realPath(path: string): string {
   try {
@@ -152,13 +241,21 @@ function realPath(path: string): string {
   }
 }
 
-/** A bind mount's host path, made absolute as the engine does (against the client's folder) and checked. */
-function bindSource(source: string, { cwd, environment }: CheckContext): string {
+/**
+ * A bind mount's host path, made absolute as the engine does (against the
+ * client's folder) and checked: inside the workspace or a folder the user
+ * allowed, never a socket or a folder holding one, a system folder or a home.
+ */
+function bindSource(source: string, { cwd, environment, mounts }: CheckContext): string {
   if (source === '') throw new HardeningError('runArgs: a bind mount has an empty source.');
   if (/[\0\n,"':]/.test(source))
     throw new HardeningError(`runArgs: bind source ${JSON.stringify(source)} holds , " ' : or a control character.`);
   const absolute = resolve(cwd, source);
-  for (const p of new Set([absolute, realPath(absolute)])) {
+  const real = realPath(absolute);
+  const workspace = realPath(resolve(mounts.workspace));
+  const inWorkspace = isInside(real, workspace);
+  const control = join(workspace, 'tmp', 'nx-conda');
+  for (const p of new Set([absolute, real])) {
     if (isEngineSocketPath(p, environment))
       throw new HardeningError(
         `runArgs cannot mount ${p}: it is (or holds) a container engine socket, which would give the build container the host.`,
@@ -167,7 +264,31 @@ function bindSource(source: string, { cwd, environment }: CheckContext): string 
       throw new HardeningError(
         `runArgs cannot mount ${p}: /proc, /sys, /dev, /boot and /etc are the host itself (/proc/1/root is its whole file system).`,
       );
+    if (SYSTEM_EXACT.has(p) || (SYSTEM_FOLDER.test(p) && !inWorkspace))
+      throw new HardeningError(
+        `runArgs cannot mount ${p}: it is a system folder (programs, libraries, services' state and sockets), whatever mountSources says.`,
+      );
+    const home = homeReason(p, environment, inWorkspace);
+    if (home) throw new HardeningError(`runArgs cannot mount ${p}: ${home}, whatever mountSources says.`);
+    if (isInside(control, p) || isInside(p, control))
+      throw new HardeningError(
+        `runArgs cannot mount ${p}: it is or holds tmp/nx-conda, nx-conda's own control files (the workspace's secret, run records).`,
+      );
   }
+  const allowed = (mounts.allowed ?? []).map((a) => realPath(resolve(mounts.workspace, a)));
+  if (!inWorkspace && !allowed.some((a) => isInside(real, a)))
+    throw new HardeningError(
+      `runArgs cannot mount ${real}: it is outside the workspace; list it (or a folder holding it) in mountSources to allow it.`,
+    );
+  const socket = socketIn(real);
+  if (socket === 'too many')
+    throw new HardeningError(
+      `runArgs cannot mount ${real}: it holds more than ${MAX_SCANNED_ENTRIES} entries, too many to check for sockets; mount a narrower folder.`,
+    );
+  if (socket)
+    throw new HardeningError(
+      `runArgs cannot mount ${real}: it is or holds the socket ${socket}, which would give the build container the service behind it.`,
+    );
   return absolute;
 }
 
@@ -199,7 +320,10 @@ function volumeValue(value: string, c: CheckContext): string {
   const from = isPath ? bindSource(source, c) : source;
   if (!isPath && !VOLUME_NAME.test(source))
     throw new HardeningError(`runArgs --volume=${value}: ${JSON.stringify(source)} is not a volume name.`);
-  return [from, containerPath(target), ...(options === undefined ? [] : [options])].join(':');
+  // A bind mount is read-only unless the user asks for rw.
+  const modes = options === undefined ? [] : options.split(',');
+  if (isPath && !modes.includes('rw') && !modes.includes('ro')) modes.push('ro');
+  return [from, containerPath(target), ...(modes.length ? [modes.join(',')] : [])].join(':');
 }
 
 /** A CSV line as the engine reads `--mount` (Go's encoding/csv): fields may be quoted, `""` is a quote. */
@@ -294,7 +418,7 @@ function mountValue(value: string, c: CheckContext): string {
     if (!/^(|true|false|1|0)$/i.test(readonly))
       throw new HardeningError(`runArgs --mount: readonly=${JSON.stringify(readonly)} is not true or false.`);
     if (!/^(false|0)$/i.test(readonly)) out.push('readonly');
-  }
+  } else if (type === 'bind') out.push('readonly'); // read-only unless the user asks for readonly=false
   for (const key of ['volume-nocopy', 'tmpfs-size', 'tmpfs-mode', 'consistency']) {
     const v = got.get(key);
     if (v === undefined) continue;
@@ -307,13 +431,15 @@ function mountValue(value: string, c: CheckContext): string {
 
 /**
  * Checks runArgs against the allow-list and returns them in canonical form
- * (`--flag=value`, host paths absolute). Throws a HardeningError with the
+ * (`--flag=value`, host paths absolute, bind mounts read-only unless asked
+ * otherwise; bind sources as `mounts` allows). Throws a HardeningError with the
  * reason for the first item refused.
  */
 export function validateRunArgs(
   runArgs: unknown,
   environment: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
+  mounts: MountPolicy = { workspace: cwd },
 ): string[] {
   if (runArgs === undefined) return [];
   if (!Array.isArray(runArgs) || !runArgs.every((a) => typeof a === 'string'))
@@ -346,7 +472,7 @@ export function validateRunArgs(
       value = items[++i];
     }
     if (/[\0\n\r]/.test(value)) throw new HardeningError(`runArgs item --${flag} holds a control character`);
-    out.push(`--${flag}=${check(value, { flag, cwd, environment })}`);
+    out.push(`--${flag}=${check(value, { flag, cwd, environment, mounts })}`);
   }
   return out;
 }

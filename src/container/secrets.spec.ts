@@ -75,6 +75,11 @@ describe('masking secrets in every form they are printed in', () => {
       ['(user:p@ss:word@proxy:3128)', `(${MASK}@proxy:3128)`],
       ['proxy=user:p@ss:word@proxy:3128: refused', `proxy=${MASK}@proxy:3128: refused`],
       ['<user:p@ss:word@proxy.example.org:3128>', `<${MASK}@proxy.example.org:3128>`],
+      // Issue 31, point 7: a host with `_` (a compose service name).
+      ['bob:p@ss:w0rd-123@proxy_host:3128', `${MASK}@proxy_host:3128`],
+      ['https_proxy=bob:p@ss:w0rd-123@proxy_host:3128', `https_proxy=${MASK}@proxy_host:3128`],
+      ['via bob:p@ss:w0rd-123@proxy_host:3128.', `via ${MASK}@proxy_host:3128.`],
+      ['http://bob:p@ss:w0rd-123@proxy_host:3128/', `http://${MASK}@proxy_host:3128/`],
     ]) {
       expect(maskCredentials(text)).toBe(want);
     }

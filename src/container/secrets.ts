@@ -8,8 +8,12 @@
 /** What a secret is replaced by. */
 export const MASK = '***';
 
-/** The end of a URL's authority: `@host[:port]` then a path, query, fragment, quote, separator or the end. */
-const AT_HOST = String.raw`@(?=[A-Za-z0-9.\[\]-]+(?::\d+)?(?:[/?#\s'",;)>\]]|[.:!](?:\s|$)|$))`;
+/**
+ * The end of a URL's authority: `@host[:port]` then a path, query, fragment,
+ * quote, separator or the end. A host may hold `_` (a compose service or
+ * container name such as `proxy_host`, which resolvers take).
+ */
+const AT_HOST = String.raw`@(?=[A-Za-z0-9._\[\]-]+(?::\d+)?(?:[/?#\s'",;)>\]]|[.:!](?:\s|$)|$))`;
 /** `user:` then anything but a port number: the start of a password. */
 const USER_COLON = String.raw`[^\s/?#@:'"=,;(\[<]+:(?!\d+(?:[/?#\s'",;)]|$))`;
 

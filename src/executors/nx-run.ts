@@ -18,10 +18,25 @@ export interface NxRunOptions {
 
 const DEFAULT_PARALLEL = 3;
 
+/**
+ * Most tasks a batch runs at once, whatever `--parallel` says: a value such
+ * as `99999999999`, `100000%` or `1e400` would otherwise start every task of
+ * a large batch at once (each a container). A batch never runs more at once
+ * than it has tasks either.
+ */
+export const MAX_PARALLEL = 64;
+
+/** Nx's `concurrency` (nx/src/command-line/yargs-utils/shared-options): a number as is, a string by parseInt, `N%` of the cores. */
 function concurrency(value: string | number): number {
   let parallel = typeof value === 'number' ? value : parseInt(value, 10);
   if (typeof value === 'string' && value.endsWith('%')) parallel = (availableParallelism() * parallel) / 100;
-  return Number.isFinite(parallel) ? Math.max(1, Math.floor(parallel)) : DEFAULT_PARALLEL;
+  return Math.max(1, Math.floor(parallel));
+}
+
+/** What Nx would take, within [1, MAX_PARALLEL]; NaN (nothing Nx can use) is Nx's default. */
+function capped(parallel: number): number {
+  if (Number.isNaN(parallel)) return DEFAULT_PARALLEL;
+  return Math.min(MAX_PARALLEL, Math.max(1, Math.floor(parallel)));
 }
 
 /** The value of `--name=v` / `--name v` / bare `--name` (''), for any of `names`; the last one given wins. */
@@ -37,19 +52,26 @@ function flag(argv: string[], names: string[]): string | undefined {
   return found;
 }
 
-/** Parallelism and bail from the Nx command line `argv`, the environment and nx.json's `parallel`. */
-export function nxRunOptions(argv: string[], env: NodeJS.ProcessEnv, nxJsonParallel?: number): NxRunOptions {
+/**
+ * Parallelism and bail from the Nx command line `argv`, the environment and
+ * nx.json's `parallel`, parsed as Nx parses them (`--maxParallel` is a yargs
+ * number, `--parallel` and NX_PARALLEL strings), then capped at MAX_PARALLEL.
+ */
+export function nxRunOptions(argv: string[], env: NodeJS.ProcessEnv, nxJsonParallel?: number | string): NxRunOptions {
   const given = flag(argv, ['parallel']);
-  const max = flag(argv, ['maxParallel', 'max-parallel']);
+  const maxFlag = flag(argv, ['maxParallel', 'max-parallel']);
+  const max = maxFlag === undefined || maxFlag === '' ? undefined : Number(maxFlag);
   let parallel: number;
   if (given === 'false') parallel = 1;
   else if (given === 'true' || given === '' || (given === undefined && env.NX_PARALLEL))
     parallel = concurrency(max || env.NX_PARALLEL || String(DEFAULT_PARALLEL));
   else if (given !== undefined) parallel = concurrency(given);
-  else parallel = nxJsonParallel && nxJsonParallel > 0 ? Math.floor(nxJsonParallel) : DEFAULT_PARALLEL;
+  else if (typeof nxJsonParallel === 'number' && nxJsonParallel > 0) parallel = nxJsonParallel;
+  else if (typeof nxJsonParallel === 'string' && nxJsonParallel !== '') parallel = concurrency(nxJsonParallel);
+  else parallel = DEFAULT_PARALLEL;
   const bailFlag = flag(argv, ['nx-bail', 'nxBail']);
   const bail = bailFlag === undefined ? env.NX_BAIL === 'true' : bailFlag !== 'false';
-  return { parallel, bail };
+  return { parallel: capped(parallel), bail };
 }
 
 /** Output styles under which Nx shows a successful task of a run as one line, not its output (static-failures-only is Nx's default outside a terminal UI). */

@@ -6,6 +6,7 @@ import {
   packageSpecOfFile,
   labelInstruction,
   renderDockerfile,
+  channelSecrets,
   installStageLabel,
   untestedTag,
 } from './package-plan';
@@ -111,5 +112,44 @@ describe('install stage label', () => {
     expect(() => installStageLabel('x"y', 'ab'.repeat(32))).toThrow(/not hex/);
     expect(() => installStageLabel(WS, 'ab')).toThrow(/not hex/);
     expect(() => installStageLabel(WS, `${'ab'.repeat(31)}a\n`)).toThrow(/not hex/);
+  });
+});
+
+// Issue 31, point 6: no pushed image carries a channel credential.
+describe('channel credentials and the final image', () => {
+  const channels = [
+    'https://bob:s3cr%40t-pw@channels.example.org/lab',
+    'https://conda.example.org/t/tk-1234567890/private',
+    'conda-forge',
+  ];
+  it('channelSecrets: userinfo (raw and decoded), password, token', () => {
+    expect(channelSecrets(channels).sort()).toEqual(
+      ['bob:s3cr%40t-pw', 'bob:s3cr@t-pw', 's3cr%40t-pw', 's3cr@t-pw', 'tk-1234567890'].sort(),
+    );
+    expect(channelSecrets(['conda-forge', 'https://channels.example.org/x'])).toEqual([]);
+  });
+
+  it('scrubs conda-meta in the install stage when a channel has credentials; the final stage names none', () => {
+    const text = renderDockerfile({
+      installerImage: 'lab/conda:1',
+      baseImage: 'base:1',
+      spec: { name: 'hello', version: '1.0', build: '0' },
+      channels,
+    });
+    const [install, final] = text.split(/\n(?=FROM base:1)/);
+    const scrub = install.split('\n').find((l) => l.startsWith('RUN ["python3"'));
+    expect(scrub).toBeDefined();
+    const argv = JSON.parse(scrub!.slice(4)) as string[];
+    expect(argv.slice(3)).toEqual(['/usr/local/conda-meta', ...channelSecrets(channels)]);
+    for (const secret of channelSecrets(channels)) expect(final).not.toContain(secret);
+    // Without credentials, no extra step.
+    expect(
+      renderDockerfile({
+        installerImage: 'lab/conda:1',
+        baseImage: 'base:1',
+        spec: { name: 'hello', version: '1.0', build: '0' },
+        channels: ['conda-forge'],
+      }),
+    ).not.toContain('python3');
   });
 });

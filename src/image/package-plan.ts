@@ -139,6 +139,35 @@ export function isOurPackageImage(
   return project === undefined || labels.get(PACKAGE_LABELS.project) === project;
 }
 
+/**
+ * Who holds a tag, when it is not an image package-image made in this
+ * workspace for this project (undefined: ours, package-image may move it).
+ * Said from the holder's labels only; its own text is never quoted.
+ */
+export function foreignHolder(
+  labels: Map<string, string> | undefined,
+  workspace: string,
+  project: string,
+): string | undefined {
+  if (isOurPackageImage(labels, workspace, project)) return undefined;
+  if (isOurPackageImage(labels, workspace)) return 'an image package-image made here for another project';
+  if (labels?.get(NX_CONDA_LABEL) === PACKAGE_LABEL_VALUE) return 'an image package-image made in another workspace';
+  if (labels?.has(NX_CONDA_LABEL)) return 'an nx-conda image that is not a package image';
+  return 'an image nx-conda did not make (no nx-conda labels)';
+}
+
+/**
+ * Package files that would share one tag: `name-1.0-0.conda` and
+ * `name-1.0-0.tar.bz2` of one build (or the same file name in two subdirs)
+ * both name `<namespace>/name:1.0--0`. One tag per package file: each group
+ * of two or more is returned, for an error that names them.
+ */
+export function sharedTags(images: PackageImage[]): PackageImage[][] {
+  const byTag = new Map<string, PackageImage[]>();
+  for (const image of images) byTag.set(image.tag, [...(byTag.get(image.tag) ?? []), image]);
+  return [...byTag.values()].filter((group) => group.length > 1);
+}
+
 /** The temporary name of an image until its tests pass. */
 export function untestedTag(name: string, sha256: string): string {
   return `${UNTESTED_REPOSITORY}/${name}:${sha256.slice(0, 16)}`;
@@ -205,6 +234,7 @@ export function renderDockerfile(o: {
     exactSpec(o.spec),
   ];
   const stageLabels: Record<string, string> = o.stageLabel ? { [PACKAGE_LABELS.installStage]: o.stageLabel } : {};
+  const secrets = channelSecrets(o.channels);
   return [
     `FROM ${o.installerImage} AS install`,
     ...labelInstruction(stageLabels),
@@ -212,12 +242,57 @@ export function renderDockerfile(o: {
     // The package cache stays in the install stage, never in the final image; set for this step
     // only, as one more instruction (ENV) costs docker's legacy builder a container.
     `RUN ${JSON.stringify(['env', 'CONDA_PKGS_DIRS=/tmp/nx-conda-pkgs', ...create])}`,
+    // conda keeps the command line (conda-meta/history) and each package's URL (conda-meta/*.json):
+    // a channel's credentials are scrubbed there before /usr/local is copied (this stage's own
+    // history, which holds them, is not the final image's).
+    ...(secrets.length
+      ? [`RUN ${JSON.stringify(['python3', '-c', SCRUB_SCRIPT, `${PREFIX}/conda-meta`, ...secrets])}`]
+      : []),
     '',
     `FROM ${o.baseImage}`,
     `COPY --from=install ${PREFIX} ${PREFIX}`,
     ...labelInstruction(o.labels ?? {}),
     '',
   ].join('\n');
+}
+
+/** Replaces each secret (argv[2:]) by *** in the regular files of a folder (argv[1]); links are left alone. */
+const SCRUB_SCRIPT = [
+  'import os, sys',
+  'd, secrets = sys.argv[1], [s.encode() for s in sys.argv[2:] if s]',
+  'for n in os.listdir(d):',
+  '    p = os.path.join(d, n)',
+  '    if os.path.islink(p) or not os.path.isfile(p): continue',
+  "    b = open(p, 'rb').read()",
+  '    c = b',
+  "    for s in secrets: c = c.replace(s, b'***')",
+  "    if c != b: open(p, 'wb').write(c)",
+].join('\n');
+
+/**
+ * The credentials in channel URLs, in the forms conda may write them: the
+ * userinfo (`user:password`, raw and percent-decoded), the password alone
+ * and a conda token (`/t/<token>/`). Short values (under 4 characters) are
+ * left: they would mask ordinary text.
+ */
+export function channelSecrets(channels: string[]): string[] {
+  const found = new Set<string>();
+  for (const channel of channels) {
+    const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(channel)?.[1];
+    if (userinfo) {
+      const colon = userinfo.indexOf(':');
+      for (const v of [userinfo, colon >= 0 ? userinfo.slice(colon + 1) : userinfo]) {
+        found.add(v);
+        try {
+          found.add(decodeURIComponent(v));
+        } catch {
+          // not percent-encoded
+        }
+      }
+    }
+    for (const m of channel.matchAll(/\/t\/([^/\s]+)/g)) found.add(m[1]);
+  }
+  return [...found].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
 }
 
 /**

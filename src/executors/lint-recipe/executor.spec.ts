@@ -59,6 +59,14 @@ describe('lint-recipe executor (no container: the engine is never asked)', () =>
     expect(engine.calls).toEqual([]);
   });
 
+  // Issue 31, point 10: a recipe over the limit is too large, not missing (the graph says the same).
+  it('a 50 MB meta.yaml is reported as too large, unread', async () => {
+    await expect(run(`${RECIPE}# ${'z'.repeat(50 * 1024 * 1024)}\n`)).resolves.toEqual({ success: false });
+    expect(out.error).toEqual([
+      "nx-conda: lint-recipe: recipes/one/meta.yaml: the file is 51201 KB, over nx-conda's limit of 512 KB for a recipe; nothing was linted.",
+    ]);
+  });
+
   it('an error fails the task; the finding is in lint.json and on the terminal with its line', async () => {
     await expect(run(RECIPE.replace('  home: https://elsewhere.invalid\n', ''))).resolves.toEqual({ success: false });
     expect(lintJson()).toEqual([expect.objectContaining({ check: 'missing_home', file: 'recipes/one/meta.yaml' })]);

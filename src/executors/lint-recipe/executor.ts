@@ -11,6 +11,7 @@ import { REPOSITORY_CHECK_NAMES } from '../../lint/config';
 import { summaryLine, sarifReport, textReport } from '../../lint/report';
 import { knownSelectorNames } from '../../lint/checks/syntax';
 import { PLUGIN_VERSION } from '../../core/version';
+import { MAX_RECIPE_BYTES, oversizeReason } from '../../recipes';
 import { runExecutor } from '../run-executor';
 import { repositoryLookup } from './repository';
 import type { LintRecipeExecutorSchema } from './schema';
@@ -24,6 +25,16 @@ function readRegular(path: string): string | undefined {
     const st = lstatSync(path);
     if (!st.isFile() || st.size > MAX_FILE_BYTES) return undefined;
     return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A regular file (links not followed) of this size, or undefined. */
+function regularSize(path: string): number | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() ? st.size : undefined;
   } catch {
     return undefined;
   }
@@ -72,10 +83,13 @@ export default async function lintRecipeExecutor(
     const recipeFile =
       options.recipeFile ??
       RECIPE_FILE_NAMES.map((n) => (projectRoot === '.' ? n : `${projectRoot}/${n}`)).find(
-        (f) => readRegular(join(context.root, f)) !== undefined,
+        (f) => regularSize(join(context.root, f)) !== undefined,
       );
     if (!recipeFile) throw new UserError(`lint-recipe: no ${RECIPE_FILE_NAMES.join(' or ')} in ${projectRoot}.`);
     const recipePath = join(context.root, recipeFile);
+    // Refused unread, as the graph refuses it: a recipe over the limit is too large, not missing.
+    const oversize = oversizeReason(regularSize(recipePath) ?? 0);
+    if (oversize) throw new UserError(`lint-recipe: ${recipeFile}: ${oversize}; nothing was linted.`);
     const dir = recipeFile.includes('/') ? recipeFile.slice(0, recipeFile.lastIndexOf('/')) : '.';
     const platform = options.platform ?? 'linux-64';
     const config = { rules: options.rules ?? {} };
@@ -89,9 +103,12 @@ export default async function lintRecipeExecutor(
       : undefined;
     const known = knownSelectorNames(platform, variantKeys(context.root, options.variantConfigFiles ?? []));
     const lint = async (): Promise<LintResult> => {
-      const contents = readRegular(recipePath);
+      const size = regularSize(recipePath);
+      const contents = size !== undefined && !oversizeReason(size) ? readRegular(recipePath) : undefined;
       if (contents === undefined)
-        throw new UserError(`lint-recipe: cannot read ${recipeFile} (missing, not a regular file, or over 1 MB).`);
+        throw new UserError(
+          `lint-recipe: cannot read ${recipeFile} (missing, not a regular file, or over ${MAX_RECIPE_BYTES / 1024} KB).`,
+        );
       return lintRecipe({
         file: recipeFile,
         contents,

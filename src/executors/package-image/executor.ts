@@ -7,8 +7,21 @@ import { listChannelPackages } from '../../channel/staging';
 import { ownedSubdirs } from '../../channel/output';
 import { checkEngine, inspectImage, workspaceId } from '../../container';
 import { runExecutor } from '../run-executor';
-import { PackageImageError, resolvePackageImageOptions, type ResolvedPackageImageOptions } from './options';
-import { isUpToDate, PACKAGE_LABELS, packageImageOf, packageLabels, type PackageImage } from '../../image/package-plan';
+import {
+  PackageImageError,
+  resolvePackageImageOptions,
+  tagHeldError,
+  type ResolvedPackageImageOptions,
+} from './options';
+import {
+  foreignHolder,
+  isUpToDate,
+  PACKAGE_LABELS,
+  packageImageOf,
+  packageLabels,
+  sharedTags,
+  type PackageImage,
+} from '../../image/package-plan';
 import type { PackageImageExecutorSchema } from './schema';
 
 /** A lookup that takes longer than this is an engine that does not answer. */
@@ -49,8 +62,10 @@ export async function packageImageTask(options: PackageImageExecutorSchema, cont
     return NO_PACKAGE;
   }
   const images = packages.map(({ subdir, file }) => checkedImage(o, subdir, file));
+  refuseSharedTags(images);
   const workspace = workspaceId(context.root);
   const found = await lookUp(o, workspace, images);
+  for (const f of found) if (f.holder && !o.force) throw tagHeldError(o, f.image.tag, f.previous, f.holder);
 
   const summary: string[] = [];
   const todo = found.filter((f) => !f.reused);
@@ -66,7 +81,7 @@ export async function packageImageTask(options: PackageImageExecutorSchema, cont
   if (o.registry) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only with a registry
     const { pushTested } = require('./push') as typeof import('./push');
-    summary.push(...(await pushTested(o, images)));
+    summary.push(...(await pushTested(o, images, workspace)));
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   logger.info(
@@ -81,6 +96,8 @@ export interface Found {
   sha256: string;
   /** Id of the image that has the tag now. */
   previous?: string;
+  /** Who holds the tag, when it is not an image package-image made here for this project (see foreignHolder). */
+  holder?: string;
   reused: boolean;
 }
 
@@ -102,7 +119,8 @@ async function lookUp(o: ResolvedPackageImageOptions, workspace: string, images:
           current !== undefined &&
           isUpToDate(current.labels, packageLabelsWanted(workspace, o, image, sha256)) &&
           testsWillDo(current.labels, o);
-        return { image, sha256, previous: current?.id, reused };
+        const holder = current ? foreignHolder(current.labels, workspace, o.projectName) : undefined;
+        return { image, sha256, previous: current?.id, holder, reused };
       }),
     );
   } catch (e) {
@@ -110,6 +128,18 @@ async function lookUp(o: ResolvedPackageImageOptions, workspace: string, images:
     await checkEngine(o.engine); // throws what is wrong with the engine, if that is it
     throw e;
   }
+}
+
+/** One tag per package file: files of one build in two formats (or two subdirs) are refused, named. */
+function refuseSharedTags(images: PackageImage[]): void {
+  const groups = sharedTags(images);
+  if (groups.length === 0) return;
+  const [first] = groups;
+  throw new PackageImageError(
+    `${first.map((i) => `${i.subdir}/${i.file}`).join(' and ')} would both be the image ${first[0].tag} ` +
+      '(one tag per package file): keep one format of each build in the output folder (recipe-build packageFormat), ' +
+      'remove the other file, and run again.',
+  );
 }
 
 function checkedImage(o: ResolvedPackageImageOptions, subdir: string, file: string): PackageImage {

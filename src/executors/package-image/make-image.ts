@@ -14,14 +14,17 @@ import {
   currentRun,
   imageId,
   imageLabels,
+  inspectImage,
   listImages,
+  masker,
   ownerLabels,
   removeImage,
   runContainer,
   tagImage,
 } from '../../container';
 import { builderImageTagOf } from '../../image';
-import { PackageImageError, type ResolvedPackageImageOptions } from './options';
+import { neutraliseControls } from '../../text/terminal';
+import { PackageImageError, tagHeldError, type ResolvedPackageImageOptions } from './options';
 import {
   CONTAINER_TESTS,
   FAILED_MARK,
@@ -34,6 +37,8 @@ import {
   type TestStep,
 } from './package-tests';
 import {
+  channelSecrets,
+  foreignHolder,
   isOurPackageImage,
   PACKAGE_LABELS,
   packageLabels,
@@ -108,8 +113,9 @@ async function makeImage(
   const reading = o.skipTests ? undefined : readTests(o, root, installer, image);
   reading?.catch(() => undefined); // awaited below
   const testState = o.skipTests ? 'skipped' : 'passed';
-  // Until its tests pass the image has only a name of its own: a run killed in between leaves no tested-looking tag.
-  const buildTag = o.skipTests ? image.tag : untestedTag(image.name, sha256);
+  // Until its tests pass (or are skipped) and the tag is checked again, the image has only a name of its own:
+  // a run killed in between leaves no tested-looking tag, and a tag taken meanwhile is never moved.
+  const buildTag = untestedTag(image.name, sha256);
   const dockerfile = join(contextDir, `Dockerfile.${sha256.slice(0, 16)}`);
   const stageLabel = installStageLabel(workspace, sha256);
   const text = renderDockerfile({
@@ -121,7 +127,9 @@ async function makeImage(
     labels: packageLabels(workspace, o.projectName, image.file, sha256, testState),
   });
   writeFileSync(dockerfile, text);
-  if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${text}`);
+  // Printed with the channels' credentials masked (Nx keeps what is printed).
+  const mask = masker(channelSecrets(o.channels));
+  if (o.verbose) logger.info(`nx-conda: Dockerfile for ${image.tag}:\n${mask(text)}`);
   logger.info(
     `nx-conda: building ${image.tag} from ${image.subdir}/${image.file} (installer ${installer}, base ${o.baseImage})`,
   );
@@ -139,6 +147,7 @@ async function makeImage(
       keepLayers: false,
       logPrefix: prefix,
       verbose: o.verbose,
+      secrets: channelSecrets(o.channels),
     });
   } catch (e) {
     (await reading?.catch(() => undefined))?.cleanup();
@@ -155,7 +164,7 @@ async function makeImage(
 
   async function testAndTag(): Promise<string> {
     if (!reading) {
-      if (previous) await removeReplaced(o, workspace, previous);
+      await takeTag(o, workspace, buildTag, image.tag, previous);
       logger.warn(`nx-conda: tests of ${image.file} NOT run (skipTests): ${image.tag} is untested`);
       return 'built, tests skipped (skipTests)';
     }
@@ -171,9 +180,7 @@ async function makeImage(
       await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
       throw e;
     }
-    await tagImage(o.engine, buildTag, image.tag);
-    await removeImage(o.engine, buildTag); // only the temporary name goes
-    if (previous) await removeReplaced(o, workspace, previous);
+    await takeTag(o, workspace, buildTag, image.tag, previous);
     return steps ? `built, ${steps} test step(s) passed` : 'built, the package has no test';
   }
 }
@@ -220,13 +227,14 @@ async function readTests(
     );
   }
   const { files, refused } = parseReaderOutput(result.stdout);
-  if (refused.length) logger.warn(`nx-conda: test files of ${image.file} left out: ${refused.slice(0, 10).join(', ')}`);
+  // Names from inside the package: shown without control characters (JSON quoting leaves C1 and bidi ones).
+  const shown = (names: string[]) => neutraliseControls(names.slice(0, 10).join(', '));
+  if (refused.length) logger.warn(`nx-conda: test files of ${image.file} left out: ${shown(refused)}`);
   const dir = mkdtempSync(join(tmpdir(), 'nx-conda-tests-'));
   const clashes = writePackageFiles(join(dir, 'files'), files);
-  if (clashes.length)
-    logger.warn(`nx-conda: test files of ${image.file} that clash: ${clashes.slice(0, 10).join(', ')}`);
+  if (clashes.length) logger.warn(`nx-conda: test files of ${image.file} that clash: ${shown(clashes)}`);
   const { steps, notRun } = testSteps(files);
-  for (const what of notRun) logger.warn(`nx-conda: test of ${image.file} not run here: ${what}`);
+  for (const what of notRun) logger.warn(`nx-conda: test of ${image.file} not run here: ${neutraliseControls(what)}`);
   writeFileSync(join(dir, 'run.sh'), renderTestScript(steps, PREFIX), { mode: 0o644 });
   if (o.verbose) logger.info(`nx-conda: test script of ${image.file}:\n${renderTestScript(steps, PREFIX)}`);
   return { dir, steps, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -253,6 +261,9 @@ async function runTests(
       logPrefix: `[${o.projectName}] `,
       timeoutSeconds: o.testTimeoutSeconds || undefined,
       verbose: o.verbose,
+      // The same limits as a build's: pids, memory, cpus; and no capabilities, no-new-privileges.
+      hardening: o.testHardening,
+      user: o.testUser,
     });
     if (result.exitCode !== 0 || result.signal || result.timedOut) {
       const failed = [...result.tail].reverse().find((l) => l.includes(FAILED_MARK));
@@ -272,6 +283,30 @@ async function runTests(
   } finally {
     tests.cleanup();
   }
+}
+
+/**
+ * Gives the new image its tag, after asking again who holds the tag: one
+ * that changed hands since the lookup to an image package-image did not make
+ * here for this project is never moved (unless force), and the new image
+ * goes. The image the tag leaves is removed only when it is ours.
+ */
+async function takeTag(
+  o: ResolvedPackageImageOptions,
+  workspace: string,
+  buildTag: string,
+  tag: string,
+  previous: string | undefined,
+): Promise<void> {
+  const now = await inspectImage(o.engine, tag);
+  const holder = now ? foreignHolder(now.labels, workspace, o.projectName) : undefined;
+  if (now && holder && !o.force) {
+    await removeImage(o.engine, buildTag, { force: true }).catch(() => undefined);
+    throw tagHeldError(o, tag, now.id, holder);
+  }
+  await tagImage(o.engine, buildTag, tag);
+  await removeImage(o.engine, buildTag); // only the temporary name goes
+  for (const id of new Set([previous, now?.id])) if (id) await removeReplaced(o, workspace, id);
 }
 
 /** The install stage a build without BuildKit leaves as an image without a name (see installStageLabel); best effort. */

@@ -2,6 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { IMAGE_REPOSITORY, validateImageRef, validateNetwork } from '../../container/argv';
+import { hardeningArgs, HardeningError, type Hardening } from '../../container/hardening';
 import { outputPathOf } from '../../channel/dependencies';
 import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { normalizeChannels } from '../../channel/upstream';
@@ -14,6 +15,20 @@ import type { PackageImageExecutorSchema } from './schema';
 /** A package-image failure a user must fix (no packages built yet, a push refused): reported without a stack. */
 export class PackageImageError extends UserError {}
 
+/** The tag is held by an image package-image did not make here for this project: never moved without force. */
+export function tagHeldError(
+  o: ResolvedPackageImageOptions,
+  tag: string,
+  id: string | undefined,
+  holder: string,
+): PackageImageError {
+  return new PackageImageError(
+    `${tag} is held by ${holder}${id ? ` (${id})` : ''}: package-image never moves a tag it did not make. ` +
+      `Remove or rename that image (${o.engine} image rm ${tag}), choose another namespace, ` +
+      'or set force to take the tag (the other image keeps its id and other names; it is never removed).',
+  );
+}
+
 export interface ResolvedPackageImageOptions {
   projectName: string;
   outputDir: string;
@@ -25,12 +40,21 @@ export interface ResolvedPackageImageOptions {
   skipTests: boolean;
   /** `host[:port][/path]`, without a trailing slash; undefined: no push. */
   registry?: string;
+  /** Push and pull without TLS verification (podman's --tls-verify=false; docker's daemon decides for itself). */
+  insecureRegistry: boolean;
   force: boolean;
   network?: string;
   testTimeoutSeconds: number;
+  /** The test container's limits (checked): pids, memory, cpus, no capabilities, no-new-privileges. */
+  testHardening: Hardening;
+  /** User the tests run as; undefined: the image's own. */
+  testUser?: string;
   engine: EngineName;
   verbose: boolean;
 }
+
+/** `--user` as the engine takes it: a name or id, optionally `:group`. */
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
 /** A registry as the engine takes it before an image name: `host[:port][/path]`. */
 const REGISTRY =
@@ -79,6 +103,22 @@ export function resolvePackageImageOptions(
   if (!(o.testTimeoutSeconds >= 0))
     throw new OptionError('testTimeoutSeconds', `testTimeoutSeconds must be 0 or more, got ${o.testTimeoutSeconds}.`);
   const baseImage = validateImageRef(o.packageBaseImage, 'packageBaseImage');
+  const testHardening: Hardening = {
+    memory: o.testMemory || undefined,
+    cpus: o.testCpus || undefined,
+    pidsLimit: o.testPidsLimit,
+    noNewPrivileges: true,
+    runArgs: ['--cap-drop=ALL'],
+  };
+  try {
+    hardeningArgs(testHardening);
+  } catch (e) {
+    const option = e instanceof HardeningError ? e.option : '';
+    const name = { memory: 'testMemory', cpus: 'testCpus', pidsLimit: 'testPidsLimit' }[option] ?? 'testMemory';
+    throw new OptionError(name, `${name}: ${(e as Error).message}`);
+  }
+  if (o.testUser && !USER.test(o.testUser))
+    throw new OptionError('testUser', `testUser ${JSON.stringify(o.testUser)} is not name|uid[:group|gid].`);
   if (!existsSync(outputDir))
     throw new PackageImageError(
       `${relative(context.root, outputDir)} does not exist: build the packages first (nx run ${projectName}:build-recipe).`,
@@ -93,9 +133,12 @@ export function resolvePackageImageOptions(
     channels,
     skipTests: o.skipTests,
     registry,
+    insecureRegistry: o.insecureRegistry,
     force: o.force,
     network: o.network || undefined,
     testTimeoutSeconds: o.testTimeoutSeconds,
+    testHardening,
+    testUser: o.testUser || undefined,
     engine: o.engine,
     verbose: o.verbose ?? context.isVerbose ?? false,
   };

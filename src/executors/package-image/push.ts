@@ -1,18 +1,26 @@
 /**
  * Pushes the tested tags to a registry, as `<registry>/<namespace>/<name>:<version>--<build>`,
- * with the engine's own login. A tag the registry already holds is compared
- * first (pulled, by image id): the same image is not pushed again, another
- * one is overwritten only with `force`.
+ * with the engine's own login, verifying TLS (see tlsFlags: only a loopback
+ * registry or `insecureRegistry` goes without). A tag the registry already
+ * holds is compared first (pulled, by image id): the same image is not pushed
+ * again, another one is overwritten only with `force`. The registry-qualified
+ * name is a local tag too: one held by an image package-image did not make
+ * here is never moved (pulled over or retagged) without `force`.
  */
 import { logger } from '../../core/logger';
-import { EngineError, imageId, imageLabels, pullImage, pushImage, tagImage } from '../../container';
-import { PackageImageError, type ResolvedPackageImageOptions } from './options';
-import { PACKAGE_LABELS, type PackageImage } from '../../image/package-plan';
+import { EngineError, imageId, imageLabels, inspectImage, pullImage, pushImage, tagImage } from '../../container';
+import { PackageImageError, tagHeldError, type ResolvedPackageImageOptions } from './options';
+import { foreignHolder, PACKAGE_LABELS, type PackageImage } from '../../image/package-plan';
 
 const NOT_IN_REGISTRY = /manifest unknown|not found|does not exist|no such/i;
 
-export async function pushTested(o: ResolvedPackageImageOptions, images: PackageImage[]): Promise<string[]> {
+export async function pushTested(
+  o: ResolvedPackageImageOptions,
+  images: PackageImage[],
+  workspace: string,
+): Promise<string[]> {
   const lines: string[] = [];
+  const tls = { insecureRegistry: o.insecureRegistry };
   for (const image of images) {
     const remote = `${o.registry}/${image.tag}`;
     const labels = await imageLabels(o.engine, image.tag);
@@ -22,9 +30,12 @@ export async function pushTested(o: ResolvedPackageImageOptions, images: Package
     }
     const local = await imageId(o.engine, image.tag);
     if (!local) throw new PackageImageError(`${image.tag} is not in ${o.engine}: nothing to push`);
+    const held = await inspectImage(o.engine, remote);
+    const holder = held ? foreignHolder(held.labels, workspace, o.projectName) : undefined;
+    if (held && holder && !o.force) throw tagHeldError(o, remote, held.id, holder);
     let there: string | undefined;
     try {
-      await pullImage(o.engine, remote);
+      await pullImage(o.engine, remote, tls);
       there = await imageId(o.engine, remote);
     } catch (e) {
       if (!(e instanceof EngineError) || !NOT_IN_REGISTRY.test(e.message)) throw e;
@@ -41,7 +52,7 @@ export async function pushTested(o: ResolvedPackageImageOptions, images: Package
     }
     await tagImage(o.engine, image.tag, remote);
     logger.info(`nx-conda: pushing ${remote}${there ? ' (force: replacing other content)' : ''}`);
-    await pushImage(o.engine, remote, { tlsVerify: false });
+    await pushImage(o.engine, remote, tls);
     lines.push(`  ${remote}  pushed`);
   }
   return lines;

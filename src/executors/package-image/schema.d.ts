@@ -21,12 +21,22 @@ export interface PackageImageExecutorSchema {
   skipTests?: boolean;
   /** Registry to push the tested tags to; empty: no push. */
   registry?: string;
-  /** Rebuild existing images; push over a registry tag holding another image. */
+  /** Push and pull without TLS verification (podman --tls-verify=false); loopback registries never verify. Default false. */
+  insecureRegistry?: boolean;
+  /** Rebuild existing images; push over a registry tag holding another image; take a tag held by an image not made here. */
   force?: boolean;
   /** Network of the install stage. */
   network?: string;
   /** Time limit of one package's tests (0: none). */
   testTimeoutSeconds?: number;
+  /** Memory limit of the test container (--memory); empty: none. */
+  testMemory?: string;
+  /** CPU limit of the test container (--cpus); 0: none. */
+  testCpus?: number;
+  /** Most processes at once in the test container; 0: the engine's default. Default 4096. */
+  testPidsLimit?: number;
+  /** User the tests run as; empty: the image's own. */
+  testUser?: string;
   engine?: EngineName;
   verbose?: boolean;
 }

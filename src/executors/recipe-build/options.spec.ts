@@ -104,7 +104,12 @@ describe('resolveOptions refuses values that would leave their place', () => {
     expect(resolve({ runArgs: ['--volume=/var/run/docker.sock:/var/run/docker.sock'] })).toThrow(/engine socket/);
     expect(resolve({ runArgs: ['--privileged'] })).toThrow(/hands the build container the host/);
     expect(resolve({ memory: '1; rm -rf /' })).toThrow(/not a size/);
-    expect(resolve({})().hardening).toEqual({ pidsLimit: 4096, noNewPrivileges: true, runArgs: [] });
+    expect(resolve({})().hardening).toEqual({
+      pidsLimit: 4096,
+      noNewPrivileges: true,
+      runArgs: [],
+      mounts: { workspace: expect.any(String), allowed: [] },
+    });
   });
 });
 

@@ -28,6 +28,8 @@ export interface RecipeBuildExecutorSchema {
   pidsLimit?: number;
   noNewPrivileges?: boolean;
   runArgs?: string[];
+  /** Host folders outside the workspace that runArgs bind mounts may come from. Default []. */
+  mountSources?: string[];
   timeoutSeconds?: number;
   lockTimeoutSeconds?: number;
   keepImage?: boolean;

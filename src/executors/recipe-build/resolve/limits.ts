@@ -19,18 +19,27 @@ function seconds(options: RecipeBuildOptions, option: 'timeoutSeconds' | 'lockTi
   return value;
 }
 
+function mountSources(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '' && !/[\0\n]/.test(v)))
+    throw new OptionError('mountSources', `mountSources must be a list of host folders, got ${JSON.stringify(value)}.`);
+  return value as string[];
+}
+
 export function resolveLimits(
   options: RecipeBuildOptions,
   environment: NodeJS.ProcessEnv,
   root: string,
 ): ResolvedLimits {
+  const mounts = { workspace: root, allowed: mountSources(options.mountSources) };
   const hardening: Hardening = {
     memory: options.memory || undefined,
     cpus: options.cpus || undefined,
     pidsLimit: options.pidsLimit,
     noNewPrivileges: options.noNewPrivileges,
     // Relative mount sources are made absolute against the workspace, whatever folder the engine later runs in.
-    runArgs: validateRunArgs(options.runArgs, environment, root),
+    runArgs: validateRunArgs(options.runArgs, environment, root, mounts),
+    mounts,
   };
   hardeningArgs(hardening, environment, root);
   return {
