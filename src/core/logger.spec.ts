@@ -42,7 +42,8 @@ describe('captureTaskOutput', () => {
         expect(written).toEqual([]);
         goLive();
         writeOutput('stdout', '[a] container line\n');
-        logger.warn('nx-conda: done');
+        // info, not warn: Nx's logger colours warnings when CI is set.
+        logger.info('nx-conda: done');
       },
       { hold: true },
     );
