@@ -3,7 +3,7 @@
  * PACKAGES index (version, dependencies, whether it compiles), and its
  * archive (downloaded, hashed, and read for DESCRIPTION's title and URL).
  */
-import { createHash } from 'node:crypto';
+import { downloadForDraft } from './download';
 import type { UpstreamHttp } from './http';
 import { UpstreamError } from './errors';
 import { tarGzFiles } from './sdist';
@@ -91,15 +91,10 @@ export async function cranDraft(http: UpstreamHttp, mirror: string, name: string
   const version = stanza.get('Version') ?? '';
   if (!VERSION_SHAPE.test(version)) throw new UpstreamError(`${what}: the index gives no usable version.`);
   const url = `${base}/src/contrib/${name}_${version}.tar.gz`;
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  const sha = createHash('sha256');
-  await http.download(url, (chunk) => {
-    sha.update(chunk);
-    kept += chunk.length;
-    if (kept <= 64 * 1024 * 1024) chunks.push(chunk);
-  });
-  const description = tarGzFiles(Buffer.concat(chunks), (n, size) => n === `${name}/DESCRIPTION` && size < 1024 * 1024);
+  const { sha256, archive } = await downloadForDraft(http, url);
+  const description = archive
+    ? tarGzFiles(archive, (n, size) => n === `${name}/DESCRIPTION` && size < 1024 * 1024)
+    : new Map<string, Buffer>();
   const desc = parseDcf(description.get(`${name}/DESCRIPTION`)?.toString('utf8') ?? '');
   const home = (desc.get('URL') ?? '').split(/[\s,]+/).find((u) => /^https?:\/\/[A-Za-z0-9._~:/?=&+@-]+$/.test(u));
   const requirements = ['r-base'];
@@ -115,7 +110,7 @@ export async function cranDraft(http: UpstreamHttp, mirror: string, name: string
     cranName: name,
     name: `r-${name.toLowerCase()}`,
     version,
-    sha256: sha.digest('hex'),
+    sha256,
     compiled: (stanza.get('NeedsCompilation') ?? desc.get('NeedsCompilation')) === 'yes',
     requirements,
     ...(title ? { summary: title } : {}),

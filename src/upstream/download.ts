@@ -65,3 +65,23 @@ export class SourceDownloads {
     return pending;
   }
 }
+
+/** The most of an archive a recipe draft reads its metadata from; a larger one is hashed only. */
+export const MAX_ARCHIVE_READ = 64 * 1024 * 1024;
+
+/**
+ * One archive downloaded for a new recipe: its sha256 as it streamed, and the
+ * archive itself when it fits MAX_ARCHIVE_READ (undefined otherwise: a draft
+ * then reads nothing from it).
+ */
+export async function downloadForDraft(http: UpstreamHttp, url: string): Promise<{ sha256: string; archive?: Buffer }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sha = createHash('sha256');
+  await http.download(url, (chunk) => {
+    sha.update(chunk);
+    size += chunk.length;
+    if (size <= MAX_ARCHIVE_READ) chunks.push(chunk);
+  });
+  return { sha256: sha.digest('hex'), ...(size <= MAX_ARCHIVE_READ ? { archive: Buffer.concat(chunks) } : {}) };
+}

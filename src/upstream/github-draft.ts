@@ -3,7 +3,7 @@
  * tag), the archive of that tag (downloaded, hashed, and looked at for its
  * build system), and the repository's description, homepage and licence.
  */
-import { createHash } from 'node:crypto';
+import { downloadForDraft } from './download';
 import type { UpstreamHttp } from './http';
 import { UpstreamError } from './errors';
 import { releasesOf, newestRelease } from './releases';
@@ -58,21 +58,14 @@ export async function githubDraft(http: UpstreamHttp, owner: string, repo: strin
   if (!release) throw new UpstreamError(`${what}: no release or tag named like a version (1.2.3 or v1.2.3).`);
   const version = release.version;
   const url = `https://github.com/${owner}/${repo}/archive/refs/tags/${tagPrefix}${version}.tar.gz`;
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  const sha = createHash('sha256');
-  await http.download(url, (chunk) => {
-    sha.update(chunk);
-    kept += chunk.length;
-    if (kept <= 64 * 1024 * 1024) chunks.push(chunk);
-  });
-  const archive = Buffer.concat(chunks);
+  const { sha256, archive } = await downloadForDraft(http, url);
   const top = new Set<string>();
-  tarGzFiles(archive, (name) => {
-    const parts = name.split('/');
-    if (parts.length === 2) top.add(parts[1]);
-    return false;
-  });
+  if (archive)
+    tarGzFiles(archive, (name) => {
+      const parts = name.split('/');
+      if (parts.length === 2) top.add(parts[1]);
+      return false;
+    });
   const buildSystem: BuildSystem =
     top.has('pyproject.toml') || top.has('setup.py')
       ? 'python'
@@ -96,9 +89,9 @@ export async function githubDraft(http: UpstreamHttp, owner: string, repo: strin
     repo,
     version,
     tagPrefix,
-    sha256: sha.digest('hex'),
+    sha256,
     buildSystem,
-    ...(buildSystem === 'python' ? { python: sdistFacts(archive) } : {}),
+    ...(buildSystem === 'python' && archive ? { python: sdistFacts(archive) } : {}),
     ...(summary ? { summary } : {}),
     home:
       homepage && /^https?:\/\/[A-Za-z0-9._~:/?=&+@-]+$/.test(homepage)

@@ -3,7 +3,7 @@
  * the project's sdist (downloaded, hashed, and read for its build backend
  * and import packages).
  */
-import { createHash } from 'node:crypto';
+import { downloadForDraft } from './download';
 import type { UpstreamHttp } from './http';
 import { UpstreamError } from './errors';
 import { condaNameOf, condaRequirement } from './python-requirements';
@@ -30,8 +30,6 @@ export interface PythonRecipeDraft {
   /** Requirements not carried over, or carried without their marker. */
   notes: string[];
 }
-
-const MAX_SDIST_READ = 64 * 1024 * 1024;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,19 +64,11 @@ export async function pypiDraft(http: UpstreamHttp, index: string, name: string)
     throw new UpstreamError(`${what}: the index names the project or its archive oddly; write this recipe by hand.`);
   const sourceUrl = `${base}/packages/source/${pypiName[0]}/${pypiName}/${sdist.filename}`;
 
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  const sha = createHash('sha256');
-  await http.download(sourceUrl, (chunk) => {
-    sha.update(chunk);
-    if (kept + chunk.length <= MAX_SDIST_READ) chunks.push(chunk);
-    kept += chunk.length;
-  });
-  const sha256 = sha.digest('hex');
+  const { sha256, archive } = await downloadForDraft(http, sourceUrl);
   const announced = isObject(sdist.digests) ? sdist.digests.sha256 : undefined;
   if (typeof announced === 'string' && announced !== sha256)
     throw new UpstreamError(`${sourceUrl}: the download's sha256 is ${sha256}, but the index announces ${announced}.`);
-  const facts = kept <= MAX_SDIST_READ ? sdistFacts(Buffer.concat(chunks)) : { buildRequires: [], packages: [] };
+  const facts = archive ? sdistFacts(archive) : { buildRequires: [], packages: [] };
 
   const notes: string[] = [];
   const mapped = (list: unknown): string[] => {
