@@ -1,8 +1,9 @@
 import type { CreateNodes, CreateNodesResultArray } from '@nx/devkit';
 import { graphStats, warn } from './devkit';
 import { normalizeOptions, type NxCondaPluginOptions } from './options';
-import { readWorkspaceRecipes } from './recipes-state';
+import { readWorkspaceRecipesInParallel, type WorkspaceRecipes } from './recipes-state';
 import { recipeProject, workspaceShape } from './targets';
+import { nxHashesPluginVersion } from './version-hash';
 
 /** Every meta.yaml (conda-build) and recipe.yaml (rattler-build). */
 export const RECIPE_GLOB = '**/{meta,recipe}.yaml';
@@ -23,15 +24,18 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
   async (files, rawOptions, context) => {
     const started = performance.now();
     const opts = normalizeOptions(rawOptions);
-    let state: ReturnType<typeof readWorkspaceRecipes>;
+    let state: WorkspaceRecipes;
     try {
-      state = readWorkspaceRecipes(context.workspaceRoot, files, opts);
+      state = await readWorkspaceRecipesInParallel(context.workspaceRoot, files, opts);
     } catch (e) {
       warn(`nx-conda: could not infer recipe projects: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     }
     const read = performance.now();
-    const workspace = workspaceShape(context.nxJsonConfiguration?.namedInputs);
+    const workspace = workspaceShape(
+      context.nxJsonConfiguration?.namedInputs,
+      nxHashesPluginVersion(context.workspaceRoot, context.nxJsonConfiguration),
+    );
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.
     const results: CreateNodesResultArray = [];

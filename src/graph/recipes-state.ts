@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { formatOfFile } from '../core/formats';
-import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
+import { loadRecipes, loadRecipesInParallel, type LoadStats, type ParseOutcome } from './cache';
 import { recipeFilter } from './glob';
 import { graphStats, warn } from './devkit';
 import { assignProjectNames } from './naming';
@@ -77,8 +77,30 @@ export function readWorkspaceRecipes(
 ): WorkspaceRecipes {
   const registration = registrationKey(opts);
   const selected = selectRecipeFiles(files, opts);
-  const ordered = [...selected.values()].sort();
-  const { outcomes, stats } = loadRecipes(workspaceRoot, ordered, opts.platform, registration);
+  const loaded = loadRecipes(workspaceRoot, [...selected.values()].sort(), opts.platform, registration);
+  return nameRecipes(workspaceRoot, files, registration, selected, loaded, report);
+}
+
+/** readWorkspaceRecipes for createNodes: a cold read uses a second thread (parse-threads.ts). */
+export async function readWorkspaceRecipesInParallel(
+  workspaceRoot: string,
+  files: readonly string[],
+  opts: NormalizedOptions,
+): Promise<WorkspaceRecipes> {
+  const registration = registrationKey(opts);
+  const selected = selectRecipeFiles(files, opts);
+  const loaded = await loadRecipesInParallel(workspaceRoot, [...selected.values()].sort(), opts.platform, registration);
+  return nameRecipes(workspaceRoot, files, registration, selected, loaded, true);
+}
+
+function nameRecipes(
+  workspaceRoot: string,
+  files: readonly string[],
+  registration: string,
+  selected: Map<string, string>,
+  { outcomes, stats }: { outcomes: Map<string, ParseOutcome>; stats: LoadStats },
+  report: boolean,
+): WorkspaceRecipes {
   const byRoot = new Map<string, RecipeEntry>();
   for (const [root, file] of selected) {
     const outcome = outcomes.get(file);
