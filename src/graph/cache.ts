@@ -82,6 +82,8 @@ export interface LoadStats {
   fromDisk: number;
   /** Files read and hashed (no trusted stat signature matched). */
   hashed: number;
+  /** Files read in a worker thread (parse-threads.ts). */
+  inThread?: number;
 }
 
 /** One call's view of the caches: each file's cached entry, and how to record what was loaded. */
@@ -176,13 +178,13 @@ export async function loadRecipesInParallel(
   const cachedEntries = new Map<string, CacheEntry | undefined>();
   for (const file of files) cachedEntries.set(file, run.cachedOf(file).entry);
   const uncached = files.filter((f) => cachedEntries.get(f) === undefined);
-  const loaded = await loadInThreads(workspaceRoot, uncached, platform, now, (file) =>
+  const { loaded, inThread } = await loadInThreads(workspaceRoot, uncached, platform, now, (file) =>
     loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now),
   );
   for (const file of files) {
     if (!loaded.has(file)) loaded.set(file, loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now));
   }
-  return { outcomes: outcomesOf(files, loaded), stats: run.finish(loaded, cachedEntries) };
+  return { outcomes: outcomesOf(files, loaded), stats: { ...run.finish(loaded, cachedEntries), inThread } };
 }
 
 /** For tests: forget the in-memory results. */

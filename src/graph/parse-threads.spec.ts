@@ -22,7 +22,8 @@ describe('loadInThreads', () => {
       hashed: false,
       parsed: false,
     });
-    const out = await loadInThreads('/nowhere', files, 'linux-64', Date.now(), local, 2);
-    expect([...out.keys()]).toEqual(files);
+    const { loaded, inThread } = await loadInThreads('/nowhere', files, 'linux-64', Date.now(), local, 2);
+    expect([...loaded.keys()]).toEqual(files);
+    expect(inThread).toBe(0);
   });
 });

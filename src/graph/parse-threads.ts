@@ -86,16 +86,18 @@ export async function loadInThreads(
   now: number,
   local: (file: string) => Loaded,
   cores = availableParallelism(),
-): Promise<Map<string, Loaded>> {
+): Promise<{ loaded: Map<string, Loaded>; inThread: number }> {
   const out = new Map<string, Loaded>();
   const share = existsSync(WORKER_FILE) ? threadShare(files.length, cores) : 0;
   const remote = files.slice(files.length - share);
   const thread = share ? runThread({ root, files: [...remote], platform, now }) : undefined;
   for (const file of files.slice(0, files.length - share)) out.set(file, local(file));
+  let inThread = 0;
   if (thread) {
     const loaded = await thread.result;
     thread.stop();
+    if (loaded) inThread = loaded.length;
     remote.forEach((file, i) => out.set(file, loaded ? loaded[i] : local(file)));
   }
-  return out;
+  return { loaded: out, inThread };
 }

@@ -145,7 +145,8 @@ function nameRecipes(
   if (report) {
     graphStats(
       `nx-conda: read ${stats.files} recipe(s): ${stats.parsed} parsed, ` +
-        `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed`,
+        `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed` +
+        (stats.inThread ? ` (${stats.inThread} of them in a second thread)` : ''),
     );
   }
   last = { workspaceRoot, registration, byRoot, stats };
