@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
-import { TEST_IMAGES } from './utils/paths';
+import { findInImage } from './utils/image-files';
+import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { nonLoopbackAddress, registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
+import { startServer, type TestServer } from './utils/server';
 import {
   createWorkspace,
   docker,
@@ -660,3 +662,88 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     expect(exists(TEST_IMAGES.base)).toBe(true);
   });
 });
+
+// Issue 31, point 6: a channel with credentials (user:password@ and a /t/<token>/ path) that the install stage
+// uses; the image pushed and pulled back holds none of them, in any file, its history or its configuration.
+withRegistry(
+  'package-image with a credentialed channel: no pushed image carries a credential (docker, loopback registry)',
+  () => {
+    const namespace = `${NAMESPACE}-cred`;
+    const secret = randomBytes(6).toString('hex');
+    const user = `e2euser${secret}`;
+    const password = `e2epass${secret}`;
+    const token = `e2etoken${secret}`;
+    const local = `${namespace}/credtool:1.0--0`;
+    let server: TestServer;
+    let registry: TestRegistry;
+    let ws: Workspace;
+    let remote: string;
+    beforeAll(async () => {
+      // The upstream channel: credlib, built once elsewhere, served under /t/<token>/upstream.
+      const publisher = createWorkspace('pkgimage-cred-publisher', {
+        plugins: [{ plugin: 'nx-conda', options: { image: TEST_IMAGES.condaBuild } }],
+      });
+      publisher.write(
+        'recipes/credlib/meta.yaml',
+        'package:\n  name: credlib\n  version: "1.0"\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo lib > $PREFIX/share/credlib.txt\n',
+      );
+      expectSuccess(publisher.nx(['run', 'credlib:build-recipe']));
+      const served = mkdtempSync(join(E2E_ROOT, 'cred-upstream-'));
+      cpSync(join(publisher.root, 'dist/conda/recipes/credlib'), join(served, 't', token, 'upstream'), {
+        recursive: true,
+      });
+      server = await startServer('static', served);
+      registry = await startRegistry();
+      remote = `${registry.host}/${local}`;
+      ws = createWorkspace('pkgimage-cred', {
+        plugins: [
+          {
+            plugin: 'nx-conda',
+            options: {
+              image: TEST_IMAGES.condaBuild,
+              packageBaseImage: TEST_IMAGES.base,
+              namespace,
+              packageImageTargetName: 'package-image',
+              registry: registry.host,
+              channels: [`http://${user}:${password}@127.0.0.1:${server.port}/t/${token}/upstream`],
+            },
+          },
+        ],
+      });
+      // credtool needs credlib at run time, which only the upstream channel has: the install stage fetches it there.
+      ws.write(
+        'recipes/credtool/meta.yaml',
+        [
+          'package:\n  name: credtool\n  version: "1.0"',
+          'build:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo tool > $PREFIX/share/credtool.txt',
+          'requirements:\n  run:\n    - credlib',
+          'test:\n  commands:\n    - test -f $PREFIX/share/credlib.txt',
+          '',
+        ].join('\n'),
+      );
+    });
+    afterAll(async () => {
+      for (const ref of [local, remote].filter(Boolean)) docker(['image', 'rm', '--force', ref]);
+      await registry?.stop();
+      await server?.stop();
+    });
+
+    it('installs from the channel with its credentials, pushes, and the pushed image holds none of them', () => {
+      // host: the install stage reaches the channel on this machine's loopback, as builds do.
+      const result = ws.nx(['run', 'credtool:package-image', '--network=host']);
+      expectSuccess(result);
+      expect(result.output).toContain(`${remote}  pushed`);
+      const fetched = server
+        .requests()
+        .filter((line) => line.startsWith(`GET /t/${token}/upstream/noarch/credlib-1.0-0.`) && / 200 /.test(line));
+      expect(fetched.length).toBeGreaterThanOrEqual(1);
+      // The image as the registry has it: pulled back into an engine without it.
+      expect(docker(['image', 'rm', local, remote]).code).toBe(0);
+      expect(docker(['pull', '--quiet', remote]).code).toBe(0);
+      expect(docker(['run', '--rm', '--network', 'none', remote, 'cat', '/usr/local/share/credlib.txt']).stdout).toBe(
+        'lib',
+      );
+      expect(findInImage(remote, [user, password, token])).toEqual([]);
+    });
+  },
+);
