@@ -1,4 +1,4 @@
-import { planStages, StagePlanError, type StageGraph, type StagePlan } from './stages';
+import { MAX_BLOCKS, planStages, StagePlanError, type StageGraph, type StagePlan } from './stages';
 
 const graphOf = (edges: Record<string, string[]>, cost?: Record<string, number>): StageGraph => ({
   tasks: Object.keys(edges),
@@ -283,6 +283,16 @@ describe('planStages', () => {
     expect(plan.stages[0].shards.find((s) => s.tasks.includes('k1'))!.tasks).toEqual(
       expect.arrayContaining(['k1', 'k2', 'k3', 'k4']),
     );
+  });
+
+  it(`more levels than MAX_BLOCKS (${MAX_BLOCKS}): cuts between blocks of levels, still a valid plan`, () => {
+    const graph = hubTree(3 * MAX_BLOCKS, 4);
+    for (const maxStages of [1, 6, 64]) {
+      const plan = planStages(graph, { agents: 4, maxStages, stageOverhead: 0 });
+      checkPlan(graph, plan);
+      expect(plan.stages.length).toBeLessThanOrEqual(Math.min(maxStages, MAX_BLOCKS));
+      expect(plan.length).toBeGreaterThanOrEqual(plan.lowerBound);
+    }
   });
 
   it('a large tree is planned the same way twice, whatever the order it is given in', () => {

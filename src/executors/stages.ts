@@ -110,58 +110,46 @@ export const MAX_BLOCKS = 48;
 interface Bin {
   agent: number;
   cost: number;
+  /** How many tasks it holds (tasks may be left out while only sizes are needed). */
+  count: number;
   tasks: number[];
 }
 
 /** Bin order for packing: least cost, then fewest tasks, then lowest agent. */
 const binBefore = (a: Bin, b: Bin) =>
-  a.cost < b.cost ||
-  (a.cost === b.cost && (a.tasks.length < b.tasks.length || (a.tasks.length === b.tasks.length && a.agent < b.agent)));
-
-/** A binary min-heap of bins (binBefore), so packing costs log(agents) per piece. */
-class BinHeap {
-  private readonly items: Bin[];
-  constructor(bins: Bin[]) {
-    this.items = [...bins];
-  }
-  /** Adds `cost` and `tasks` to the least loaded bin. */
-  addToLeast(cost: number, tasks: number[]): void {
-    const items = this.items;
-    const top = items[0];
-    top.cost += cost;
-    for (const t of tasks) top.tasks.push(t);
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < items.length && binBefore(items[l], items[m])) m = l;
-      if (r < items.length && binBefore(items[r], items[m])) m = r;
-      if (m === i) return;
-      [items[i], items[m]] = [items[m], items[i]];
-      i = m;
-    }
-  }
-}
+  a.cost < b.cost || (a.cost === b.cost && (a.count < b.count || (a.count === b.count && a.agent < b.agent)));
 
 /** Scratch arrays shared by the packs of one plan (a stamp marks the members of the current pack). */
 interface Scratch {
   stamp: Int32Array;
   parent: Int32Array;
+  pieceCost: Float64Array;
+  pieceCount: Int32Array;
   current: number;
 }
 
 /**
  * Packs the weakly connected pieces of `members` (task indexes) onto `agents`
  * bins: costliest piece first (then most tasks, then first name) onto the
- * least loaded bin. Indexes are in name order.
+ * least loaded bin (a binary heap: log(agents) per piece). Indexes are in
+ * name order; a piece is known by its first task. Without `withTasks`, the
+ * bins' task lists stay empty (sizes only, for comparing cuts).
  */
-function pack(members: number[], deps: number[][], cost: number[], agents: number, scratch: Scratch): Bin[] {
-  const { stamp, parent } = scratch;
+function pack(
+  members: number[],
+  deps: number[][],
+  cost: number[],
+  agents: number,
+  scratch: Scratch,
+  withTasks = true,
+): Bin[] {
+  const { stamp, parent, pieceCost, pieceCount } = scratch;
   const mark = ++scratch.current;
   for (const i of members) {
     stamp[i] = mark;
     parent[i] = i;
+    pieceCost[i] = 0;
+    pieceCount[i] = 0;
   }
   const find = (i: number): number => {
     let root = i;
@@ -173,6 +161,7 @@ function pack(members: number[], deps: number[][], cost: number[], agents: numbe
     }
     return root;
   };
+  // The root of a piece is its smallest index: its first name.
   for (const i of members)
     for (const d of deps[i]) {
       if (stamp[d] !== mark) continue;
@@ -180,20 +169,40 @@ function pack(members: number[], deps: number[][], cost: number[], agents: numbe
       const b = find(d);
       if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
     }
-  const pieces = new Map<number, { first: number; cost: number; tasks: number[] }>();
-  for (const i of [...members].sort((a, b) => a - b)) {
+  const roots: number[] = [];
+  for (const i of members) {
     const root = find(i);
-    let piece = pieces.get(root);
-    if (!piece) pieces.set(root, (piece = { first: i, cost: 0, tasks: [] }));
-    piece.cost += cost[i];
-    piece.tasks.push(i);
+    if (root === i) roots.push(i);
+    pieceCost[root] += cost[i];
+    pieceCount[root]++;
   }
-  const sorted = [...pieces.values()].sort(
-    (a, b) => b.cost - a.cost || b.tasks.length - a.tasks.length || a.first - b.first,
-  );
-  const bins: Bin[] = Array.from({ length: agents }, (_, k) => ({ agent: k + 1, cost: 0, tasks: [] }));
-  const heap = new BinHeap(bins);
-  for (const piece of sorted) heap.addToLeast(piece.cost, piece.tasks);
+  roots.sort((a, b) => pieceCost[b] - pieceCost[a] || pieceCount[b] - pieceCount[a] || a - b);
+  const tasksOf = new Map<number, number[]>();
+  if (withTasks)
+    for (const i of members) {
+      const root = parent[i];
+      const list = tasksOf.get(root);
+      if (list) list.push(i);
+      else tasksOf.set(root, [i]);
+    }
+  const bins: Bin[] = Array.from({ length: agents }, (_, k) => ({ agent: k + 1, cost: 0, count: 0, tasks: [] }));
+  const heap = [...bins];
+  for (const root of roots) {
+    const top = heap[0];
+    top.cost += pieceCost[root];
+    top.count += pieceCount[root];
+    if (withTasks) for (const t of tasksOf.get(root)!) top.tasks.push(t);
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && binBefore(heap[l], heap[m])) m = l;
+      if (r < heap.length && binBefore(heap[r], heap[m])) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  }
   for (const bin of bins) bin.tasks.sort((a, b) => a - b);
   return bins;
 }
@@ -294,7 +303,7 @@ function bestSplit(
     const members: number[] = [];
     for (let j = i + 1; j <= k; j++) {
       members.push(...blocks[j - 1]);
-      span[i][j] = largestOf(pack(members, deps, cost, options.agents, scratch));
+      span[i][j] = largestOf(pack(members, deps, cost, options.agents, scratch, false));
     }
   }
   const most = Math.min(options.maxStages, k);
@@ -347,6 +356,8 @@ export function planStages(graph: StageGraph, options: StageOptions): StagePlan 
   const scratch: Scratch = {
     stamp: new Int32Array(names.length),
     parent: new Int32Array(names.length),
+    pieceCost: new Float64Array(names.length),
+    pieceCount: new Int32Array(names.length),
     current: 0,
   };
   let chosen: { blocks: number[][]; split: Split } | undefined;
