@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
@@ -674,10 +674,13 @@ withRegistry(
     const password = `e2epass${secret}`;
     const token = `e2etoken${secret}`;
     const local = `${namespace}/credtool:1.0--0`;
+    // The conda-build test image is offline by its .condarc; the installer here may use the network.
+    const installer = `${namespace}/installer:online`;
     let server: TestServer;
     let registry: TestRegistry;
     let ws: Workspace;
     let remote: string;
+    let channel: string;
     beforeAll(async () => {
       // The upstream channel: credlib, built once elsewhere, served under /t/<token>/upstream.
       const publisher = createWorkspace('pkgimage-cred-publisher', {
@@ -692,9 +695,19 @@ withRegistry(
       cpSync(join(publisher.root, 'dist/conda/recipes/credlib'), join(served, 't', token, 'upstream'), {
         recursive: true,
       });
+      // conda (with the rattler solver) reads the index with the token and downloads packages without it: both paths.
+      symlinkSync(join('t', token, 'upstream'), join(served, 'upstream'));
       server = await startServer('static', served);
+      channel = `http://${user}:${password}@127.0.0.1:${server.port}/t/${token}/upstream`;
       registry = await startRegistry();
       remote = `${registry.host}/${local}`;
+      const ctx = mkdtempSync(join(tmpdir(), 'nx-conda-e2e-installer-'));
+      try {
+        writeFileSync(join(ctx, 'Dockerfile'), `FROM ${TEST_IMAGES.condaBuild}\nENV CONDA_OFFLINE=false\n`);
+        expect(docker(['build', '--quiet', '--tag', installer, ctx]).code).toBe(0);
+      } finally {
+        rmSync(ctx, { recursive: true, force: true });
+      }
       ws = createWorkspace('pkgimage-cred', {
         plugins: [
           {
@@ -705,38 +718,47 @@ withRegistry(
               namespace,
               packageImageTargetName: 'package-image',
               registry: registry.host,
-              channels: [`http://${user}:${password}@127.0.0.1:${server.port}/t/${token}/upstream`],
             },
           },
         ],
       });
       // credtool needs credlib at run time, which only the upstream channel has: the install stage fetches it there.
+      // (No test in the recipe: the offline build would need credlib to test.)
       ws.write(
         'recipes/credtool/meta.yaml',
         [
           'package:\n  name: credtool\n  version: "1.0"',
           'build:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo tool > $PREFIX/share/credtool.txt',
           'requirements:\n  run:\n    - credlib',
-          'test:\n  commands:\n    - test -f $PREFIX/share/credlib.txt',
           '',
         ].join('\n'),
       );
     });
     afterAll(async () => {
-      for (const ref of [local, remote].filter(Boolean)) docker(['image', 'rm', '--force', ref]);
+      for (const ref of [local, remote, installer].filter(Boolean)) docker(['image', 'rm', '--force', ref]);
       await registry?.stop();
       await server?.stop();
     });
 
     it('installs from the channel with its credentials, pushes, and the pushed image holds none of them', () => {
-      // host: the install stage reaches the channel on this machine's loopback, as builds do.
-      const result = ws.nx(['run', 'credtool:package-image', '--network=host']);
+      // Built without its test (the offline test image would need credlib to test it), then imaged as it is.
+      expectSuccess(ws.nx(['run', 'credtool:build-recipe', '--skipTests']));
+      // Host network: the install stage reaches the channel on this machine's loopback, as builds do.
+      const result = ws.nx([
+        'run',
+        'credtool:package-image',
+        '--excludeTaskDependencies',
+        '--network=host',
+        `--image=${installer}`,
+        `--channels=${channel}`,
+      ]);
       expectSuccess(result);
       expect(result.output).toContain(`${remote}  pushed`);
-      const fetched = server
-        .requests()
-        .filter((line) => line.startsWith(`GET /t/${token}/upstream/noarch/credlib-1.0-0.`) && / 200 /.test(line));
-      expect(fetched.length).toBeGreaterThanOrEqual(1);
+      const requests = server.requests();
+      expect(requests.filter((l) => l.startsWith(`GET /t/${token}/upstream/noarch/repodata.json 200 `))).not.toEqual(
+        [],
+      );
+      expect(requests.filter((l) => /^GET \S*\/upstream\/noarch\/credlib-1\.0-0\.\S+ 200 /.test(l))).not.toEqual([]);
       // The image as the registry has it: pulled back into an engine without it.
       expect(docker(['image', 'rm', local, remote]).code).toBe(0);
       expect(docker(['pull', '--quiet', remote]).code).toBe(0);
