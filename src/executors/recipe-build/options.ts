@@ -8,7 +8,8 @@ import { resolveContainer, type ImageChoice } from './resolve/image';
 import { resolveLimits } from './resolve/limits';
 import { resolveRecipe } from './resolve/recipe';
 import { resolveStaging } from './resolve/staging';
-import { withRecipeBuildDefaults } from './resolve/types';
+import { withRecipeBuildDefaults, type PluginSettings } from './resolve/types';
+import { resolvePackageCache, type PackageCacheSettings } from './resolve/package-cache';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { registrationFor } from '../../graph/registration';
 import { RECIPE_FILE_NAMES } from '../../core/formats';
@@ -19,8 +20,14 @@ import { join } from 'node:path';
 function pluginSettings(
   given: RecipeBuildExecutorSchema,
   context: ExecutorContext,
-): { channels?: string[]; skipExisting?: boolean } {
-  if (given.channels !== undefined && given.skipExisting !== undefined) return {};
+): PluginSettings {
+  if (
+    given.channels !== undefined &&
+    given.skipExisting !== undefined &&
+    given.packageCache !== undefined &&
+    given.packageCacheMegabytes !== undefined
+  )
+    return {};
   const root = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.root : undefined;
   if (root === undefined) return {};
   const dir = given.recipeDir || root;
@@ -28,7 +35,14 @@ function pluginSettings(
     RECIPE_FILE_NAMES.map((f) => (dir === '.' ? f : `${dir}/${f}`)).find((f) => existsSync(join(context.root, f))) ??
     `${dir}/${RECIPE_FILE_NAMES[0]}`;
   const registration = registrationFor(context.nxJsonConfiguration, root, file);
-  return registration ? { channels: registration.channels, skipExisting: registration.skipExisting } : {};
+  return registration
+    ? {
+        channels: registration.channels,
+        skipExisting: registration.skipExisting,
+        packageCache: registration.packageCache,
+        packageCacheMegabytes: registration.packageCacheMegabytes,
+      }
+    : {};
 }
 
 export { RecipeBuildError } from './errors';
@@ -68,6 +82,8 @@ export interface ResolvedOptions {
   stagingRoot: string;
   sharedStagingDir?: string;
   keepStaging: boolean;
+  /** The machine-wide package cache; undefined: off. */
+  packageCache?: PackageCacheSettings;
   /** Bounds of what the build leaves (maxPackageMegabytes, maxIndexMegabytes). */
   limits: DataLimits;
   verbose: boolean;
@@ -93,6 +109,7 @@ export function resolveOptions(
     ...resolveContainer(options, environment, context),
     ...resolveChannels(options),
     ...resolveLimits(options, environment, context.root),
+    packageCache: resolvePackageCache(options, context.root, environment),
     engine: options.engine,
     buildArgs: options.buildArgs,
     mambabuild: options.mambabuild,
