@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { channelUrl } from '../upstream';
 import { boundedRequest } from '../http';
 import { copyRegularFile, digestRegularFile, readRegularFile } from '../safe-fs';
@@ -117,7 +118,10 @@ async function verifiedFile(request: FillRequest, found: Found, work: string): P
     }
     rmSync(file, { force: true });
   }
-  await download(`${found.base}/${found.subdir}/${found.fn}`, file, found.record.size);
+  const url = `${found.base}/${found.subdir}/${found.fn}`;
+  if (url.startsWith('file://'))
+    copyRegularFile(fileURLToPath(url), file, 'copying a package from a local channel', { sync: false });
+  else await download(url, file, found.record.size);
   const got = digestRegularFile(file);
   if (!got || got.size !== found.record.size || got.sha256 !== found.record.sha256)
     throw new Error(`the download of ${found.fn} does not match its record's size and sha256`);
@@ -173,7 +177,9 @@ async function addEntry(request: FillRequest, found: Found, name: string): Promi
 /** Fills the cache with what the build needed from its upstream channels; never throws for one package. */
 export async function fillPackageCache(request: FillRequest): Promise<FillReport> {
   const report: FillReport = { added: [], alreadyThere: [], skipped: [] };
-  const bases = request.channels.map((c) => channelUrl(c)).filter((b) => /^(https?|file):\/\//.test(b) && !hasCredential(b));
+  const bases = request.channels
+    .map((c) => channelUrl(c))
+    .filter((b) => /^(https?|file):\/\//.test(b) && !hasCredential(b));
   for (const name of [...new Set(request.wanted)].sort()) {
     if (entryName(`${name}.conda`) !== name) continue;
     let found: Found | undefined;

@@ -93,7 +93,11 @@ export function checkPathsJson(dir: string): void {
     const stat = lstatOrUndefined(join(dir, rel));
     if (!stat?.isFile()) throw new EntryCheckError(`${rel} is missing or not a regular file`);
     const got = sha256Of(join(dir, rel));
-    if (!got || got.sha256 !== item.sha256.toLowerCase() || (typeof item.size_in_bytes === 'number' && got.size !== item.size_in_bytes))
+    if (
+      !got ||
+      got.sha256 !== item.sha256.toLowerCase() ||
+      (typeof item.size_in_bytes === 'number' && got.size !== item.size_in_bytes)
+    )
       throw new EntryCheckError(`${rel} does not match its sha256 in info/paths.json`);
   }
 }

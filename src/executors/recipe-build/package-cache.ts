@@ -55,7 +55,10 @@ export function packageCacheView(resolved: ResolvedOptions, ownCache: string): C
   try {
     mkdirSync(settings.root, { recursive: true });
     const removed = removeBroken(settings.root, scanCache(settings.root));
-    if (removed) logger.warn(`nx-conda: removed ${removed} incomplete or unverifiable entr${removed === 1 ? 'y' : 'ies'} from the package cache ${settings.root}`);
+    if (removed)
+      logger.warn(
+        `nx-conda: removed ${removed} incomplete or unverifiable entr${removed === 1 ? 'y' : 'ies'} from the package cache ${settings.root}`,
+      );
   } catch (e) {
     logger.warn(`nx-conda: package cache ${settings.root} not used: ${(e as Error).message}`);
     return undefined;
@@ -188,9 +191,13 @@ export async function fillAfterBuild(
       maxExtractedBytes: Math.min(settings.maxBytes, 16 * resolved.limits.maxPackageBytes),
     });
     if (report.diskFull)
-      logger.warn(`nx-conda: the disk of the package cache ${settings.root} is full; the cache was not filled further.`);
+      logger.warn(
+        `nx-conda: the disk of the package cache ${settings.root} is full; the cache was not filled further.`,
+      );
     if (report.added.length)
-      logger.info(`nx-conda: package cache: added ${report.added.length} verified package(s): ${report.added.join(', ')}`);
+      logger.info(
+        `nx-conda: package cache: added ${report.added.length} verified package(s): ${report.added.join(', ')}`,
+      );
     if (resolved.verbose)
       for (const { name, why } of report.skipped) logger.info(`nx-conda: package cache: not added ${name}: ${why}`);
     const evicted = evict(settings.root, settings.maxBytes);
