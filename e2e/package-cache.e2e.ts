@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -170,5 +171,66 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
     expectSuccess(next);
     expect(saw(ws, 'upe')).toBe('upa from upstream');
     expect(treeDigest(cache)).toEqual(digest);
+  });
+});
+
+const podmanWorks =
+  spawnSync('podman', ['run', '--rm', '--init', TEST_IMAGES.condaBuild, 'true'], { stdio: 'ignore' }).status === 0;
+if (!podmanWorks)
+  console.warn(
+    'podman cannot run the conda-build test image here (see scripts/ensure-podman.sh): the podman cache test is skipped',
+  );
+
+(podmanWorks ? describe : describe.skip)('package cache with podman (real conda-build)', () => {
+  let server: TestServer;
+  let upaFile: string;
+  let cache: string;
+
+  beforeAll(async () => {
+    const publisher = createWorkspace('cache-publisher-podman', {
+      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, packageCache: false } }],
+    });
+    publisher.write('recipes/upa/recipe.yaml', UPA);
+    expectSuccess(publisher.nx(['run', 'upa:build-recipe']));
+    const upstream = join(mkdtempSync(join(E2E_ROOT, 'cache-upstream-')), 'channel');
+    cpSync(join(publisher.root, 'dist/conda/recipes/upa'), upstream, { recursive: true });
+    [upaFile] = channelPackages(upstream);
+    server = await startServer('static', upstream);
+    cache = join(mkdtempSync(join(E2E_ROOT, 'pkgcache-podman-')), 'pkgs');
+  });
+  afterAll(async () => server?.stop());
+
+  const condaRecipe = (name: string, extra = '') =>
+    `package:\n  name: ${name}\n  version: "1.0.0"\nbuild:\n  number: 0\n  noarch: generic\n  script: ${extra}mkdir -p $PREFIX/share && cp $PREFIX/share/upa.txt $PREFIX/share/${name}-saw-upa.txt\nrequirements:\n  host:\n    - upa ==1.0.0\n`;
+
+  it('the first build fills it (conda keeps the file it downloaded: verified, not downloaded again), the next downloads nothing', () => {
+    const ws = createWorkspace('cache-podman', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: { images: IMAGES, engine: 'podman', channels: [server.url], packageCache: cache },
+        },
+      ],
+      targetDefaults: { 'build-recipe': { options: { env: { CONDA_OFFLINE: 'false' } } } },
+    });
+    ws.write('recipes/pa/meta.yaml', condaRecipe('pa'));
+    ws.write(
+      'recipes/pb/meta.yaml',
+      condaRecipe('pb', '(touch /opt/nx-conda-pkgs/x 2>/dev/null && echo WROTE-THE-CACHE || true) && '),
+    );
+    const downloads = () => server.requests().filter((l) => l.startsWith(`GET /${upaFile} 200`)).length;
+    const first = ws.nx(['run', 'pa:build-recipe']);
+    expectSuccess(first);
+    expect(first.output).toContain('package cache: added 1 verified package(s)');
+    expect(downloads()).toBe(1);
+    const digest = treeDigest(cache);
+    const second = ws.nx(['run', 'pb:build-recipe']);
+    expectSuccess(second);
+    expect(second.output).not.toContain('WROTE-THE-CACHE');
+    expect(downloads()).toBe(1);
+    expect(treeDigest(cache)).toEqual(digest);
+    const out = join(ws.root, 'dist/conda/recipes/pb');
+    const [file] = channelPackages(out);
+    expect(readPackageMember(join(out, file), 'share/pb-saw-upa.txt').trim()).toBe('upa from upstream');
   });
 });

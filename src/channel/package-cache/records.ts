@@ -57,7 +57,7 @@ export async function readSubdirRecords(base: string, subdir: string): Promise<S
         { ...bounds, deadline: Date.now() + runTimeoutMs },
       );
     } catch (e) {
-      if (e instanceof HttpError) throw new Error(e.message);
+      if (e instanceof HttpError) throw new Error(e.message, { cause: e });
       throw e;
     }
     if (response.status === 404) return new Map();

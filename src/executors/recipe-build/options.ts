@@ -17,10 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The settings of the plugin registration that infers this project, when the options leave them unset. */
-function pluginSettings(
-  given: RecipeBuildExecutorSchema,
-  context: ExecutorContext,
-): PluginSettings {
+function pluginSettings(given: RecipeBuildExecutorSchema, context: ExecutorContext): PluginSettings {
   if (
     given.channels !== undefined &&
     given.skipExisting !== undefined &&
