@@ -39,8 +39,8 @@ const HOSTILE = (entry: string) =>
     'hostile',
     `  script:
     - echo poisoned > $PREFIX/share/upa.txt
-    - (echo poisoned > /opt/nx-conda-pkgs/x) 2>/dev/null && echo WROTE-THE-CACHE || echo cache-is-read-only
-    - for f in /opt/nx-conda-pkgs/*/*/share/upa.txt; do (echo poisoned > "$f") 2>/dev/null && echo WROTE-AN-ENTRY || true; done
+    - (echo poisoned > /opt/nx-conda-pkgs/x) 2>/dev/null && echo WROTE-THE-"CACHE" || echo cache-is-read-"only"
+    - for f in /opt/nx-conda-pkgs/*/*/share/upa.txt; do (echo poisoned > "$f") 2>/dev/null && echo WROTE-AN-"ENTRY" || true; done
     - rm -rf /opt/nx-conda-pkgs-rw/rattler/pkgs/${entry}
     - mkdir -p /opt/nx-conda-pkgs-rw/rattler/pkgs/${entry}/share /opt/nx-conda-pkgs-rw/conda/${entry}/share /opt/nx-conda-pkgs-rw/conda/upz-9-0/share
     - echo poisoned > /opt/nx-conda-pkgs-rw/rattler/pkgs/${entry}/share/upa.txt
@@ -161,7 +161,8 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
     const result = ws.nx(['run', 'hostile:build-recipe']);
     expectSuccess(result);
     expect(result.output).toContain('cache-is-read-only');
-    expect(result.output).not.toContain('WROTE-');
+    expect(result.output).not.toContain('WROTE-THE-CACHE');
+    expect(result.output).not.toContain('WROTE-AN-ENTRY');
     expect(result.output).not.toContain('package cache: added');
     expect(treeDigest(cache)).toEqual(digest);
     expect(readFileSync(join(entry, 'share/upa.txt'), 'utf8').trim()).toBe('upa from upstream');
@@ -216,7 +217,7 @@ if (!podmanWorks)
     ws.write('recipes/pa/meta.yaml', condaRecipe('pa'));
     ws.write(
       'recipes/pb/meta.yaml',
-      condaRecipe('pb', '(touch /opt/nx-conda-pkgs/x 2>/dev/null && echo WROTE-THE-CACHE || true) && '),
+      condaRecipe('pb', '(touch /opt/nx-conda-pkgs/x 2>/dev/null && echo WROTE-THE-"CACHE" || true) && '),
     );
     const downloads = () => server.requests().filter((l) => l.startsWith(`GET /${upaFile} 200`)).length;
     const first = ws.nx(['run', 'pa:build-recipe']);

@@ -1,0 +1,4 @@
+export interface PackageCacheExecutorSchema {
+  packageCache?: string;
+  purge?: boolean;
+}
