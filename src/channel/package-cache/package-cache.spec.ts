@@ -25,6 +25,7 @@ import {
   type Extractor,
   type FillRequest,
 } from './index';
+import { recordsInText } from './records';
 import { ENTRY_MARKER, RATTLER_LOCK } from './layout';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -224,5 +225,26 @@ describe('package cache: checks, eviction, purge', () => {
     expect(resolvePackageCacheDir('false', '/ws')).toBeUndefined();
     expect(resolvePackageCacheDir('cache/pkgs', '/ws')).toBe('/ws/cache/pkgs');
     expect(() => resolvePackageCacheDir('a:b', '/ws')).toThrow('packageCache');
+  });
+});
+
+describe('package cache: records', () => {
+  const record = (name: string) => ({ name, version: '1.0', build: '0', size: 3, sha256: 'A'.repeat(64) });
+  it('finds a record by file name in the text, only as a key, only when it is that package', () => {
+    const text = JSON.stringify(
+      {
+        info: { subdir: 'noarch' },
+        packages: { 'b-1.0-0.tar.bz2': { ...record('b'), fn: 'a-1.0-0.conda', note: 'a "}{" \\" brace' } },
+        'packages.conda': { 'a-1.0-0.conda': record('a'), 'c-1.0-0.conda': record('other') },
+        removed: ['a-1.0-0.conda'],
+      },
+      null,
+      1,
+    );
+    const records = recordsInText(text);
+    expect(records.get('a-1.0-0.conda')).toMatchObject({ size: 3, sha256: 'a'.repeat(64) });
+    expect(records.get('b-1.0-0.tar.bz2')?.raw.note).toBe('a "}{" \\" brace');
+    expect(records.get('c-1.0-0.conda')).toBeUndefined();
+    expect(records.get('d-1.0-0.conda')).toBeUndefined();
   });
 });

@@ -15,29 +15,77 @@ export interface VerifiableRecord {
   raw: Record<string, unknown>;
 }
 
-export type SubdirRecords = Map<string, VerifiableRecord>;
+/** The records of one channel subdir, by file name. */
+export interface SubdirRecords {
+  get(fn: string): VerifiableRecord | undefined;
+}
 
 /** A channel URL that carries a credential (user:password@ or a /t/<token>/ part): never cached, never written down. */
 export function hasCredential(base: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(base) || /\/t\/[^/]+/.test(base);
 }
 
-/** The records of a parsed repodata.json with a usable size and sha256, by file name. */
-export function verifiableRecords(parsed: unknown): SubdirRecords {
-  const out: SubdirRecords = new Map();
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return out;
-  for (const key of ['packages', 'packages.conda']) {
-    const records = (parsed as Record<string, unknown>)[key];
-    if (!records || typeof records !== 'object' || Array.isArray(records)) continue;
-    for (const [fn, value] of Object.entries(records as Record<string, unknown>)) {
-      if (!value || typeof value !== 'object') continue;
-      const raw = value as Record<string, unknown>;
-      if (typeof raw.size !== 'number' || !Number.isSafeInteger(raw.size) || raw.size < 0) continue;
-      if (typeof raw.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(raw.sha256)) continue;
-      out.set(fn, { size: raw.size, sha256: raw.sha256.toLowerCase(), raw });
+/** A record with a usable size and sha256 that is the package `fn` names, or undefined. */
+export function verifiable(fn: string, value: unknown): VerifiableRecord | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  if (typeof raw.size !== 'number' || !Number.isSafeInteger(raw.size) || raw.size < 0) return undefined;
+  if (typeof raw.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(raw.sha256)) return undefined;
+  if (fn.replace(/\.(conda|tar\.bz2)$/, '') !== `${String(raw.name)}-${String(raw.version)}-${String(raw.build)}`)
+    return undefined;
+  return { size: raw.size, sha256: raw.sha256.toLowerCase(), raw };
+}
+
+/** The index of the `}` closing the JSON object that starts at `start`, or -1 (within a bound). */
+function objectEnd(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length && i < start + 1_000_000; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The record of `fn` in a repodata.json's text: the object after the key `"<fn>":`. */
+function recordInText(text: string, fn: string): VerifiableRecord | undefined {
+  const key = JSON.stringify(fn);
+  for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+    let i = at + key.length;
+    while (/\s/.test(text[i] ?? '')) i++;
+    if (text[i] !== ':') continue; // the name as a value (`"fn": ...`, "removed"), not as a key
+    i++;
+    while (/\s/.test(text[i] ?? '')) i++;
+    if (text[i] !== '{') continue;
+    const end = objectEnd(text, i);
+    if (end < 0) return undefined;
+    try {
+      return verifiable(fn, JSON.parse(text.slice(i, end + 1)));
+    } catch {
+      return undefined;
     }
   }
-  return out;
+  return undefined;
+}
+
+/**
+ * The records of a repodata.json's text, looked up by file name without
+ * parsing the whole text: a large channel's subdir is hundreds of MB, and a
+ * build needs a few of its records.
+ */
+export function recordsInText(text: string): SubdirRecords {
+  const found = new Map<string, VerifiableRecord | undefined>();
+  return {
+    get(fn) {
+      if (!found.has(fn)) found.set(fn, recordInText(text, fn));
+      return found.get(fn);
+    },
+  };
 }
 
 /** Reads `<base>/<subdir>/repodata.json` (http(s) or file://); an absent subdir has no records. */
@@ -46,7 +94,7 @@ export async function readSubdirRecords(base: string, subdir: string): Promise<S
   let text: string;
   if (base.startsWith('file://')) {
     const body = readRegularFile(fileURLToPath(url), 'reading repodata', REPODATA_LIMITS.maxDecodedBytes);
-    if (!body) return new Map();
+    if (!body) return recordsInText('{}');
     text = body.toString('utf8');
   } else if (/^https?:\/\//.test(base)) {
     const { runTimeoutMs, ...bounds } = REPODATA_LIMITS;
@@ -60,16 +108,13 @@ export async function readSubdirRecords(base: string, subdir: string): Promise<S
       if (e instanceof HttpError) throw new Error(e.message, { cause: e });
       throw e;
     }
-    if (response.status === 404) return new Map();
+    if (response.status === 404) return recordsInText('{}');
     if (response.status < 200 || response.status >= 300)
       throw new Error(`${url} answered ${response.status} ${response.statusText}.`);
     text = response.body.toString('utf8');
-  } else return new Map();
-  try {
-    return verifiableRecords(JSON.parse(text));
-  } catch {
-    throw new Error(`${url} is not JSON.`);
-  }
+  } else return recordsInText('{}');
+  if (!/^\s*\{/.test(text)) throw new Error(`${url} is not a repodata.json (not a JSON object).`);
+  return recordsInText(text);
 }
 
 /** readSubdirRecords, once per channel and subdir in `memo`. */
