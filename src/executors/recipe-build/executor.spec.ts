@@ -181,6 +181,16 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(existsSync(join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64', 'foo-1.0-0.tar.bz2'))).toBe(false);
   });
 
+  it('a build killed before its trap ran hands back its own package cache with the staging channel', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { signal: 'SIGKILL' });
+    await expect(run({ packageCache: join(ws.root, 'pkgcache') })).resolves.toEqual({ success: false });
+    const [build, handBack] = engine.calls.filter((c) => c.args[0] === 'run');
+    const own = mountSource(build, '/opt/nx-conda-pkgs-rw');
+    expect(handBack.args).toContain(`type=bind,source=${own},target=/opt/nx-conda-pkgs-rw`);
+    expect(handBack.args.slice(-2)).toEqual(['/opt/host-conda-bld', '/opt/nx-conda-pkgs-rw']);
+    expect(existsSync(own)).toBe(false);
+  });
+
   it('a build killed before its trap ran: the staging channel is handed back in a short container, then removed', async () => {
     engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { signal: 'SIGKILL' });
     await expect(run()).resolves.toEqual({ success: false });

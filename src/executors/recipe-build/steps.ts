@@ -31,7 +31,7 @@ import {
 } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 import { markRunFolder } from '../../container/run-records';
-import { packageCacheView } from './package-cache';
+import { CONTAINER_OWN_CACHE, packageCacheView } from './package-cache';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
@@ -277,12 +277,14 @@ async function handBackStaging(
 ): Promise<void> {
   const staging = prepared.mounts.find((m) => m.container === resolved.containerStaging && !m.readOnly);
   if (!staging) return;
+  // The build's own package cache too: the container wrote it as its user.
+  const handed = [staging, ...prepared.mounts.filter((m) => m.container === CONTAINER_OWN_CACHE)];
   try {
     const result = await runContainer({
       engine: resolved.engine,
       image,
-      command: ['chown', '-R', `${owner.uid}:${owner.gid}`, staging.container],
-      mounts: [staging],
+      command: ['chown', '-R', `${owner.uid}:${owner.gid}`, ...handed.map((m) => m.container)],
+      mounts: handed,
       user: '0',
       network: 'none',
       labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'hand-back' },
