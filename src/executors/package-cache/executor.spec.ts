@@ -22,8 +22,12 @@ describe('package-cache executor', () => {
       expect(await packageCacheExecutor({ packageCache: root }, context)).toEqual({ success: true });
       expect(out.info.join('\n')).toContain(`package cache ${root}: 1 package(s), 2.0 MB`);
       expect(out.info.join('\n')).toContain('0123456789abcdef/dep-1.0-0  (2.0 MB');
+      // No info/paths.json to check it against: verify removes it.
+      expect(await packageCacheExecutor({ packageCache: root, verify: true }, context)).toEqual({ success: true });
+      expect(out.info.join('\n')).toContain('verified, 1 entry removed');
+      expect(out.info.join('\n')).toContain(`package cache ${root}: 0 package(s)`);
       expect(await packageCacheExecutor({ packageCache: root, purge: true }, context)).toEqual({ success: true });
-      expect(out.info.join('\n')).toContain('removed 1 package(s)');
+      expect(out.info.join('\n')).toContain('removed 0 package(s)');
       expect(readdirSync(root)).toEqual([]);
     } finally {
       out.restore();

@@ -1,12 +1,19 @@
 /**
  * nx-conda:package-cache — shows the machine-wide package cache (folder,
- * packages, size) and, with `purge`, empties it.
+ * packages, size); with `verify`, re-checks every file against its
+ * package's info/paths.json; with `purge`, empties it.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../core/logger';
 import { PLUGIN_NAME } from '../../core/defaults';
 import { UserError } from '../../core/errors';
-import { purgeCache, resolvePackageCacheDir, scanCache } from '../../channel/package-cache';
+import {
+  checkPathsJson,
+  purgeCache,
+  removeEntry,
+  resolvePackageCacheDir,
+  scanCache,
+} from '../../channel/package-cache';
 import { runExecutor } from '../run-executor';
 import type { PackageCacheExecutorSchema } from './schema';
 
@@ -34,6 +41,19 @@ export default async function packageCacheExecutor(
       const removed = purgeCache(root);
       logger.info(`nx-conda: package cache ${root}: removed ${removed} package(s)`);
       return;
+    }
+    if (options.verify) {
+      let removed = 0;
+      for (const entry of scanCache(root).entries) {
+        try {
+          checkPathsJson(entry.path);
+        } catch (e) {
+          logger.warn(`nx-conda: package cache: removed ${entry.key}/${entry.name}: ${(e as Error).message}`);
+          removeEntry(root, entry.path);
+          removed++;
+        }
+      }
+      logger.info(`nx-conda: package cache ${root}: verified, ${removed} entr${removed === 1 ? 'y' : 'ies'} removed`);
     }
     const { entries, broken } = scanCache(root);
     const total = entries.reduce((sum, e) => sum + e.marker.bytes, 0);

@@ -1,4 +1,5 @@
 export interface PackageCacheExecutorSchema {
   packageCache?: string;
   purge?: boolean;
+  verify?: boolean;
 }
