@@ -82,6 +82,9 @@ export function packageCacheView(resolved: ResolvedOptions, ownCache: string): C
   };
 }
 
+/** Most names read from one folder of a build's own cache. */
+export const MAX_NAMES = 20_000;
+
 function names(dir: string): string[] {
   try {
     return readdirSync(dir);
@@ -99,7 +102,8 @@ export function ownCacheContents(ownCache: string): { wanted: string[]; localFil
   const wanted: string[] = [];
   const localFiles = new Map<string, string>();
   for (const dir of [join(ownCache, 'conda'), join(ownCache, 'rattler', 'pkgs')]) {
-    for (const name of names(dir)) {
+    // A build names at most a few thousand packages; past the bound, the rest is not looked at.
+    for (const name of names(dir).slice(0, MAX_NAMES)) {
       const stat = lstatOrUndefined(join(dir, name));
       if (stat?.isDirectory() && isEntryName(name)) wanted.push(name);
       else if (stat?.isFile() && isValidPackageFile(name)) {
