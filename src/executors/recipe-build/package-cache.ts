@@ -115,6 +115,8 @@ export function ownCacheContents(ownCache: string): { wanted: string[]; localFil
   return { wanted, localFiles };
 }
 
+const EXTRACTION_FAILED = 'extraction in';
+
 /** Extracts .conda (zip of zstd tars) and .tar.bz2 with the image's python3, tar, zstd and bzip2. */
 const EXTRACT_SCRIPT = `
 import shutil, subprocess, sys, zipfile
@@ -163,7 +165,9 @@ export function containerExtractor(resolved: ResolvedOptions, image: string) {
       hardening: { pidsLimit: 64 },
     });
     if (result.exitCode !== 0 || result.signal || result.timedOut)
-      throw new Error(`extraction in ${image} failed (exit ${result.exitCode}): ${result.tail.slice(-2).join(' ')}`);
+      throw new Error(
+        `${EXTRACTION_FAILED} ${image} failed (exit ${result.exitCode}): ${result.tail.slice(-2).join(' ')}`,
+      );
   };
 }
 
@@ -204,6 +208,11 @@ export async function fillAfterBuild(
       );
     if (resolved.verbose)
       for (const { name, why } of report.skipped) logger.info(`nx-conda: package cache: not added ${name}: ${why}`);
+    const unextracted = report.skipped.find((s) => s.why.startsWith(EXTRACTION_FAILED));
+    if (unextracted)
+      logger.warn(
+        `nx-conda: package cache: packages were not added, ${unextracted.why} (the image needs python3, tar, zstd and bzip2 for the cache)`,
+      );
     const evicted = evict(settings.root, settings.maxBytes);
     if (evicted.length)
       logger.info(
