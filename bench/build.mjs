@@ -7,9 +7,9 @@
 // bench/build/, sharing bench/build/runner.mjs.
 //
 // Usage: npm run bench:build [-- items...]
-//   items (or BENCH_ONLY=a,b): a module name (overhead staging parallel noop image conda package-image)
+//   items (or BENCH_ONLY=a,b): a module name (overhead staging parallel noop image conda package-image upstream-deps)
 //   or a figure name or its prefix (build-overhead, parallel-2, noop-rerun, docker-image-exists, conda-build,
-//   package-image, ...). Default: every module but the opt-in package-image.
+//   package-image, ...). Default: every module but the opt-in package-image and upstream-deps.
 // Writes docs/benchmarks.json and docs/benchmarks.md (text after the `<!-- notes -->` line of
 // docs/benchmarks.md is kept). Figures not re-run now are kept from docs/benchmarks.json and marked
 // so (BENCH_FRESH=1: drop them). Never fails on a number.
@@ -39,8 +39,9 @@ import {
   writeReport,
 } from './build/runner.mjs';
 import staging from './build/staging.mjs';
+import upstreamDeps from './build/upstream-deps.mjs';
 
-const MODULES = [overhead, staging, parallel, noop, dockerImage, condaBuild, packageImage];
+const MODULES = [overhead, staging, parallel, noop, dockerImage, condaBuild, packageImage, upstreamDeps];
 /** Every figure prefix in module order: the order of the table. */
 const ORDER = MODULES.flatMap((m) => m.figures);
 

@@ -71,6 +71,8 @@ export function createWorkspace(
           NX_SKIP_NX_CACHE: '',
           FORCE_COLOR: '0',
           CI: 'true',
+          // The machine-wide package cache (on by default) of the suite's own, never the user's.
+          XDG_CACHE_HOME: join(E2E_ROOT, 'xdg-cache'),
           ...batchEnv(options.batch),
           ...env,
         },

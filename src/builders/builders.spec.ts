@@ -98,7 +98,7 @@ describe('build script', () => {
     expect(script).toContain('staging=/opt/host-conda-bld\n');
     expect(script).toContain('conda index "$staging"');
     expect(script).toContain(
-      `trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT`,
+      `trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT`,
     );
   });
 

@@ -13,7 +13,7 @@ set -eo pipefail
 staging={{stagingDir}}
 # Hand everything the build wrote in the staging channel back to the invoking user,
 # on success and on failure alike.
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
 echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
 # nx-conda passes meta.yaml, not its folder, on purpose (nested old versions).

@@ -10,9 +10,22 @@ export const rattlerBuild: BuilderDefinition = {
 # Written by nx-conda for one rattler-build run; see README.md for the placeholders.
 set -eo pipefail
 staging={{stagingDir}}
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
+trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
 echo "nx-conda: $(rattler-build --version 2>&1) in $(hostname)"
+# The package cache (README: The package cache): rattler-build reads one cache folder, so each
+# verified entry of the read-only cache is linked into the build's own one, with its lock.
+if [ -n "\${NX_CONDA_PACKAGE_CACHE_DIRS:-}" ] && [ -n "\${RATTLER_CACHE_DIR:-}" ]; then
+  mkdir -p "$RATTLER_CACHE_DIR/pkgs"
+  for entry in $NX_CONDA_PACKAGE_CACHE_DIRS; do
+    for pkg in "$entry"/*/; do
+      pkg=\${pkg%/}
+      name=\${pkg##*/}
+      [ -f "$pkg/.nx-conda-rattler.lock" ] && [ ! -e "$RATTLER_CACHE_DIR/pkgs/$name" ] || continue
+      ln -s "$pkg" "$RATTLER_CACHE_DIR/pkgs/$name" && cp "$pkg/.nx-conda-rattler.lock" "$RATTLER_CACHE_DIR/pkgs/$name.lock"
+    done
+  done
+fi
 {{command}}
 `,
   command(plan: BuildPlan): string[] {

@@ -43,6 +43,10 @@ export interface NxCondaPluginOptions {
   channels?: string[];
   /** Skip a build when the upstream channels already have every package the recipe makes. */
   skipExisting?: boolean;
+  /** The machine-wide package cache folder, or false for none (README: The package cache). Read by the executor. */
+  packageCache?: string | boolean;
+  /** Size limit of the package cache, in megabytes. Read by the executor. */
+  packageCacheMegabytes?: number;
   /** conda-build `-m` / rattler-build `--variant-config` files (workspace-relative), passed to every build and hashed as inputs. Default: the workspace's conda_build_config.yaml or variants.yaml when present. */
   variantConfigFiles?: string[];
   /** conda-build `-e` files (workspace-relative), passed to every conda-build build and hashed as inputs. */
@@ -77,6 +81,8 @@ export interface NormalizedOptions {
   engine?: EngineName;
   channels: string[];
   skipExisting: boolean;
+  packageCache?: string | boolean;
+  packageCacheMegabytes?: number;
   variantConfigFiles: string[];
   exclusiveConfigFiles: string[];
   buildScriptTemplate?: string;
@@ -105,6 +111,9 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     // Checked by the executor, which reports a bad entry as a task error, not a graph error.
     channels: Array.isArray(opts.channels) ? opts.channels.filter((c) => typeof c === 'string') : [],
     skipExisting: opts.skipExisting === true,
+    // Checked by the executor (a bad value fails the task, not the graph).
+    packageCache: opts.packageCache,
+    packageCacheMegabytes: opts.packageCacheMegabytes,
     variantConfigFiles: workspacePaths(opts.variantConfigFiles),
     exclusiveConfigFiles: workspacePaths(opts.exclusiveConfigFiles),
     // Checked by the executor, which warns about an unknown rule instead of failing the graph.

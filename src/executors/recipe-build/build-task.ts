@@ -27,6 +27,8 @@ import {
   type EngineName,
 } from '../../container';
 import { builderImageTagOf } from '../../image';
+import type { SubdirRecords } from '../../channel/package-cache';
+import { fillAfterBuild } from './package-cache';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
@@ -54,6 +56,8 @@ export interface BuildSession {
   loaded: NonNullable<LookupOptions['loaded']>;
   /** Builder images to remove once the session's builds are done (keepImage: false). */
   imagesToRemove: Map<string, ResolvedOptions>;
+  /** Upstream records (sizes, sha256) read for the package cache, by channel and subdir. */
+  records: Map<string, Promise<SubdirRecords>>;
 }
 
 function once<T>(memo: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
@@ -84,6 +88,7 @@ export function newBuildSession(): BuildSession {
       once(images, `${resolved.engine}\n${JSON.stringify(resolved.image)}`, () => chooseImage(resolved, context)),
     loaded: new Map(),
     imagesToRemove: new Map(),
+    records: new Map(),
   };
 }
 
@@ -131,7 +136,7 @@ export async function buildRecipeTask(
   const build = () => {
     // A run killed while it swapped the output subdirs left the previous ones aside: put them back first.
     recoverOutput(resolved.outputDir);
-    return buildInStaging(resolved, image, context);
+    return buildInStaging(resolved, image, context, session);
   };
   const holder = `project ${resolved.projectName} of ${context.root}`;
   const lockOptions = { holder, timeoutSeconds: resolved.lockTimeoutSeconds };
@@ -215,6 +220,7 @@ async function buildInStaging(
   resolved: ResolvedOptions,
   image: string,
   context: ExecutorContext,
+  session: BuildSession,
 ): Promise<CollectedPackage[]> {
   const dirs = makeBuildDirs(resolved, context.root);
   const forget = recordRun(context.root, ownFolders(resolved, dirs));
@@ -223,7 +229,9 @@ async function buildInStaging(
     const prepared = renderScript(resolved, dirs, context.root);
     const before = snapshotBeforeRun(resolved, dirs.staging);
     await runBuild(resolved, image, prepared, context.root);
-    return collectPackages(resolved, dirs.staging, before);
+    const collected = collectPackages(resolved, dirs.staging, before);
+    if (dirs.ownCache) await fillAfterBuild(resolved, image, dirs.ownCache, session.records);
+    return collected;
   } finally {
     removeBuildDirs(resolved, dirs);
     forget(); // kept folders (keepStaging) are the user's now, not leftovers

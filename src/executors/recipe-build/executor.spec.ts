@@ -57,7 +57,7 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
   const run = (options: RecipeBuildExecutorSchema = {}) =>
     engine.run(() =>
       recipeBuildExecutor(
-        { recipeDir: 'recipes/foo', builder: 'conda-build', image: IMAGE, ...options },
+        { recipeDir: 'recipes/foo', builder: 'conda-build', image: IMAGE, packageCache: 'false', ...options },
         executorContext(ws.root, 'foo', graph, 'build-recipe'),
       ),
     );
@@ -147,6 +147,27 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(runRecordsLeft()).toEqual([]);
   });
 
+  it('with the package cache: mounted read-only, a writable cache of its own (removed after), and their environment', async () => {
+    const cache = join(ws.root, 'pkgcache');
+    let own = '';
+    engine.on(/^run /, (call) => {
+      own = mountSource(call, '/opt/nx-conda-pkgs-rw');
+      // What a build leaves in its own cache never enters the shared one unless an upstream channel lists it.
+      mkdirSync(join(own, 'conda', 'foo-0.1-0'), { recursive: true });
+      writeFileSync(join(own, 'conda', 'foo-0.1-0.tar.bz2'), 'not upstream');
+      buildPackage(mountSource(call, '/opt/host-conda-bld'));
+      return { stdout: 'built foo' };
+    });
+    expect(await run({ packageCache: cache })).toEqual({ success: true });
+    const call = engine.calls.find((c) => c.args[0] === 'run')!;
+    expect(call.args).toContain(`type=bind,source=${cache},target=/opt/nx-conda-pkgs,readonly`);
+    expect(call.args).toContain(`type=bind,source=${own},target=/opt/nx-conda-pkgs-rw`);
+    for (const name of ['CONDA_PKGS_DIRS', 'RATTLER_CACHE_DIR', 'NX_CONDA_PACKAGE_CACHE_DIRS'])
+      expect(call.args).toContain(name);
+    expect(existsSync(own)).toBe(false);
+    expect(readdirSync(cache)).toEqual([]);
+  });
+
   it('a failed build fails the task with the recipe, the image and the last lines, and removes its staging folders', async () => {
     engine.on(/^run /, { exitCode: 1, stderr: 'conda_build.exceptions.DependencyNeedsBuildingError: nosuch' });
     await expect(run()).resolves.toEqual({ success: false });
@@ -158,6 +179,16 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(stagingLeft()).toEqual([]);
     expect(runRecordsLeft()).toEqual([]);
     expect(existsSync(join(ws.root, 'dist', 'conda', 'recipes', 'foo', 'linux-64', 'foo-1.0-0.tar.bz2'))).toBe(false);
+  });
+
+  it('a build killed before its trap ran hands back its own package cache with the staging channel', async () => {
+    engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { signal: 'SIGKILL' });
+    await expect(run({ packageCache: join(ws.root, 'pkgcache') })).resolves.toEqual({ success: false });
+    const [build, handBack] = engine.calls.filter((c) => c.args[0] === 'run');
+    const own = mountSource(build, '/opt/nx-conda-pkgs-rw');
+    expect(handBack.args).toContain(`type=bind,source=${own},target=/opt/nx-conda-pkgs-rw`);
+    expect(handBack.args.slice(-2)).toEqual(['/opt/host-conda-bld', '/opt/nx-conda-pkgs-rw']);
+    expect(existsSync(own)).toBe(false);
   });
 
   it('a build killed before its trap ran: the staging channel is handed back in a short container, then removed', async () => {

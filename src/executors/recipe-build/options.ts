@@ -8,7 +8,8 @@ import { resolveContainer, type ImageChoice } from './resolve/image';
 import { resolveLimits } from './resolve/limits';
 import { resolveRecipe } from './resolve/recipe';
 import { resolveStaging } from './resolve/staging';
-import { withRecipeBuildDefaults } from './resolve/types';
+import { withRecipeBuildDefaults, type PluginSettings } from './resolve/types';
+import { resolvePackageCache, type PackageCacheSettings } from './resolve/package-cache';
 import type { RecipeBuildExecutorSchema } from './schema';
 import { registrationFor } from '../../graph/registration';
 import { RECIPE_FILE_NAMES } from '../../core/formats';
@@ -16,11 +17,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The settings of the plugin registration that infers this project, when the options leave them unset. */
-function pluginSettings(
-  given: RecipeBuildExecutorSchema,
-  context: ExecutorContext,
-): { channels?: string[]; skipExisting?: boolean } {
-  if (given.channels !== undefined && given.skipExisting !== undefined) return {};
+function pluginSettings(given: RecipeBuildExecutorSchema, context: ExecutorContext): PluginSettings {
+  if (
+    given.channels !== undefined &&
+    given.skipExisting !== undefined &&
+    given.packageCache !== undefined &&
+    given.packageCacheMegabytes !== undefined
+  )
+    return {};
   const root = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.root : undefined;
   if (root === undefined) return {};
   const dir = given.recipeDir || root;
@@ -28,7 +32,14 @@ function pluginSettings(
     RECIPE_FILE_NAMES.map((f) => (dir === '.' ? f : `${dir}/${f}`)).find((f) => existsSync(join(context.root, f))) ??
     `${dir}/${RECIPE_FILE_NAMES[0]}`;
   const registration = registrationFor(context.nxJsonConfiguration, root, file);
-  return registration ? { channels: registration.channels, skipExisting: registration.skipExisting } : {};
+  return registration
+    ? {
+        channels: registration.channels,
+        skipExisting: registration.skipExisting,
+        packageCache: registration.packageCache,
+        packageCacheMegabytes: registration.packageCacheMegabytes,
+      }
+    : {};
 }
 
 export { RecipeBuildError } from './errors';
@@ -68,6 +79,8 @@ export interface ResolvedOptions {
   stagingRoot: string;
   sharedStagingDir?: string;
   keepStaging: boolean;
+  /** The machine-wide package cache; undefined: off. */
+  packageCache?: PackageCacheSettings;
   /** Bounds of what the build leaves (maxPackageMegabytes, maxIndexMegabytes). */
   limits: DataLimits;
   verbose: boolean;
@@ -93,6 +106,7 @@ export function resolveOptions(
     ...resolveContainer(options, environment, context),
     ...resolveChannels(options),
     ...resolveLimits(options, environment, context.root),
+    packageCache: resolvePackageCache(options, context.root, environment),
     engine: options.engine,
     buildArgs: options.buildArgs,
     mambabuild: options.mambabuild,

@@ -12,6 +12,10 @@ export interface RecipeBuildExecutorSchema {
   buildArgs?: string[];
   channels?: string[];
   skipExisting?: boolean;
+  /** The machine-wide package cache folder; false: none. Default: the plugin registration's, else <user cache>/nx-conda/pkgs. */
+  packageCache?: string | boolean;
+  /** Size limit of the package cache in megabytes (least recently used entries go first). Default 4096. */
+  packageCacheMegabytes?: number;
   env?: Record<string, string>;
   passEnv?: string[];
   containerRecipe?: string;

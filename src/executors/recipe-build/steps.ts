@@ -31,6 +31,7 @@ import {
 } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 import { markRunFolder } from '../../container/run-records';
+import { CONTAINER_OWN_CACHE, packageCacheView } from './package-cache';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
@@ -44,6 +45,8 @@ export function safeName(name: string): string {
 export interface BuildDirs {
   staging: string;
   tools: string;
+  /** The build's own writable package cache, with the machine-wide cache on (see package-cache.ts). */
+  ownCache?: string;
 }
 
 /**
@@ -61,12 +64,14 @@ export function makeBuildDirs(resolved: ResolvedOptions, root: string): BuildDir
   return {
     staging: resolved.sharedStagingDir ?? made(mkdtempSync(`${prefix}-`)),
     tools: made(mkdtempSync(`${prefix}-script-`)),
+    ...(resolved.packageCache ? { ownCache: made(mkdtempSync(`${prefix}-pkgs-`)) } : {}),
   };
 }
 
 /** The folders a build made for itself (a shared staging channel is not one of them). */
 export function ownFolders(resolved: ResolvedOptions, dirs: BuildDirs): string[] {
-  return resolved.sharedStagingDir ? [dirs.tools] : [dirs.staging, dirs.tools];
+  const own = dirs.ownCache ? [dirs.ownCache] : [];
+  return resolved.sharedStagingDir ? [dirs.tools, ...own] : [dirs.staging, dirs.tools, ...own];
 }
 
 /** Removes the build's folders (never a shared staging channel), or says where they were kept. */
@@ -129,6 +134,8 @@ export interface PreparedBuild {
   secrets: string[];
   /** The build's own folders (never a shared staging channel): named in the container's labels, for the next build to remove if this run dies. */
   scratch: string[];
+  /** Environment of the package cache (its folders in the container), none when it is off. */
+  cacheEnv: Record<string, string>;
 }
 
 /**
@@ -141,6 +148,8 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
     { host: resolved.recipeDir, container: resolved.containerRecipe, readOnly: true },
     { host: dirs.staging, container: resolved.containerStaging },
   ];
+  const cache = dirs.ownCache ? packageCacheView(resolved, dirs.ownCache) : undefined;
+  if (cache) mounts.push(...cache.mounts);
   const configInContainer = (files: string[], kind: string) =>
     files.map((file, i) => {
       const inContainer = `${CONTAINER_TOOLS}/config/${kind}-${i}-${safeName(basename(file))}`;
@@ -180,7 +189,15 @@ export function renderScript(resolved: ResolvedOptions, dirs: BuildDirs, root: s
   if (resolved.verbose) logger.info(`nx-conda: build script:\n${mask(script)}`);
   logger.info(`nx-conda: ${mask(shellJoin(shown))}`);
   const scratch = ownFolders(resolved, dirs);
-  return { plan, script, mounts, command: ['bash', `${CONTAINER_TOOLS}/build.sh`], secrets, scratch };
+  return {
+    plan,
+    script,
+    mounts,
+    command: ['bash', `${CONTAINER_TOOLS}/build.sh`],
+    secrets,
+    scratch,
+    cacheEnv: cache?.env ?? {},
+  };
 }
 
 /**
@@ -216,6 +233,7 @@ export async function runBuild(
     mounts: prepared.mounts,
     env: {
       ...resolved.env,
+      ...prepared.cacheEnv,
       NX_CONDA_HOST_UID: String(owner.uid),
       NX_CONDA_HOST_GID: String(owner.gid),
     },
@@ -259,12 +277,14 @@ async function handBackStaging(
 ): Promise<void> {
   const staging = prepared.mounts.find((m) => m.container === resolved.containerStaging && !m.readOnly);
   if (!staging) return;
+  // The build's own package cache too: the container wrote it as its user.
+  const handed = [staging, ...prepared.mounts.filter((m) => m.container === CONTAINER_OWN_CACHE)];
   try {
     const result = await runContainer({
       engine: resolved.engine,
       image,
-      command: ['chown', '-R', `${owner.uid}:${owner.gid}`, staging.container],
-      mounts: [staging],
+      command: ['chown', '-R', `${owner.uid}:${owner.gid}`, ...handed.map((m) => m.container)],
+      mounts: handed,
       user: '0',
       network: 'none',
       labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'hand-back' },

@@ -12,16 +12,26 @@ export type RecipeBuildOptions = Defaulted<RecipeBuildExecutorSchema, typeof sch
   skipExisting: boolean;
 };
 
+/** The settings of recipe-build whose default is the plugin registration's. */
+export interface PluginSettings {
+  channels?: string[];
+  skipExisting?: boolean;
+  packageCache?: string | boolean;
+  packageCacheMegabytes?: number;
+}
+
 /** `fromPlugin`: the plugin registration's settings, for those the options leave unset. */
 export function withRecipeBuildDefaults(
   given: RecipeBuildExecutorSchema,
-  fromPlugin: { channels?: string[]; skipExisting?: boolean } = {},
+  fromPlugin: PluginSettings = {},
 ): RecipeBuildOptions {
   const options = withSchemaDefaults(schemaJson, given);
   return {
     ...options,
     channels: options.channels ?? fromPlugin.channels ?? [],
     skipExisting: options.skipExisting ?? fromPlugin.skipExisting ?? false,
+    packageCache: options.packageCache ?? fromPlugin.packageCache,
+    packageCacheMegabytes: options.packageCacheMegabytes ?? fromPlugin.packageCacheMegabytes,
   };
 }
 

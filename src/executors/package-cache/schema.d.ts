@@ -1,0 +1,5 @@
+export interface PackageCacheExecutorSchema {
+  packageCache?: string;
+  purge?: boolean;
+  verify?: boolean;
+}

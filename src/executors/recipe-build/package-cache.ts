@@ -1,0 +1,224 @@
+/**
+ * The machine-wide package cache around one build (README: The package
+ * cache): before the build, its checks and what the container sees (the
+ * cache read-only, a writable cache of the build's own); after a build that
+ * succeeded, the fill with what the build downloaded from its upstream
+ * channels, verified, then the size limit.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { logger } from '../../core/logger';
+import { lstatOrUndefined } from '../../core/atomic-write';
+import { channelUrl } from '../../channel';
+import {
+  channelKey,
+  evict,
+  fillPackageCache,
+  hasCredential,
+  isEntryName,
+  removeBroken,
+  scanCache,
+  type SubdirRecords,
+} from '../../channel/package-cache';
+import { isValidPackageFile } from '../../channel/repodata';
+import { hostOwnerInContainer, runContainer, type Mount } from '../../container';
+import type { ResolvedOptions } from './options';
+import type { PackageCacheSettings } from './resolve/package-cache';
+
+/** Where a build container sees the cache (read-only) and its own writable cache. */
+export const CONTAINER_PACKAGE_CACHE = '/opt/nx-conda-pkgs';
+export const CONTAINER_OWN_CACHE = '/opt/nx-conda-pkgs-rw';
+
+/** What the build container gets of the cache: mounts and environment. */
+export interface CacheView {
+  mounts: Mount[];
+  env: Record<string, string>;
+}
+
+/** The cache's channel folders for the build's channels, in their order (those that exist). */
+function channelFolders(settings: PackageCacheSettings, channels: string[]): string[] {
+  return channels
+    .map((c) => channelUrl(c))
+    .filter((base) => !hasCredential(base))
+    .map((base) => channelKey(base))
+    .filter((key, i, all) => all.indexOf(key) === i && lstatOrUndefined(join(settings.root, key))?.isDirectory());
+}
+
+/**
+ * Checks the cache before a build (broken entries and what killed fillers
+ * left are removed) and gives what the container sees; undefined, with a
+ * warning, when the cache cannot be used (the build then runs without it).
+ */
+export function packageCacheView(resolved: ResolvedOptions, ownCache: string): CacheView | undefined {
+  const settings = resolved.packageCache;
+  if (!settings) return undefined;
+  try {
+    mkdirSync(settings.root, { recursive: true });
+    const removed = removeBroken(settings.root, scanCache(settings.root));
+    if (removed)
+      logger.warn(
+        `nx-conda: removed ${removed} incomplete or unverifiable entr${removed === 1 ? 'y' : 'ies'} from the package cache ${settings.root}`,
+      );
+  } catch (e) {
+    logger.warn(`nx-conda: package cache ${settings.root} not used: ${(e as Error).message}`);
+    return undefined;
+  }
+  const readOnly = channelFolders(settings, resolved.channels).map((key) => `${CONTAINER_PACKAGE_CACHE}/${key}`);
+  mkdirSync(join(ownCache, 'conda'), { recursive: true });
+  mkdirSync(join(ownCache, 'rattler'), { recursive: true });
+  return {
+    mounts: [
+      { host: settings.root, container: CONTAINER_PACKAGE_CACHE, readOnly: true },
+      { host: ownCache, container: CONTAINER_OWN_CACHE },
+    ],
+    env: {
+      // conda: read-only caches first (conda links from their extracted folders), the build's own last (written).
+      CONDA_PKGS_DIRS: [...readOnly, `${CONTAINER_OWN_CACHE}/conda`].join(','),
+      // rattler-build: its own cache, into which the build script links the read-only entries.
+      RATTLER_CACHE_DIR: `${CONTAINER_OWN_CACHE}/rattler`,
+      NX_CONDA_PACKAGE_CACHE_DIRS: readOnly.join(' '),
+      NX_CONDA_OWN_CACHE: CONTAINER_OWN_CACHE,
+    },
+  };
+}
+
+/** Most names read from one folder of a build's own cache. */
+export const MAX_NAMES = 20_000;
+
+function names(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What the build's own cache says it downloaded: entry folders (real ones:
+ * rattler's links to the read-only cache are not downloads) and package
+ * files. Data from the container: names are checked, nothing is followed.
+ */
+export function ownCacheContents(ownCache: string): { wanted: string[]; localFiles: Map<string, string> } {
+  const wanted: string[] = [];
+  const localFiles = new Map<string, string>();
+  for (const dir of [join(ownCache, 'conda'), join(ownCache, 'rattler', 'pkgs')]) {
+    // A build names at most a few thousand packages; past the bound, the rest is not looked at.
+    for (const name of names(dir).slice(0, MAX_NAMES)) {
+      const stat = lstatOrUndefined(join(dir, name));
+      if (stat?.isDirectory() && isEntryName(name)) wanted.push(name);
+      else if (stat?.isFile() && isValidPackageFile(name)) {
+        localFiles.set(name, join(dir, name));
+        wanted.push(name.replace(/\.(conda|tar\.bz2)$/, ''));
+      }
+    }
+  }
+  return { wanted, localFiles };
+}
+
+const EXTRACTION_FAILED = 'extraction in';
+
+/** Extracts .conda (zip of zstd tars) and .tar.bz2 with the image's python3, tar, zstd and bzip2. */
+const EXTRACT_SCRIPT = `
+import shutil, subprocess, sys, zipfile
+src, out = sys.argv[1], sys.argv[2]
+tar = ["tar", "-x", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", "-"]
+if src.endswith(".tar.bz2"):
+    sys.exit(subprocess.run(["tar", "-x", "-j", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", src]).returncode)
+with zipfile.ZipFile(src) as z:
+    members = [n for n in z.namelist() if n.endswith(".tar.zst") and "/" not in n]
+    if not members:
+        sys.exit("no .tar.zst member")
+    for name in members:
+        zs = subprocess.Popen(["zstd", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        tr = subprocess.Popen(tar, stdin=zs.stdout)
+        zs.stdout.close()
+        with z.open(name) as f:
+            shutil.copyfileobj(f, zs.stdin)
+        zs.stdin.close()
+        if zs.wait() or tr.wait():
+            sys.exit("could not extract " + name)
+`;
+
+/**
+ * The trusted extractor: a short container of the build's image (its own
+ * tools, no recipe code), no network, only the verified package (read-only)
+ * and an empty folder, run as the invoking user.
+ */
+export function containerExtractor(resolved: ResolvedOptions, image: string) {
+  return async (packageFile: string, outDir: string): Promise<void> => {
+    const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    const inside = `/in/${basename(packageFile)}`;
+    const result = await runContainer({
+      engine: resolved.engine,
+      image,
+      command: ['python3', '-c', EXTRACT_SCRIPT, inside, '/out'],
+      mounts: [
+        { host: packageFile, container: inside, readOnly: true },
+        { host: outDir, container: '/out' },
+      ],
+      user: `${owner.uid}:${owner.gid}`,
+      network: 'none',
+      labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'package-cache' },
+      namePrefix: 'nx-conda-extract',
+      logPrefix: `[${resolved.projectName}] `,
+      timeoutSeconds: 600,
+      hardening: { pidsLimit: 64 },
+    });
+    if (result.exitCode !== 0 || result.signal || result.timedOut)
+      throw new Error(
+        `${EXTRACTION_FAILED} ${image} failed (exit ${result.exitCode}): ${result.tail.slice(-2).join(' ')}`,
+      );
+  };
+}
+
+/**
+ * After a build that succeeded: the packages it downloaded from its upstream
+ * channels enter the cache (verified), then the size limit applies. Never
+ * fails the build: a problem is a warning.
+ */
+export async function fillAfterBuild(
+  resolved: ResolvedOptions,
+  image: string,
+  ownCache: string,
+  memo: Map<string, Promise<SubdirRecords>>,
+): Promise<void> {
+  const settings = resolved.packageCache;
+  if (!settings || !existsSync(ownCache)) return;
+  const { wanted, localFiles } = ownCacheContents(ownCache);
+  if (wanted.length === 0) return;
+  try {
+    const report = await fillPackageCache({
+      root: settings.root,
+      channels: resolved.channels,
+      subdirs: [...new Set([resolved.platform, 'noarch'])],
+      wanted,
+      localFiles,
+      extract: containerExtractor(resolved, image),
+      memo,
+      maxPackageBytes: resolved.limits.maxPackageBytes,
+      maxExtractedBytes: Math.min(settings.maxBytes, 16 * resolved.limits.maxPackageBytes),
+    });
+    if (report.diskFull)
+      logger.warn(
+        `nx-conda: the disk of the package cache ${settings.root} is full; the cache was not filled further.`,
+      );
+    if (report.added.length)
+      logger.info(
+        `nx-conda: package cache: added ${report.added.length} verified package(s): ${report.added.join(', ')}`,
+      );
+    if (resolved.verbose)
+      for (const { name, why } of report.skipped) logger.info(`nx-conda: package cache: not added ${name}: ${why}`);
+    const unextracted = report.skipped.find((s) => s.why.startsWith(EXTRACTION_FAILED));
+    if (unextracted)
+      logger.warn(
+        `nx-conda: package cache: packages were not added, ${unextracted.why} (the image needs python3, tar, zstd and bzip2 for the cache)`,
+      );
+    const evicted = evict(settings.root, settings.maxBytes);
+    if (evicted.length)
+      logger.info(
+        `nx-conda: package cache: removed ${evicted.length} least recently used entr${evicted.length === 1 ? 'y' : 'ies'} (limit ${Math.round(settings.maxBytes / 1048576)} MB)`,
+      );
+  } catch (e) {
+    logger.warn(`nx-conda: package cache ${settings.root} not filled: ${(e as Error).message}`);
+  }
+}
