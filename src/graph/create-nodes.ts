@@ -3,6 +3,7 @@ import { graphStats, warn } from './devkit';
 import { normalizeOptions, type NxCondaPluginOptions } from './options';
 import { readWorkspaceRecipes } from './recipes-state';
 import { recipeProject, workspaceShape } from './targets';
+import { platformEdges } from './platform-edges';
 
 /** Every meta.yaml (conda-build) and recipe.yaml (rattler-build). */
 export const RECIPE_GLOB = '**/{meta,recipe}.yaml';
@@ -32,6 +33,7 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
     }
     const read = performance.now();
     const workspace = workspaceShape(context.nxJsonConfiguration?.namedInputs);
+    const platforms = platformEdges(state, opts, (root) => state.byRoot.get(root)?.projectName);
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.
     const results: CreateNodesResultArray = [];
@@ -40,7 +42,19 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       try {
         results.push([
           e.file,
-          { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts, workspace) } },
+          {
+            projects: {
+              [e.root]: recipeProject(
+                e.root,
+                e.file,
+                e.projectName,
+                e.outcome.info,
+                opts,
+                workspace,
+                platforms?.planOf(e.root),
+              ),
+            },
+          },
         ]);
       } catch (err) {
         warn(`nx-conda: skipping recipe ${e.file}: ${err instanceof Error ? err.message : String(err)}`);

@@ -11,6 +11,7 @@ import { graphStats, warn } from './devkit';
 import { assignProjectNames } from './naming';
 import { isProjectFile, otherProjectNames } from './other-projects';
 import { registrationKey, type NormalizedOptions } from './options';
+import { readPlatformRecipes, type PlatformRecipes } from './platforms';
 
 export interface RecipeEntry {
   /** Recipe folder, workspace-relative (`.` for the root). */
@@ -29,6 +30,8 @@ export interface WorkspaceRecipes {
   /** By recipe folder. */
   byRoot: Map<string, RecipeEntry>;
   stats: LoadStats;
+  /** The recipes read again for the other platforms built (see platforms.ts). */
+  platforms: PlatformRecipes['byPlatform'];
 }
 
 function posixDirname(file: string): string {
@@ -119,6 +122,8 @@ export function readWorkspaceRecipes(
       warnings.push(`nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
     }
   }
+  const platforms = readPlatformRecipes(workspaceRoot, byRoot.values(), opts, registration);
+  warnings.push(...opts.platformProblems.map((p) => `nx-conda: ${p}`), ...platforms.warnings);
   if (report) for (const msg of warnings.sort()) warn(msg);
   if (report) {
     graphStats(
@@ -126,7 +131,7 @@ export function readWorkspaceRecipes(
         `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed`,
     );
   }
-  last = { workspaceRoot, registration, byRoot, stats };
+  last = { workspaceRoot, registration, byRoot, stats, platforms: platforms.byPlatform };
   return last;
 }
 
