@@ -286,7 +286,7 @@ describe('readRecipe: noarch and extra: additional-platforms', () => {
   it('reads them from meta.yaml and recipe.yaml, text values only, bounded', () => {
     const m = readRecipe(
       'r/meta.yaml',
-      'package:\n  name: a\nbuild:\n  noarch: python\nextra:\n  additional-platforms:\n    - linux-aarch64\n    - osx-arm\n    - 3\n',
+      'package:\n  name: a\nbuild:\n  noarch: python\nextra:\n  additional-platforms:\n    - linux-aarch64\n    - osx-arm\n    - {a: 1}\n',
       'linux-64',
     );
     expect(m.noarch).toBe(true);
