@@ -181,7 +181,11 @@ export function recipeProject(
       },
     };
   }
-  if (opts.lintTargetName) targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
+  if (opts.lintTargetName) {
+    targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
+    // Built for another platform: the lint reads its dependencies' recipes (additional_platform_requirement).
+    if (plan?.targets.length) targets[opts.lintTargetName].inputs!.push('^default');
+  }
   if (opts.packageImageTargetName) targets[opts.packageImageTargetName] = packageImageTarget(buildOptions, opts);
   if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
   // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).

@@ -30,4 +30,24 @@ export const unknownAdditionalPlatform: Check = {
   },
 };
 
-export const platformChecks: Check[] = [unknownAdditionalPlatform];
+export const additionalPlatformRequirement: Check = {
+  name: 'additional_platform_requirement',
+  severity: 'warning',
+  message: 'a requirement on a platform the recipe lists is built by this tree for other platforms only',
+  run(r) {
+    const list = r.extra['additional-platforms'];
+    const items = Array.isArray(list) ? list : [];
+    return (r.platformGaps ?? []).map((g) => {
+      const at = items.indexOf(g.platform);
+      return {
+        path: at >= 0 ? ['extra', 'additional-platforms', at] : ['extra'],
+        message:
+          `extra: additional-platforms lists ${g.platform}, but the recipe requires ${g.name} there, which ${g.provider} ` +
+          `does not build for ${g.platform} (not noarch, and its additional-platforms does not list it): add ${g.platform} ` +
+          `there, or the ${g.platform} build finds ${g.name} only in the upstream channels`,
+      };
+    });
+  },
+};
+
+export const platformChecks: Check[] = [unknownAdditionalPlatform, additionalPlatformRequirement];
