@@ -63,16 +63,23 @@ function edgesOf(root: string, info: RecipeInfo, providers: Map<string, string[]
   return out;
 }
 
-/** Every recipe folder's edges on each platform, and their union (the project graph's). */
+/**
+ * Every recipe folder's edges on each platform, and their union (the
+ * project graph's). Only the recipes read for another platform (about one
+ * in ten) get edges computed here; any other recipe's edges are its primary
+ * ones, computed when a walk reaches it.
+ */
 export class PlatformEdges {
   /** Readable recipes (those with a project) by folder, read on the primary platform. */
-  readonly primaryInfo = new Map<string, RecipeInfo>();
-  readonly primary: Edges = new Map();
+  private readonly primaryInfo = new Map<string, RecipeInfo>();
+  private readonly primaryProviders: Map<string, string[]>;
+  private readonly primaryMemo: Edges = new Map();
   /** By other platform: the edges of the recipes that have a task there. */
-  readonly byPlatform = new Map<string, Edges>();
+  private readonly byPlatform = new Map<string, Edges>();
   /** By other platform: the recipes that have a task there, read for it. */
-  readonly infoOn = new Map<string, Map<string, RecipeInfo>>();
-  readonly union: Edges = new Map();
+  private readonly infoOn = new Map<string, Map<string, RecipeInfo>>();
+  /** The recipes with a task on another platform. */
+  private readonly withPlatformTask = new Set<string>();
 
   constructor(
     state: RecipesByPlatform,
@@ -82,12 +89,7 @@ export class PlatformEdges {
     for (const e of state.byRoot.values()) {
       if (e.outcome.ok && projectNameOf(e.root) !== undefined) this.primaryInfo.set(e.root, e.outcome.info);
     }
-    const primaryProviders = providersOf(this.primaryInfo);
-    for (const [root, info] of this.primaryInfo) {
-      const edges = edgesOf(root, info, primaryProviders);
-      this.primary.set(root, edges);
-      this.union.set(root, new Set(edges));
-    }
+    this.primaryProviders = providersOf(this.primaryInfo);
     for (const platform of opts.extraPlatforms) {
       const info = new Map<string, RecipeInfo>();
       for (const [root, outcome] of state.platforms.get(platform) ?? []) {
@@ -103,34 +105,49 @@ export class PlatformEdges {
       }
       this.infoOn.set(platform, info);
       // On P, a recipe read for P provides its P names; any other (noarch, or not built there) its primary names.
-      const providers = providersOf(new Map([...this.primaryInfo].map(([r, i]) => [r, info.get(r) ?? i])));
+      const own = providersOf(info);
       const edges: Edges = new Map();
       for (const [root, i] of info) {
-        const own = edgesOf(root, i, providers);
-        edges.set(root, own);
-        for (const t of own) this.union.get(root)!.add(t);
+        const out = new Set<string>();
+        for (const req of [...i.requirements.build, ...i.requirements.host, ...i.requirements.run]) {
+          for (const r of this.primaryProviders.get(req) ?? []) if (!info.has(r) && r !== root) out.add(r);
+          for (const r of own.get(req) ?? []) if (r !== root) out.add(r);
+        }
+        edges.set(root, out);
+        this.withPlatformTask.add(root);
       }
       this.byPlatform.set(platform, edges);
     }
   }
 
-  /** The union's edges as project names, sorted by source then target. */
-  unionEdges(): { source: string; target: string; root: string }[] {
-    const out: { source: string; target: string; root: string }[] = [];
-    for (const root of [...this.union.keys()].sort()) {
-      const source = this.projectNameOf(root)!;
-      const targets = [...this.union.get(root)!].map((r) => this.projectNameOf(r)!).sort();
-      for (const target of targets) out.push({ source, target, root });
+  private primary(root: string): Set<string> {
+    let edges = this.primaryMemo.get(root);
+    if (!edges) {
+      const info = this.primaryInfo.get(root);
+      edges = info ? edgesOf(root, info, this.primaryProviders) : new Set();
+      this.primaryMemo.set(root, edges);
     }
-    return out;
+    return edges;
+  }
+
+  /** The project graph's edges of a recipe: its primary ones and those of every platform it has a task on. */
+  private union(root: string): Set<string> {
+    if (!this.withPlatformTask.has(root)) return this.primary(root);
+    const all = new Set(this.primary(root));
+    for (const edges of this.byPlatform.values()) for (const r of edges.get(root) ?? []) all.add(r);
+    return all;
   }
 
   /** Edges on the other platforms only (those the primary reading lacks), as project names. */
   extraEdges(): { source: string; target: string; root: string }[] {
-    return this.unionEdges().filter((e) => {
-      const primary = this.primary.get(e.root)!;
-      return ![...primary].some((r) => this.projectNameOf(r) === e.target);
-    });
+    const out: { source: string; target: string; root: string }[] = [];
+    for (const root of [...this.withPlatformTask].sort()) {
+      const primary = this.primary(root);
+      const source = this.projectNameOf(root)!;
+      const extra = [...this.union(root)].filter((r) => !primary.has(r)).map((r) => this.projectNameOf(r)!);
+      for (const target of extra.sort()) out.push({ source, target, root });
+    }
+    return out;
   }
 
   /**
@@ -153,7 +170,7 @@ export class PlatformEdges {
         continue;
       }
       if (this.primaryInfo.get(root)?.noarch) noarch.add(root);
-      for (const next of this.union.get(root) ?? []) queue.push(next);
+      for (const next of this.union(root)) queue.push(next);
     }
     return { onPlatform, noarch };
   }
@@ -164,10 +181,11 @@ export class PlatformEdges {
 
   /** The plan of one recipe folder, or undefined when it has nothing beyond today's primary target. */
   planOf(root: string): PlatformPlan | undefined {
+    // Without a task on another platform, a recipe's edges are its primary ones: nothing changes.
+    if (!this.withPlatformTask.has(root)) return undefined;
     const build = this.opts.buildTargetName;
-    const primary = this.primary.get(root);
-    const union = this.union.get(root);
-    if (!primary || !union) return undefined;
+    const primary = this.primary(root);
+    const union = this.union(root);
     const plan: PlatformPlan = { targets: [] };
     if (union.size !== primary.size)
       plan.primaryDependencies = primary.size ? [{ projects: this.names(primary), target: build }] : [];
