@@ -23,6 +23,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { writeNpmFiles } from './corpus-files.mjs';
 import { NX_ENV, loadNote, loadNow, repo, setLogPrefix, log, stats, template, writeJson } from './build/runner.mjs';
 
 const RECIPES = Number(process.env.BENCH_RECIPES ?? 440);
@@ -115,7 +116,7 @@ function workspace(dir, templateDir, recipes, kind, nxJson, changed) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync('cp', ['-al', join(templateDir, 'node_modules'), join(dir, 'node_modules')]);
-  write(join(dir, 'package.json'), JSON.stringify({ name: kind, private: true }));
+  writeNpmFiles(dir, kind);
   write(join(dir, 'nx.json'), JSON.stringify(nxJson, null, 2));
   write(join(dir, '.gitignore'), 'node_modules\n.nx\ndist\ntmp\n');
   for (const r of recipes) write(join(dir, 'recipes', r.name, 'recipe.yaml'), recipeYaml(r));

@@ -14,7 +14,7 @@
 // reduced to build edges).
 //
 // Usage: npm run build && node bench/agents.mjs
-//   Env: BENCH_RECIPES=10000, BENCH_AFFECTED=500, BENCH_AGENTS=2,4,6, BENCH_MAX_STAGES=3, BENCH_RUNS=5, BENCH_GRAPH
+//   Env: BENCH_RECIPES=10000, BENCH_AFFECTED=500, BENCH_AGENTS=2,4,6, BENCH_MAX_STAGES=6 (the example workflow's stage jobs), BENCH_RUNS=5, BENCH_GRAPH
 // Writes dist/bench/agents.json and its section of docs/benchmarks.md (between <!-- agents-plan --> markers).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +25,7 @@ import { loadNote, loadNow, log, repo, setLogPrefix, stats, writeJson } from './
 const RECIPES = Number(process.env.BENCH_RECIPES ?? 10000);
 const AFFECTED = Number(process.env.BENCH_AFFECTED ?? 500);
 const AGENTS = (process.env.BENCH_AGENTS ?? '2,4,6').split(',').map(Number);
-const MAX_STAGES = Number(process.env.BENCH_MAX_STAGES ?? 3);
+const MAX_STAGES = Number(process.env.BENCH_MAX_STAGES ?? 6);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 setLogPrefix('bench:agents');
 

@@ -1,7 +1,7 @@
 // Finding and listing the public corpus (../shared/corpus, see its README) for
-// the bench scripts. src/graph/corpus.spec.ts has its own copy (tests do not
+// the bench scripts, and the npm files of a bench workspace. src/graph/corpus.spec.ts has its own copy (tests do not
 // import bench code).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,4 +31,27 @@ function findMetaYaml(dir, rel) {
     else if (name === 'meta.yaml') out.push(r);
   }
   return out;
+}
+
+/**
+ * package.json and a package-lock.json naming nx and nx-conda, as a user's
+ * workspace that installed them with npm has: Nx then hashes nx-conda's
+ * lockfile entry into its tasks, so the plugin adds no version tag to each
+ * project (src/graph/version-hash.ts). Every plugin of a bench sees the same files.
+ */
+export function writeNpmFiles(dir, name) {
+  const devDependencies = { nx: '24.0.6', 'nx-conda': '0.1.0' };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, devDependencies }));
+  const packages = { '': { name, devDependencies } };
+  for (const [pkg, version] of Object.entries(devDependencies))
+    packages[`node_modules/${pkg}`] = {
+      version,
+      resolved: `file:${pkg}-${version}.tgz`,
+      integrity: `sha512-${Buffer.from(`${pkg}@${version}`).toString('base64')}`,
+      dev: true,
+    };
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({ name, lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
 }

@@ -45,7 +45,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { corpusMetaYaml, findCorpus } from './corpus-files.mjs';
+import { corpusMetaYaml, findCorpus, writeNpmFiles } from './corpus-files.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = process.argv
@@ -260,7 +260,7 @@ function recipeYaml(name, version, deps) {
 function generate(dir, n) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
+  writeNpmFiles(dir, 'bench');
   benchWorkspaceModules(dir);
   writeFileSync(join(dir, 'conda_build_config.yaml'), 'python:\n  - 3.12\n');
   seed = 42;
@@ -317,7 +317,7 @@ function generateCorpus(dir, n) {
   const re = new RegExp(`(?<![A-Za-z0-9_.-])(${alternation.join('|')})(?![A-Za-z0-9_-])`, 'gi');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
+  writeNpmFiles(dir, 'bench');
   benchWorkspaceModules(dir);
   seed = 42;
   let count = 0;

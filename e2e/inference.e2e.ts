@@ -74,6 +74,8 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
     expect(beta.targets['build-recipe'].options).toEqual({});
     // Only what is named is inferred besides it.
     expect(Object.keys(beta.targets)).toEqual(['build-recipe']);
+    // No version tag: Nx hashes the executor's package (its lockfile entry) itself (last test).
+    expect(beta.tags).toEqual(['conda']);
   });
 
   it('builds the inferred projects in dependency order', () => {
@@ -126,6 +128,23 @@ describe('inferred recipe graph (conda-build test image, real engine)', () => {
     expect(readPackageMember(beta, 'share/beta.txt').trim()).toBe('beta, changed');
     expect(existsSync(join(ws.root, 'dist/conda/recipes/broken'))).toBe(false);
   });
+
+  it('rebuilds after an upgrade of nx-conda: Nx hashes its lockfile entry into every build', () => {
+    const cached = ws.nx(['run', 'alpha:build-recipe']);
+    expectSuccess(cached);
+    expect(cached.output).toMatch(/local cache|existing outputs match the cache/);
+    // What an upgrade changes in package-lock.json: the package's entry (version, resolved, integrity).
+    const lock = JSON.parse(ws.read('package-lock.json'));
+    const entry = lock.packages['node_modules/nx-conda'];
+    expect(entry).toBeDefined();
+    entry.version = `${entry.version}-upgraded`;
+    entry.integrity = 'sha512-upgraded';
+    ws.write('package-lock.json', JSON.stringify(lock, null, 2));
+    const rebuilt = ws.nx(['run', 'alpha:build-recipe']);
+    expectSuccess(rebuilt);
+    expect(rebuilt.output).not.toMatch(/local cache|existing outputs match the cache/);
+    expect(rebuilt.output).toMatch(/alpha/);
+  });
 });
 
 describe('old versions kept in nested recipe folders', () => {
@@ -168,5 +187,42 @@ describe('old versions kept in nested recipe folders', () => {
       foo: [expect.stringMatching(/^linux-64\/foo-2\.0-/)],
       old: [expect.stringMatching(/^linux-64\/foo-1\.0-/)],
     });
+  });
+});
+
+describe('reading recipes in a second thread (a cold graph of many recipes)', () => {
+  it('gives the same projects, edges and warnings as reading them in one', () => {
+    const ws = createWorkspace('threads', {
+      plugins: [{ plugin: 'nx-conda', options: { image: TEST_IMAGES.condaBuild } }],
+    });
+    for (let i = 0; i < 40; i++) {
+      const needs = i > 0 ? `requirements:\n  host:\n    - lib${i - 1}\n  run:\n    - lib${Math.floor(i / 2)}\n` : '';
+      ws.write(`recipes/lib${i}/meta.yaml`, meta(`lib${i}`, needs));
+    }
+    ws.write('recipes/broken/meta.yaml', 'package:\n  name: broken\n  version: [unclosed\n');
+    const graphWith = (threads: string) => {
+      rmSync(join(ws.root, '.nx'), { recursive: true, force: true });
+      const result = ws.nx(['graph', `--file=graph-${threads}.json`], {
+        NX_CONDA_GRAPH_THREADS: threads,
+        NX_CONDA_GRAPH_STATS: 'true',
+      });
+      expectSuccess(result);
+      expect(result.output).toMatch(/recipes\/broken\/meta\.yaml/);
+      return { graph: JSON.parse(ws.read(`graph-${threads}.json`)).graph, output: result.output };
+    };
+    const one = graphWith('0');
+    const two = graphWith('always');
+    expect(Object.keys(two.graph.nodes)).toHaveLength(40);
+    expect(two.graph).toEqual(one.graph);
+    expect(two.graph.dependencies.lib7).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ target: 'lib6' }),
+        expect.objectContaining({ target: 'lib3' }),
+      ]),
+    );
+    // Both read every recipe cold; the second read half of them in a worker thread.
+    for (const run of [one, two]) expect(run.output).toMatch(/read 41 recipe\(s\): 41 parsed/);
+    expect(one.output).not.toMatch(/in a second thread/);
+    expect(two.output).toMatch(/read and hashed \(20 of them in a second thread\)/);
   });
 });

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
-import { TEST_IMAGES } from './utils/paths';
+import { findInImage } from './utils/image-files';
+import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { nonLoopbackAddress, registryAvailable, startRegistry, type TestRegistry } from './utils/registry';
+import { startServer, type TestServer } from './utils/server';
 import {
   createWorkspace,
   docker,
@@ -660,3 +662,110 @@ withRegistry('package-image push to a real registry (docker-registry on loopback
     expect(exists(TEST_IMAGES.base)).toBe(true);
   });
 });
+
+// Issue 31, point 6: a channel with credentials (user:password@ and a /t/<token>/ path) that the install stage
+// uses; the image pushed and pulled back holds none of them, in any file, its history or its configuration.
+withRegistry(
+  'package-image with a credentialed channel: no pushed image carries a credential (docker, loopback registry)',
+  () => {
+    const namespace = `${NAMESPACE}-cred`;
+    const secret = randomBytes(6).toString('hex');
+    const user = `e2euser${secret}`;
+    const password = `e2epass${secret}`;
+    const token = `e2etoken${secret}`;
+    const local = `${namespace}/credtool:1.0--0`;
+    // The conda-build test image is offline by its .condarc; the installer here may use the network.
+    const installer = `${namespace}/installer:online`;
+    let server: TestServer;
+    let registry: TestRegistry;
+    let ws: Workspace;
+    let remote: string;
+    let channel: string;
+    beforeAll(async () => {
+      // The upstream channel: credlib, built once elsewhere, served under /t/<token>/upstream.
+      const publisher = createWorkspace('pkgimage-cred-publisher', {
+        plugins: [{ plugin: 'nx-conda', options: { image: TEST_IMAGES.condaBuild } }],
+      });
+      publisher.write(
+        'recipes/credlib/meta.yaml',
+        'package:\n  name: credlib\n  version: "1.0"\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo lib > $PREFIX/share/credlib.txt\n',
+      );
+      expectSuccess(publisher.nx(['run', 'credlib:build-recipe']));
+      const served = mkdtempSync(join(E2E_ROOT, 'cred-upstream-'));
+      cpSync(join(publisher.root, 'dist/conda/recipes/credlib'), join(served, 't', token, 'upstream'), {
+        recursive: true,
+      });
+      // conda (with the rattler solver) reads the index with the token and downloads packages without it: both paths.
+      symlinkSync(join('t', token, 'upstream'), join(served, 'upstream'));
+      server = await startServer('static', served);
+      channel = `http://${user}:${password}@127.0.0.1:${server.port}/t/${token}/upstream`;
+      registry = await startRegistry();
+      remote = `${registry.host}/${local}`;
+      const ctx = mkdtempSync(join(tmpdir(), 'nx-conda-e2e-installer-'));
+      try {
+        writeFileSync(join(ctx, 'Dockerfile'), `FROM ${TEST_IMAGES.condaBuild}\nENV CONDA_OFFLINE=false\n`);
+        expect(docker(['build', '--quiet', '--tag', installer, ctx]).code).toBe(0);
+      } finally {
+        rmSync(ctx, { recursive: true, force: true });
+      }
+      ws = createWorkspace('pkgimage-cred', {
+        plugins: [
+          {
+            plugin: 'nx-conda',
+            options: {
+              image: TEST_IMAGES.condaBuild,
+              packageBaseImage: TEST_IMAGES.base,
+              namespace,
+              packageImageTargetName: 'package-image',
+              registry: registry.host,
+            },
+          },
+        ],
+      });
+      // credtool needs credlib at run time, which only the upstream channel has: the install stage fetches it there.
+      // (No test in the recipe: the offline build would need credlib to test.)
+      ws.write(
+        'recipes/credtool/meta.yaml',
+        [
+          'package:\n  name: credtool\n  version: "1.0"',
+          'build:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && echo tool > $PREFIX/share/credtool.txt',
+          'requirements:\n  run:\n    - credlib',
+          '',
+        ].join('\n'),
+      );
+    });
+    afterAll(async () => {
+      for (const ref of [local, remote, installer].filter(Boolean)) docker(['image', 'rm', '--force', ref]);
+      await registry?.stop();
+      await server?.stop();
+    });
+
+    it('installs from the channel with its credentials, pushes, and the pushed image holds none of them', () => {
+      // Built without its test (the offline test image would need credlib to test it), then imaged as it is.
+      expectSuccess(ws.nx(['run', 'credtool:build-recipe', '--skipTests']));
+      // Host network: the install stage reaches the channel on this machine's loopback, as builds do.
+      const result = ws.nx([
+        'run',
+        'credtool:package-image',
+        '--excludeTaskDependencies',
+        '--network=host',
+        `--image=${installer}`,
+        `--channels=${channel}`,
+      ]);
+      expectSuccess(result);
+      expect(result.output).toContain(`${remote}  pushed`);
+      const requests = server.requests();
+      expect(requests.filter((l) => l.startsWith(`GET /t/${token}/upstream/noarch/repodata.json 200 `))).not.toEqual(
+        [],
+      );
+      expect(requests.filter((l) => /^GET \S*\/upstream\/noarch\/credlib-1\.0-0\.\S+ 200 /.test(l))).not.toEqual([]);
+      // The image as the registry has it: pulled back into an engine without it.
+      expect(docker(['image', 'rm', local, remote]).code).toBe(0);
+      expect(docker(['pull', '--quiet', remote]).code).toBe(0);
+      expect(docker(['run', '--rm', '--network', 'none', remote, 'cat', '/usr/local/share/credlib.txt']).stdout).toBe(
+        'lib',
+      );
+      expect(findInImage(remote, [user, password, token])).toEqual([]);
+    });
+  },
+);

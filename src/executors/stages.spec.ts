@@ -1,4 +1,4 @@
-import { planStages, StagePlanError, type StageGraph, type StagePlan } from './stages';
+import { MAX_BLOCKS, planStages, StagePlanError, type StageGraph, type StagePlan } from './stages';
 
 const graphOf = (edges: Record<string, string[]>, cost?: Record<string, number>): StageGraph => ({
   tasks: Object.keys(edges),
@@ -215,6 +215,96 @@ describe('planStages', () => {
       expect(score(plan)).toBeLessThanOrEqual(before + 1e-9);
       before = score(plan);
     }
+  });
+
+  /**
+   * The shape of a real tree below a changed hub: `depth` levels of `width`
+   * builds, each depending on two builds of the level below (so the whole
+   * tree is one connected piece) and on a published base (cost 0) that every
+   * build shares.
+   */
+  function hubTree(depth: number, width: number): StageGraph {
+    const rnd = random(41);
+    const edges: Record<string, string[]> = { base: [], hub: ['base'] };
+    const cost: Record<string, number> = { base: 0 };
+    const at = (level: number, i: number) => `t${level}x${String(i).padStart(2, '0')}`;
+    for (let level = 1; level <= depth; level++)
+      for (let i = 0; i < width; i++) {
+        const below = (k: number) => (level === 1 ? 'hub' : at(level - 1, k));
+        edges[at(level, i)] = ['base', below(i), below(Math.floor(rnd() * width))];
+      }
+    return graphOf(edges, cost);
+  }
+
+  it.each([2, 4, 6])(
+    'a connected tree below a changed hub is cut by level, each level spread over %i agents',
+    (agents) => {
+      const graph = hubTree(6, 24);
+      const plan = planStages(graph, { agents, maxStages: 8, stageOverhead: 1 });
+      checkPlan(graph, plan);
+      // The hub (and the free base), then each level of 24 independent builds over every agent.
+      expect(plan.stages.map((s) => s.cost)).toEqual([1, 24, 24, 24, 24, 24, 24]);
+      for (const stage of plan.stages.slice(1)) expect(stage.largest).toBe(24 / agents);
+      expect(plan.length).toBe(1 + (6 * 24) / agents);
+      // Packing connected pieces whole (a stage per run of levels) would hold the tree on one agent.
+      expect(planStages(graph, { agents, maxStages: 1, stageOverhead: 1 }).stages[0].largest).toBe(145);
+    },
+  );
+
+  it('fewer stage jobs than levels: levels are grouped where that costs least, still far better than one agent', () => {
+    const graph = hubTree(6, 24);
+    const plan = planStages(graph, { agents: 4, maxStages: 4, stageOverhead: 1 });
+    checkPlan(graph, plan);
+    expect(plan.stages.length).toBeLessThanOrEqual(4);
+    // One stage: 145 on one agent; with four, the levels that are not cut stay joined in pieces.
+    expect(plan.length + plan.stages.length - 1).toBeLessThan(100);
+    expect(plan.stages.length).toBe(4);
+  });
+
+  it('a chain beside independent builds stays on one agent when another stage would cost more than it saves', () => {
+    const graph = graphOf({
+      k1: [],
+      k2: ['k1'],
+      k3: ['k2'],
+      k4: ['k3'],
+      a: [],
+      b: [],
+      c: [],
+      d: [],
+      e: [],
+      f: [],
+      g: [],
+      h: [],
+    });
+    const plan = planStages(graph, { agents: 2, maxStages: 6, stageOverhead: 1 });
+    checkPlan(graph, plan);
+    expect(plan.stages).toHaveLength(1);
+    expect(plan.stages[0].largest).toBe(6);
+    expect(plan.stages[0].shards.find((s) => s.tasks.includes('k1'))!.tasks).toEqual(
+      expect.arrayContaining(['k1', 'k2', 'k3', 'k4']),
+    );
+  });
+
+  it(`more levels than MAX_BLOCKS (${MAX_BLOCKS}): cuts between blocks of levels, still a valid plan`, () => {
+    const graph = hubTree(3 * MAX_BLOCKS, 4);
+    for (const maxStages of [1, 6, 64]) {
+      const plan = planStages(graph, { agents: 4, maxStages, stageOverhead: 0 });
+      checkPlan(graph, plan);
+      expect(plan.stages.length).toBeLessThanOrEqual(Math.min(maxStages, MAX_BLOCKS));
+      expect(plan.length).toBeGreaterThanOrEqual(plan.lowerBound);
+    }
+  });
+
+  it('a large tree is planned the same way twice, whatever the order it is given in', () => {
+    const graph = hubTree(8, 40);
+    const shuffled: StageGraph = {
+      tasks: [...graph.tasks].reverse(),
+      deps: new Map([...graph.deps].reverse()),
+      cost: graph.cost,
+    };
+    const plan = planStages(graph, { agents: 6, maxStages: 6, stageOverhead: 1 });
+    expect(planStages(shuffled, { agents: 6, maxStages: 6, stageOverhead: 1 })).toEqual(plan);
+    checkPlan(graph, plan);
   });
 
   it('a deep connected graph in three stages: far shorter than one stage', () => {

@@ -9,19 +9,22 @@
  * plan on every machine (names are sorted, ties are broken by name, no
  * randomness, no clock).
  *
- * How: a stage takes a prefix of what is left, closed under dependencies
- * (the tasks up to some depth, depth being the longest dependency path from
- * a task without dependencies; or down to some height, the longest path to a
- * task without dependents); its weakly connected pieces are packed onto the
- * agents (costliest first onto the least loaded). The prefix chosen is the
- * one with the smallest estimate of the rest of the run: this stage's
- * largest shard, plus a stage's overhead and the rest (packed as the last
- * stage when only one is left after this one, else its lower bound: its
- * cost over the agents, its longest path). Ties go to the larger prefix. The
- * last stage allowed takes all that is left. This is done for at most 1, 2,
- * … maxStages stages, and the plan kept is the shortest, counting each
- * stage's overhead (ties: fewer stages). A chain a ← b ← c fits on one
- * shard, so it is one stage.
+ * How: every task gets a level above the levels of its dependencies, except
+ * that a task that will not build (cost 0) may share a level with a
+ * dependency that will not build either. Each level is therefore a set of
+ * independent builds and pieces of free tasks, which can be spread over the
+ * agents freely. Two levelings are
+ * tried: as soon as possible (from the tasks without dependencies up) and as
+ * late as possible (from the tasks without dependents down). A stage takes a
+ * run of consecutive levels; its weakly connected pieces are packed onto the
+ * agents (costliest first onto the least loaded). More levels in one stage
+ * mean fewer stages but larger pieces (a chain that spans them stays on one
+ * agent); the cut into at most maxStages runs of levels is chosen by dynamic
+ * programming to make the predicted run shortest: Σ of each stage's largest
+ * shard plus `stageOverhead` for each stage after the first (a CI job's
+ * start). Ties go to fewer stages, then to the first leveling. With more
+ * than MAX_BLOCKS levels, cuts are only tried between blocks of consecutive
+ * levels of about equal cost, which keeps the plan's time bounded.
  */
 import { UserError } from '../core/errors';
 
@@ -101,56 +104,104 @@ function topologicalOrder(names: string[], deps: number[][]): number[] {
   return order;
 }
 
+/** Above this many levels, stage cuts are tried only between this many blocks of levels. */
+export const MAX_BLOCKS = 48;
+
 interface Bin {
   agent: number;
   cost: number;
+  /** How many tasks it holds (tasks may be left out while only sizes are needed). */
+  count: number;
   tasks: number[];
 }
 
+/** Bin order for packing: least cost, then fewest tasks, then lowest agent. */
+const binBefore = (a: Bin, b: Bin) =>
+  a.cost < b.cost || (a.cost === b.cost && (a.count < b.count || (a.count === b.count && a.agent < b.agent)));
+
+/** Scratch arrays shared by the packs of one plan (a stamp marks the members of the current pack). */
+interface Scratch {
+  stamp: Int32Array;
+  parent: Int32Array;
+  pieceCost: Float64Array;
+  pieceCount: Int32Array;
+  current: number;
+}
+
 /**
- * Packs the weakly connected components of `members` (a set of task indexes,
- * `inSet[i]`) onto `agents` bins: largest cost first (then most tasks, then
- * first name) onto the bin with the least cost (then fewest tasks, then lowest
- * agent). Indexes are in name order, so the first member is the first name.
+ * Packs the weakly connected pieces of `members` (task indexes) onto `agents`
+ * bins: costliest piece first (then most tasks, then first name) onto the
+ * least loaded bin (a binary heap: log(agents) per piece). Indexes are in
+ * name order; a piece is known by its first task. Without `withTasks`, the
+ * bins' task lists stay empty (sizes only, for comparing cuts).
  */
-function pack(members: number[], inSet: Uint8Array, deps: number[][], cost: number[], agents: number): Bin[] {
-  const parent = new Map<number, number>();
-  for (const i of members) parent.set(i, i);
+function pack(
+  members: number[],
+  deps: number[][],
+  cost: number[],
+  agents: number,
+  scratch: Scratch,
+  withTasks = true,
+): Bin[] {
+  const { stamp, parent, pieceCost, pieceCount } = scratch;
+  const mark = ++scratch.current;
+  for (const i of members) {
+    stamp[i] = mark;
+    parent[i] = i;
+    pieceCost[i] = 0;
+    pieceCount[i] = 0;
+  }
   const find = (i: number): number => {
     let root = i;
-    while (parent.get(root)! !== root) root = parent.get(root)!;
-    while (parent.get(i)! !== root) {
-      const next = parent.get(i)!;
-      parent.set(i, root);
+    while (parent[root] !== root) root = parent[root];
+    while (parent[i] !== root) {
+      const next = parent[i];
+      parent[i] = root;
       i = next;
     }
     return root;
   };
+  // The root of a piece is its smallest index: its first name.
   for (const i of members)
     for (const d of deps[i]) {
-      if (!inSet[d]) continue;
+      if (stamp[d] !== mark) continue;
       const a = find(i);
       const b = find(d);
-      if (a !== b) parent.set(Math.max(a, b), Math.min(a, b));
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
     }
-  const components = new Map<number, { first: number; cost: number; tasks: number[] }>();
-  for (const i of [...members].sort((a, b) => a - b)) {
+  const roots: number[] = [];
+  for (const i of members) {
     const root = find(i);
-    let c = components.get(root);
-    if (!c) components.set(root, (c = { first: i, cost: 0, tasks: [] }));
-    c.cost += cost[i];
-    c.tasks.push(i);
+    if (root === i) roots.push(i);
+    pieceCost[root] += cost[i];
+    pieceCount[root]++;
   }
-  const sorted = [...components.values()].sort(
-    (a, b) => b.cost - a.cost || b.tasks.length - a.tasks.length || a.first - b.first,
-  );
-  const bins: Bin[] = Array.from({ length: agents }, (_, k) => ({ agent: k + 1, cost: 0, tasks: [] }));
-  for (const c of sorted) {
-    let best = bins[0];
-    for (const bin of bins)
-      if (bin.cost < best.cost || (bin.cost === best.cost && bin.tasks.length < best.tasks.length)) best = bin;
-    best.cost += c.cost;
-    best.tasks.push(...c.tasks);
+  roots.sort((a, b) => pieceCost[b] - pieceCost[a] || pieceCount[b] - pieceCount[a] || a - b);
+  const tasksOf = new Map<number, number[]>();
+  if (withTasks)
+    for (const i of members) {
+      const root = parent[i];
+      const list = tasksOf.get(root);
+      if (list) list.push(i);
+      else tasksOf.set(root, [i]);
+    }
+  const bins: Bin[] = Array.from({ length: agents }, (_, k) => ({ agent: k + 1, cost: 0, count: 0, tasks: [] }));
+  const heap = [...bins];
+  for (const root of roots) {
+    const top = heap[0];
+    top.cost += pieceCost[root];
+    top.count += pieceCount[root];
+    if (withTasks) for (const t of tasksOf.get(root)!) top.tasks.push(t);
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && binBefore(heap[l], heap[m])) m = l;
+      if (r < heap.length && binBefore(heap[r], heap[m])) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
   }
   for (const bin of bins) bin.tasks.sort((a, b) => a - b);
   return bins;
@@ -158,18 +209,127 @@ function pack(members: number[], inSet: Uint8Array, deps: number[][], cost: numb
 
 const largestOf = (bins: Bin[]) => bins.reduce((m, b) => Math.max(m, b.cost), 0);
 
-/** The costliest dependency path among `members` (in dependency order `order`). */
-function longestPath(order: number[], inSet: Uint8Array, deps: number[][], cost: number[]): number {
-  const best = new Map<number, number>();
+/** The costliest dependency path (tasks in dependency order `order`). */
+function longestPath(order: number[], deps: number[][], cost: number[]): number {
+  const best = new Float64Array(order.length);
   let longest = 0;
   for (const i of order) {
-    if (!inSet[i]) continue;
     let before = 0;
-    for (const d of deps[i]) if (inSet[d]) before = Math.max(before, best.get(d)!);
-    best.set(i, before + cost[i]);
-    longest = Math.max(longest, before + cost[i]);
+    for (const d of deps[i]) before = Math.max(before, best[d]);
+    best[i] = before + cost[i];
+    longest = Math.max(longest, best[i]);
   }
   return longest;
+}
+
+/**
+ * Each task's level, as soon as possible: above each of its dependencies,
+ * except that a task that will not build may share the level of a
+ * dependency that will not build either.
+ */
+function earliestLevels(order: number[], deps: number[][], cost: number[]): Int32Array {
+  const level = new Int32Array(order.length);
+  for (const i of order) {
+    let l = 0;
+    for (const d of deps[i]) l = Math.max(l, level[d] + (cost[d] > 0 || cost[i] > 0 ? 1 : 0));
+    level[i] = l;
+  }
+  return level;
+}
+
+/** Each task's level, as late as possible (the same rule, counted from the tasks without dependents). */
+function latestLevels(order: number[], deps: number[][], cost: number[]): Int32Array {
+  const height = new Int32Array(order.length);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k];
+    for (const d of deps[i]) height[d] = Math.max(height[d], height[i] + (cost[d] > 0 || cost[i] > 0 ? 1 : 0));
+  }
+  let top = 0;
+  for (const h of height) top = Math.max(top, h);
+  return height.map((h) => top - h);
+}
+
+/**
+ * The tasks of each level, levels merged into at most MAX_BLOCKS blocks of
+ * consecutive levels of about equal cost (each task counted at least a
+ * little, so that free levels spread too).
+ */
+function blocksOf(level: Int32Array, cost: number[]): number[][] {
+  let top = 0;
+  for (const l of level) top = Math.max(top, l);
+  const levels: number[][] = Array.from({ length: top + 1 }, () => []);
+  level.forEach((l, i) => levels[l].push(i));
+  if (levels.length <= MAX_BLOCKS) return levels;
+  const weight = (tasks: number[]) => tasks.reduce((s, i) => s + cost[i] + 1e-3, 0);
+  const total = levels.reduce((s, tasks) => s + weight(tasks), 0);
+  const blocks: number[][] = [];
+  let done = 0;
+  let current: number[] = [];
+  for (const tasks of levels) {
+    current.push(...tasks);
+    done += weight(tasks);
+    if (done >= (total * (blocks.length + 1)) / MAX_BLOCKS - 1e-9) {
+      blocks.push(current);
+      current = [];
+    }
+  }
+  if (current.length) blocks.push(current);
+  return blocks;
+}
+
+interface Split {
+  /** The blocks each stage starts at, and the end. */
+  cuts: number[];
+  score: number;
+}
+
+/**
+ * The cut of `blocks` into at most `maxStages` runs of consecutive blocks
+ * with the smallest predicted length (Σ largest shard + overhead per stage
+ * after the first); ties go to fewer stages.
+ */
+function bestSplit(
+  blocks: number[][],
+  deps: number[][],
+  cost: number[],
+  options: StageOptions,
+  scratch: Scratch,
+): Split {
+  const k = blocks.length;
+  // span[i][j]: the largest shard of a stage made of blocks i … j-1.
+  const span: Float64Array[] = [];
+  for (let i = 0; i < k; i++) {
+    span.push(new Float64Array(k + 1));
+    const members: number[] = [];
+    for (let j = i + 1; j <= k; j++) {
+      members.push(...blocks[j - 1]);
+      span[i][j] = largestOf(pack(members, deps, cost, options.agents, scratch, false));
+    }
+  }
+  const most = Math.min(options.maxStages, k);
+  // best[s][j]: the shortest Σ largest for blocks 0 … j-1 in s stages; from[s][j]: where its last stage starts.
+  const best: Float64Array[] = [Float64Array.from({ length: k + 1 }, (_, j) => (j === 0 ? 0 : Infinity))];
+  const from: Int32Array[] = [new Int32Array(k + 1)];
+  let chosen: { stages: number; score: number } | undefined;
+  for (let s = 1; s <= most; s++) {
+    const row = new Float64Array(k + 1).fill(Infinity);
+    const back = new Int32Array(k + 1);
+    for (let j = s; j <= k; j++)
+      for (let i = s - 1; i < j; i++) {
+        const value = best[s - 1][i] + span[i][j];
+        if (value < row[j] - 1e-9) {
+          row[j] = value;
+          back[j] = i;
+        }
+      }
+    best.push(row);
+    from.push(back);
+    const score = row[k] + options.stageOverhead * (s - 1);
+    if (!chosen || score < chosen.score - 1e-9) chosen = { stages: s, score };
+  }
+  const cuts = [k];
+  for (let s = chosen!.stages, j = k; s > 0; s--) cuts.unshift((j = from[s][j]));
+  return { cuts, score: chosen!.score };
 }
 
 /** Splits `graph` into stages and shards for `options.agents` agents (see the module's comment). */
@@ -189,141 +349,41 @@ export function planStages(graph: StageGraph, options: StageOptions): StagePlan 
     return c;
   });
   const order = topologicalOrder(names, deps);
-  const all = new Uint8Array(names.length).fill(1);
   const total = cost.reduce((s, c) => s + c, 0);
-  const lowerBound = Math.max(total / options.agents, longestPath(order, all, deps, cost));
+  const lowerBound = Math.max(total / options.agents, longestPath(order, deps, cost));
+  if (names.length === 0) return { stages: [], cost: 0, length: 0, lowerBound: 0 };
 
-  // The best of the plans with at most 1, 2, … maxStages stages, each stage's overhead counted;
-  // ties go to fewer stages. Stops once two more stages in a row did not help.
-  let best: { stages: Stage[]; score: number } | undefined;
-  let worse = 0;
-  for (let most = 1; most <= options.maxStages && worse < 2; most++) {
-    const stages = greedyStages(names, order, deps, cost, { ...options, maxStages: most });
-    const score =
-      stages.reduce((sum, st) => sum + st.largest, 0) + options.stageOverhead * Math.max(0, stages.length - 1);
-    if (!best || score < best.score - 1e-9) {
-      best = { stages, score };
-      worse = 0;
-    } else worse++;
+  const scratch: Scratch = {
+    stamp: new Int32Array(names.length),
+    parent: new Int32Array(names.length),
+    pieceCost: new Float64Array(names.length),
+    pieceCount: new Int32Array(names.length),
+    current: 0,
+  };
+  let chosen: { blocks: number[][]; split: Split } | undefined;
+  for (const level of [earliestLevels(order, deps, cost), latestLevels(order, deps, cost)]) {
+    const blocks = blocksOf(level, cost);
+    const split = bestSplit(blocks, deps, cost, options, scratch);
+    const fewer = chosen && split.cuts.length < chosen.split.cuts.length;
+    if (!chosen || split.score < chosen.split.score - 1e-9 || (split.score <= chosen.split.score + 1e-9 && fewer))
+      chosen = { blocks, split };
   }
-  const stages = best!.stages;
-  return { stages, cost: total, length: stages.reduce((s, st) => s + st.largest, 0), lowerBound };
-}
-
-/** Stages one after the other, each the prefix chooseStage picks; the last allowed takes all that is left. */
-function greedyStages(
-  names: string[],
-  order: number[],
-  deps: number[][],
-  cost: number[],
-  options: StageOptions,
-): Stage[] {
-  const left = new Uint8Array(names.length).fill(1);
-  let leftCount = names.length;
+  const { blocks, split } = chosen!;
   const stages: Stage[] = [];
-  while (leftCount > 0) {
-    const stagesLeft = options.maxStages - stages.length;
-    const take = stagesLeft === 1 ? allLeft(left) : chooseStage(left, order, deps, cost, options, stagesLeft);
-    const inStage = new Uint8Array(names.length);
-    for (const i of take) inStage[i] = 1;
-    const bins = pack(take, inStage, deps, cost, options.agents);
-    const stageCost = bins.reduce((s, b) => s + b.cost, 0);
+  for (let s = 0; s + 1 < split.cuts.length; s++) {
+    const members = blocks.slice(split.cuts[s], split.cuts[s + 1]).flat();
+    const bins = pack(members, deps, cost, options.agents, scratch);
+    const stageCost = bins.reduce((sum, b) => sum + b.cost, 0);
     const largest = largestOf(bins);
     const ideal = stageCost / options.agents;
     stages.push({
-      stage: stages.length + 1,
+      stage: s + 1,
       shards: bins.map((b) => ({ agent: b.agent, tasks: b.tasks.map((i) => names[i]), cost: b.cost })),
       cost: stageCost,
       largest,
       ideal,
       ratio: stageCost === 0 ? 1 : largest / ideal,
     });
-    for (const i of take) left[i] = 0;
-    leftCount -= take.length;
   }
-  return stages;
-}
-
-function allLeft(left: Uint8Array): number[] {
-  const out: number[] = [];
-  left.forEach((v, i) => v && out.push(i));
-  return out;
-}
-
-/**
- * The tasks of what is left by levels, in two orders that each keep every
- * union of leading levels closed under dependencies: by depth (longest path
- * from a task without dependencies), shallowest first; and by height
- * (longest path to a task without dependents), highest first.
- */
-function levels(left: Uint8Array, order: number[], deps: number[][]): number[][][] {
-  const depth = new Map<number, number>();
-  const height = new Map<number, number>();
-  const members: number[] = [];
-  for (const i of order) {
-    if (!left[i]) continue;
-    members.push(i);
-    let d = 0;
-    for (const dep of deps[i]) if (left[dep]) d = Math.max(d, depth.get(dep)! + 1);
-    depth.set(i, d);
-    height.set(i, 0);
-  }
-  for (let k = members.length - 1; k >= 0; k--) {
-    const i = members[k];
-    for (const dep of deps[i]) if (left[dep]) height.set(dep, Math.max(height.get(dep)!, height.get(i)! + 1));
-  }
-  const group = (level: Map<number, number>, reverse: boolean) => {
-    const top = Math.max(0, ...level.values());
-    const out: number[][] = Array.from({ length: top + 1 }, () => []);
-    for (const i of members) out[reverse ? top - level.get(i)! : level.get(i)!].push(i);
-    return out;
-  };
-  return [group(depth, false), group(height, true)];
-}
-
-/**
- * The prefix of what is left that the next stage takes (see the module's
- * comment); `stagesLeft` counts this stage. When only one stage would be
- * left after it, the rest is packed as that stage would be; otherwise it is
- * estimated by its lower bound.
- */
-function chooseStage(
-  left: Uint8Array,
-  order: number[],
-  deps: number[][],
-  cost: number[],
-  options: StageOptions,
-  stagesLeft: number,
-): number[] {
-  let best: { score: number; prefix: number[] } | undefined;
-  for (const byLevel of levels(left, order, deps)) {
-    const inPrefix = new Uint8Array(left.length);
-    const rest = Uint8Array.from(left);
-    const prefix: number[] = [];
-    let restCost = 0;
-    left.forEach((v, i) => v && (restCost += cost[i]));
-    for (let level = 0; level < byLevel.length; level++) {
-      for (const i of byLevel[level]) {
-        inPrefix[i] = 1;
-        rest[i] = 0;
-        prefix.push(i);
-        restCost -= cost[i];
-      }
-      const stage = largestOf(pack(prefix, inPrefix, deps, cost, options.agents));
-      let restLength = 0;
-      if (level < byLevel.length - 1) {
-        const restMembers = allLeft(rest);
-        restLength =
-          options.stageOverhead +
-          (stagesLeft === 2
-            ? largestOf(pack(restMembers, rest, deps, cost, options.agents))
-            : Math.max(restCost / options.agents, longestPath(order, rest, deps, cost)));
-      }
-      const score = stage + restLength;
-      // Ties (within rounding) go to the larger prefix: fewer stages.
-      if (!best || score < best.score - 1e-9 || (score <= best.score + 1e-9 && prefix.length > best.prefix.length))
-        best = { score, prefix: [...prefix] };
-    }
-  }
-  return best!.prefix;
+  return { stages, cost: total, length: stages.reduce((sum, st) => sum + st.largest, 0), lowerBound };
 }

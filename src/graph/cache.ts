@@ -6,36 +6,15 @@
  * reads only those whose signature changed, and parses only changed ones.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspaceDataDirectory } from './devkit';
 import { PLUGIN_VERSION } from '../core/version';
 import { writeFileAtomic } from '../core/atomic-write';
-import {
-  isRecipeReadError,
-  oversizeReason,
-  readRecipe,
-  RecipeReadError,
-  toErrorData,
-  type RecipeInfo,
-  type RecipeReadErrorData,
-} from '../recipes';
+import { loadOne, PARSER_VERSION, type CacheEntry, type Loaded, type ParseOutcome } from './load-one';
+import { loadInThreads } from './parse-threads';
 
-/** Bump when the reading rules, the RecipeInfo shape or the cache's layout change, so old cache entries are not used. */
-const PARSER_VERSION = '7';
-
-export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
-
-/**
- * One recipe's cache entry, by workspace-relative path: the content key, the
- * file's stat signature when it can be trusted (see `statSignature`), and
- * the parse result.
- */
-export interface CacheEntry {
-  key: string;
-  sig?: string;
-  outcome: ParseOutcome;
-}
+export { parseKey, type CacheEntry, type ParseOutcome } from './load-one';
 
 interface DiskCache {
   get(file: string): CacheEntry | undefined;
@@ -96,40 +75,6 @@ function openDiskCache(path: string | undefined): DiskCache {
 const memories = new Map<string, Map<string, CacheEntry>>();
 const MAX_REGISTRATIONS_IN_MEMORY = 8;
 
-export function parseKey(file: string, contents: string, platform: string): string {
-  return createHash('sha1')
-    .update(`${PLUGIN_VERSION}\0${PARSER_VERSION}\0${platform}\0${file}\0`)
-    .update(contents)
-    .digest('hex');
-}
-
-function parse(file: string, contents: string, platform: string): ParseOutcome {
-  try {
-    return { ok: true, info: readRecipe(file, contents, platform) };
-  } catch (e) {
-    const err = isRecipeReadError(e) ? e : new RecipeReadError(file, e instanceof Error ? e.message : String(e));
-    return { ok: false, error: toErrorData(err) };
-  }
-}
-
-/** A file changed less than this long ago may change again within its timestamps' resolution. */
-const RACY_MS = 2000;
-
-/**
- * The file's identity on disk (size, modification and change times in
- * nanoseconds, inode), or undefined when it cannot be trusted yet. Like
- * git's index: a recipe whose signature equals the cached one has the cached
- * contents, so a warm graph does not read or hash it. The change time is set
- * by the kernel on every write (tools that restore mtimes cannot set it), and
- * a file changed within RACY_MS of now is not trusted (its next change could
- * fall within the same timestamps): it is read and hashed until it settles.
- */
-function statSignature(st: BigIntStats, nowMs: number): string | undefined {
-  const changed = Math.max(Number(st.mtimeMs), Number(st.ctimeMs));
-  if (!(nowMs - changed > RACY_MS)) return undefined;
-  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
-}
-
 export interface LoadStats {
   files: number;
   parsed: number;
@@ -137,67 +82,67 @@ export interface LoadStats {
   fromDisk: number;
   /** Files read and hashed (no trusted stat signature matched). */
   hashed: number;
+  /** Files read in a worker thread (parse-threads.ts). */
+  inThread?: number;
 }
 
-function unreadable(file: string, e: unknown): ParseOutcome {
-  return { ok: false, error: { file, reason: `cannot read the file: ${e instanceof Error ? e.message : String(e)}` } };
+/** One call's view of the caches: each file's cached entry, and how to record what was loaded. */
+interface LoadRun {
+  cachedOf(file: string): { entry?: CacheEntry; inMemory: boolean };
+  finish(loaded: ReadonlyMap<string, Loaded>, cachedEntries: ReadonlyMap<string, CacheEntry | undefined>): LoadStats;
 }
 
-/**
- * One recipe read through its cache entry (`cached`, if any): its outcome,
- * and the entry to keep (none for a file refused or unreadable, which costs
- * only its stat or read next time).
- */
-interface Loaded {
-  outcome: ParseOutcome;
-  entry?: CacheEntry;
-  /** Read and hashed (no trusted stat signature matched). */
-  hashed: boolean;
-  /** Parsed now (the cached result, if any, was not for these contents). */
-  parsed: boolean;
+function openRun(workspaceRoot: string, files: readonly string[], registrationKey: string): LoadRun {
+  const cachePath = cacheFilePath(workspaceRoot, registrationKey);
+  const memoryKey = `${workspaceRoot}\0${registrationKey}`;
+  const memory = memories.get(memoryKey) ?? new Map<string, CacheEntry>();
+  let disk: DiskCache | undefined;
+  const fromMemory = new Set<string>();
+  return {
+    cachedOf(file) {
+      const inMemory = memory.get(file);
+      if (inMemory) {
+        fromMemory.add(file);
+        return { entry: inMemory, inMemory: true };
+      }
+      disk ??= openDiskCache(cachePath);
+      return { entry: disk.get(file), inMemory: false };
+    },
+    finish(loaded, cachedEntries) {
+      const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
+      const used = new Map<string, CacheEntry>();
+      let diskDirty = false;
+      for (const file of files) {
+        const { entry, hashed, parsed } = loaded.get(file)!;
+        if (!entry) continue;
+        if (hashed) stats.hashed++;
+        if (parsed) stats.parsed++;
+        else if (fromMemory.has(file)) stats.fromMemory++;
+        else stats.fromDisk++;
+        if (entry !== cachedEntries.get(file)) diskDirty = true;
+        used.set(file, entry);
+      }
+      memories.delete(memoryKey);
+      memories.set(memoryKey, used);
+      if (memories.size > MAX_REGISTRATIONS_IN_MEMORY) memories.delete(memories.keys().next().value!);
+      if (diskDirty || (disk && disk.size() !== used.size)) {
+        disk ??= openDiskCache(cachePath);
+        disk.write(Object.fromEntries(used));
+      }
+      return stats;
+    },
+  };
 }
 
-function loadOne(
-  workspaceRoot: string,
-  file: string,
-  cached: CacheEntry | undefined,
-  platform: string,
-  now: number,
-): Loaded {
-  const abs = join(workspaceRoot, file);
-  let sig: string | undefined;
-  try {
-    const st = statSync(abs, { bigint: true });
-    const oversize = oversizeReason(Number(st.size));
-    // Refused unread (and not cached: the stat is all it costs).
-    if (oversize) return { outcome: { ok: false, error: { file, reason: oversize } }, hashed: false, parsed: false };
-    sig = statSignature(st, now);
-  } catch (e) {
-    return { outcome: unreadable(file, e), hashed: false, parsed: false };
-  }
-  if (cached && sig !== undefined && cached.sig === sig)
-    return { outcome: cached.outcome, entry: cached, hashed: false, parsed: false };
-  let contents: string;
-  try {
-    contents = readFileSync(abs, 'utf8');
-  } catch (e) {
-    return { outcome: unreadable(file, e), hashed: false, parsed: false };
-  }
-  const key = parseKey(file, contents, platform);
-  if (cached && cached.key === key) {
-    const entry = cached.sig === sig ? cached : { key, sig, outcome: cached.outcome };
-    return { outcome: entry.outcome, entry, hashed: true, parsed: false };
-  }
-  const entry: CacheEntry = { key, sig, outcome: parse(file, contents, platform) };
-  return { outcome: entry.outcome, entry, hashed: true, parsed: true };
+function outcomesOf(files: readonly string[], loaded: ReadonlyMap<string, Loaded>): Map<string, ParseOutcome> {
+  return new Map(files.map((f) => [f, loaded.get(f)!.outcome]));
 }
 
 /**
  * Reads every recipe file (workspace-relative paths), from the caches where
  * possible: a file whose stat signature matches its cache entry is not read;
  * otherwise it is read and hashed, and parsed only when its contents changed.
- * Never throws: an unreadable recipe
- * is an `ok: false` outcome.
+ * Never throws: an unreadable recipe is an `ok: false` outcome.
  */
 export function loadRecipes(
   workspaceRoot: string,
@@ -205,41 +150,41 @@ export function loadRecipes(
   platform: string,
   registrationKey: string = platform,
 ): { outcomes: Map<string, ParseOutcome>; stats: LoadStats } {
-  const outcomes = new Map<string, ParseOutcome>();
-  const used = new Map<string, CacheEntry>();
-  const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
-  const cachePath = cacheFilePath(workspaceRoot, registrationKey);
-  const memoryKey = `${workspaceRoot}\0${registrationKey}`;
-  const memory = memories.get(memoryKey) ?? new Map<string, CacheEntry>();
-  let disk: DiskCache | undefined;
+  const run = openRun(workspaceRoot, files, registrationKey);
   const now = Date.now();
-
-  let diskDirty = false;
+  const loaded = new Map<string, Loaded>();
+  const cachedEntries = new Map<string, CacheEntry | undefined>();
   for (const file of files) {
-    let cached = memory.get(file);
-    const inMemory = cached !== undefined;
-    if (!cached) {
-      disk ??= openDiskCache(cachePath);
-      cached = disk.get(file);
-    }
-    const { outcome, entry, hashed, parsed } = loadOne(workspaceRoot, file, cached, platform, now);
-    outcomes.set(file, outcome);
-    if (!entry) continue;
-    if (hashed) stats.hashed++;
-    if (parsed) stats.parsed++;
-    else if (inMemory) stats.fromMemory++;
-    else stats.fromDisk++;
-    if (entry !== cached) diskDirty = true;
-    used.set(file, entry);
+    const { entry } = run.cachedOf(file);
+    cachedEntries.set(file, entry);
+    loaded.set(file, loadOne(workspaceRoot, file, entry, platform, now));
   }
-  memories.delete(memoryKey);
-  memories.set(memoryKey, used);
-  if (memories.size > MAX_REGISTRATIONS_IN_MEMORY) memories.delete(memories.keys().next().value!);
-  if (diskDirty || (disk && disk.size() !== used.size)) {
-    disk ??= openDiskCache(cachePath);
-    disk.write(Object.fromEntries(used));
+  return { outcomes: outcomesOf(files, loaded), stats: run.finish(loaded, cachedEntries) };
+}
+
+/**
+ * loadRecipes for createNodes: when many recipes have no cache entry at all
+ * (a cold graph), a worker thread reads and parses part of them while this
+ * thread does the rest (parse-threads.ts). The result is the same.
+ */
+export async function loadRecipesInParallel(
+  workspaceRoot: string,
+  files: readonly string[],
+  platform: string,
+  registrationKey: string = platform,
+): Promise<{ outcomes: Map<string, ParseOutcome>; stats: LoadStats }> {
+  const run = openRun(workspaceRoot, files, registrationKey);
+  const now = Date.now();
+  const cachedEntries = new Map<string, CacheEntry | undefined>();
+  for (const file of files) cachedEntries.set(file, run.cachedOf(file).entry);
+  const uncached = files.filter((f) => cachedEntries.get(f) === undefined);
+  const { loaded, inThread } = await loadInThreads(workspaceRoot, uncached, platform, now, (file) =>
+    loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now),
+  );
+  for (const file of files) {
+    if (!loaded.has(file)) loaded.set(file, loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now));
   }
-  return { outcomes, stats };
+  return { outcomes: outcomesOf(files, loaded), stats: { ...run.finish(loaded, cachedEntries), inThread } };
 }
 
 /** For tests: forget the in-memory results. */

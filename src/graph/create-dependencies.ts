@@ -47,29 +47,33 @@ export function recipeEdges(
   state: WorkspaceRecipes,
   projectNameOf: (root: string) => string | undefined,
 ): RecipeEdge[] {
-  const providers = new Map<string, string[]>();
+  // Each provider as its root and project name, resolved once.
+  const providers = new Map<string, Array<{ root: string; name: string }>>();
+  const sources: Array<{ root: string; name: string; file: string; requirements: string[][] }> = [];
   for (const e of state.byRoot.values()) {
     if (!e.outcome.ok) continue;
-    if (!projectNameOf(e.root)) continue;
+    const name = projectNameOf(e.root);
+    if (!name) continue;
+    const { build, host, run } = e.outcome.info.requirements;
+    sources.push({ root: e.root, name, file: e.file, requirements: [build, host, run] });
     for (const n of e.outcome.info.names) {
       const list = providers.get(n);
-      if (list) list.push(e.root);
-      else providers.set(n, [e.root]);
+      if (list) list.push({ root: e.root, name });
+      else providers.set(n, [{ root: e.root, name }]);
     }
   }
   const edges: RecipeEdge[] = [];
-  for (const e of [...state.byRoot.values()].sort((a, b) => (a.root < b.root ? -1 : 1))) {
-    if (!e.outcome.ok) continue;
-    const source = projectNameOf(e.root);
-    if (!source) continue;
-    const { build, host, run } = e.outcome.info.requirements;
+  for (const s of sources.sort((a, b) => (a.root < b.root ? -1 : 1))) {
     const targets = new Set<string>();
-    for (const req of [...build, ...host, ...run]) {
-      for (const root of providers.get(req) ?? []) {
-        if (root !== e.root) targets.add(projectNameOf(root)!);
+    for (const list of s.requirements) {
+      for (const req of list) {
+        const provided = providers.get(req);
+        if (!provided) continue;
+        for (const p of provided) if (p.root !== s.root) targets.add(p.name);
       }
     }
-    for (const target of [...targets].sort()) edges.push({ source, target, sourceFile: e.file });
+    if (targets.size === 0) continue;
+    for (const target of [...targets].sort()) edges.push({ source: s.name, target, sourceFile: s.file });
   }
   return edges;
 }

@@ -1,8 +1,9 @@
 import type { CreateNodes, CreateNodesResultArray } from '@nx/devkit';
 import { graphStats, warn } from './devkit';
 import { normalizeOptions, type NxCondaPluginOptions } from './options';
-import { readWorkspaceRecipes } from './recipes-state';
+import { readWorkspaceRecipesInParallel, type WorkspaceRecipes } from './recipes-state';
 import { recipeProject, workspaceShape } from './targets';
+import { nxHashesPluginVersion } from './version-hash';
 import { platformEdges } from './platform-edges';
 
 /** Every meta.yaml (conda-build) and recipe.yaml (rattler-build). */
@@ -24,15 +25,18 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
   async (files, rawOptions, context) => {
     const started = performance.now();
     const opts = normalizeOptions(rawOptions);
-    let state: ReturnType<typeof readWorkspaceRecipes>;
+    let state: WorkspaceRecipes;
     try {
-      state = readWorkspaceRecipes(context.workspaceRoot, files, opts);
+      state = await readWorkspaceRecipesInParallel(context.workspaceRoot, files, opts);
     } catch (e) {
       warn(`nx-conda: could not infer recipe projects: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     }
     const read = performance.now();
-    const workspace = workspaceShape(context.nxJsonConfiguration?.namedInputs);
+    const workspace = workspaceShape(
+      context.nxJsonConfiguration?.namedInputs,
+      nxHashesPluginVersion(context.workspaceRoot, context.nxJsonConfiguration),
+    );
     const platforms = platformEdges(state, opts, (root) => state.byRoot.get(root)?.projectName);
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.

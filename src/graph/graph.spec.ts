@@ -83,6 +83,42 @@ describe('glob and cycles', () => {
     ]);
     expect(findCycles(edges.keys(), edges)).toEqual([['a', 'b', 'c']]);
   });
+  it('finds exactly the groups of mutually reachable recipes (random graphs against reachability)', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 200; round++) {
+      const n = 2 + Math.floor(rand() * 25);
+      const edges = new Map<string, Set<string>>();
+      for (let i = 0; i < n * 1.5; i++) {
+        const a = `n${Math.floor(rand() * n)}`;
+        const b = `n${Math.floor(rand() * n)}`;
+        if (!edges.has(a)) edges.set(a, new Set());
+        edges.get(a)!.add(b);
+      }
+      const reach = (from: string) => {
+        const seen = new Set([from]);
+        const todo = [from];
+        while (todo.length) {
+          for (const t of edges.get(todo.pop()!) ?? []) {
+            if (seen.has(t)) continue;
+            seen.add(t);
+            todo.push(t);
+          }
+        }
+        return seen;
+      };
+      const all = [...new Set([...edges.keys(), ...[...edges.values()].flatMap((s) => [...s])])];
+      const reachable = new Map(all.map((v) => [v, reach(v)]));
+      const expected = new Set<string>();
+      for (const v of all) {
+        const group = all.filter((w) => reachable.get(v)!.has(w) && reachable.get(w)!.has(v)).sort();
+        if (group.length > 1) expected.add(group.join(','));
+      }
+      const found = findCycles(edges.keys(), edges).map((c) => c.join(','));
+      expect(new Set(found)).toEqual(expected);
+      expect(found).toHaveLength(expected.size);
+    }
+  });
 });
 
 describe('createNodes / createDependencies on a workspace', () => {

@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { formatOfFile } from '../core/formats';
-import { loadRecipes, type LoadStats, type ParseOutcome } from './cache';
+import { loadRecipes, loadRecipesInParallel, type LoadStats, type ParseOutcome } from './cache';
 import { recipeFilter } from './glob';
 import { graphStats, warn } from './devkit';
 import { assignProjectNames } from './naming';
@@ -80,8 +80,31 @@ export function readWorkspaceRecipes(
 ): WorkspaceRecipes {
   const registration = registrationKey(opts);
   const selected = selectRecipeFiles(files, opts);
-  const ordered = [...selected.values()].sort();
-  const { outcomes, stats } = loadRecipes(workspaceRoot, ordered, opts.platform, registration);
+  const loaded = loadRecipes(workspaceRoot, [...selected.values()].sort(), opts.platform, registration);
+  return nameRecipes(workspaceRoot, files, opts, registration, selected, loaded, report);
+}
+
+/** readWorkspaceRecipes for createNodes: a cold read uses a second thread (parse-threads.ts). */
+export async function readWorkspaceRecipesInParallel(
+  workspaceRoot: string,
+  files: readonly string[],
+  opts: NormalizedOptions,
+): Promise<WorkspaceRecipes> {
+  const registration = registrationKey(opts);
+  const selected = selectRecipeFiles(files, opts);
+  const loaded = await loadRecipesInParallel(workspaceRoot, [...selected.values()].sort(), opts.platform, registration);
+  return nameRecipes(workspaceRoot, files, opts, registration, selected, loaded, true);
+}
+
+function nameRecipes(
+  workspaceRoot: string,
+  files: readonly string[],
+  opts: NormalizedOptions,
+  registration: string,
+  selected: Map<string, string>,
+  { outcomes, stats }: { outcomes: Map<string, ParseOutcome>; stats: LoadStats },
+  report: boolean,
+): WorkspaceRecipes {
   const byRoot = new Map<string, RecipeEntry>();
   for (const [root, file] of selected) {
     const outcome = outcomes.get(file);
@@ -128,7 +151,8 @@ export function readWorkspaceRecipes(
   if (report) {
     graphStats(
       `nx-conda: read ${stats.files} recipe(s): ${stats.parsed} parsed, ` +
-        `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed`,
+        `${stats.fromMemory} from memory, ${stats.fromDisk} from the disk cache, ${stats.hashed} read and hashed` +
+        (stats.inThread ? ` (${stats.inThread} of them in a second thread)` : ''),
     );
   }
   last = { workspaceRoot, registration, byRoot, stats, platforms: platforms.byPlatform };

@@ -19,10 +19,11 @@ const buildOf = (o: Parameters<typeof normalizeOptions>[0], shape = slim) =>
 
 describe('workspaceShape', () => {
   it('is slim only when nx.json defines condaGlobals and default holds it', () => {
-    expect(slim).toEqual({ defaultHasRecipeGlobals: true, globalsHaveImageIdentity: true });
+    expect(slim).toEqual({ defaultHasRecipeGlobals: true, globalsHaveImageIdentity: true, versionHashedByNx: false });
     expect(workspaceShape({ default: ['condaGlobals'], condaGlobals: recipeGlobalsDefinition(false) })).toEqual({
       defaultHasRecipeGlobals: true,
       globalsHaveImageIdentity: false,
+      versionHashedByNx: false,
     });
     expect(workspaceShape(undefined).defaultHasRecipeGlobals).toBe(false);
     expect(workspaceShape({ condaGlobals: [] }).defaultHasRecipeGlobals).toBe(false);
@@ -179,6 +180,14 @@ describe('the inferred project, whole', () => {
         },
       },
     });
+  });
+
+  it('leaves the version tag out where Nx hashes the plugin version by itself', () => {
+    const opts = normalizeOptions({ imageProject: 'builder-image' });
+    const lockfileShape = { ...slim, versionHashedByNx: true };
+    expect(recipeProject('recipes/foo', 'recipes/foo/meta.yaml', 'foo', info, opts, lockfileShape).tags).toEqual([
+      'conda',
+    ]);
   });
 
   it('has the opt-in targets when named: package-image after the build, purge-image with the project', () => {

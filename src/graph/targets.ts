@@ -35,7 +35,7 @@ import type { PlatformPlan } from './platform-edges';
  * `inputs` at all: Nx's own default (`default` and `^default`) is the recipe
  * folder, the recipe folders of its dependencies, and these.
  *
- * No runtime input (nx-conda's version is a tag of each project): Nx
+ * No runtime input for nx-conda's version (Nx hashes the executor's package, see version-hash.ts): Nx
  * runs a runtime input's command again at each of the hashing rounds of a
  * run, which cost 4 s of an affected run of 440 tasks.
  */
@@ -64,16 +64,22 @@ export interface WorkspaceShape {
   defaultHasRecipeGlobals: boolean;
   /** ...and it holds the builder image's identity. */
   globalsHaveImageIdentity: boolean;
+  /** Nx hashes nx-conda's version into every task by itself (see version-hash.ts); else it is a tag. */
+  versionHashedByNx?: boolean;
 }
 
 /** The shape of the workspace as nx.json says it. */
-export function workspaceShape(namedInputs: Record<string, unknown> | undefined): WorkspaceShape {
+export function workspaceShape(
+  namedInputs: Record<string, unknown> | undefined,
+  versionHashedByNx = false,
+): WorkspaceShape {
   const byDefault = namedInputs?.default;
   const globals = namedInputs?.[RECIPE_GLOBALS_INPUT];
   const defaultHasRecipeGlobals =
     Array.isArray(globals) && Array.isArray(byDefault) && byDefault.includes(RECIPE_GLOBALS_INPUT);
   return {
     defaultHasRecipeGlobals,
+    versionHashedByNx,
     globalsHaveImageIdentity:
       defaultHasRecipeGlobals &&
       (globals as unknown[]).some(
@@ -190,9 +196,11 @@ export function recipeProject(
   if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
   // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).
   if (opts.bumpTargetName) targets[opts.bumpTargetName] = { executor: EXECUTORS.bumpRecipe };
-  // The plugin's version is a tag: Nx hashes a project's tags into its tasks' hashes (not a target's
-  // metadata: checked on Nx 24.0.6), so an upgrade (new build scripts, new staging rules) rebuilds.
-  return { name: projectName, root, tags: ['conda', `nx-conda@${PLUGIN_VERSION}`], targets };
+  // Where Nx does not hash the plugin's version by itself (version-hash.ts), it is a tag: Nx hashes a
+  // project's tags into its tasks' hashes (not a target's metadata: checked on Nx 24.0.6), so an upgrade
+  // (new build scripts, new staging rules) rebuilds. A tag costs about 4% of the graph cache at 10,000.
+  const tags = workspace.versionHashedByNx ? ['conda'] : ['conda', `nx-conda@${PLUGIN_VERSION}`];
+  return { name: projectName, root, tags, targets };
 }
 
 /**

@@ -1,7 +1,7 @@
 export interface PlanExecutorSchema {
   /** How many agents run each stage (1 to 256). */
   agentCount: number;
-  /** The most stages the CI runs. Default 3. */
+  /** The most stages the CI runs (the workflow's stage jobs). Default 6. */
   maxStages?: number;
   /** Plan `nx affected` (default) or, false, `nx run-many` over `projects`. */
   affected?: boolean;

@@ -20,7 +20,7 @@ describe('init: the conda-channel project', () => {
     });
     expect(project.targets?.plan).toEqual({
       executor: 'nx-conda:plan',
-      options: { maxStages: 3, target: 'build-recipe' },
+      options: { maxStages: 6, target: 'build-recipe' },
       cache: false,
     });
     expect(project.targets?.shard).toEqual({ executor: 'nx-conda:shard', options: {}, cache: false });
@@ -66,7 +66,7 @@ describe('init: the conda-channel project', () => {
     );
     await initGenerator(tree, { skipFormat: true });
     expect(readProjectConfiguration(tree, 'conda-channel').targets?.plan.options).toEqual({
-      maxStages: 3,
+      maxStages: 6,
       target: 'conda:build-recipe',
     });
   });

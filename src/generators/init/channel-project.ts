@@ -15,7 +15,7 @@ function agentTargets(buildTargetName: string): Record<string, TargetConfigurati
   return {
     plan: {
       executor: EXECUTORS.plan,
-      options: { maxStages: 3, target: buildTargetName },
+      options: { maxStages: 6, target: buildTargetName },
       // It reads git, Nx's task graph and the upstream channels: nothing a cache could key on.
       cache: false,
     },
