@@ -14,6 +14,9 @@
 // in the same runs, interleaved, for a before/after on the same machine load),
 // BENCH_REPLAY=0 (skip the replay plugin), BENCH_DOCS=0 (do not write docs/benchmarks.md).
 // BENCH_DAEMON=0 (skip the runs with the Nx daemon), BENCH_PLUGIN_OPTIONS (JSON).
+// BENCH_PLATFORMS=linux-aarch64: one recipe in ten of the corpus workspace lists that platform in
+// extra: additional-platforms (as in bioconda), and the plugin is measured a second time with
+// "platforms": [<platform>, linux-64] beside the same options (row "<kind> (two platforms)").
 // Floors: bench/bare-plugin.js (the goal's floor: the plugin's projects and
 // edges, one `command: true` target each, no metadata).
 // bench/replay-plugin.js returns what the plugin returned (projects and edges,
@@ -130,6 +133,12 @@ const NAMED_INPUTS = (() => {
   };
 })();
 const PLUGIN = { label: 'nx-conda', name: 'nx-conda', options: PLUGIN_OPTIONS };
+const EXTRA_PLATFORM = process.env.BENCH_PLATFORMS;
+const TWO_PLATFORMS = {
+  label: 'two platforms',
+  name: 'nx-conda',
+  options: { ...PLUGIN_OPTIONS, platforms: ['linux-64', EXTRA_PLATFORM] },
+};
 // The bare floor: the plugin's projects and edges (replayed from its dump), one `command: true` target each.
 const BARE = { label: 'bare floor', name: 'nx-bare' };
 const REPLAY = process.env.BENCH_REPLAY !== '0';
@@ -314,8 +323,9 @@ function generateCorpus(dir, n) {
   let count = 0;
   for (let c = 0; count < n; c++) {
     for (let i = 0; i < files.length && count < n; i++, count++) {
-      const text =
-        c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}_c${rand() < 0.2 ? Math.floor(rand() * c) : c}`);
+      let text = c === 0 ? texts[i] : texts[i].replace(re, (m) => `${m}_c${rand() < 0.2 ? Math.floor(rand() * c) : c}`);
+      if (EXTRA_PLATFORM && count % 10 === 3 && !text.includes('additional-platforms'))
+        text += `\nextra:\n  additional-platforms:\n    - ${EXTRA_PLATFORM}\n`;
       const folder = join(dir, c === 0 ? '' : `copy-${c}`, dirname(files[i]));
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, 'meta.yaml'), text);
@@ -622,6 +632,7 @@ for (const n of SIZES) {
       ...(process.env.BENCH_BASELINE
         ? [{ label: 'baseline', name: 'nx-conda-baseline', options: PLUGIN_OPTIONS }]
         : []),
+      ...(EXTRA_PLATFORM ? [TWO_PLATFORMS] : []),
     ];
     console.log(`measuring (${RUNS} runs each, median)...`);
     const measured = await measureBoth(dir, entries);
@@ -637,6 +648,8 @@ for (const n of SIZES) {
     // Each workspace's figures as soon as they are measured (a long run on a busy machine may be stopped).
     console.log(JSON.stringify(row));
     if (by.baseline) rows.push({ kind: `${kind} (baseline)`, n: count, bare, floor, plugin: by.baseline });
+    if (by[TWO_PLATFORMS.label])
+      rows.push({ kind: `${kind} (two platforms)`, n: count, bare, floor, plugin: by[TWO_PLATFORMS.label] });
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -35,6 +35,15 @@ describe('dependencyOutputs', () => {
     ]);
   });
 
+  it('gives a project built for several platforms (a target each, one output folder) once', () => {
+    const g = graph({ b: ['a'] }, { a: undefined, b: undefined });
+    g.nodes.a.data.targets!['build-recipe-linux-aarch64'] = {
+      executor: 'nx-conda:recipe-build',
+      options: { platform: 'linux-aarch64' },
+    };
+    expect(dependencyOutputs(g, 'b')).toEqual([{ project: 'a', outputPath: 'dist/conda/recipes/a' }]);
+  });
+
   it('survives cycles and npm nodes missing from the graph', () => {
     const g = graph({ a: ['b', 'npm:foo'], b: ['a'] }, { a: undefined, b: undefined });
     expect(dependencyOutputs(g, 'a')).toEqual([{ project: 'b', outputPath: 'dist/conda/recipes/b' }]);

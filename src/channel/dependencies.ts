@@ -32,10 +32,13 @@ export function dependencyOutputs(graph: ProjectGraph, projectName: string): Dep
       seen.add(dep.target);
       queue.push(dep.target);
       const node = graph.nodes[dep.target];
+      // A project built for several platforms has a target per platform, usually sharing one output folder.
+      const paths = new Set<string>();
       for (const target of Object.values(node.data.targets ?? {})) {
         if (target.executor !== EXECUTORS.recipeBuild) continue;
-        result.push({ project: dep.target, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
+        paths.add(outputPathOf(node.data.root, target.options?.outputPath));
       }
+      for (const outputPath of paths) result.push({ project: dep.target, outputPath });
     }
   }
   return result;

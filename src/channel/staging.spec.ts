@@ -67,6 +67,23 @@ describe('assembleStagingChannel', () => {
     expect(Object.keys(repodata(staging, 'noarch')['packages.conda'])).toEqual(['b-1-0.conda']);
   });
 
+  it("takes only the build's platform and noarch: an aarch64 build never sees linux-64 packages", () => {
+    const a = channel(
+      { 'linux-64/a-1-0.tar.bz2': 'A', 'linux-aarch64/a-1-0.tar.bz2': 'A2', 'noarch/n-1-0.conda': 'N' },
+      {
+        'linux-64': { 'a-1-0.tar.bz2': { sha256: 'x86' } },
+        'linux-aarch64': { 'a-1-0.tar.bz2': { sha256: 'arm' } },
+        noarch: { 'n-1-0.conda': {} },
+      },
+    );
+    const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
+
+    expect(assembleStagingChannel(staging, [a], 'linux-aarch64')).toEqual({ packages: 2, unindexed: [] });
+    expect(readdirSync(staging).sort()).toEqual(['linux-aarch64', 'noarch']);
+    expect(repodata(staging, 'linux-aarch64').packages['a-1-0.tar.bz2'].sha256).toBe('arm');
+    expect(Object.keys(repodata(staging, 'noarch')['packages.conda'])).toEqual(['n-1-0.conda']);
+  });
+
   it('makes an empty but valid channel when there are no dependencies', () => {
     const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
     assembleStagingChannel(staging, [], 'linux-aarch64');

@@ -110,7 +110,7 @@ export interface AssembleResult {
 }
 
 /**
- * Fills `stagingDir` with the packages of every source channel folder and
+ * Fills `stagingDir` with the `noarch/` and `platform` packages of every source channel folder and
  * writes one merged repodata.json per subdir, so the staging channel is
  * usable without running an indexer. Records come from the sources' own
  * repodata.json, written by the indexer of the build that made them. Only
@@ -121,12 +121,15 @@ export function assembleStagingChannel(stagingDir: string, sourceDirs: string[],
   const merged = new Map<string, Repodata>();
   const unindexed: string[] = [];
   let packages = 0;
+  const wanted = new Set(['noarch', platform]);
   ensureRealDir(stagingDir);
   for (const sourceDir of sourceDirs) {
     const scan = scanChannel(sourceDir);
     if (scan.refused.length) throw refusal(scan.refused);
     const sourceIndexes = new Map<string, Repodata>();
     for (const { subdir, file } of scan.packages) {
+      // A build for one platform sees its own subdir and noarch/ only, never another platform's packages.
+      if (!wanted.has(subdir)) continue;
       const sourceSubdir = join(sourceDir, subdir);
       let sourceIndex = sourceIndexes.get(subdir);
       if (!sourceIndex) sourceIndexes.set(subdir, (sourceIndex = readRepodata(sourceSubdir, subdir)));

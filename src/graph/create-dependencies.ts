@@ -6,6 +6,7 @@ import { RECIPE_FILE_NAMES } from '../core/formats';
 import { findCycles } from './cycles';
 import { normalizeOptions, type NormalizedOptions, type NxCondaPluginOptions } from './options';
 import { lastWorkspaceRecipes, readWorkspaceRecipes, type WorkspaceRecipes } from './recipes-state';
+import { platformEdges } from './platform-edges';
 
 /** Recipes again, from the project roots, when createNodes did not run in this process. */
 function recipesFromProjects(
@@ -87,6 +88,9 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
       lastWorkspaceRecipes(context.workspaceRoot, opts) ??
       recipesFromProjects(context.workspaceRoot, nameByRoot.keys(), opts);
     const edges = recipeEdges(state, (root) => nameByRoot.get(root));
+    // Edges that exist on another platform only (see platform-edges.ts), so that `nx affected` sees them.
+    for (const e of platformEdges(state, opts, (root) => nameByRoot.get(root))?.extraEdges() ?? [])
+      edges.push({ source: e.source, target: e.target, sourceFile: state.byRoot.get(e.root)!.file });
 
     const adj = new Map<string, Set<string>>();
     for (const e of edges) {

@@ -4,6 +4,7 @@ import { normalizeOptions, type NxCondaPluginOptions } from './options';
 import { readWorkspaceRecipesInParallel, type WorkspaceRecipes } from './recipes-state';
 import { recipeProject, workspaceShape } from './targets';
 import { nxHashesPluginVersion } from './version-hash';
+import { platformEdges } from './platform-edges';
 
 /** Every meta.yaml (conda-build) and recipe.yaml (rattler-build). */
 export const RECIPE_GLOB = '**/{meta,recipe}.yaml';
@@ -36,6 +37,7 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       context.nxJsonConfiguration?.namedInputs,
       nxHashesPluginVersion(context.workspaceRoot, context.nxJsonConfiguration),
     );
+    const platforms = platformEdges(state, opts, (root) => state.byRoot.get(root)?.projectName);
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.
     const results: CreateNodesResultArray = [];
@@ -44,7 +46,19 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       try {
         results.push([
           e.file,
-          { projects: { [e.root]: recipeProject(e.root, e.file, e.projectName, e.outcome.info, opts, workspace) } },
+          {
+            projects: {
+              [e.root]: recipeProject(
+                e.root,
+                e.file,
+                e.projectName,
+                e.outcome.info,
+                opts,
+                workspace,
+                platforms?.planOf(e.root),
+              ),
+            },
+          },
         ]);
       } catch (err) {
         warn(`nx-conda: skipping recipe ${e.file}: ${err instanceof Error ? err.message : String(err)}`);

@@ -19,7 +19,7 @@ import {
 } from '../recipes';
 
 /** Bump when the reading rules, the RecipeInfo shape or the cache's layout change, so old cache entries are not used. */
-export const PARSER_VERSION = '6';
+export const PARSER_VERSION = '7';
 
 export type ParseOutcome = { ok: true; info: RecipeInfo } | { ok: false; error: RecipeReadErrorData };
 

@@ -1,6 +1,7 @@
 import { DEFAULT_OUTPUT_ROOT, DEFAULT_PLATFORM, DEFAULT_TARGETS, type EngineName } from '../core/defaults';
 import type { Builder } from '../core/formats';
 import type { LintConfig } from '../lint/config';
+import { isCondaPlatform, needsOtherHost, shownValue } from '../core/platforms';
 
 /** Options of the nx-conda inference plugin (the `options` of its entry in nx.json `plugins`). */
 export interface NxCondaPluginOptions {
@@ -27,6 +28,12 @@ export interface NxCondaPluginOptions {
   outputRoot?: string;
   /** Platform for selectors and builds, e.g. `linux-64` (default), `linux-aarch64`, `osx-arm64`. */
   platform?: string;
+  /**
+   * The platforms this workspace builds (conda subdirs). Default: `platform` only. A recipe gets a
+   * `<buildTargetName>-<P>` target for each other platform P listed here and in its
+   * `extra: additional-platforms` (bioconda's rule), unless it is noarch.
+   */
+  platforms?: string[];
   /** Globs on recipe folder paths (workspace-relative): only matching recipes become projects. */
   include?: string[];
   /** Globs on recipe folder paths (workspace-relative): matching recipes are ignored. */
@@ -73,6 +80,10 @@ export interface NormalizedOptions {
   namespace?: string;
   outputRoot: string;
   platform: string;
+  /** The other platforms built (from `platforms`: known, buildable in a Linux container, not `platform`). */
+  extraPlatforms: string[];
+  /** What is wrong with the `platforms` option, as warnings for the user (the option's bad values are ignored). */
+  platformProblems: string[];
   include: string[];
   exclude: string[];
   imageProject?: string;
@@ -105,6 +116,8 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     buildTargetName: opts.buildTargetName || DEFAULT_TARGETS.buildRecipe,
     outputRoot: (opts.outputRoot || DEFAULT_OUTPUT_ROOT).replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, ''),
     platform: opts.platform || DEFAULT_PLATFORM,
+    extraPlatforms: [],
+    platformProblems: [],
     include: Array.isArray(opts.include) ? opts.include : [],
     exclude: Array.isArray(opts.exclude) ? opts.exclude : [],
     images: opts.images && typeof opts.images === 'object' ? { ...opts.images } : {},
@@ -126,6 +139,7 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
       ? opts.lintOtherChannels.filter((c) => typeof c === 'string')
       : [],
   };
+  Object.assign(out, extraPlatformsOf(opts.platforms, out.platform));
   // Building after the lint needs the lint target.
   if (out.lintBeforeBuild) out.lintTargetName ??= DEFAULT_TARGETS.lintRecipe;
   const [template] = workspacePaths([opts.buildScriptTemplate]);
@@ -146,6 +160,42 @@ export function normalizeOptions(o: NxCondaPluginOptions | undefined): Normalize
     if (typeof value === 'string' && value) out[key] = value;
   }
   return out;
+}
+
+/**
+ * The `platforms` option read: the platforms built besides the primary one,
+ * and a warning per bad value. A bad value is left out (a non-list: the whole
+ * option), so the rest of the graph is what it would be without it.
+ */
+export function extraPlatformsOf(
+  value: unknown,
+  primary: string,
+): { extraPlatforms: string[]; platformProblems: string[] } {
+  const where = 'nx.json: the nx-conda plugin option "platforms"';
+  if (value === undefined) return { extraPlatforms: [], platformProblems: [] };
+  if (!Array.isArray(value))
+    return {
+      extraPlatforms: [],
+      platformProblems: [
+        `${where} must be a list of conda platforms such as ["linux-64", "linux-aarch64"], got ${shownValue(value)}: ` +
+          `only ${primary} is built`,
+      ],
+    };
+  const extraPlatforms: string[] = [];
+  const platformProblems: string[] = [];
+  for (const p of value) {
+    if (!isCondaPlatform(p)) {
+      platformProblems.push(
+        `${where} holds ${shownValue(p)}, which is not a conda platform (linux-64, linux-aarch64, osx-arm64, ...): ignored`,
+      );
+    } else if (needsOtherHost(p)) {
+      platformProblems.push(
+        `${where} holds ${p}: ${p} packages cannot be built in a Linux container, so no ${p} tasks are made ` +
+          `(build them on a ${p.startsWith('osx') ? 'macOS' : 'Windows'} machine with the builder itself)`,
+      );
+    } else if (p !== primary && !extraPlatforms.includes(p)) extraPlatforms.push(p);
+  }
+  return { extraPlatforms, platformProblems };
 }
 
 function stable(v: unknown): unknown {

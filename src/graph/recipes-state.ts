@@ -11,6 +11,7 @@ import { graphStats, warn } from './devkit';
 import { assignProjectNames } from './naming';
 import { isProjectFile, otherProjectNames } from './other-projects';
 import { registrationKey, type NormalizedOptions } from './options';
+import { readPlatformRecipes, type PlatformRecipes } from './platforms';
 
 export interface RecipeEntry {
   /** Recipe folder, workspace-relative (`.` for the root). */
@@ -29,6 +30,8 @@ export interface WorkspaceRecipes {
   /** By recipe folder. */
   byRoot: Map<string, RecipeEntry>;
   stats: LoadStats;
+  /** The recipes read again for the other platforms built (see platforms.ts). */
+  platforms: PlatformRecipes['byPlatform'];
 }
 
 function posixDirname(file: string): string {
@@ -78,7 +81,7 @@ export function readWorkspaceRecipes(
   const registration = registrationKey(opts);
   const selected = selectRecipeFiles(files, opts);
   const loaded = loadRecipes(workspaceRoot, [...selected.values()].sort(), opts.platform, registration);
-  return nameRecipes(workspaceRoot, files, registration, selected, loaded, report);
+  return nameRecipes(workspaceRoot, files, opts, registration, selected, loaded, report);
 }
 
 /** readWorkspaceRecipes for createNodes: a cold read uses a second thread (parse-threads.ts). */
@@ -90,12 +93,13 @@ export async function readWorkspaceRecipesInParallel(
   const registration = registrationKey(opts);
   const selected = selectRecipeFiles(files, opts);
   const loaded = await loadRecipesInParallel(workspaceRoot, [...selected.values()].sort(), opts.platform, registration);
-  return nameRecipes(workspaceRoot, files, registration, selected, loaded, true);
+  return nameRecipes(workspaceRoot, files, opts, registration, selected, loaded, true);
 }
 
 function nameRecipes(
   workspaceRoot: string,
   files: readonly string[],
+  opts: NormalizedOptions,
   registration: string,
   selected: Map<string, string>,
   { outcomes, stats }: { outcomes: Map<string, ParseOutcome>; stats: LoadStats },
@@ -141,6 +145,8 @@ function nameRecipes(
       warnings.push(`nx-conda: skipping recipe ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
     }
   }
+  const platforms = readPlatformRecipes(workspaceRoot, byRoot.values(), opts, registration);
+  warnings.push(...opts.platformProblems.map((p) => `nx-conda: ${p}`), ...platforms.warnings);
   if (report) for (const msg of warnings.sort()) warn(msg);
   if (report) {
     graphStats(
@@ -149,7 +155,7 @@ function nameRecipes(
         (stats.inThread ? ` (${stats.inThread} of them in a second thread)` : ''),
     );
   }
-  last = { workspaceRoot, registration, byRoot, stats };
+  last = { workspaceRoot, registration, byRoot, stats, platforms: platforms.byPlatform };
   return last;
 }
 

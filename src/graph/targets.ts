@@ -12,6 +12,7 @@ import { builderOf, RECIPE_FORMATS } from '../core/formats';
 import type { RecipeInfo } from '../recipes';
 import { PLUGIN_VERSION } from '../core/version';
 import type { NormalizedOptions } from './options';
+import type { PlatformPlan } from './platform-edges';
 
 /*
  * What each project carries is paid by every Nx command: at 10,000 recipes
@@ -119,6 +120,7 @@ export function recipeProject(
   info: RecipeInfo,
   opts: NormalizedOptions,
   workspace: WorkspaceShape = { defaultHasRecipeGlobals: false, globalsHaveImageIdentity: false },
+  plan?: PlatformPlan,
 ): ProjectConfiguration {
   const builder = builderOf(info.format);
   const outputRoot = opts.outputRoot;
@@ -130,7 +132,9 @@ export function recipeProject(
 
   // The builder image is the docker-image target this one depends on (the executor reads it from
   // dependsOn): no imageProject option in every project.
-  const dependsOn: string[] = [`^${opts.buildTargetName}`];
+  const dependsOn: TargetConfiguration['dependsOn'] & unknown[] = plan?.primaryDependencies
+    ? [...plan.primaryDependencies]
+    : [`^${opts.buildTargetName}`];
   const image = opts.images[builder] ?? opts.image;
   const usesImageProject = !image && opts.imageProject !== undefined;
   if (image) buildOptions.image = image;
@@ -167,7 +171,27 @@ export function recipeProject(
     ...(Object.keys(buildOptions).length ? { options: buildOptions } : {}),
   };
   const targets: Record<string, TargetConfiguration> = { [opts.buildTargetName]: build };
-  if (opts.lintTargetName) targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
+  for (const { platform, dependencies } of plan?.targets ?? []) {
+    const lint = opts.lintTargetName && opts.lintBeforeBuild ? [opts.lintTargetName] : [];
+    const imageTarget = usesImageProject ? [`${opts.imageProject}:${DEFAULT_TARGETS.dockerImage}-${platform}`] : [];
+    targets[`${opts.buildTargetName}-${platform}`] = {
+      executor: EXECUTORS.recipeBuild,
+      cache: true,
+      dependsOn: [...dependencies, ...imageTarget, ...lint],
+      ...(inputs ? { inputs } : {}),
+      // Its own subdir only: the primary build owns noarch/ and its platform's folder.
+      outputs: [underProject(outputRoot, root, platform)],
+      options: { ...buildOptions, platform },
+      metadata: {
+        description: `Build this recipe for ${platform} (it lists ${platform} in extra: additional-platforms)`,
+      },
+    };
+  }
+  if (opts.lintTargetName) {
+    targets[opts.lintTargetName] = lintTarget(root, opts, workspace);
+    // Built for another platform: the lint reads its dependencies' recipes (additional_platform_requirement).
+    if (plan?.targets.length) targets[opts.lintTargetName].inputs!.push('^default');
+  }
   if (opts.packageImageTargetName) targets[opts.packageImageTargetName] = packageImageTarget(buildOptions, opts);
   if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
   // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).

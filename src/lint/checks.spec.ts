@@ -116,6 +116,13 @@ const triggers: [string, string, Options?][] = [
   ['yaml_load_failure', GOOD.replace('  name: good\n', '  name: [good\n'), { rules: {} }],
   ['version_constraints_missing_whitespace', GOOD.replace('bash >=5', 'bash>=5')],
   ['has_windows_bat_file', GOOD, { files: { 'bld.bat': 'echo' } }],
+  [
+    'unknown_additional_platform',
+    GOOD.replace(
+      '  summary: A good recipe\n',
+      '  summary: A good recipe\nextra:\n  additional-platforms:\n    - osx-arm\n',
+    ),
+  ],
   ['missing_run_exports', GOOD.replace("  run_exports:\n    - {{ pin_subpackage('good', max_pin='x') }}\n", '')],
 ];
 
@@ -124,6 +131,23 @@ describe('each check', () => {
     const rules = o.rules ?? allOn;
     expect(await names(text, { ...o, rules, repo: noRepo })).toContain(check);
     expect(await names(GOOD, { ...o, rules, files: {}, repo: noRepo })).not.toContain(check);
+  });
+
+  it('unknown_additional_platform: names the file, the line and the value', async () => {
+    const text = GOOD.replace(
+      '  summary: A good recipe\n',
+      '  summary: A good recipe\nextra:\n  additional-platforms:\n    - linux-aarch64\n    - osx-arm\n',
+    );
+    const { findings } = await lint(text, { rules: {} });
+    expect(findings).toEqual([
+      {
+        check: 'unknown_additional_platform',
+        severity: 'error',
+        file: 'recipes/good/meta.yaml',
+        line: text.split('\n').indexOf('    - osx-arm') + 1,
+        message: expect.stringContaining('holds "osx-arm", which is not a conda platform'),
+      },
+    ]);
   });
 
   it('says where: file and line of the offending key', async () => {

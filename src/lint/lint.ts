@@ -6,7 +6,7 @@
  */
 import { readRecipeView } from '../recipes/lint-view';
 import { asList, asText } from '../recipes/common';
-import { lintRecipeOf, type LintRecipe } from './model';
+import { lintRecipeOf, type LintRecipe, type PlatformGap } from './model';
 import { activeChecks, type LintConfig } from './registry';
 import type { Finding, Hit, RepositoryLookup } from './types';
 
@@ -21,6 +21,8 @@ export interface LintInput {
   knownSelectors: ReadonlySet<string>;
   config?: LintConfig;
   repo?: RepositoryLookup;
+  /** See LintRecipe.platformGaps. */
+  platformGaps?: readonly PlatformGap[];
 }
 
 export interface LintResult {
@@ -39,6 +41,7 @@ export async function lintRecipe(input: LintInput): Promise<LintResult> {
   const dir = input.file.includes('/') ? input.file.slice(0, input.file.lastIndexOf('/')) : '.';
   const view = readRecipeView(input.file, input.contents, input.platform);
   const recipe = lintRecipeOf(input.file, dir, view, input.files, input.readFile, input.knownSelectors);
+  if (input.platformGaps?.length) recipe.platformGaps = input.platformGaps;
   const { checks, problems } = activeChecks(input.config);
   const skipped = skipLintsOf(recipe);
   const findings: Finding[] = [];

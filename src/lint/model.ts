@@ -57,6 +57,16 @@ export interface LintRecipe {
   knownSelectors: ReadonlySet<string>;
   /** 1-based line of `path` (or its nearest ancestor), else 1. */
   lineOf(path: KeyPath): number;
+  /** Requirements of the recipe on another platform it lists that no recipe of the tree builds there (lint-recipe's executor). */
+  platformGaps?: readonly PlatformGap[];
+}
+
+/** On `platform`, the recipe requires `name`, which the tree's `provider` builds on other platforms only. */
+export interface PlatformGap {
+  platform: string;
+  name: string;
+  /** The providing recipe's file, workspace-relative. */
+  provider: string;
 }
 
 const mapping = (v: unknown): Record<string, unknown> => (isMapping(v) ? v : {});

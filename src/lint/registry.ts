@@ -2,6 +2,7 @@
 import { buildChecks } from './checks/build';
 import { completenessChecks } from './checks/completeness';
 import { noarchChecks } from './checks/noarch';
+import { platformChecks } from './checks/platforms';
 import { repositoryChecks } from './checks/repository';
 import { missingRunExports } from './checks/run-exports';
 import { syntaxChecks } from './checks/syntax';
@@ -13,6 +14,7 @@ export const CHECKS: readonly Check[] = [
   ...completenessChecks,
   ...buildChecks,
   ...noarchChecks,
+  ...platformChecks,
   missingRunExports,
   ...repositoryChecks,
 ];

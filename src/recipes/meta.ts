@@ -6,7 +6,7 @@ import { asList, asName, asText, buildNumberOf, isMapping, isTrueSkip, requireme
 import { readError } from './errors';
 import { JinjaRenderer, condaBuildGlobals } from './jinja';
 import { applySelectors, selectorNamespace, type SelectorValue } from './selectors';
-import { evaluated, type RenderedPackage, type RenderedRecipe } from './rendered';
+import { additionalPlatformsOf, evaluated, isNoarchValue, type RenderedPackage, type RenderedRecipe } from './rendered';
 import { loadRecipeYaml } from './yaml';
 
 export interface PlatformReader {
@@ -66,6 +66,8 @@ export function renderMetaRecipe(file: string, contents: string, platform: strin
     top: metaPackage(pkg.name, pkg.version, build, doc.requirements),
     outputs: evaluated(outputs),
     skip: evaluated(build !== undefined && isTrueSkip(build.skip)),
+    noarch: evaluated(build !== undefined && isNoarchValue(build.noarch)),
+    additionalPlatforms: evaluated(additionalPlatformsOf(doc.extra)),
   };
 }
 

@@ -51,6 +51,24 @@ describe('selectors', () => {
     expect(evalSelector('unknown < 3', linux)).toBe(true); // False < 3, as in Python
     expect(evalSelector('linux ==', linux)).toBeUndefined();
   });
+  it("evaluates each platform's names as conda-build's ns_cfg does for host_subdir (bioconda's aarch64 selectors)", () => {
+    const truth = (expr: string) =>
+      ['linux-64', 'linux-aarch64', 'osx-64', 'osx-arm64', 'linux-ppc64le'].filter((p) =>
+        evalSelector(expr, selectorNamespace(p)),
+      );
+    expect(truth('aarch64')).toEqual(['linux-aarch64']);
+    expect(truth('arm64')).toEqual(['osx-arm64']);
+    expect(truth('x86_64')).toEqual(['linux-64', 'osx-64']);
+    expect(truth('linux64')).toEqual(['linux-64']);
+    expect(truth('linux')).toEqual(['linux-64', 'linux-aarch64', 'linux-ppc64le']);
+    expect(truth('linux and aarch64')).toEqual(['linux-aarch64']);
+    expect(truth('not aarch64')).toEqual(['linux-64', 'osx-64', 'osx-arm64', 'linux-ppc64le']);
+    expect(truth('x86')).toEqual(['linux-64', 'osx-64']);
+    expect(truth('ppc64le')).toEqual(['linux-ppc64le']);
+    expect(truth('arm')).toEqual([]);
+    expect(truth('target_platform == "linux-aarch64"')).toEqual(['linux-aarch64']);
+    expect(truth('unix')).toEqual(['linux-64', 'linux-aarch64', 'osx-64', 'osx-arm64', 'linux-ppc64le']);
+  });
   it('applies line selectors, keeping line numbers', () => {
     const text = ['a:', '  - x  # [linux]', '  - y  # [win]', '# comment', '  - "z"  # [not win]', '  - w'].join('\n');
     expect(applySelectors(text, linux).split('\n')).toEqual(['a:', '  - x', '', '', '  - "z"', '  - w', '']);
@@ -261,5 +279,32 @@ describe('matchSelector: conda-build RE_SELECTOR in linear time', () => {
       expr: 'linux',
       inComment: true,
     });
+  });
+});
+
+describe('readRecipe: noarch and extra: additional-platforms', () => {
+  it('reads them from meta.yaml and recipe.yaml, text values only, bounded', () => {
+    const m = readRecipe(
+      'r/meta.yaml',
+      'package:\n  name: a\nbuild:\n  noarch: python\nextra:\n  additional-platforms:\n    - linux-aarch64\n    - osx-arm\n    - {a: 1}\n',
+      'linux-64',
+    );
+    expect(m.noarch).toBe(true);
+    expect(m.additionalPlatforms).toEqual(['linux-aarch64', 'osx-arm']);
+    const v1 = readRecipe(
+      'r/recipe.yaml',
+      'context:\n  arm: linux-aarch64\npackage:\n  name: b\nextra:\n  additional-platforms: ["${{ arm }}"]\n',
+      'linux-64',
+    );
+    expect(v1.noarch).toBeUndefined();
+    expect(v1.additionalPlatforms).toEqual(['linux-aarch64']);
+    const many = Array.from({ length: 40 }, (_, i) => `    - p${i}`).join('\n');
+    expect(
+      readRecipe('r/meta.yaml', `package:\n  name: c\nextra:\n  additional-platforms:\n${many}\n`, 'linux-64')
+        .additionalPlatforms,
+    ).toHaveLength(16);
+    expect(
+      readRecipe('r/meta.yaml', 'package:\n  name: d\nextra: 3\n', 'linux-64').additionalPlatforms,
+    ).toBeUndefined();
   });
 });

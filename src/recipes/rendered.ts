@@ -60,6 +60,34 @@ export interface RenderedRecipe {
   outputs: Evaluated<RenderedPackage[]>;
   /** `build: skip` holds for the platform. */
   skip: Evaluated<boolean>;
+  /** The top-level `build: noarch` is set (the recipe is built once, on the primary platform). Absent: false. */
+  noarch?: Evaluated<boolean>;
+  /** `extra: additional-platforms` (bioconda's rule), its text values as written. Absent: none. */
+  additionalPlatforms?: Evaluated<string[]>;
+}
+
+/** At most this many `additional-platforms` values are read (a real recipe lists two). */
+export const MAX_ADDITIONAL_PLATFORMS = 16;
+
+/** `extra: additional-platforms` as the graph keeps it: text values only, bounded in count and length. */
+export function additionalPlatformsOf(extra: unknown, value: (v: unknown) => unknown = (v) => v): string[] {
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) return [];
+  const list = (extra as Record<string, unknown>)['additional-platforms'];
+  const items = Array.isArray(list) ? list : list === undefined || list === null ? [] : [list];
+  const out: string[] = [];
+  for (const item of items.slice(0, MAX_ADDITIONAL_PLATFORMS)) {
+    const v = value(item);
+    if (typeof v === 'string' && v.trim() && !out.includes(v.trim())) out.push(v.trim().slice(0, 64));
+  }
+  return out;
+}
+
+/** A `build: noarch` value that makes the package noarch (`python`, `generic`, or conda-build's old `true`). */
+export function isNoarchValue(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return false;
+  const s = v.trim().toLowerCase();
+  return s !== '' && !/^(false|no|off|n|null|~|0)$/.test(s);
 }
 
 export const SECTIONS = ['build', 'host', 'run'] as const;
@@ -89,6 +117,9 @@ export function recipeInfoOf(r: RenderedRecipe): RecipeInfo {
   checkPackageNames(r.file, names);
   const version = valueOf(r.top.version);
   const skip = valueOf(r.skip);
+  // Neither is needed to build on the primary platform: a value that fails to render is none (lint says why).
+  const noarch = r.noarch?.ok === true && r.noarch.value;
+  const additionalPlatforms = r.additionalPlatforms?.ok ? r.additionalPlatforms.value : [];
   return {
     format: r.format,
     packageName: names[0],
@@ -96,6 +127,8 @@ export function recipeInfoOf(r: RenderedRecipe): RecipeInfo {
     names,
     requirements: { build: [...reqs.build].sort(), host: [...reqs.host].sort(), run: [...reqs.run].sort() },
     ...(skip ? { skip: true as const } : {}),
+    ...(noarch ? { noarch: true as const } : {}),
+    ...(additionalPlatforms.length ? { additionalPlatforms } : {}),
   };
 }
 

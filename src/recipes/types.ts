@@ -19,6 +19,10 @@ export interface RecipeInfo {
   requirements: RecipeRequirements;
   /** Present (true) when `build: skip` holds for the platform: the builder makes nothing there. */
   skip?: true;
+  /** Present (true) when the top-level `build: noarch` is set: built once, on the primary platform. */
+  noarch?: true;
+  /** `extra: additional-platforms` (bioconda's rule): text values as written, unchecked. */
+  additionalPlatforms?: string[];
 }
 
 /** One package a recipe makes, as its repodata record will name it. */

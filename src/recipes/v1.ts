@@ -7,7 +7,14 @@ import { asList, asName, asText, buildNumberOf, isMapping, requirementNames } fr
 import { ParseError, RecipeReadError } from './errors';
 import { JinjaRenderer, rattlerBuildGlobals } from './jinja';
 import { selectorNamespace } from './selectors';
-import { evaluate, evaluated, type RenderedPackage, type RenderedRecipe } from './rendered';
+import {
+  additionalPlatformsOf,
+  evaluate,
+  evaluated,
+  isNoarchValue,
+  type RenderedPackage,
+  type RenderedRecipe,
+} from './rendered';
 import { loadRecipeYaml } from './yaml';
 
 const renderers = new Map<string, JinjaRenderer>();
@@ -141,6 +148,8 @@ export function renderV1Recipe(file: string, contents: string, platform: string)
     ),
     // rattler-build: `skip` is one condition or a list of them; any that holds skips the recipe.
     skip: evaluate(file, () => isMapping(doc.build) && asList(doc.build.skip).some((c) => ev.condition(c))),
+    noarch: evaluate(file, () => isMapping(doc.build) && isNoarchValue(ev.value(doc.build.noarch))),
+    additionalPlatforms: evaluate(file, () => additionalPlatformsOf(doc.extra, (v) => ev.value(v))),
   };
 }
 

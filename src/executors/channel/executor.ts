@@ -17,9 +17,14 @@ import type { ChannelExecutorSchema } from './schema';
 export function recipeOutputs(graph: ProjectGraph): { project: string; outputPath: string }[] {
   const found: { project: string; outputPath: string }[] = [];
   for (const [name, node] of Object.entries(graph.nodes)) {
+    // A target per platform usually shares one output folder: each folder once (it holds every platform's subdir).
+    const paths = new Set<string>();
     for (const target of Object.values(node.data.targets ?? {})) {
       if (target.executor === EXECUTORS.recipeBuild)
-        found.push({ project: name, outputPath: outputPathOf(node.data.root, target.options?.outputPath) });
+        paths.add(outputPathOf(node.data.root, target.options?.outputPath));
+    }
+    for (const outputPath of paths) {
+      found.push({ project: name, outputPath });
     }
   }
   return found.sort((a, b) => a.project.localeCompare(b.project));

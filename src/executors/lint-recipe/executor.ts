@@ -14,6 +14,7 @@ import { PLUGIN_VERSION } from '../../core/version';
 import { MAX_RECIPE_BYTES, oversizeReason } from '../../recipes';
 import { runExecutor } from '../run-executor';
 import { repositoryLookup } from './repository';
+import { platformGaps } from './platform-gaps';
 import type { LintRecipeExecutorSchema } from './schema';
 
 /** Files of the recipe folder read by checks (build.sh, variant keys): bounded, regular files only, links not followed. */
@@ -118,6 +119,7 @@ export default async function lintRecipeExecutor(
         knownSelectors: known,
         config,
         ...(repo ? { repo } : {}),
+        platformGaps: platformGaps(context.root, context.projectGraph, projectName, recipeFile, contents, platform),
       });
     };
     let outcome = await lint();

@@ -213,6 +213,41 @@ describe('nx-conda:init', () => {
     });
   });
 
+  it('--platforms: the plugin option, a docker-image target per other platform, and a channel that gathers them', async () => {
+    await initGenerator(tree, { skipFormat: true, platforms: 'linux-64,linux-aarch64' });
+    const entry = pluginEntries(tree)[0] as { options: Record<string, unknown> };
+    expect(entry.options.platforms).toEqual(['linux-64', 'linux-aarch64']);
+    const image = readProjectConfiguration(tree, 'builder-image');
+    expect(image.targets!['docker-image-linux-aarch64']).toEqual({
+      executor: 'nx-conda:docker-image',
+      cache: false,
+      outputs: ['{workspaceRoot}/dist/nx-conda/images/linux-aarch64/{projectName}'],
+      options: { ...image.targets!['docker-image'].options, platform: 'linux-aarch64' },
+      metadata: { description: 'Build the builder image for linux-aarch64' },
+    });
+    expect(image.targets!['docker-image-linux-64']).toBeUndefined();
+    expect(readProjectConfiguration(tree, 'conda-channel').targets!.channel.dependsOn).toEqual([
+      { projects: ['tag:conda'], target: 'build-recipe' },
+      { projects: ['tag:conda'], target: 'build-recipe-linux-aarch64' },
+    ]);
+    // Idempotent; a later --baseImage reaches every platform's image target.
+    const before = JSON.stringify(snapshot(tree));
+    await initGenerator(tree, { skipFormat: true });
+    expect(JSON.stringify(snapshot(tree))).toBe(before);
+    await initGenerator(tree, { skipFormat: true, baseImage: 'example/base:2' });
+    const after = readProjectConfiguration(tree, 'builder-image').targets!['docker-image-linux-aarch64'].options;
+    expect(after).toMatchObject({ baseImage: 'example/base:2', platform: 'linux-aarch64' });
+  });
+
+  it('--platforms refuses an unknown platform and osx, naming the value', async () => {
+    await expect(initGenerator(tree, { skipFormat: true, platforms: ['linux-64', 'osx-arm'] })).rejects.toThrow(
+      /--platforms:.*"osx-arm", which is not a conda platform/,
+    );
+    await expect(initGenerator(tree, { skipFormat: true, platforms: 'osx-arm64' })).rejects.toThrow(
+      /osx-arm64 packages cannot be built in a Linux container/,
+    );
+  });
+
   it('an explicit --baseImage on a later run updates the existing project', async () => {
     await initGenerator(tree, { skipFormat: true });
     await initGenerator(tree, { skipFormat: true, baseImage: 'localhost/other:2' });

@@ -40,6 +40,7 @@ import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_IMAGE_PROJECT,
   DEFAULT_OUTPUT_ROOT,
+  DEFAULT_PLATFORM,
   DEFAULT_TARGETS,
   ENGINES,
   EXECUTORS,
@@ -56,7 +57,8 @@ import { formatOfFile } from '../../core/formats';
 import { normalizeOptions as normalizeGraphOptions, recipeEdges } from '../../graph';
 import { readWorkspaceRecipes } from '../../graph/recipes-state';
 import { RECIPE_GLOBALS_INPUT, recipeGlobalsDefinition, recipeProject } from '../../graph/targets';
-import { ensureChannelProject } from './channel-project';
+import { CHANNEL_PROJECT, ensureChannelProject } from './channel-project';
+import { extraPlatformsOf } from '../../graph/options';
 import {
   PLUGIN_NAME,
   RECIPE_GENERATOR_KEY,
@@ -80,6 +82,8 @@ export interface DockerImageTargetOptions {
 
 interface NormalizedOptions {
   baseImage?: string;
+  /** `--platforms`, checked: written to the plugin options. */
+  platforms?: string[];
   builder?: Builder;
   engine?: EngineName;
   directory: string;
@@ -106,6 +110,7 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
 
   if (imageProject) {
     ensureImageProject(tree, imageProject, options);
+    ensurePlatformImageTargets(tree, imageProject, readPluginOptions(nxJson));
   }
   if (options.builder === 'rattler-build' && !options.baseImage) {
     warnIfNoRattlerBuildImage(tree, nxJson, imageProject);
@@ -113,6 +118,7 @@ export async function initGenerator(tree: Tree, schema: InitGeneratorSchema = {}
 
   if (!addPlugin) writeExplicitTargets(tree, imageProject ?? DEFAULT_IMAGE_PROJECT, options);
   ensureChannelProject(tree, readPluginOptions(nxJson).buildTargetName ?? DEFAULT_TARGETS.buildRecipe);
+  ensureChannelGathersPlatforms(tree, readPluginOptions(nxJson));
 
   const outputRoot = readPluginOptions(nxJson).outputRoot ?? DEFAULT_OUTPUT_ROOT;
   addToGitignore(tree, [outputRoot, STAGING_ROOT]);
@@ -237,6 +243,7 @@ function normalizeOptions(schema: InitGeneratorSchema): NormalizedOptions {
   }
   return {
     baseImage: baseImage || undefined,
+    ...(schema.platforms !== undefined ? { platforms: initPlatforms(schema.platforms) } : {}),
     builder: schema.builder,
     engine: schema.engine,
     directory: normalizeDirectory(schema.directory ?? DEFAULT_IMAGE_PROJECT_ROOT),
@@ -271,6 +278,7 @@ function registerPlugin(
   }
   if (options.engine === 'podman') pluginOptions.engine = 'podman';
   if (options.engine === 'docker') delete pluginOptions.engine;
+  if (options.platforms) pluginOptions.platforms = options.platforms;
 
   if (typeof entry === 'string' || JSON.stringify(pluginOptions) !== original) {
     nxJson.plugins[index] =
@@ -387,6 +395,12 @@ function updateImageProject(tree: Tree, name: string, project: ProjectConfigurat
   if (options.engine === 'docker') delete targetOptions.engine;
   if (JSON.stringify(targetOptions) === original) return;
   target.options = targetOptions;
+  // Each platform's image target follows the primary one's base image and engine.
+  for (const [name, other] of Object.entries(project.targets ?? {})) {
+    if (!name.startsWith(`${DEFAULT_TARGETS.dockerImage}-`) || other.executor !== EXECUTORS.dockerImage) continue;
+    const platform = (other.options as { platform?: string } | undefined)?.platform;
+    other.options = { ...targetOptions, ...(platform ? { platform } : {}) };
+  }
   for (const name of [DEFAULT_TARGETS.purgeContainers, DEFAULT_TARGETS.purgeImage]) {
     const purge = project.targets?.[name];
     if (purge?.executor !== EXECUTORS.purgeImage) continue;
@@ -394,6 +408,70 @@ function updateImageProject(tree: Tree, name: string, project: ProjectConfigurat
     purge.options = { ...rest, ...(targetOptions.engine ? { engine: targetOptions.engine } : {}) };
   }
   updateProjectConfiguration(tree, name, project);
+}
+
+/** `--platforms` (a list, or one comma-separated text): conda platforms a Linux container builds, or an error. */
+function initPlatforms(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((p) => p.trim()) : value;
+  const { platformProblems } = extraPlatformsOf(list, DEFAULT_PLATFORM);
+  if (platformProblems.length || !Array.isArray(list))
+    throw new Error(`nx-conda:init: --platforms: ${platformProblems.join('; ')}`);
+  return [...new Set(list as string[])];
+}
+
+/** The platforms other than the primary one that the plugin options build. */
+function extraPlatformsOfPlugin(pluginOptions: NxCondaPluginOptions): string[] {
+  return extraPlatformsOf(pluginOptions.platforms, pluginOptions.platform || DEFAULT_PLATFORM).extraPlatforms;
+}
+
+/**
+ * A `docker-image-<platform>` target in the image project for each other
+ * platform built (the platform targets of recipes depend on it): the
+ * primary target's options with `platform`, its identity in a folder of its
+ * own. One that exists is left as it is.
+ */
+function ensurePlatformImageTargets(tree: Tree, name: string, pluginOptions: NxCondaPluginOptions): void {
+  const project = getProjects(tree).get(name);
+  const primary = project?.targets?.[DEFAULT_TARGETS.dockerImage];
+  if (!project || primary?.executor !== EXECUTORS.dockerImage) return;
+  let changed = false;
+  for (const platform of extraPlatformsOfPlugin(pluginOptions)) {
+    const targetName = `${DEFAULT_TARGETS.dockerImage}-${platform}`;
+    if (project.targets![targetName]) continue;
+    project.targets![targetName] = {
+      executor: EXECUTORS.dockerImage,
+      cache: false,
+      outputs: [`{workspaceRoot}/${IMAGE_IDENTITY_ROOT}/${platform}/{projectName}`],
+      options: { ...(primary.options ?? {}), platform },
+      metadata: { description: `Build the builder image for ${platform}` },
+    };
+    changed = true;
+  }
+  if (changed) updateProjectConfiguration(tree, name, project);
+}
+
+/**
+ * The channel target of conda-channel gathers every platform's packages:
+ * it depends on each platform's build targets too (projects without one are
+ * passed over by Nx).
+ */
+function ensureChannelGathersPlatforms(tree: Tree, pluginOptions: NxCondaPluginOptions): void {
+  const project = getProjects(tree).get(CHANNEL_PROJECT);
+  const channel = project?.targets?.channel;
+  if (!project || channel?.executor !== EXECUTORS.channel) return;
+  const build = pluginOptions.buildTargetName ?? DEFAULT_TARGETS.buildRecipe;
+  const dependsOn = [...(channel.dependsOn ?? [])];
+  const has = (target: string) => dependsOn.some((d) => typeof d === 'object' && d.target === target);
+  let changed = false;
+  for (const platform of extraPlatformsOfPlugin(pluginOptions)) {
+    const target = `${build}-${platform}`;
+    if (has(target)) continue;
+    dependsOn.push({ projects: ['tag:conda'], target });
+    changed = true;
+  }
+  if (!changed) return;
+  channel.dependsOn = dependsOn;
+  updateProjectConfiguration(tree, CHANNEL_PROJECT, project);
 }
 
 /**

@@ -4,6 +4,8 @@ import type { Builder } from '../../core/formats';
 export interface InitGeneratorSchema {
   /** Base image of the builder image; default DEFAULT_BASE_IMAGE. */
   baseImage?: string;
+  /** The platforms the workspace builds (plugin option `platforms`): a list, or comma-separated. */
+  platforms?: string[] | string;
   /** Sets the recipe generator's default format; default 'conda-build'. */
   builder?: Builder;
   /** Container engine; default 'docker'. */
