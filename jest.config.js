@@ -9,6 +9,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src'],
       testMatch: ['**/*.spec.ts'],
+      setupFiles: ['<rootDir>/jest.unit-env.js'],
       transform: { '^.+\\.ts$': tsJest },
       modulePathIgnorePatterns: ['<rootDir>/lib/'],
     },
