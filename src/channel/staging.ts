@@ -127,6 +127,8 @@ export function assembleStagingChannel(stagingDir: string, sourceDirs: string[],
     if (scan.refused.length) throw refusal(scan.refused);
     const sourceIndexes = new Map<string, Repodata>();
     for (const { subdir, file } of scan.packages) {
+      // A dependency built for several platforms: this build installs only its own platform's packages and noarch ones.
+      if (subdir !== platform && subdir !== 'noarch') continue;
       const sourceSubdir = join(sourceDir, subdir);
       let sourceIndex = sourceIndexes.get(subdir);
       if (!sourceIndex) sourceIndexes.set(subdir, (sourceIndex = readRepodata(sourceSubdir, subdir)));

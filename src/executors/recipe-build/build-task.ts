@@ -24,6 +24,7 @@ import {
   recordRun,
   removeImage,
   removeLeftovers,
+  assertCanRun,
   type EngineName,
 } from '../../container';
 import { builderImageTagOf } from '../../image';
@@ -117,6 +118,8 @@ export async function buildRecipeTask(
   }
   if (resolved.skipExisting && (await skipIfPublished(resolved, context.root, session.loaded))) return PUBLISHED;
   assertNoSkippedDependency(resolved, context);
+  // osx-*/win-* are refused, and another architecture without an emulator fails now, saying what to install.
+  assertCanRun(resolved.platform);
   // A real build from here on: in a batch, its output streams live.
   goLive();
   // Three independent engine round trips (a client start each), at once.
