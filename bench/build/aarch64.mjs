@@ -25,12 +25,17 @@ export default {
     const root = 'recipes/x';
     ws.write(`${root}/recipe.yaml`, recipe);
     const bare = bareTarget(root, 'tmp/bare/x', ARM64_RATTLER, command('linux-aarch64'));
-    bare.options.command = bare.options.command.replace('docker run --rm', 'docker run --platform linux/arm64 --rm');
+    // No network on every side: the recipe needs none, and the figure then leaves the engine's bridge out.
+    bare.options.command = bare.options.command.replace(
+      'docker run --rm',
+      'docker run --platform linux/arm64 --network none --rm',
+    );
     ws.project('x', root, {
       'build-recipe-linux-aarch64': buildRecipe(ARM64_RATTLER, 'dist/conda/linux-aarch64/x', {
         platform: 'linux-aarch64',
+        network: 'none',
       }),
-      'build-recipe': buildRecipe(IMAGES.rattler, 'dist/conda/linux-64/x'),
+      'build-recipe': buildRecipe(IMAGES.rattler, 'dist/conda/linux-64/x', { network: 'none' }),
       bare,
       floor: { executor: 'bench-floor:run', cache: false, options: { command: bare.options.command } },
     });
@@ -47,12 +52,12 @@ export default {
     if (!/linux-aarch64\/x-1\.0\.0-/.test(ws.lastOutput) && !/built 1 package/.test(ws.lastOutput))
       log(`warning: the last run did not report the package:\n${ws.lastOutput.slice(-1500)}`);
     results.figure('build-aarch64-emulated', {
-      what: 'nx run x:build-recipe-linux-aarch64 --skip-nx-cache (platform: linux-aarch64, qemu user emulation), trivial recipe.yaml (rattler-build) for linux-aarch64',
+      what: 'nx run x:build-recipe-linux-aarch64 --skip-nx-cache (platform: linux-aarch64, qemu user emulation, network none), trivial recipe.yaml (rattler-build) for linux-aarch64; nativeLinux64: x:build-recipe, the same recipe for linux-64 in the amd64 image',
       unit: 's',
       value: r.plugin,
       baseline: r.bare,
       baselineWhat:
-        'nx run x:bare (nx:run-commands: docker run --platform linux/arm64 --rm, same build command, same arm64 image)',
+        'nx run x:bare (nx:run-commands: docker run --platform linux/arm64 --network none --rm, same build command, same arm64 image)',
       goal: '≤ 1.1× the executor floor',
       extra: {
         executorFloor: r.floor,
