@@ -7,9 +7,10 @@
 // bench/build/, sharing bench/build/runner.mjs.
 //
 // Usage: npm run bench:build [-- items...]
-//   items (or BENCH_ONLY=a,b): a module name (overhead staging parallel noop image conda package-image upstream-deps)
-//   or a figure name or its prefix (build-overhead, parallel-2, noop-rerun, docker-image-exists, conda-build,
-//   package-image, ...). Default: every module but the opt-in package-image and upstream-deps.
+//   items (or BENCH_ONLY=a,b): a module name (overhead staging parallel noop image conda package-image
+//   upstream-deps aarch64) or a figure name or its prefix (build-overhead, parallel-2, noop-rerun,
+//   docker-image-exists, conda-build, package-image, build-aarch64-emulated, ...). Default: every module but the
+//   opt-in package-image, upstream-deps and aarch64.
 // Writes docs/benchmarks.json and docs/benchmarks.md (text after the `<!-- notes -->` line of
 // docs/benchmarks.md is kept). Figures not re-run now are kept from docs/benchmarks.json and marked
 // so (BENCH_FRESH=1: drop them). Never fails on a number.
@@ -20,6 +21,7 @@
 //   BENCH_TEMPLATE=<dir>    use an installed template as it is (no pack): compare before/after a change
 //   BENCH_ROOT              scratch folder (default $TMPDIR/nx-conda-bench-build); BENCH_KEEP=1 keeps the workspaces
 import { mkdirSync } from 'node:fs';
+import aarch64 from './build/aarch64.mjs';
 import condaBuild from './build/conda-build.mjs';
 import dockerImage from './build/docker-image.mjs';
 import noop from './build/noop.mjs';
@@ -41,7 +43,7 @@ import {
 import staging from './build/staging.mjs';
 import upstreamDeps from './build/upstream-deps.mjs';
 
-const MODULES = [overhead, staging, parallel, noop, dockerImage, condaBuild, packageImage, upstreamDeps];
+const MODULES = [overhead, staging, parallel, noop, dockerImage, condaBuild, packageImage, upstreamDeps, aarch64];
 /** Every figure prefix in module order: the order of the table. */
 const ORDER = MODULES.flatMap((m) => m.figures);
 

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-engine.sh
+# A qemu-aarch64 handler, so e2e:images also builds the arm64 test images and the linux-aarch64 tests run.
+bash scripts/ensure-emulation.sh || echo "[test] no arm64 emulation here: the linux-aarch64 end-to-end tests will be skipped" >&2
 npm ci --no-audit --no-fund --loglevel=error
 npm run e2e:images
 # podman is the optional second engine; its test is skipped, saying why, if podman cannot run here.

@@ -84,6 +84,19 @@ describe('assembleStagingChannel', () => {
     expect(Object.keys(repodata(staging, 'noarch')['packages.conda'])).toEqual(['n-1-0.conda']);
   });
 
+  it("takes only the build platform's and noarch packages of a dependency built for several platforms", () => {
+    const dep = channel(
+      { 'linux-64/a-1-0.conda': 'A64', 'linux-aarch64/a-1-0.conda': 'Aarm', 'noarch/n-1-0.conda': 'N' },
+      { 'linux-64': { 'a-1-0.conda': {} }, 'linux-aarch64': { 'a-1-0.conda': {} }, noarch: { 'n-1-0.conda': {} } },
+    );
+    const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
+
+    expect(assembleStagingChannel(staging, [dep], 'linux-aarch64')).toEqual({ packages: 2, unindexed: [] });
+    expect(readFileSync(join(staging, 'linux-aarch64', 'a-1-0.conda'), 'utf8')).toBe('Aarm');
+    expect(Object.keys(repodata(staging, 'noarch')['packages.conda'])).toEqual(['n-1-0.conda']);
+    expect(readdirSync(staging).sort()).toEqual(['linux-aarch64', 'noarch']);
+  });
+
   it('makes an empty but valid channel when there are no dependencies', () => {
     const staging = mkdtempSync(join(tmpdir(), 'nx-conda-staging-'));
     assembleStagingChannel(staging, [], 'linux-aarch64');

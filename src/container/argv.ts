@@ -94,6 +94,13 @@ export function mountArg(m: Mount): string {
   return `type=bind,source=${m.host},target=${m.container}${m.readOnly ? ',readonly' : ''}`;
 }
 
+/** An engine platform `os/arch[/variant]` such as linux/arm64. */
+export function validatePlatform(platform: string): string {
+  if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform))
+    throw new Error(`engine platform ${JSON.stringify(platform)} is not os/arch (such as linux/arm64)`);
+  return platform;
+}
+
 /** `<engine> run ...` arguments (without the engine itself). */
 export function runArgv(o: RunOptions, name: string): string[] {
   if (!o.image) throw new Error('runContainer: image is empty');
@@ -104,6 +111,7 @@ export function runArgv(o: RunOptions, name: string): string[] {
   // --interactive: stdin stays attached to our process, so the container can follow it (see follow.ts).
   const args = ['run', '--rm', '--init', '--interactive', '--name', name, ...labelArgs(labels)];
   if (o.network) args.push(`--network=${validateNetwork(o.network)}`);
+  if (o.platform) args.push(`--platform=${validatePlatform(o.platform)}`);
   if (o.user) args.push('--user', o.user);
   if (o.workdir) args.push('--workdir', o.workdir);
   for (const m of o.mounts ?? []) args.push('--mount', mountArg(m));
@@ -120,6 +128,7 @@ export function buildArgv(o: BuildImageOptions, dockerfilePath: string): string[
   const args = ['build', '--file', dockerfilePath];
   for (const tag of o.tags) args.push('--tag', validateImageRef(tag, 'tag'));
   if (o.network) args.push(`--network=${validateNetwork(o.network)}`);
+  if (o.platform) args.push(`--platform=${validatePlatform(o.platform)}`);
   if (o.noCache) args.push('--no-cache');
   // Docker's legacy builder keeps the container of a failed step unless told not to.
   args.push('--force-rm');

@@ -1,7 +1,14 @@
 /** Engine queries and removals: images, containers, the engine itself. */
 import type { EngineName } from '../core/defaults';
 import { adapterFor } from './adapter';
-import { containerListArgv, imageListArgv, matchesReference, parseImageList, validateImageRef } from './argv';
+import {
+  containerListArgv,
+  imageListArgv,
+  matchesReference,
+  parseImageList,
+  validateImageRef,
+  validatePlatform,
+} from './argv';
 import { assertSpawned, EngineError, engineFailure, firstLine } from './errors';
 import { capture } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
@@ -65,10 +72,11 @@ export function isLoopbackRegistry(ref: string): boolean {
 export async function pullImage(
   engine: EngineName,
   ref: string,
-  opts: { insecureRegistry?: boolean } = {},
+  opts: { insecureRegistry?: boolean; platform?: string } = {},
 ): Promise<void> {
   const tls = tlsFlags(engine, ref, opts.insecureRegistry);
-  const r = await capture(engine, ['image', 'pull', ...tls, validateImageRef(ref)]);
+  const platform = opts.platform ? [`--platform=${validatePlatform(opts.platform)}`] : [];
+  const r = await capture(engine, ['image', 'pull', ...tls, ...platform, validateImageRef(ref)]);
   assertSpawned(engine, r);
   if (r.exitCode !== 0) throw engineFailure(engine, `image pull ${ref}`, r.stderr);
 }
@@ -117,6 +125,16 @@ export async function removeContainer(engine: EngineName, name: string): Promise
   assertSpawned(engine, r);
   if (r.exitCode === 0 || adapter.isNoSuchContainer(r.stderr)) return;
   throw engineFailure(engine, `container rm ${name}`, r.stderr);
+}
+
+/** An image's `os/arch` (as `--platform` names it), or undefined when no such image exists. */
+export async function imagePlatform(engine: EngineName, ref: string): Promise<string | undefined> {
+  const adapter = adapterFor(engine);
+  const r = await capture(engine, ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', validateImageRef(ref)]);
+  assertSpawned(engine, r);
+  if (r.exitCode === 0) return (r.stdout.split(/\r?\n/)[0] ?? '').trim().slice(0, 100);
+  if (adapter.isNoSuchImage(r.stderr)) return undefined;
+  throw engineFailure(engine, `image inspect ${ref}`, r.stderr);
 }
 
 /** The labels of an image, or undefined when no such image exists. */

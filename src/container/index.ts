@@ -9,6 +9,7 @@ export {
   checkEngine,
   imageId,
   imageLabels,
+  imagePlatform,
   inspectImage,
   parseInspectLine,
   pullImage,
@@ -33,7 +34,17 @@ export {
   IMAGE_REF,
   validateImageRef,
   validateNetwork,
+  validatePlatform,
 } from './argv';
+export {
+  assertCanRun,
+  enginePlatform,
+  foreignEnginePlatform,
+  nativeSubdir,
+  PlatformError,
+  BINFMT_MISC,
+  type EmulationProbe,
+} from './platform';
 export { hardeningArgs, validateRunArgs, isEngineSocketPath, HardeningError, type Hardening } from './hardening';
 export { maskArgs, masker, MASK } from './secrets';
 export { engineEnvironment } from './engine-env';

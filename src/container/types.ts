@@ -18,6 +18,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** e.g. 'host' */
   network?: string;
+  /** Engine platform (`linux/arm64`) of a container of another architecture than the host's (emulated). */
+  platform?: string;
   user?: string;
   workdir?: string;
   /** Added to the container; `nx-conda=<value>` is always set (default value `run`). */
@@ -62,6 +64,8 @@ export interface BuildImageOptions {
   dockerfile?: string;
   tags: string[];
   network?: string;
+  /** Engine platform (`linux/arm64`) of an image for another architecture than the host's. */
+  platform?: string;
   /** Passed as `--build-arg NAME`, the value through the environment. */
   buildArgs?: Record<string, string>;
   labels?: Record<string, string>;

@@ -65,6 +65,16 @@ export const DEFAULT_BUILDER_IMAGE_NAME = 'nx-conda/builder';
 export const IMAGE_IDENTITY_ROOT = 'dist/nx-conda/images';
 export const IMAGE_IDENTITY_FILE = 'nx-conda-image.json';
 
+/**
+ * The workspace-relative folder of a docker-image target's identity file:
+ * `<IMAGE_IDENTITY_ROOT>/<project>` when the target sets no `platform`, else
+ * `<IMAGE_IDENTITY_ROOT>/<platform>/<project>` (the output of that
+ * platform's docker-image target), so the two never share an output.
+ */
+export function imageIdentityFolder(project: string, platform?: string): string {
+  return platform ? `${IMAGE_IDENTITY_ROOT}/${platform}/${project}` : `${IMAGE_IDENTITY_ROOT}/${project}`;
+}
+
 /** Default name of the project created by `init` that builds the builder image. */
 export const DEFAULT_IMAGE_PROJECT = 'builder-image';
 

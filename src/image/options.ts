@@ -19,6 +19,8 @@ export interface DockerImageOptions {
   /** Rebuild (without layer cache) even when the tag exists. */
   force?: boolean;
   engine?: EngineName;
+  /** conda subdir the image is for (linux-64, linux-aarch64, ...); default: the host's own. */
+  platform?: string;
   /** Print the command and the rendered Dockerfile (credentials masked). */
   verbose?: boolean;
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ENV_NAME, IMAGE_REF, IMAGE_REPOSITORY } from '../container/argv';
+import { foreignEnginePlatform, nativeSubdir } from '../container/platform';
 import { DOCKER_IMAGE_DEFAULTS, NX_CONDA_LABEL, resolveEngine, type EngineName } from '../core/defaults';
 import { shellQuote } from '../text/shell';
 import { renderTemplate } from '../text/template';
@@ -51,6 +52,10 @@ export interface ResolvedDockerImageOptions {
   network?: 'host';
   force: boolean;
   engine: EngineName;
+  /** conda subdir of the image (the host's own unless set). */
+  platform: string;
+  /** `--platform` for the engine when `platform` is not the host's own (emulated); else undefined. */
+  enginePlatform?: string;
   verbose: boolean;
 }
 
@@ -92,6 +97,11 @@ export function resolveImageOptions(options: DockerImageOptions): ResolvedDocker
     throw new ImageSpecError(`network '${String(network)}' is not supported: use 'host' or leave it out`);
   }
   const engine = resolveEngine(o.engine, (m) => new ImageSpecError(m));
+  const platform = o.platform === undefined || o.platform === '' ? nativeSubdir() : o.platform;
+  if (typeof platform !== 'string' || platform === 'noarch')
+    throw new ImageSpecError(
+      `platform ${JSON.stringify(platform)} is not a conda subdir such as linux-64 or linux-aarch64`,
+    );
   return {
     baseImage,
     imageName,
@@ -100,6 +110,9 @@ export function resolveImageOptions(options: DockerImageOptions): ResolvedDocker
     network: network === 'host' ? 'host' : undefined,
     force: o.force === true,
     engine,
+    platform,
+    // osx-*, win-* and unknown subdirs are refused here, before anything is built.
+    enginePlatform: foreignEnginePlatform(platform),
     verbose: o.verbose === true,
   };
 }
@@ -156,6 +169,7 @@ export function imageHash(
   contextFiles: Record<string, string>,
   buildArgs: Record<string, string>,
   baseImageId?: string,
+  platform = 'linux-64',
 ): string {
   const sorted = <T>(r: Record<string, T>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const payload = JSON.stringify({
@@ -164,6 +178,8 @@ export function imageHash(
     files: sorted(contextFiles),
     buildArgs: sorted(buildArgs),
     base: baseImageId ?? null,
+    // Left out for linux-64, so the tags made before platforms existed stay valid.
+    ...(platform === 'linux-64' ? {} : { platform }),
   });
   return createHash('sha256').update(payload).digest('hex');
 }
@@ -217,9 +233,10 @@ export function resolveBuilderImage(
     raw.dockerfileTemplate ? `dockerfileTemplate '${String(raw.dockerfileTemplate)}'` : 'the default template',
     { dropEmptyPlaceholderLines: true },
   );
-  const hash = imageHash(dockerfile, contextFiles, o.buildArgs, baseImageId);
+  const hash = imageHash(dockerfile, contextFiles, o.buildArgs, baseImageId, o.platform);
   return {
-    tag: `${o.imageName}:${hash.slice(0, 12)}`,
+    // One tag per platform (the engine keeps one image per tag): the platform's images live side by side.
+    tag: `${o.imageName}:${hash.slice(0, 12)}${o.platform === 'linux-64' ? '' : `-${o.platform}`}`,
     imageName: o.imageName,
     hash,
     baseImage: o.baseImage,

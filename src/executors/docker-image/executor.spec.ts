@@ -67,6 +67,7 @@ describe('docker-image executor, against a recorded engine', () => {
       id: 'sha256:built',
       baseImage: BASE,
       baseImageId: 'sha256:base',
+      platform: 'linux-64',
     });
     expect(out.info.at(-1)).toMatch(new RegExp(`^Built ${tag} \\(sha256:built\\) in `));
   });
@@ -97,6 +98,12 @@ describe('docker-image executor, against a recorded engine', () => {
     expect(out.error.join('\n')).not.toMatch(/\n\s+at /);
     expect(existsSync(build[build.length - 1])).toBe(false);
     expect(existsSync(identityFile())).toBe(false);
+  });
+
+  it('an osx platform is refused before any engine command, saying why', async () => {
+    await expect(run({ platform: 'osx-arm64' })).resolves.toEqual({ success: false });
+    expect(out.error.join('\n')).toContain('osx-arm64 cannot be built in a Linux container');
+    expect(engine.lines()).toEqual([]);
   });
 
   it('an engine that does not answer fails before any image command, saying what to do', async () => {

@@ -46,6 +46,40 @@ describe('purge-image executor, against a recorded engine', () => {
     expect(out.info.at(-1)).toBe('removed 1, already gone 0');
   });
 
+  it("removes the builder image of every platform: the image project's docker-image-<platform> targets too", async () => {
+    const graph = {
+      nodes: {
+        'builder-image': {
+          name: 'builder-image',
+          type: 'lib' as const,
+          data: {
+            root: 'tools/builder-image',
+            targets: {
+              'docker-image': { executor: 'nx-conda:docker-image', options: { baseImage: 'local/base:1' } },
+              'docker-image-linux-aarch64': {
+                executor: 'nx-conda:docker-image',
+                options: { baseImage: 'local/base:arm64', platform: 'linux-aarch64' },
+              },
+              'docker-image-notes': { executor: 'nx:run-commands', options: {} },
+            },
+          },
+        },
+      },
+      dependencies: {},
+    };
+    engine.on(/^image inspect --format \{\{\.Id\}\} local\/base:/, { stdout: 'sha256:base' }).on(/^image rm /, {});
+    await expect(
+      engine.run(() =>
+        purgeImageExecutor({ imageProject: 'builder-image' }, executorContext(ws.root, 'images', graph)),
+      ),
+    ).resolves.toEqual({ success: true });
+    const removed = removals().map((args) => args.at(-1));
+    expect(removed).toEqual([
+      expect.stringMatching(/^nx-conda\/builder:[0-9a-f]{12}$/),
+      expect.stringMatching(/^nx-conda\/builder:[0-9a-f]{12}-linux-aarch64$/),
+    ]);
+  });
+
   it('removes every container of this workspace first (containers: true), by id, forced', async () => {
     const workspace = workspaceId(ws.root);
     engine.on(/^container ls /, { stdout: 'c1\nc2' }).on(/^container inspect /, {

@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../core/logger';
-import { NX_CONDA_LABEL, type EngineName } from '../../core/defaults';
+import { EXECUTORS, NX_CONDA_LABEL, type EngineName } from '../../core/defaults';
 import {
   checkEngine,
   describeLeftovers,
@@ -17,6 +17,14 @@ import { UserError } from '../../core/errors';
 import { runExecutor } from '../run-executor';
 import { planPurge } from './purge-plan';
 import type { PurgeImageExecutorSchema } from './schema';
+
+/** The docker-image targets `<target>-<platform>` of `project` (one per extra platform). */
+function platformImageTargets(context: ExecutorContext, project: string, target: string): string[] {
+  const targets = context.projectGraph?.nodes[project]?.data.targets ?? {};
+  return Object.entries(targets)
+    .filter(([name, config]) => name.startsWith(`${target}-`) && config.executor === EXECUTORS.dockerImage)
+    .map(([name]) => name);
+}
 
 /**
  * nx-conda:purge-image — removes the images nx-conda makes: the package
@@ -51,6 +59,14 @@ export default async function purgeImageExecutor(
     if (plan.builderImageOf) {
       const { project, target } = plan.builderImageOf;
       refs.push(await builderImageTagOf(context.projectGraph, context.root, project, target, plan.engine));
+      // The builder images of the other platforms: `<target>-<platform>` targets of the same project.
+      for (const other of platformImageTargets(context, project, target)) {
+        try {
+          refs.push(await builderImageTagOf(context.projectGraph, context.root, project, other, plan.engine));
+        } catch (error) {
+          logger.warn(`${project}:${other}: ${(error as Error).message}`);
+        }
+      }
     }
     let gone = 0;
     // Package images: only those package-image made in this workspace (labels), whatever the repository holds besides.

@@ -24,6 +24,9 @@ import {
   recordRun,
   removeImage,
   removeLeftovers,
+  assertCanRun,
+  foreignEnginePlatform,
+  imagePlatform,
   type EngineName,
 } from '../../container';
 import { builderImageTagOf } from '../../image';
@@ -85,7 +88,9 @@ export function newBuildSession(): BuildSession {
         };
       }),
     chooseImage: (resolved, context) =>
-      once(images, `${resolved.engine}\n${JSON.stringify(resolved.image)}`, () => chooseImage(resolved, context)),
+      once(images, `${resolved.engine}\n${resolved.platform}\n${JSON.stringify(resolved.image)}`, () =>
+        chooseImage(resolved, context),
+      ),
     loaded: new Map(),
     imagesToRemove: new Map(),
     records: new Map(),
@@ -122,6 +127,8 @@ export async function buildRecipeTask(
   }
   if (resolved.skipExisting && (await skipIfPublished(resolved, context.root, session.loaded))) return PUBLISHED;
   assertNoSkippedDependency(resolved, context);
+  // osx-*/win-* are refused, and another architecture without an emulator fails now, saying what to install.
+  assertCanRun(resolved.platform);
   // A real build from here on: in a batch, its output streams live.
   goLive();
   // Three independent engine round trips (a client start each), at once.
@@ -203,6 +210,29 @@ async function removeBuilderImage(resolved: ResolvedOptions, image: string): Pro
 
 /** The image to build in: an explicit ref (the engine may pull it), or the builder image of the image project, which must exist. */
 async function chooseImage(resolved: ResolvedOptions, context: ExecutorContext): Promise<string> {
+  const image = await imageToUse(resolved, context);
+  await assertImagePlatform(resolved, image);
+  return image;
+}
+
+/**
+ * For another architecture than the host's, the image must be of it: else the
+ * engine looks for that platform's image in a registry and fails with a
+ * network error that says nothing of the cause.
+ */
+async function assertImagePlatform(resolved: ResolvedOptions, image: string): Promise<void> {
+  const wanted = foreignEnginePlatform(resolved.platform);
+  if (!wanted) return;
+  const actual = await imagePlatform(resolved.engine, image);
+  if (actual === undefined || actual === wanted) return; // absent: the engine pulls it for that platform
+  throw new RecipeBuildError(
+    `image ${image} is ${actual}, not ${wanted}: ${resolved.projectName} is built for ${resolved.platform}. ` +
+      `Build in that platform's builder image (its docker-image target with platform: ${resolved.platform}, ` +
+      `in this target's dependsOn, or imageTarget), or set image to an image of ${wanted}.`,
+  );
+}
+
+async function imageToUse(resolved: ResolvedOptions, context: ExecutorContext): Promise<string> {
   if (resolved.image.kind === 'ref') return resolved.image.ref;
   const { project, target } = resolved.image;
   const tag = await builderImageTagOf(context.projectGraph, context.root, project, target, resolved.engine);

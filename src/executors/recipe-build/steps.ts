@@ -22,6 +22,7 @@ import {
 } from '../../channel';
 import {
   currentRun,
+  foreignEnginePlatform,
   hostOwnerInContainer,
   maskArgs,
   masker,
@@ -238,6 +239,7 @@ export async function runBuild(
       NX_CONDA_HOST_GID: String(owner.gid),
     },
     network: resolved.network,
+    platform: foreignEnginePlatform(resolved.platform),
     // Which workspace and run this is: the next build removes the container if this run dies (see leftovers.ts).
     labels: { 'nx-conda.project': resolved.projectName, ...ownerLabels(root, currentRun(), prepared.scratch) },
     namePrefix: `nx-conda-${safeName(resolved.projectName)}`,
@@ -287,6 +289,7 @@ async function handBackStaging(
       mounts: handed,
       user: '0',
       network: 'none',
+      platform: foreignEnginePlatform(resolved.platform),
       labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'hand-back' },
       namePrefix: `nx-conda-${safeName(resolved.projectName)}-handback`,
       logPrefix: `[${resolved.projectName}] `,
