@@ -39,7 +39,9 @@ export function startServer(
         port,
         url: `http://127.0.0.1:${port}`,
         fault: (mode, match, times) =>
-          mode ? writeFileSync(faultFile, JSON.stringify({ mode, match, times, at: Date.now() })) : rmSync(faultFile, { force: true }),
+          mode
+            ? writeFileSync(faultFile, JSON.stringify({ mode, match, times, at: Date.now() }))
+            : rmSync(faultFile, { force: true }),
         requests: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean) : []),
         stop: () =>
           new Promise((done) => {

@@ -187,7 +187,7 @@ async function requestWithOneRetry(
     first = `${request.shown} answered ${response.status} ${response.statusText}`.trim();
   } catch (e) {
     if (!(e instanceof TransientHttpError)) throw e;
-    first = e.message;
+    first = e.message.replace(/\.$/, '');
   }
   onRetry(`${first}; trying once more in ${delayMs / 1000} s`);
   await new Promise((r) => setTimeout(r, delayMs));
@@ -195,7 +195,7 @@ async function requestWithOneRetry(
     return await boundedRequest(request, limits);
   } catch (e) {
     if (e instanceof TransientHttpError)
-      throw new TransientHttpError(`${e.message} (tried twice, ${delayMs / 1000} s apart)`);
+      throw new TransientHttpError(`${e.message.replace(/\.$/, '')} (tried twice, ${delayMs / 1000} s apart).`);
     throw e;
   }
 }

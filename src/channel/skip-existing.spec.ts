@@ -142,7 +142,7 @@ describe('upstreamIndex over HTTP', () => {
     await expect(
       upstreamIndex(`http://127.0.0.1:${port}/nothing`, 'noarch', { cacheRoot, retryDelayMs: 10 }),
     ).rejects.toThrow(
-      /^cannot reach channel http:\/\/127.0.0.1:\d+\/nothing\/noarch\/repodata.json: ECONNREFUSED \(tried twice, 0.01 s apart\)$/,
+      /^cannot reach channel http:\/\/127.0.0.1:\d+\/nothing\/noarch\/repodata.json: ECONNREFUSED \(tried twice, 0.01 s apart\)\.$/,
     );
   });
 

@@ -31,6 +31,7 @@ import {
 } from '../../container';
 import { RecipeBuildError, type ResolvedOptions } from './options';
 import { markRunFolder } from '../../container/run-records';
+import { downloadFailure } from './network-failure';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
@@ -238,9 +239,16 @@ export async function runBuild(
       : result.signal
         ? `was stopped by ${result.signal}`
         : `exited with code ${result.exitCode}`;
+    const recipe = `${relative(root, resolved.recipeDir)}/${resolved.recipeFile}`;
+    const network =
+      result.exitCode !== 0 && !result.signal && !result.timedOut && downloadFailure(result.tail, resolved.channels);
+    const what = network
+      ? `build of ${resolved.projectName} (${recipe}) failed on the network: a download from channel ${network.channel} failed ` +
+        `(${network.line}); this is not an error of the recipe: check that the channel answers, and run the target again. ` +
+        `The builder ${why} in image ${image}`
+      : `build of ${resolved.projectName} (${recipe}) ${why} in image ${image}`;
     throw new RecipeBuildError(
-      `build of ${resolved.projectName} (${relative(root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
-        `container ${result.containerName} was removed. Its last lines:\n${result.tail.map((line) => `  | ${line}`).join('\n')}`,
+      `${what}; container ${result.containerName} was removed. Its last lines:\n${result.tail.map((line) => `  | ${line}`).join('\n')}`,
     );
   }
 }
