@@ -56,7 +56,7 @@ describe('an upstream channel that fails mid-run (issue 30, point 4)', () => {
   it('repodata reset halfway once: one retry after a short wait, then skipExisting decides on the whole index', () => {
     const ws = consumer('fault-reset-once', true);
     const before = server.requests().length;
-    server.fault('reset', '^/noarch/repodata\\.json$', 1);
+    server.fault('reset', '^GET /noarch/repodata\\.json$', 1);
     const result = ws.nx(['run', 'upa:build-recipe']);
     expectSuccess(result);
     expect(result.output).toMatch(
@@ -76,7 +76,7 @@ describe('an upstream channel that fails mid-run (issue 30, point 4)', () => {
     (mode, why) => {
       const ws = consumer(`fault-${mode}`, true);
       const before = server.requests().length;
-      server.fault(mode, '^/noarch/repodata\\.json$');
+      server.fault(mode, '^GET /noarch/repodata\\.json$');
       const result = ws.nx(['run', 'upa:build-recipe']);
       expect(result.code).not.toBe(0);
       expect(result.output).toContain(`channel ${server.url}/noarch/repodata.json`);

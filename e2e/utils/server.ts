@@ -9,7 +9,7 @@ export interface TestServer {
   url: string;
   /** The requests served so far, as `METHOD path status user-agent` lines. */
   requests(): string[];
-  /** From now on, answers GETs (and the cache's PUTs) whose path matches `match` with `mode`, `times` times (always when absent); `fault()` alone ends it. See servers.js. */
+  /** From now on, answers GETs (and the cache's PUTs) whose `METHOD path` matches `match` with `mode`, `times` times (always when absent); `fault()` alone ends it. See servers.js. */
   fault(mode?: FaultMode, match?: string, times?: number): void;
   stop(): Promise<void>;
 }

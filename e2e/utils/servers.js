@@ -9,8 +9,8 @@
 // <dir>.requests.log as `METHOD path status user-agent`.
 //
 // Faults (issue 30): while <dir>.fault holds `{ "mode", "match", "times" }`,
-// a GET whose path matches the regular expression `match` (every GET when
-// absent) is answered with the fault, `times` times (always when absent),
+// a GET (or a cache PUT) whose `METHOD path` matches the regular expression
+// `match` (every one when absent) is answered with the fault, `times` times (always when absent),
 // then normally again; writing the file anew starts a new count.
 //   reset      the answer's headers and half its body, then a TCP reset
 //   stop       the answer's headers and half its body, then the connection closed
@@ -46,7 +46,8 @@ function faultFor(req) {
   const text = readFileSync(faultFile, 'utf8');
   if (text !== fault.key) fault = { key: text, used: 0 };
   const wanted = JSON.parse(text);
-  if (wanted.match && !new RegExp(wanted.match).test(new URL(req.url, 'http://x').pathname)) return undefined;
+  const request = `${req.method} ${new URL(req.url, 'http://x').pathname}`;
+  if (wanted.match && !new RegExp(wanted.match).test(request)) return undefined;
   if (wanted.times !== undefined && fault.used >= wanted.times) return undefined;
   fault.used++;
   return wanted.mode;
