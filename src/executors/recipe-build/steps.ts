@@ -32,6 +32,7 @@ import {
 import { RecipeBuildError, type ResolvedOptions } from './options';
 import { markRunFolder } from '../../container/run-records';
 import { downloadFailure } from './network-failure';
+import { diskFull, saysDiskFull } from '../../core/disk-full';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
@@ -207,6 +208,7 @@ export async function runBuild(
   image: string,
   prepared: PreparedBuild,
   root: string,
+  stagingShown = relative(root, resolved.stagingRoot),
 ): Promise<void> {
   // Whom the build script hands the staging channel back to (container root, for rootless podman).
   const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
@@ -240,8 +242,15 @@ export async function runBuild(
         ? `was stopped by ${result.signal}`
         : `exited with code ${result.exitCode}`;
     const recipe = `${relative(root, resolved.recipeDir)}/${resolved.recipeFile}`;
-    const network =
-      result.exitCode !== 0 && !result.signal && !result.timedOut && downloadFailure(result.tail, resolved.channels);
+    const failed = result.exitCode !== 0 && !result.signal && !result.timedOut;
+    const full = failed && saysDiskFull(result.tail);
+    if (full)
+      throw diskFull(
+        stagingShown,
+        `${resolved.projectName} was building in it (the builder said: ${full.trim().slice(0, 200)}; it ${why} in image ${image})`,
+        resolved.sharedStagingDir ? 'sharedStagingDir' : 'stagingRoot',
+      );
+    const network = failed && downloadFailure(result.tail, resolved.channels);
     const what = network
       ? `build of ${resolved.projectName} (${recipe}) failed on the network: a download from channel ${network.channel} failed ` +
         `(${network.line}); this is not an error of the recipe: check that the channel answers, and run the target again. ` +
