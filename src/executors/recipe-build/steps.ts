@@ -24,6 +24,7 @@ import {
   currentRun,
   hostOwnerInContainer,
   maskArgs,
+  maskCredentials,
   masker,
   ownerLabels,
   runContainer,
@@ -243,6 +244,8 @@ export async function runBuild(
         : `exited with code ${result.exitCode}`;
     const recipe = `${relative(root, resolved.recipeDir)}/${resolved.recipeFile}`;
     const failed = result.exitCode !== 0 && !result.signal && !result.timedOut;
+    // 125: the engine's client could not run the container, or lost the engine while it ran (docker and podman).
+    if (failed && result.exitCode === ENGINE_FAILED) throw engineLost(resolved, recipe, image, result.tail);
     const full = failed && saysDiskFull(result.tail);
     if (full)
       throw diskFull(
@@ -260,6 +263,21 @@ export async function runBuild(
       `${what}; container ${result.containerName} was removed. Its last lines:\n${result.tail.map((line) => `  | ${line}`).join('\n')}`,
     );
   }
+}
+
+/** The exit code docker and podman give when they, not the container's command, failed. */
+const ENGINE_FAILED = 125;
+
+/** A build the engine itself failed (it went away, restarted, refused the run): names the engine and where it listens. */
+function engineLost(resolved: ResolvedOptions, recipe: string, image: string, tail: string[]): RecipeBuildError {
+  const where =
+    (resolved.engine === 'docker' ? process.env.DOCKER_HOST : process.env.CONTAINER_HOST) || 'its default socket';
+  const last = [...tail].reverse().find((l) => l.trim() !== '') ?? '';
+  return new RecipeBuildError(
+    `${resolved.engine} (at ${maskCredentials(where)}) failed while running the build of ${resolved.projectName} (${recipe}) in image ${image}: ` +
+      `exit code 125, the engine's own error, not the build's${last ? ` (${last.trim().slice(0, 300)})` : ''}. ` +
+      `If the engine stopped or restarted, start it and run the target again: the packages of earlier builds are intact.`,
+  );
 }
 
 /**
