@@ -1,12 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+export type FaultMode = 'reset' | 'stop' | 'hang' | '500' | '503' | 'corrupt';
 
 export interface TestServer {
   port: number;
   url: string;
   /** The requests served so far, as `METHOD path status user-agent` lines. */
   requests(): string[];
+  /** From now on, answers GETs (and the cache's PUTs) whose `METHOD path` matches `match` with `mode`, `times` times (always when absent); `fault()` alone ends it. See servers.js. */
+  fault(mode?: FaultMode, match?: string, times?: number): void;
   stop(): Promise<void>;
 }
 
@@ -21,6 +25,7 @@ export function startServer(
     env: { ...process.env, ...env },
   });
   const logFile = `${dir.replace(/\/+$/, '')}.requests.log`;
+  const faultFile = `${dir.replace(/\/+$/, '')}.fault`;
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`e2e: ${mode} server exited with ${code} before listening`)));
@@ -33,6 +38,10 @@ export function startServer(
       resolve({
         port,
         url: `http://127.0.0.1:${port}`,
+        fault: (mode, match, times) =>
+          mode
+            ? writeFileSync(faultFile, JSON.stringify({ mode, match, times, at: Date.now() }))
+            : rmSync(faultFile, { force: true }),
         requests: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean) : []),
         stop: () =>
           new Promise((done) => {

@@ -7,6 +7,16 @@
 //
 // Prints `listening <port>` on its first line; each request is appended to
 // <dir>.requests.log as `METHOD path status user-agent`.
+//
+// Faults (issue 30): while <dir>.fault holds `{ "mode", "match", "times" }`,
+// a GET (or a cache PUT) whose `METHOD path` matches the regular expression
+// `match` (every one when absent) is answered with the fault, `times` times (always when absent),
+// then normally again; writing the file anew starts a new count.
+//   reset      the answer's headers and half its body, then a TCP reset
+//   stop       the answer's headers and half its body, then the connection closed
+//   hang       nothing at all: the request is never answered
+//   500, 503   that status
+//   corrupt    the answer with its second half garbled (same length)
 'use strict';
 const { createServer } = require('node:http');
 const { createHash } = require('node:crypto');
@@ -27,6 +37,49 @@ function done(req, res, status, body, headers = {}) {
   res.end(body);
 }
 
+const faultFile = `${dir.replace(/\/+$/, '')}.fault`;
+let fault = { key: '', used: 0 };
+/** The fault this GET gets, if any (see the top of this file). */
+function faultFor(req) {
+  if (!['GET', 'PUT'].includes(req.method) || !existsSync(faultFile)) return undefined;
+  if (req.method === 'PUT' && mode !== 'nx-cache') return undefined;
+  const text = readFileSync(faultFile, 'utf8');
+  if (text !== fault.key) fault = { key: text, used: 0 };
+  const wanted = JSON.parse(text);
+  const request = `${req.method} ${new URL(req.url, 'http://x').pathname}`;
+  if (wanted.match && !new RegExp(wanted.match).test(request)) return undefined;
+  if (wanted.times !== undefined && fault.used >= wanted.times) return undefined;
+  fault.used++;
+  return wanted.mode;
+}
+
+/** Answers `body` (a 200) with `mode` instead; true when it did. */
+function faulty(req, res, mode, body, headers) {
+  if (!mode) return false;
+  if (mode === 'hang') {
+    appendFileSync(logFile, `${req.method} ${req.url} hang ${req.headers['user-agent'] || '-'}\n`);
+    return true;
+  }
+  if (mode === '500' || mode === '503') {
+    done(req, res, Number(mode), 'fault');
+    return true;
+  }
+  const half = Math.floor(body.length / 2);
+  if (mode === 'corrupt') {
+    const garbled = Buffer.from(body);
+    for (let i = half; i < garbled.length; i++) garbled[i] = (garbled[i] * 7 + 13) & 0xff;
+    done(req, res, 200, garbled, { ...headers, 'Content-Length': body.length });
+    return true;
+  }
+  appendFileSync(logFile, `${req.method} ${req.url} ${mode} ${req.headers['user-agent'] || '-'}\n`);
+  res.writeHead(200, { ...headers, 'Content-Length': body.length });
+  res.write(body.subarray(0, half), () => {
+    // A moment for the half to leave, so that the client sees a body that stops rather than no answer.
+    setTimeout(() => (mode === 'reset' ? req.socket.resetAndDestroy() : req.socket.end()), 100);
+  });
+  return true;
+}
+
 function serveStatic(req, res) {
   const path = normalize(join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
   if (!path.startsWith(normalize(dir) + sep) && path !== normalize(dir)) return done(req, res, 403, 'forbidden');
@@ -36,6 +89,7 @@ function serveStatic(req, res) {
   const lastModified = statSync(path).mtime.toUTCString();
   const headers = { ETag: etag, 'Last-Modified': lastModified, 'Content-Type': 'application/octet-stream' };
   if (req.headers['if-none-match'] === etag) return done(req, res, 304, undefined, headers);
+  if (req.method === 'GET' && faulty(req, res, faultFor(req), body, headers)) return;
   done(req, res, 200, req.method === 'HEAD' ? undefined : body, { ...headers, 'Content-Length': body.length });
 }
 
@@ -45,9 +99,17 @@ function serveNxCache(req, res) {
   const match = /^\/v1\/cache\/([A-Za-z0-9_-]+)$/.exec(new URL(req.url, 'http://x').pathname);
   if (!match) return done(req, res, 404, 'not found');
   const file = join(dir, match[1]);
+  const fault = faultFor(req);
+  // A PUT, or a GET of an entry the store lacks, has no body to cut: a reset is a reset at once.
+  if (fault && (req.method === 'PUT' || !existsSync(file)) && ['reset', 'stop', 'corrupt'].includes(fault)) {
+    appendFileSync(logFile, `${req.method} ${req.url} ${fault} ${req.headers['user-agent'] || '-'}\n`);
+    return fault === 'corrupt' ? done(req, res, 404, 'not found') : req.socket.resetAndDestroy();
+  }
+  if (['hang', '500', '503'].includes(fault) && faulty(req, res, fault, Buffer.alloc(0), {})) return;
   if (req.method === 'GET') {
     if (!existsSync(file)) return done(req, res, 404, 'not found');
     const body = readFileSync(file);
+    if (faulty(req, res, fault, body, { 'Content-Type': 'application/octet-stream' })) return;
     return done(req, res, 200, body, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
   }
   if (req.method === 'PUT') {
@@ -73,4 +135,7 @@ const server = createServer((req, res) => {
   }
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections(); // a hanging answer must not keep the server up
+});

@@ -18,6 +18,16 @@ import { neutraliseControls } from '../text/terminal';
 
 export class HttpError extends UserError {}
 
+/**
+ * A failure that a second try may not meet: the connection refused, reset
+ * or broken off in the middle of an answer. Limits, deadlines and refused
+ * redirects are plain HttpErrors: asking again gets the same answer.
+ */
+export class TransientHttpError extends HttpError {}
+
+/** Connection failures worth one more try (a server restarting, a proxy dropping a connection). */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED']);
+
 export interface HttpLimits {
   /** Most bytes taken off the wire for one answer (compressed, as sent). */
   maxBytes: number;
@@ -198,16 +208,24 @@ function once(
     req.setTimeout(limits.idleMs, () =>
       fail(new HttpError(`${shown} sent nothing for ${limits.idleMs / 1000} s (idle timeout).`)),
     );
+    // Set once the answer began: a connection that fails after that broke the answer off.
+    let answered = false;
+    let wire = 0;
     req.on('error', (e: NodeJS.ErrnoException) =>
       fail(
-        new HttpError(
-          e.code === 'EINTERNAL'
-            ? `${shown} redirected to ${url.host}, which resolves to an internal address (loopback, link-local or private); not followed.`
-            : `cannot reach ${shown}: ${e.code ?? e.message}`,
-        ),
+        answered
+          ? new TransientHttpError(`${shown}: the answer broke off after ${size(wire)} (${e.code ?? e.message}).`)
+          : e.code === 'EINTERNAL'
+            ? new HttpError(
+                `${shown} redirected to ${url.host}, which resolves to an internal address (loopback, link-local or private); not followed.`,
+              )
+            : new (TRANSIENT_CODES.has(e.code ?? '') ? TransientHttpError : HttpError)(
+                `cannot reach ${shown}: ${e.code ?? e.message}`,
+              ),
       ),
     );
     req.on('response', (res: IncomingMessage) => {
+      answered = true;
       cleanups.push(() => res.destroy());
       const responseHeaders = new Map<string, string>();
       for (const [name, value] of Object.entries(res.headers))
@@ -231,7 +249,6 @@ function once(
         return fail(
           new HttpError(`${shown} announces ${size(declared)}, more than the limit of ${size(limits.maxBytes)}.`),
         );
-      let wire = 0;
       let decoded = 0;
       const chunks: Buffer[] = [];
       const status = res.statusCode ?? 0;
@@ -262,8 +279,10 @@ function once(
         if (decoder) decoder.write(chunk);
         else take(chunk);
       });
-      res.on('error', (e) => fail(new HttpError(`${shown}: the answer broke off (${e.message}).`)));
-      res.on('aborted', () => fail(new HttpError(`${shown}: the answer broke off.`)));
+      res.on('error', (e) =>
+        fail(new TransientHttpError(`${shown}: the answer broke off after ${size(wire)} (${e.message}).`)),
+      );
+      res.on('aborted', () => fail(new TransientHttpError(`${shown}: the answer broke off after ${size(wire)}.`)));
       if (decoder) {
         decoder.on('data', take);
         decoder.on('error', (e) =>

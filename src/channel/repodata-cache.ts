@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../core/atomic-write';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors';
-import { boundedRequest, HttpError, type HttpLimits } from './http';
+import { boundedRequest, HttpError, TransientHttpError, type HttpLimits, type HttpResponse } from './http';
 import { withLock } from './lock';
 import { secretIn } from './secret';
 import { channelUrl } from './upstream';
@@ -146,6 +146,10 @@ export interface FetchOptions {
   lockTimeoutSeconds?: number;
   /** Told who holds the index's lock when this task has to wait for it. */
   onWait?: (holder: string) => void;
+  /** Told why, when a request failed in a way that may pass and is tried once more. */
+  onRetry?: (why: string) => void;
+  /** The wait before that one retry (default RETRY_DELAY_MS). */
+  retryDelayMs?: number;
   /** Bounds of each answer; the deadline is shared by every request of this process (see runDeadline). */
   limits?: Partial<Omit<HttpLimits, 'deadline'>> & { runTimeoutMs?: number };
 }
@@ -158,6 +162,43 @@ export const REPODATA_LIMITS = {
   idleMs: 60_000,
   runTimeoutMs: 600_000,
 };
+
+/** The wait before the one retry of an upstream request that failed in a way that may pass. */
+export const RETRY_DELAY_MS = 1_000;
+
+/** A status a server gives while it is overloaded or restarting. */
+const isTransientStatus = (status: number) => status >= 500 || status === 429;
+
+/**
+ * One request, tried once more after `delayMs` when the connection failed,
+ * the answer broke off or the server answered 5xx or 429; never more than
+ * twice, so a broken channel costs one short wait.
+ */
+async function requestWithOneRetry(
+  request: Parameters<typeof boundedRequest>[0],
+  limits: HttpLimits,
+  delayMs: number,
+  onRetry: (why: string) => void,
+): Promise<HttpResponse> {
+  let first: string;
+  try {
+    const response = await boundedRequest(request, limits);
+    if (!isTransientStatus(response.status)) return response;
+    first = `${request.shown} answered ${response.status} ${response.statusText}`.trim();
+  } catch (e) {
+    if (!(e instanceof TransientHttpError)) throw e;
+    first = e.message.replace(/\.$/, '');
+  }
+  onRetry(`${first}; trying once more in ${delayMs / 1000} s`);
+  await new Promise((r) => setTimeout(r, delayMs));
+  try {
+    return await boundedRequest(request, limits);
+  } catch (e) {
+    if (e instanceof TransientHttpError)
+      throw new TransientHttpError(`${e.message.replace(/\.$/, '')} (tried twice, ${delayMs / 1000} s apart).`);
+    throw e;
+  }
+}
 
 const deadlines = new Map<string, number>();
 /**
@@ -295,7 +336,12 @@ async function fetchRemote(
   const limits: HttpLimits = { ...bounds, deadline: runDeadline(runId, runTimeoutMs, options.cacheRoot) };
   let response;
   try {
-    response = await boundedRequest({ url: plain, headers, shown: `channel ${masked(url)}` }, limits);
+    response = await requestWithOneRetry(
+      { url: plain, headers, shown: `channel ${masked(url)}` },
+      limits,
+      options.retryDelayMs ?? RETRY_DELAY_MS,
+      options.onRetry ?? (() => undefined),
+    );
   } catch (e) {
     if (e instanceof HttpError) throw new RepodataFetchError(e.message);
     throw e;
@@ -304,7 +350,7 @@ async function fetchRemote(
   if (response.status === 404) return { kind: 'absent' };
   if (response.status < 200 || response.status >= 300) {
     throw new RepodataFetchError(
-      `${masked(url)} answered ${response.status} ${response.statusText}${response.status === 401 || response.status === 403 ? ' (check the credentials in the channel URL)' : ''}.`,
+      `channel ${masked(url)} answered ${response.status} ${response.statusText}${isTransientStatus(response.status) ? ` (tried twice, ${(options.retryDelayMs ?? RETRY_DELAY_MS) / 1000} s apart)` : ''}${response.status === 401 || response.status === 403 ? ' (check the credentials in the channel URL)' : ''}.`,
     );
   }
   return {

@@ -133,14 +133,16 @@ describe('upstreamIndex over HTTP', () => {
         cacheRoot,
       }),
     ).rejects.toThrow(
-      /^http:\/\/\*\*\*@127.0.0.1:\d+\/private\/noarch\/repodata.json answered 403 Forbidden \(check the credentials/,
+      /^channel http:\/\/\*\*\*@127.0.0.1:\d+\/private\/noarch\/repodata.json answered 403 Forbidden \(check the credentials/,
     );
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as { port: number }).port;
     await new Promise((r) => closed.close(r));
-    await expect(upstreamIndex(`http://127.0.0.1:${port}/nothing`, 'noarch', { cacheRoot })).rejects.toThrow(
-      /^cannot reach channel http:\/\/127.0.0.1:\d+\/nothing\/noarch\/repodata.json: ECONNREFUSED$/,
+    await expect(
+      upstreamIndex(`http://127.0.0.1:${port}/nothing`, 'noarch', { cacheRoot, retryDelayMs: 10 }),
+    ).rejects.toThrow(
+      /^cannot reach channel http:\/\/127.0.0.1:\d+\/nothing\/noarch\/repodata.json: ECONNREFUSED \(tried twice, 0.01 s apart\)\.$/,
     );
   });
 

@@ -41,3 +41,29 @@ describe('engineFailure: one line, the reason', () => {
     );
   });
 });
+
+describe('engineFailure: a socket that is not ours (issue 30, point 6)', () => {
+  it('says whose socket it is and what to do, for docker and podman', () => {
+    const docker = engineFailure(
+      'docker',
+      'image ls',
+      'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.50/images/json": dial unix /var/run/docker.sock: connect: permission denied\n',
+    ).message;
+    expect(docker).toMatch(
+      /^docker image ls failed: permission denied while trying to connect to the Docker daemon socket/,
+    );
+    expect(docker).toContain(
+      "The engine's socket belongs to another user or group: add your user to the docker group (and log in again), or point DOCKER_HOST at an engine of your own",
+    );
+    expect(
+      engineFailure(
+        'podman',
+        'image ls',
+        'Cannot connect to Podman. ... dial unix /run/user/1001/podman/podman.sock: connect: permission denied',
+      ).message,
+    ).toContain('point CONTAINER_HOST at a socket of your own');
+    expect(
+      engineFailure('docker', 'image ls', 'Cannot connect to the Docker daemon. Is it running?').message,
+    ).not.toContain('belongs to another user');
+  });
+});

@@ -23,7 +23,21 @@ export function firstLine(text: string | undefined): string {
 
 export function engineFailure(engine: EngineName, what: string, stderr: string | undefined): EngineError {
   const detail = firstLine(stderr);
-  return new EngineError(`${engine} ${what} failed${detail ? `: ${detail}` : ''}`);
+  return new EngineError(`${engine} ${what} failed${detail ? `: ${detail}` : ''}${socketNotOurs(engine, detail)}`);
+}
+
+/**
+ * What to do when the engine's socket refused us (another user's engine, a
+ * rootful socket without the group, a rootless one of another user); empty
+ * for any other failure.
+ */
+export function socketNotOurs(engine: EngineName, detail: string): string {
+  if (!/permission denied/i.test(detail) || !/socket|\.sock|connect/i.test(detail)) return '';
+  const own =
+    engine === 'docker'
+      ? 'add your user to the docker group (and log in again), or point DOCKER_HOST at an engine of your own (rootless: unix://$XDG_RUNTIME_DIR/docker.sock)'
+      : 'point CONTAINER_HOST at a socket of your own (rootless: `systemctl --user start podman.socket`, unix://$XDG_RUNTIME_DIR/podman/podman.sock)';
+  return `. The engine's socket belongs to another user or group: ${own}; or choose the other engine with the 'engine' option.`;
 }
 
 /** Throws EngineError when the engine's binary is missing or could not be started (an exit code is the caller's to judge). */

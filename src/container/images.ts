@@ -9,7 +9,7 @@ import {
   validateImageRef,
   validatePlatform,
 } from './argv';
-import { assertSpawned, EngineError, engineFailure, firstLine } from './errors';
+import { assertSpawned, EngineError, engineFailure, firstLine, socketNotOurs } from './errors';
 import { capture } from './exec';
 import type { ContainerFilter, ImageFilter } from './types';
 
@@ -29,8 +29,9 @@ export async function checkEngine(engine: EngineName): Promise<void> {
   }
   if (r.exitCode !== 0) {
     const detail = firstLine(r.stderr) || `exit code ${r.exitCode ?? r.signal}`;
+    const notOurs = socketNotOurs(engine, detail);
     throw new EngineError(
-      `${engine} is not usable: ${detail}; start its daemon or check your permissions on its socket`,
+      `${engine} is not usable: ${detail}` + (notOurs || '; start its daemon or check your permissions on its socket'),
     );
   }
 }

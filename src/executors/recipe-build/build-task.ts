@@ -5,6 +5,7 @@
  * its tasks (engine check, leftovers, image lookup, upstream indexes, image
  * removal) goes through a BuildSession, which remembers it.
  */
+import { namingFullDisk } from '../../core/disk-full';
 import type { ExecutorContext } from '@nx/devkit';
 import { goLive, logger } from '../../core/logger';
 import { join, relative } from 'node:path';
@@ -252,14 +253,33 @@ async function buildInStaging(
   context: ExecutorContext,
   session: BuildSession,
 ): Promise<CollectedPackage[]> {
-  const dirs = makeBuildDirs(resolved, context.root);
+  const stagingShown = relative(context.root, resolved.sharedStagingDir ?? resolved.stagingRoot) || '.';
+  const stagingOption = resolved.sharedStagingDir ? 'sharedStagingDir' : 'stagingRoot';
+  const dirs = namingFullDisk(
+    stagingShown,
+    `making the staging folders of ${resolved.projectName}`,
+    stagingOption,
+    () => makeBuildDirs(resolved, context.root),
+  );
   const forget = recordRun(context.root, ownFolders(resolved, dirs));
   try {
-    assembleStaging(resolved, dirs.staging, context.projectGraph, context.root);
-    const prepared = renderScript(resolved, dirs, context.root);
+    const prepared = namingFullDisk(
+      stagingShown,
+      `filling the staging channel of ${resolved.projectName}`,
+      stagingOption,
+      () => {
+        assembleStaging(resolved, dirs.staging, context.projectGraph, context.root);
+        return renderScript(resolved, dirs, context.root);
+      },
+    );
     const before = snapshotBeforeRun(resolved, dirs.staging);
-    await runBuild(resolved, image, prepared, context.root);
-    const collected = collectPackages(resolved, dirs.staging, before);
+    await runBuild(resolved, image, prepared, context.root, stagingShown);
+    const collected = namingFullDisk(
+      relative(context.root, resolved.outputDir),
+      `collecting the packages of ${resolved.projectName} (its previous packages are still there)`,
+      'outputPath',
+      () => collectPackages(resolved, dirs.staging, before),
+    );
     if (dirs.ownCache) await fillAfterBuild(resolved, image, dirs.ownCache, session.records);
     return collected;
   } finally {

@@ -191,6 +191,35 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(existsSync(own)).toBe(false);
   });
 
+  it('a build the engine itself failed (exit 125, the engine gone mid-build) names the engine, not the recipe (issue 30)', async () => {
+    engine.on(/^run /, { exitCode: 125, stderr: 'level=error msg="error waiting for container: unexpected EOF"' });
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'unix:///run/other/docker.sock';
+    try {
+      await expect(run()).resolves.toEqual({ success: false });
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+    expect(out.error).toEqual([
+      `nx-conda: docker (at unix:///run/other/docker.sock) failed while running the build of foo (recipes/foo/meta.yaml) in image ${IMAGE}: ` +
+        'exit code 125, the engine\'s own error, not the build\'s (level=error msg="error waiting for container: unexpected EOF"). ' +
+        'If the engine stopped or restarted, start it and run the target again: the packages of earlier builds are intact.',
+    ]);
+    expect(stagingLeft()).toEqual([]);
+  });
+
+  it('a build whose builder ran out of space names the staging folder as full (issue 30)', async () => {
+    engine.on(/^run /, { exitCode: 1, stderr: "OSError: [Errno 28] No space left on device: '/opt/host-conda-bld/x'" });
+    await expect(run()).resolves.toEqual({ success: false });
+    expect(out.error).toEqual([
+      expect.stringMatching(
+        /^nx-conda: tmp\/nx-conda\/staging is full \(no space left on device\) while foo was building in it \(the builder said: OSError: \[Errno 28\] No space left on device/,
+      ),
+    ]);
+    expect(stagingLeft()).toEqual([]);
+  });
+
   it('a build killed before its trap ran: the staging channel is handed back in a short container, then removed', async () => {
     engine.on(/^run [\s\S]* bash \/opt\/nx-conda\/build\.sh$/, { signal: 'SIGKILL' });
     await expect(run()).resolves.toEqual({ success: false });

@@ -42,6 +42,7 @@ export async function skipIfPublished(
     userAgent: `nx-conda/${PLUGIN_VERSION}`,
     lockTimeoutSeconds: resolved.lockTimeoutSeconds,
     onWait: (other) => logger.info(`nx-conda: skipExisting: waiting for ${other}, which reads the same upstream index`),
+    onRetry: (why) => logger.warn(`nx-conda: skipExisting: ${why}`),
     loaded,
   });
   if (resolved.verbose) {

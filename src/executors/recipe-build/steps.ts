@@ -25,6 +25,7 @@ import {
   foreignEnginePlatform,
   hostOwnerInContainer,
   maskArgs,
+  maskCredentials,
   masker,
   ownerLabels,
   runContainer,
@@ -33,6 +34,8 @@ import {
 import { RecipeBuildError, type ResolvedOptions } from './options';
 import { markRunFolder } from '../../container/run-records';
 import { CONTAINER_OWN_CACHE, packageCacheView } from './package-cache';
+import { downloadFailure } from './network-failure';
+import { diskFull, saysDiskFull } from '../../core/disk-full';
 
 /** Where the build script and the variant files appear in the container. */
 export const CONTAINER_TOOLS = '/opt/nx-conda';
@@ -224,6 +227,7 @@ export async function runBuild(
   image: string,
   prepared: PreparedBuild,
   root: string,
+  stagingShown = relative(root, resolved.stagingRoot),
 ): Promise<void> {
   // Whom the build script hands the staging channel back to (container root, for rootless podman).
   const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
@@ -258,11 +262,42 @@ export async function runBuild(
       : result.signal
         ? `was stopped by ${result.signal}`
         : `exited with code ${result.exitCode}`;
+    const recipe = `${relative(root, resolved.recipeDir)}/${resolved.recipeFile}`;
+    const failed = result.exitCode !== 0 && !result.signal && !result.timedOut;
+    // 125: the engine's client could not run the container, or lost the engine while it ran (docker and podman).
+    if (failed && result.exitCode === ENGINE_FAILED) throw engineLost(resolved, recipe, image, result.tail);
+    const full = failed && saysDiskFull(result.tail);
+    if (full)
+      throw diskFull(
+        stagingShown,
+        `${resolved.projectName} was building in it (the builder said: ${full.trim().slice(0, 200)}; it ${why} in image ${image})`,
+        resolved.sharedStagingDir ? 'sharedStagingDir' : 'stagingRoot',
+      );
+    const network = failed && downloadFailure(result.tail, resolved.channels);
+    const what = network
+      ? `build of ${resolved.projectName} (${recipe}) failed on the network: a download from channel ${network.channel} failed ` +
+        `(${network.line}); this is not an error of the recipe: check that the channel answers, and run the target again. ` +
+        `The builder ${why} in image ${image}`
+      : `build of ${resolved.projectName} (${recipe}) ${why} in image ${image}`;
     throw new RecipeBuildError(
-      `build of ${resolved.projectName} (${relative(root, resolved.recipeDir)}/${resolved.recipeFile}) ${why} in image ${image}; ` +
-        `container ${result.containerName} was removed. Its last lines:\n${result.tail.map((line) => `  | ${line}`).join('\n')}`,
+      `${what}; container ${result.containerName} was removed. Its last lines:\n${result.tail.map((line) => `  | ${line}`).join('\n')}`,
     );
   }
+}
+
+/** The exit code docker and podman give when they, not the container's command, failed. */
+const ENGINE_FAILED = 125;
+
+/** A build the engine itself failed (it went away, restarted, refused the run): names the engine and where it listens. */
+function engineLost(resolved: ResolvedOptions, recipe: string, image: string, tail: string[]): RecipeBuildError {
+  const where =
+    (resolved.engine === 'docker' ? process.env.DOCKER_HOST : process.env.CONTAINER_HOST) || 'its default socket';
+  const last = [...tail].reverse().find((l) => l.trim() !== '') ?? '';
+  return new RecipeBuildError(
+    `${resolved.engine} (at ${maskCredentials(where)}) failed while running the build of ${resolved.projectName} (${recipe}) in image ${image}: ` +
+      `exit code 125, the engine's own error, not the build's${last ? ` (${last.trim().slice(0, 300)})` : ''}. ` +
+      `If the engine stopped or restarted, start it and run the target again: the packages of earlier builds are intact.`,
+  );
 }
 
 /**
