@@ -5,7 +5,7 @@ import { E2E_ROOT } from './paths';
 
 /**
  * A dockerd of the test's own (its data root, exec root, pid file, socket
- * and managed containerd under one temporary folder; no bridge, no
+ * and managed containerd under one temporary folder; a bridge of its own, no
  * iptables), so that a test can kill an engine without touching the one the
  * machine shares. Images come from the shared engine by `docker save | load`.
  */
@@ -45,9 +45,28 @@ function processesUnder(dir: string): number[] {
   return pids;
 }
 
+/**
+ * A bridge interface of the private engine's own. Never `--bridge=none`: a
+ * dockerd started with it deletes the host's `docker0` on start
+ * (removeDefaultBridgeInterface in moby), which takes the default network
+ * away from the machine's own engine and every test after this one.
+ */
+function makeBridge(name: string, subnet: number): void {
+  for (const args of [
+    ['link', 'add', 'name', name, 'type', 'bridge'],
+    ['addr', 'add', `10.213.${subnet}.1/24`, 'dev', name],
+    ['link', 'set', name, 'up'],
+  ])
+    execFileSync('ip', args, { stdio: 'ignore' });
+}
+
 export function privateEngine(): PrivateEngine {
   const dir = mkdtempSync(join(E2E_ROOT, 'dockerd-'));
   const host = `unix://${join(dir, 'docker.sock')}`;
+  // Names of at most 15 characters, one per test process.
+  const bridge = `nxcf${process.pid % 100000}`;
+  spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  makeBridge(bridge, 100 + (process.pid % 100));
   const containerdPids: number[] = [];
   let started = 0;
   const daemonPid = () => pidOf(join(dir, 'pid'));
@@ -68,9 +87,10 @@ export function privateEngine(): PrivateEngine {
         [
           '-c',
           `exec dockerd --data-root "$0/data" --exec-root "$0/exec" --pidfile "$0/pid" -H "unix://$0/docker.sock" ` +
-            `--bridge=none --iptables=false --ip6tables=false >"$1" 2>&1`,
+            `--bridge="$2" --iptables=false --ip6tables=false >"$1" 2>&1`,
           dir,
           log,
+          bridge,
         ],
         { stdio: 'ignore', detached: true },
       );
@@ -108,6 +128,7 @@ export function privateEngine(): PrivateEngine {
         .reverse();
       for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
+      spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
     },
   };
   return engine;

@@ -2,9 +2,9 @@ import { loadInThreads, threadShare, THREAD_MIN_FILES } from './parse-threads';
 import type { Loaded } from './load-one';
 
 describe('threadShare', () => {
-  it('hands a thread a little under half of a large cold read on two cores or more', () => {
-    expect(threadShare(10_000, 2, {})).toBe(4500);
-    expect(threadShare(10_000, 1, {})).toBe(0);
+  it('hands a thread a little under half of a large cold read on four cores or more, none on two', () => {
+    expect(threadShare(10_000, 4, {})).toBe(4500);
+    expect(threadShare(10_000, 2, {})).toBe(0);
     expect(threadShare(THREAD_MIN_FILES - 1, 8, {})).toBe(0);
   });
 
@@ -22,7 +22,7 @@ describe('loadInThreads', () => {
       hashed: false,
       parsed: false,
     });
-    const { loaded, inThread } = await loadInThreads('/nowhere', files, 'linux-64', Date.now(), local, 2);
+    const { loaded, inThread } = await loadInThreads('/nowhere', files, 'linux-64', Date.now(), local, 8);
     expect([...loaded.keys()]).toEqual(files);
     expect(inThread).toBe(0);
   });
