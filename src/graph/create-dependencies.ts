@@ -89,7 +89,7 @@ export const createDependencies: CreateDependencies<NxCondaPluginOptions> = (raw
       recipesFromProjects(context.workspaceRoot, nameByRoot.keys(), opts);
     const edges = recipeEdges(state, (root) => nameByRoot.get(root));
     // Edges that exist on another platform only (see platform-edges.ts), so that `nx affected` sees them.
-    for (const e of platformEdges(state, opts, (root) => nameByRoot.get(root))?.extraEdges() ?? [])
+    for (const e of platformEdges(state, opts)?.extraEdges((root) => nameByRoot.get(root)) ?? [])
       edges.push({ source: e.source, target: e.target, sourceFile: state.byRoot.get(e.root)!.file });
 
     const adj = new Map<string, Set<string>>();

@@ -37,7 +37,7 @@ export const createNodes: CreateNodes<NxCondaPluginOptions> = [
       context.nxJsonConfiguration?.namedInputs,
       nxHashesPluginVersion(context.workspaceRoot, context.nxJsonConfiguration),
     );
-    const platforms = platformEdges(state, opts, (root) => state.byRoot.get(root)?.projectName);
+    const platforms = platformEdges(state, opts);
     // Per file, like createNodesFromFiles, but nothing here can fail on a user
     // file: unreadable recipes were reported and skipped above.
     const results: CreateNodesResultArray = [];

@@ -81,13 +81,17 @@ export class PlatformEdges {
   /** The recipes with a task on another platform. */
   private readonly withPlatformTask = new Set<string>();
 
+  /** The project names createNodes gave (planOf names projects with them). */
+  private readonly nameOf = new Map<string, string>();
+
   constructor(
     state: RecipesByPlatform,
     readonly opts: NormalizedOptions,
-    readonly projectNameOf: (root: string) => string | undefined,
   ) {
     for (const e of state.byRoot.values()) {
-      if (e.outcome.ok && projectNameOf(e.root) !== undefined) this.primaryInfo.set(e.root, e.outcome.info);
+      if (!e.outcome.ok || e.projectName === undefined) continue;
+      this.primaryInfo.set(e.root, e.outcome.info);
+      this.nameOf.set(e.root, e.projectName);
     }
     this.primaryProviders = providersOf(this.primaryInfo);
     for (const platform of opts.extraPlatforms) {
@@ -138,13 +142,22 @@ export class PlatformEdges {
     return all;
   }
 
-  /** Edges on the other platforms only (those the primary reading lacks), as project names. */
-  extraEdges(): { source: string; target: string; root: string }[] {
+  /**
+   * Edges on the other platforms only (those the primary reading lacks), as
+   * project names: those of the graph being built (`projectNameOf`), which a
+   * project.json beside a recipe may have changed.
+   */
+  extraEdges(projectNameOf: (root: string) => string | undefined): { source: string; target: string; root: string }[] {
     const out: { source: string; target: string; root: string }[] = [];
     for (const root of [...this.withPlatformTask].sort()) {
       const primary = this.primary(root);
-      const source = this.projectNameOf(root)!;
-      const extra = [...this.union(root)].filter((r) => !primary.has(r)).map((r) => this.projectNameOf(r)!);
+      const source = projectNameOf(root);
+      if (source === undefined) continue;
+      const extra: string[] = [];
+      for (const r of this.union(root)) {
+        const target = primary.has(r) ? undefined : projectNameOf(r);
+        if (target !== undefined) extra.push(target);
+      }
       for (const target of extra.sort()) out.push({ source, target, root });
     }
     return out;
@@ -176,7 +189,7 @@ export class PlatformEdges {
   }
 
   private names(roots: Iterable<string>): string[] {
-    return [...roots].map((r) => this.projectNameOf(r)!).sort();
+    return [...roots].map((r) => this.nameOf.get(r)!).sort();
   }
 
   /** The plan of one recipe folder, or undefined when it has nothing beyond today's primary target. */
@@ -206,11 +219,20 @@ export class PlatformEdges {
   }
 }
 
+/** One per reading of the recipes: createNodes and createDependencies of one graph share it. */
+const built = new WeakMap<RecipesByPlatform, PlatformEdges>();
+
 /** The edges per platform, or undefined when the workspace builds one platform (nothing to add: no cost). */
-export function platformEdges(
-  state: RecipesByPlatform,
-  opts: NormalizedOptions,
-  projectNameOf: (root: string) => string | undefined,
-): PlatformEdges | undefined {
-  return opts.extraPlatforms.length ? new PlatformEdges(state, opts, projectNameOf) : undefined;
+export function platformEdges(state: RecipesByPlatform, opts: NormalizedOptions): PlatformEdges | undefined {
+  if (!opts.extraPlatforms.length) return undefined;
+  const known = built.get(state);
+  if (
+    known &&
+    known.opts.buildTargetName === opts.buildTargetName &&
+    known.opts.extraPlatforms.join() === opts.extraPlatforms.join()
+  )
+    return known;
+  const edges = new PlatformEdges(state, opts);
+  built.set(state, edges);
+  return edges;
 }
