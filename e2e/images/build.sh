@@ -163,6 +163,9 @@ build_conda() {
 }
 
 # --- 3. rattler-build ----------------------------------------------------------
+# The image's identity: a rebuilt image is needed when the shim, its Dockerfile or the pinned version change.
+RATTLER_ID=$(cat "$HERE"/rattler-build/Dockerfile "$HERE"/rattler-build/rattler-build <(echo "$RATTLER_BUILD_VERSION") | sha256sum | cut -c1-16)
+rattler_current() { [ "$(docker image inspect -f '{{index .Config.Labels "nx-conda-e2e.rattler-id"}}' "${1:-$RATTLER_IMAGE}" 2>/dev/null)" = "$RATTLER_ID" ]; }
 # build_rattler [IMAGE BASE ARCH]
 build_rattler() {
   local image="${1:-$RATTLER_IMAGE}" base="${2:-$BASE_IMAGE}" arch="${3:-amd64}"
@@ -183,7 +186,7 @@ build_rattler() {
   cp "$HERE"/rattler-build/Dockerfile "$HERE"/rattler-build/rattler-build "$ctx"/
   mkdir "$ctx/wheels" && cp "$wheels"/py_rattler_build-"$RATTLER_BUILD_VERSION"-*.whl "$ctx/wheels/"
   log "$image: docker build --platform linux/$arch (offline pip install of $(ls "$ctx/wheels" | tr '\n' ' '))"
-  quiet_build --platform "linux/$arch" --build-arg "BASE=$base" --label "$LABEL" \
+  quiet_build --platform "linux/$arch" --build-arg "BASE=$base" --label "$LABEL" --label "nx-conda-e2e.rattler-id=$RATTLER_ID" \
     -t "$image" "$ctx" >/dev/null
   log "$image: built in $(elapsed "$t0") ($(docker image inspect -f '{{.Os}}/{{.Architecture}}' "$image"))"
 }
@@ -211,7 +214,8 @@ if selected conda-build; then
 fi
 if selected rattler-build; then
   if [ "$REBUILT_BASE" = 1 ] && [ "$FORCE" != 1 ] && exists "$RATTLER_IMAGE"; then log "$RATTLER_IMAGE: base changed, rebuilding"; build_rattler
-  elif want "$RATTLER_IMAGE"; then build_rattler; fi
+  elif want "$RATTLER_IMAGE"; then build_rattler
+  elif ! rattler_current; then log "$RATTLER_IMAGE: its shim changed, rebuilding"; build_rattler; fi
 fi
 
 # --- 4. the same for arm64, when this host runs linux/arm64 containers ---------
@@ -232,7 +236,7 @@ if [ "$E2E_ARM64" != 0 ]; then
     if selected conda-build && { [ "$REBUILT_BASE" = 1 ] || want "$CONDA_IMAGE_ARM64"; }; then
       build_conda "$CONDA_IMAGE_ARM64" "$BASE_IMAGE_ARM64" arm64
     fi
-    if selected rattler-build && { [ "$REBUILT_BASE" = 1 ] || want "$RATTLER_IMAGE_ARM64"; }; then
+    if selected rattler-build && { [ "$REBUILT_BASE" = 1 ] || want "$RATTLER_IMAGE_ARM64" || ! rattler_current "$RATTLER_IMAGE_ARM64"; }; then
       build_rattler "$RATTLER_IMAGE_ARM64" "$BASE_IMAGE_ARM64" arm64
     fi
     log "arm64 images done in $(elapsed "$T1")"

@@ -1,4 +1,4 @@
-import { buildCommand, renderBuildScript, shellQuote, type BuildPlan } from './index';
+import { buildCommand, renderBuildScript, shellQuote, solveCommand, solvedPackageFiles, type BuildPlan } from './index';
 
 const plan = (overrides: Partial<BuildPlan> = {}): BuildPlan => ({
   builder: 'conda-build',
@@ -86,6 +86,85 @@ describe('rattler-build command', () => {
       '--test',
       'skip',
     ]);
+  });
+});
+
+describe('solve before the build (package cache)', () => {
+  it('rattler-build solves with the build command, into a scratch output folder, without building', () => {
+    const p = plan({
+      builder: 'rattler-build',
+      recipeFile: '/opt/recipe/recipe.yaml',
+      channels: ['https://c.example.org/x'],
+    });
+    expect(solveCommand(p, '/scratch')).toEqual([
+      'rattler-build',
+      'build',
+      '--recipe',
+      '/opt/recipe/recipe.yaml',
+      '--output-dir',
+      '/scratch',
+      '-c',
+      'file:///opt/host-conda-bld',
+      '-c',
+      'https://c.example.org/x',
+      '--target-platform',
+      'linux-64',
+      '--render-only',
+      '--with-solve',
+    ]);
+  });
+
+  it('conda-build has none (conda keeps the files it downloads)', () => {
+    expect(solveCommand(plan(), '/scratch')).toBeUndefined();
+  });
+
+  const record = (fn: string, extra: object = {}) => ({ name: 'n', version: '1', build: '0', fn, ...extra });
+  it("takes the package file names of every resolved environment in rattler-build's JSON, after log lines", () => {
+    const outputs = [
+      {
+        recipe: { package: { name: 'x' } },
+        finalized_dependencies: {
+          build: { specs: [], resolved: [record('make-4.4-0.conda'), record('zlib-1.3-h0.tar.bz2')] },
+          host: {
+            specs: [{ source: 'raw', spec: 'upa', resolved: 'fake-1-0.conda' }],
+            resolved: [
+              record('upa-1.0-h0.conda'),
+              { url: 'https://c.example.org/x/noarch/upb-2.0-py_0.tar.bz2' },
+              record('make-4.4-0.conda'),
+            ],
+          },
+          run: { depends: [{ spec: 'upa' }] },
+        },
+      },
+    ];
+    expect(solvedPackageFiles(` │ rendering\n${JSON.stringify(outputs, null, 2)}\n`)).toEqual([
+      'make-4.4-0.conda',
+      'upa-1.0-h0.conda',
+      'upb-2.0-py_0.tar.bz2',
+      'zlib-1.3-h0.tar.bz2',
+    ]);
+  });
+
+  it('takes no name that is not a package file name, and nothing from what is not JSON', () => {
+    const outputs = [
+      {
+        finalized_dependencies: {
+          host: {
+            resolved: [
+              record('../../etc/passwd.conda'),
+              record('a/b-1-0.conda'),
+              record('ok-1-0.zip'),
+              { url: 'https://c.example.org/%ZZ' },
+              'upa-1.0-h0.conda',
+              null,
+            ],
+          },
+        },
+      },
+    ];
+    expect(solvedPackageFiles(JSON.stringify(outputs))).toEqual([]);
+    expect(solvedPackageFiles('error: no solution\n[not json')).toEqual([]);
+    expect(solvedPackageFiles('')).toEqual([]);
   });
 });
 

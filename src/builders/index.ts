@@ -6,6 +6,7 @@ import { renderTemplate } from '../text/template';
 import type { BuilderDefinition, BuildPlan } from './types';
 
 export type { BuildPlan } from './types';
+export { solvedPackageFiles } from './solved';
 export { TemplateError } from '../text/template';
 export { shellJoin, shellQuote } from '../text/shell';
 
@@ -16,6 +17,11 @@ const BUILDERS: Record<Builder, BuilderDefinition> = {
 
 export function buildCommand(plan: BuildPlan): string[] {
   return BUILDERS[plan.builder].command(plan);
+}
+
+/** The builder's solve-only command (see BuilderDefinition.solveCommand), or undefined when it has none. */
+export function solveCommand(plan: BuildPlan, outputDir: string): string[] | undefined {
+  return BUILDERS[plan.builder].solveCommand?.(plan, outputDir);
 }
 
 /**

@@ -29,13 +29,22 @@ fi
 {{command}}
 `,
   command(plan: BuildPlan): string[] {
-    const words = ['rattler-build', 'build', '--recipe', plan.recipeFile, '--output-dir', plan.stagingDir];
-    words.push('-c', `file://${plan.stagingDir}`);
-    for (const channel of plan.channels) words.push('-c', channel);
-    words.push('--target-platform', plan.platform);
-    for (const file of plan.variantConfigFiles) words.push('-m', file);
-    if (plan.skipTests) words.push('--test', 'skip');
-    words.push(...plan.buildArgs);
-    return words;
+    return buildWords(plan, plan.stagingDir);
+  },
+  // rattler-build keeps no package files (it streams and extracts): the host downloads what this solve names
+  // into the package cache before the build, which then finds every package there (README: The package cache).
+  solveCommand(plan: BuildPlan, outputDir: string): string[] {
+    return [...buildWords(plan, outputDir), '--render-only', '--with-solve'];
   },
 };
+
+function buildWords(plan: BuildPlan, outputDir: string): string[] {
+  const words = ['rattler-build', 'build', '--recipe', plan.recipeFile, '--output-dir', outputDir];
+  words.push('-c', `file://${plan.stagingDir}`);
+  for (const channel of plan.channels) words.push('-c', channel);
+  words.push('--target-platform', plan.platform);
+  for (const file of plan.variantConfigFiles) words.push('-m', file);
+  if (plan.skipTests) words.push('--test', 'skip');
+  words.push(...plan.buildArgs);
+  return words;
+}

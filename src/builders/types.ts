@@ -31,4 +31,10 @@ export interface BuilderDefinition {
   defaultTemplate: string;
   /** The build command, one word each, as the script runs it. */
   command(plan: BuildPlan): string[];
+  /**
+   * A command that solves the build's environments without building (no
+   * build script runs), printing what it solved on stdout, with `outputDir`
+   * as its scratch output folder; absent when the builder has none.
+   */
+  solveCommand?(plan: BuildPlan, outputDir: string): string[];
 }

@@ -7,5 +7,14 @@ export {
 export { channelKey, entryName, isEntryName, ENTRY_MARKER, RATTLER_LOCK } from './layout';
 export { hasCredential, type SubdirRecords } from './records';
 export { fillPackageCache, type Extractor, type FillReport, type FillRequest } from './fill';
-export { scanCache, removeBroken, removeEntry, evict, purgeCache, markUsed, type CacheEntry } from './store';
+export {
+  scanCache,
+  removeBroken,
+  removeEntry,
+  evict,
+  purgeCache,
+  markUsed,
+  markUsedEntries,
+  type CacheEntry,
+} from './store';
 export { checkPathsJson, checkTree, EntryCheckError } from './tree';

@@ -98,6 +98,27 @@ export function markUsed(entryPath: string, now = new Date()): void {
   }
 }
 
+/**
+ * Records that a build used these entries: names (from a solve, or what a
+ * build container listed: untrusted) count only when they are the name of
+ * an existing entry in one of `keys`' channel folders; nothing is followed.
+ * Returns the names marked.
+ */
+export function markUsedEntries(root: string, keys: string[], names: Iterable<string>, now = new Date()): string[] {
+  const marked: string[] = [];
+  const unique = [...new Set(names)].filter((name) => isEntryName(name));
+  for (const key of new Set(keys)) {
+    if (!CHANNEL_KEY_PATTERN.test(key)) continue;
+    for (const name of unique) {
+      const path = join(root, key, name);
+      if (!lstatOrUndefined(path)?.isDirectory() || !lstatOrUndefined(join(path, ENTRY_MARKER))?.isFile()) continue;
+      markUsed(path, now);
+      marked.push(name);
+    }
+  }
+  return marked;
+}
+
 /** Temporary folders older than this are what a killed filler left: removed. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 

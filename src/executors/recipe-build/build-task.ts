@@ -33,6 +33,7 @@ import {
 import { builderImageTagOf } from '../../image';
 import type { SubdirRecords } from '../../channel/package-cache';
 import { fillAfterBuild } from './package-cache';
+import { fillBeforeBuild } from './presolve';
 import { RecipeBuildError, resolveOptions, type ResolvedOptions } from './options';
 import { skipIfPublished } from './skip-existing';
 import type { RecipeBuildExecutorSchema } from './schema';
@@ -272,15 +273,19 @@ async function buildInStaging(
         return renderScript(resolved, dirs, context.root);
       },
     );
+    // rattler-build keeps no package files: the cache is filled from a solve first (README: The package cache).
+    const { prepared: ready, solved } = dirs.ownCache
+      ? await fillBeforeBuild(resolved, image, prepared, dirs.ownCache, session.records)
+      : { prepared, solved: [] };
     const before = snapshotBeforeRun(resolved, dirs.staging);
-    await runBuild(resolved, image, prepared, context.root, stagingShown);
+    await runBuild(resolved, image, ready, context.root, stagingShown);
     const collected = namingFullDisk(
       relative(context.root, resolved.outputDir),
       `collecting the packages of ${resolved.projectName} (its previous packages are still there)`,
       'outputPath',
       () => collectPackages(resolved, dirs.staging, before),
     );
-    if (dirs.ownCache) await fillAfterBuild(resolved, image, dirs.ownCache, session.records);
+    if (dirs.ownCache) await fillAfterBuild(resolved, image, dirs.ownCache, session.records, solved);
     return collected;
   } finally {
     removeBuildDirs(resolved, dirs);

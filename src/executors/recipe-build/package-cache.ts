@@ -16,10 +16,13 @@ import {
   fillPackageCache,
   hasCredential,
   isEntryName,
+  markUsedEntries,
   removeBroken,
   scanCache,
+  type FillReport,
   type SubdirRecords,
 } from '../../channel/package-cache';
+import { readRegularFile } from '../../channel/safe-fs';
 import { isValidPackageFile } from '../../channel/repodata';
 import { hostOwnerInContainer, runContainer, type Mount } from '../../container';
 import type { ResolvedOptions } from './options';
@@ -35,13 +38,21 @@ export interface CacheView {
   env: Record<string, string>;
 }
 
+/** The cache's folder names of the build's channels, in their order (never a channel with a credential). */
+function channelKeys(channels: string[]): string[] {
+  return [
+    ...new Set(
+      channels
+        .map((c) => channelUrl(c))
+        .filter((base) => !hasCredential(base))
+        .map((base) => channelKey(base)),
+    ),
+  ];
+}
+
 /** The cache's channel folders for the build's channels, in their order (those that exist). */
 function channelFolders(settings: PackageCacheSettings, channels: string[]): string[] {
-  return channels
-    .map((c) => channelUrl(c))
-    .filter((base) => !hasCredential(base))
-    .map((base) => channelKey(base))
-    .filter((key, i, all) => all.indexOf(key) === i && lstatOrUndefined(join(settings.root, key))?.isDirectory());
+  return channelKeys(channels).filter((key) => lstatOrUndefined(join(settings.root, key))?.isDirectory());
 }
 
 /**
@@ -63,7 +74,6 @@ export function packageCacheView(resolved: ResolvedOptions, ownCache: string): C
     logger.warn(`nx-conda: package cache ${settings.root} not used: ${(e as Error).message}`);
     return undefined;
   }
-  const readOnly = channelFolders(settings, resolved.channels).map((key) => `${CONTAINER_PACKAGE_CACHE}/${key}`);
   mkdirSync(join(ownCache, 'conda'), { recursive: true });
   mkdirSync(join(ownCache, 'rattler'), { recursive: true });
   return {
@@ -71,14 +81,24 @@ export function packageCacheView(resolved: ResolvedOptions, ownCache: string): C
       { host: settings.root, container: CONTAINER_PACKAGE_CACHE, readOnly: true },
       { host: ownCache, container: CONTAINER_OWN_CACHE },
     ],
-    env: {
-      // conda: read-only caches first (conda links from their extracted folders), the build's own last (written).
-      CONDA_PKGS_DIRS: [...readOnly, `${CONTAINER_OWN_CACHE}/conda`].join(','),
-      // rattler-build: its own cache, into which the build script links the read-only entries.
-      RATTLER_CACHE_DIR: `${CONTAINER_OWN_CACHE}/rattler`,
-      NX_CONDA_PACKAGE_CACHE_DIRS: readOnly.join(' '),
-      NX_CONDA_OWN_CACHE: CONTAINER_OWN_CACHE,
-    },
+    env: packageCacheEnv(settings, resolved.channels),
+  };
+}
+
+/**
+ * The build container's environment for the cache: its channel folders as
+ * they are now (computed again after a fill before the build, which may
+ * have made a channel's folder).
+ */
+export function packageCacheEnv(settings: PackageCacheSettings, channels: string[]): Record<string, string> {
+  const readOnly = channelFolders(settings, channels).map((key) => `${CONTAINER_PACKAGE_CACHE}/${key}`);
+  return {
+    // conda: read-only caches first (conda links from their extracted folders), the build's own last (written).
+    CONDA_PKGS_DIRS: [...readOnly, `${CONTAINER_OWN_CACHE}/conda`].join(','),
+    // rattler-build: its own cache, into which the build script links the read-only entries.
+    RATTLER_CACHE_DIR: `${CONTAINER_OWN_CACHE}/rattler`,
+    NX_CONDA_PACKAGE_CACHE_DIRS: readOnly.join(' '),
+    NX_CONDA_OWN_CACHE: CONTAINER_OWN_CACHE,
   };
 }
 
@@ -171,47 +191,83 @@ export function containerExtractor(resolved: ResolvedOptions, image: string) {
   };
 }
 
+/** Says what a fill added, and why packages were left out when that matters. */
+export function reportFill(resolved: ResolvedOptions, root: string, report: FillReport): void {
+  if (report.diskFull)
+    logger.warn(`nx-conda: the disk of the package cache ${root} is full; the cache was not filled further.`);
+  if (report.added.length)
+    logger.info(
+      `nx-conda: package cache: added ${report.added.length} verified package(s): ${report.added.join(', ')}`,
+    );
+  if (resolved.verbose)
+    for (const { name, why } of report.skipped) logger.info(`nx-conda: package cache: not added ${name}: ${why}`);
+  const unextracted = report.skipped.find((s) => s.why.startsWith(EXTRACTION_FAILED));
+  if (unextracted)
+    logger.warn(
+      `nx-conda: package cache: packages were not added, ${unextracted.why} (the image needs python3, tar, zstd and bzip2 for the cache)`,
+    );
+}
+
+/** The file in which a build script lists the packages its environments held (README: The package cache). */
+export const USED_LIST = 'used-packages.txt';
+const MAX_USED_LIST_BYTES = 4 * 1024 * 1024;
+
+/** The names a build script listed in its own cache's used-packages.txt: data, checked as names only. */
+export function usedByBuildScript(ownCache: string): string[] {
+  let text: Buffer | undefined;
+  try {
+    text = readRegularFile(join(ownCache, USED_LIST), 'reading the packages a build used', MAX_USED_LIST_BYTES);
+  } catch {
+    return [];
+  }
+  if (!text) return [];
+  return text
+    .toString('utf8')
+    .split('\n')
+    .slice(0, MAX_NAMES)
+    .map((line) => line.trim().replace(/\.json$/, ''))
+    .filter((name) => isEntryName(name));
+}
+
 /**
  * After a build that succeeded: the packages it downloaded from its upstream
- * channels enter the cache (verified), then the size limit applies. Never
- * fails the build: a problem is a warning.
+ * channels enter the cache (verified); the entries it used (`solved`, and
+ * what its build script listed) count as used now; then the size limit
+ * applies, least recently used first. Never fails the build: a problem is a
+ * warning.
  */
 export async function fillAfterBuild(
   resolved: ResolvedOptions,
   image: string,
   ownCache: string,
   memo: Map<string, Promise<SubdirRecords>>,
+  solved: string[] = [],
 ): Promise<void> {
   const settings = resolved.packageCache;
   if (!settings || !existsSync(ownCache)) return;
   const { wanted, localFiles } = ownCacheContents(ownCache);
-  if (wanted.length === 0) return;
   try {
-    const report = await fillPackageCache({
-      root: settings.root,
-      channels: resolved.channels,
-      subdirs: [...new Set([resolved.platform, 'noarch'])],
-      wanted,
-      localFiles,
-      extract: containerExtractor(resolved, image),
-      memo,
-      maxPackageBytes: resolved.limits.maxPackageBytes,
-      maxExtractedBytes: Math.min(settings.maxBytes, 16 * resolved.limits.maxPackageBytes),
-    });
-    if (report.diskFull)
-      logger.warn(
-        `nx-conda: the disk of the package cache ${settings.root} is full; the cache was not filled further.`,
-      );
-    if (report.added.length)
+    if (wanted.length > 0) {
+      const report = await fillPackageCache({
+        root: settings.root,
+        channels: resolved.channels,
+        subdirs: [...new Set([resolved.platform, 'noarch'])],
+        wanted,
+        localFiles,
+        extract: containerExtractor(resolved, image),
+        memo,
+        maxPackageBytes: resolved.limits.maxPackageBytes,
+        maxExtractedBytes: Math.min(settings.maxBytes, 16 * resolved.limits.maxPackageBytes),
+      });
+      reportFill(resolved, settings.root, report);
+    }
+    const marked = markUsedEntries(settings.root, channelKeys(resolved.channels), [
+      ...solved,
+      ...usedByBuildScript(ownCache),
+    ]);
+    if (resolved.verbose && marked.length)
       logger.info(
-        `nx-conda: package cache: added ${report.added.length} verified package(s): ${report.added.join(', ')}`,
-      );
-    if (resolved.verbose)
-      for (const { name, why } of report.skipped) logger.info(`nx-conda: package cache: not added ${name}: ${why}`);
-    const unextracted = report.skipped.find((s) => s.why.startsWith(EXTRACTION_FAILED));
-    if (unextracted)
-      logger.warn(
-        `nx-conda: package cache: packages were not added, ${unextracted.why} (the image needs python3, tar, zstd and bzip2 for the cache)`,
+        `nx-conda: package cache: ${marked.length} entr${marked.length === 1 ? 'y' : 'ies'} used by this build`,
       );
     const evicted = evict(settings.root, settings.maxBytes);
     if (evicted.length)
