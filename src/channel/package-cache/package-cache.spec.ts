@@ -18,6 +18,7 @@ import {
   defaultPackageCacheDir,
   evict,
   fillPackageCache,
+  markUsedEntries,
   purgeCache,
   removeBroken,
   resolvePackageCacheDir,
@@ -33,17 +34,24 @@ const ENTRY = 'dep-1.0-0';
 const FN = `${ENTRY}.conda`;
 const CONTENT = 'original\n';
 
-/** A file:// channel with one "package" (any bytes: the test's extractor decides what it holds). */
-function channel(): { base: string; bytes: Buffer; dir: string } {
+/** A file:// channel with "packages" `dep`, ... (any bytes: the test's extractor decides what they hold). */
+function channel(names = ['dep']): { base: string; bytes: Buffer; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'nx-conda-pc-channel-'));
   const bytes = Buffer.from('the package file');
   mkdirSync(join(dir, 'noarch'));
-  writeFileSync(join(dir, 'noarch', FN), bytes);
-  const record = { name: 'dep', version: '1.0', build: '0', build_number: 0, size: bytes.length, sha256: sha(bytes) };
-  writeFileSync(
-    join(dir, 'noarch', 'repodata.json'),
-    JSON.stringify({ packages: {}, 'packages.conda': { [FN]: record } }),
-  );
+  const records: Record<string, object> = {};
+  for (const name of names) {
+    writeFileSync(join(dir, 'noarch', `${name}-1.0-0.conda`), bytes);
+    records[`${name}-1.0-0.conda`] = {
+      name,
+      version: '1.0',
+      build: '0',
+      build_number: 0,
+      size: bytes.length,
+      sha256: sha(bytes),
+    };
+  }
+  writeFileSync(join(dir, 'noarch', 'repodata.json'), JSON.stringify({ packages: {}, 'packages.conda': records }));
   return { base: pathToFileURL(dir).toString(), bytes, dir };
 }
 
@@ -208,6 +216,42 @@ describe('package cache: checks, eviction, purge', () => {
     expect(evict(root, 1 << 20)).toEqual([]); // under the limit
     expect(evict(root, 0).map((e) => e.name)).toEqual([ENTRY]);
     expect(existsSync(entry)).toBe(false);
+  });
+
+  it("a build's use refreshes an entry: the one a build used is kept, the one filled later but unused goes first", async () => {
+    const { base } = channel(['used', 'idle']);
+    const root = newRoot();
+    const report = await fillPackageCache(request(base, root, { wanted: ['used-1.0-0', 'idle-1.0-0'] }));
+    expect(report.added.sort()).toEqual(['idle-1.0-0', 'used-1.0-0']);
+    const at = (ms: number) => new Date(Date.now() - ms);
+    const marker = (name: string) => join(root, channelKey(base), name, ENTRY_MARKER);
+    // "used" was filled first (3 h ago), "idle" later (2 h ago): by their fills alone, "used" goes first.
+    utimesSync(marker('used-1.0-0'), at(3 * 3600_000), at(3 * 3600_000));
+    utimesSync(marker('idle-1.0-0'), at(2 * 3600_000), at(2 * 3600_000));
+    // A build linked "used" from the read-only mount an hour ago: names from a container count only when they are entries.
+    const marked = markUsedEntries(
+      root,
+      [channelKey(base), channelKey('file:///other')],
+      ['used-1.0-0', 'used-1.0-0', 'gone-1.0-0', '../idle-1.0-0', 'idle-1.0-0/..'],
+      at(3600_000),
+    );
+    expect(marked).toEqual(['used-1.0-0']);
+    const entries = scanCache(root).entries;
+    const one = entries[0].marker.bytes;
+    expect(evict(root, one).map((e) => e.name)).toEqual(['idle-1.0-0']);
+    expect(scanCache(root).entries.map((e) => e.name)).toEqual(['used-1.0-0']);
+  });
+
+  it('never marks through a link, nor an entry without its marker', async () => {
+    const { base } = channel(['dep', 'other']);
+    const root = newRoot();
+    await fillPackageCache(request(base, root, { wanted: ['dep-1.0-0'] }));
+    const key = channelKey(base);
+    symlinkSync(join(root, key, 'dep-1.0-0'), join(root, key, 'other-1.0-0'));
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(join(root, key, 'dep-1.0-0', ENTRY_MARKER), old, old);
+    expect(markUsedEntries(root, [key, '../x'], ['other-1.0-0'])).toEqual([]);
+    expect(scanCache(root).entries.find((e) => e.name === 'dep-1.0-0')?.usedMs).toBeCloseTo(old.getTime(), -1);
   });
 
   it('purge empties it', async () => {

@@ -1,7 +1,10 @@
 import type { ProjectGraph } from '@nx/devkit';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { channelKey } from '../../channel/package-cache';
 import { workspaceId } from '../../container';
 import { FakeEngine, type EngineCall } from '../../container/fake-engine.test';
 import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
@@ -166,6 +169,95 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
       expect(call.args).toContain(name);
     expect(existsSync(own)).toBe(false);
     expect(readdirSync(cache)).toEqual([]);
+  });
+
+  /** A file:// upstream channel with one package, `dep-1.0-0.conda`, and its record. */
+  const upstreamChannel = () => {
+    const dir = join(ws.root, 'upstream');
+    mkdirSync(join(dir, 'noarch'), { recursive: true });
+    const bytes = Buffer.from('the dep package');
+    writeFileSync(join(dir, 'noarch', 'dep-1.0-0.conda'), bytes);
+    const record = {
+      name: 'dep',
+      version: '1.0',
+      build: '0',
+      build_number: 0,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+    writeFileSync(
+      join(dir, 'noarch', 'repodata.json'),
+      JSON.stringify({ packages: {}, 'packages.conda': { 'dep-1.0-0.conda': record } }),
+    );
+    return pathToFileURL(dir).toString();
+  };
+  /** The trusted extractor's container: writes the package's files and a paths.json that matches them. */
+  const extracted = (call: EngineCall) => {
+    const out = mountSource(call, '/out');
+    mkdirSync(join(out, 'info'), { recursive: true });
+    mkdirSync(join(out, 'share'), { recursive: true });
+    writeFileSync(join(out, 'share', 'dep.txt'), 'dep\n');
+    const sha256 = createHash('sha256').update('dep\n').digest('hex');
+    writeFileSync(
+      join(out, 'info', 'paths.json'),
+      JSON.stringify({ paths: [{ _path: 'share/dep.txt', path_type: 'hardlink', sha256, size_in_bytes: 4 }] }),
+    );
+    return {};
+  };
+  const solveOutput = JSON.stringify([
+    {
+      finalized_dependencies: {
+        host: { resolved: [{ name: 'dep', fn: 'dep-1.0-0.conda' }, { fn: 'mine-1-0.conda' }] },
+      },
+    },
+  ]);
+
+  it('rattler-build with the package cache: solves first, the host fills the cache, then the build finds it there', async () => {
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE);
+    const base = upstreamChannel();
+    const cache = join(ws.root, 'pkgcache');
+    let buildEnv: Record<string, string> | undefined;
+    engine
+      .on(/ --render-only --with-solve$/, { stdout: ` │ solving\n${solveOutput}` })
+      .on(/^run .*nx-conda-extract/, extracted)
+      .on(/ bash \/opt\/nx-conda\/build\.sh$/, (call) => {
+        buildEnv = call.env;
+        buildPackage(mountSource(call, '/opt/host-conda-bld'));
+        return { stdout: 'built foo' };
+      });
+    const result = await run({ builder: 'rattler-build', channels: [base], packageCache: cache });
+    expect(result).toEqual({ success: true });
+    const runs = engine.calls.filter((c) => c.args[0] === 'run').map((c) => c.args.join(' '));
+    expect(runs).toHaveLength(3);
+    expect(runs[0]).toMatch(/--output-dir \/opt\/nx-conda-pkgs-rw\/solve .* --render-only --with-solve$/);
+    expect(runs[0]).toContain('target=/opt/host-conda-bld,readonly');
+    expect(runs[0]).not.toContain('target=/opt/nx-conda-pkgs,');
+    expect(runs[1]).toContain('--network=none');
+    expect(runs[2]).toMatch(/bash \/opt\/nx-conda\/build\.sh$/);
+    // The build sees the channel folder the fill before it made.
+    expect(buildEnv?.NX_CONDA_PACKAGE_CACHE_DIRS).toBe(`/opt/nx-conda-pkgs/${channelKey(base)}`);
+    expect(readFileSync(join(cache, channelKey(base), 'dep-1.0-0', 'share', 'dep.txt'), 'utf8')).toBe('dep\n');
+    expect(out.info.join('\n')).toContain('package cache: added 1 verified package(s): dep-1.0-0');
+  });
+
+  it('rattler-build: a failed solve is a line of output, and the build goes on without it', async () => {
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE);
+    const base = upstreamChannel();
+    engine
+      .on(/ --render-only --with-solve$/, { exitCode: 1, stderr: 'error: cannot solve' })
+      .on(/ bash \/opt\/nx-conda\/build\.sh$/, (call) => (buildPackage(mountSource(call, '/opt/host-conda-bld')), {}));
+    const result = await run({ builder: 'rattler-build', channels: [base], packageCache: join(ws.root, 'pkgcache') });
+    expect(result).toEqual({ success: true });
+    expect(engine.calls.filter((c) => c.args[0] === 'run')).toHaveLength(2);
+    expect(out.info.join('\n')).toContain('the solve before the build did not succeed (exit 1)');
+  });
+
+  it('rattler-build without the package cache runs no solve', async () => {
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE);
+    engine.on(/^run /, (call) => (buildPackage(mountSource(call, '/opt/host-conda-bld')), {}));
+    expect(await run({ builder: 'rattler-build', channels: [upstreamChannel()] })).toEqual({ success: true });
+    expect(engine.calls.filter((c) => c.args[0] === 'run')).toHaveLength(1);
+    expect(engine.lines().join('\n')).not.toContain('--render-only');
   });
 
   it('a failed build fails the task with the recipe, the image and the last lines, and removes its staging folders', async () => {
