@@ -1,8 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { channelPackages, readPackageMember } from './utils/conda-package';
+import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { startServer, type TestServer } from './utils/server';
 import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
@@ -16,17 +26,54 @@ import { createWorkspace, expectSuccess, type Workspace } from './utils/workspac
 const recipeYaml = (name: string, body: string) =>
   `package:\n  name: ${name}\n  version: "1.0.0"\n\nbuild:\n  number: 0\n  noarch: generic\n${body}`;
 
-const UPA = recipeYaml(
-  'upa',
-  `  script:\n    - mkdir -p $PREFIX/share\n    - echo "upa from upstream" > $PREFIX/share/upa.txt\n`,
-);
+const UPSTREAM = (name: string) =>
+  recipeYaml(
+    name,
+    `  script:\n    - mkdir -p $PREFIX/share\n    - echo "${name} from upstream" > $PREFIX/share/${name}.txt\n`,
+  );
 
-/** A recipe that copies what it sees of upa into its package. */
+/** A recipe that needs both upstream packages and copies what it sees of upa into its package. */
 const USER = (name: string) =>
   recipeYaml(
     name,
-    `  script:\n    - mkdir -p $PREFIX/share\n    - cp $PREFIX/share/upa.txt $PREFIX/share/${name}-saw-upa.txt\n\nrequirements:\n  host:\n    - upa ==1.0.0\n`,
+    `  script:\n    - mkdir -p $PREFIX/share\n    - cp $PREFIX/share/upa.txt $PREFIX/share/${name}-saw-upa.txt\n\nrequirements:\n  host:\n    - upa ==1.0.0\n    - upq ==1.0.0\n`,
   );
+
+/** The same for conda-build. */
+const CONDA_USER = (name: string) =>
+  `package:\n  name: ${name}\n  version: "1.0.0"\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && cp $PREFIX/share/upa.txt $PREFIX/share/${name}-saw-upa.txt\nrequirements:\n  host:\n    - upa ==1.0.0\n    - upq ==1.0.0\n`;
+
+/**
+ * The upstream channel: upa and upq, built by a workspace without the cache,
+ * in one folder with one index (both are noarch).
+ */
+function publishUpstream(name: string): string {
+  const publisher = createWorkspace(name, {
+    plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, packageCache: false } }],
+  });
+  publisher.write('recipes/upa/recipe.yaml', UPSTREAM('upa'));
+  publisher.write('recipes/upq/recipe.yaml', UPSTREAM('upq'));
+  expectSuccess(publisher.nx(['run-many', '-t', 'build-recipe', '-p', 'upa', 'upq']));
+  const upstream = join(mkdtempSync(join(E2E_ROOT, 'cache-upstream-')), 'channel');
+  cpSync(join(publisher.root, 'dist/conda/recipes/upa'), upstream, { recursive: true });
+  const upq = join(publisher.root, 'dist/conda/recipes/upq');
+  const index = repodata(upstream, 'noarch');
+  for (const file of channelPackages(upq)) {
+    cpSync(join(upq, file), join(upstream, file));
+    const fn = file.split('/')[1];
+    if (file.endsWith('.conda')) index['packages.conda'][fn] = repodata(upq, 'noarch')['packages.conda'][fn];
+    else index.packages[fn] = repodata(upq, 'noarch').packages[fn];
+  }
+  writeFileSync(join(upstream, 'noarch', 'repodata.json'), JSON.stringify(index));
+  // Only repodata.json: a compressed or sharded copy of upa's index alone would hide upq.
+  for (const sub of readdirSync(upstream))
+    for (const other of existsSync(join(upstream, sub)) && lstatSync(join(upstream, sub)).isDirectory()
+      ? readdirSync(join(upstream, sub))
+      : [])
+      if (other.startsWith('repodata') && other !== 'repodata.json')
+        rmSync(join(upstream, sub, other), { recursive: true });
+  return upstream;
+}
 
 /**
  * A hostile build: rewrites the installed dependency, tries to write the
@@ -84,15 +131,13 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
   let upaFile: string; // noarch/upa-1.0.0-<hash>_0.conda
   let cache: string;
 
+  let upstreamFiles: string[]; // noarch/upa-..., noarch/upq-...
+
   beforeAll(async () => {
-    const publisher = createWorkspace('cache-publisher', {
-      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, packageCache: false } }],
-    });
-    publisher.write('recipes/upa/recipe.yaml', UPA);
-    expectSuccess(publisher.nx(['run', 'upa:build-recipe']));
-    const upstream = join(mkdtempSync(join(E2E_ROOT, 'cache-upstream-')), 'channel');
-    cpSync(join(publisher.root, 'dist/conda/recipes/upa'), upstream, { recursive: true });
-    [upaFile] = channelPackages(upstream);
+    const upstream = publishUpstream('cache-publisher');
+    upstreamFiles = channelPackages(upstream);
+    expect(upstreamFiles).toHaveLength(2);
+    upaFile = upstreamFiles.find((f) => f.startsWith('noarch/upa-'))!;
     server = await startServer('static', upstream);
     cache = join(mkdtempSync(join(E2E_ROOT, 'pkgcache-')), 'pkgs');
   });
@@ -100,11 +145,21 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
 
   const entryName = () => upaFile.split('/')[1].replace(/\.conda$/, '');
   const packageDownloads = () => server.requests().filter((l) => l.startsWith(`GET /${upaFile} 200`)).length;
-  const consumer = (name: string, extra: object = {}) =>
+  /** How many times the server sent each upstream package file so far. */
+  const fetches = () =>
+    upstreamFiles.map((file) => server.requests().filter((l) => l.startsWith(`GET /${file} 200`)).length);
+  /** How many times it sent each one while `work` ran. */
+  const fetchedDuring = (work: () => void) => {
+    const before = fetches();
+    work();
+    return fetches().map((n, i) => n - before[i]);
+  };
+  const consumer = (name: string, extra: object = {}, packageCache = cache) =>
     createWorkspace(name, {
-      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url], packageCache: cache } }],
+      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, channels: [server.url], packageCache } }],
       ...extra,
     });
+  const condaOnline = { targetDefaults: { 'build-recipe': { options: { env: { CONDA_OFFLINE: 'false' } } } } };
   const saw = (ws: Workspace, name: string) => {
     const out = join(ws.root, 'dist/conda/recipes', name);
     const [file] = channelPackages(out);
@@ -116,35 +171,45 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
     return join(cache, keys[0], entryName());
   };
 
-  it('rattler-build: the first build fills the cache with the verified package, the next recipe downloads nothing', () => {
+  it('rattler-build: the first build downloads each upstream package once (the solve before it fills the cache), the next recipe none', () => {
     const ws = consumer('cache-rattler');
     ws.write('recipes/upb/recipe.yaml', USER('upb'));
     ws.write('recipes/upc/recipe.yaml', USER('upc'));
-    const first = ws.nx(['run', 'upb:build-recipe']);
+    let first!: ReturnType<Workspace['nx']>;
+    expect(fetchedDuring(() => (first = ws.nx(['run', 'upb:build-recipe'])))).toEqual([1, 1]);
     expectSuccess(first);
-    expect(first.output).toContain(`package cache: added 1 verified package(s): ${entryName()}`);
+    expect(first.output).toMatch(/package cache: added 2 verified package\(s\): upa-.*, upq-/);
     expect(saw(ws, 'upb')).toBe('upa from upstream');
     const entry = cachedEntry();
     expect(readFileSync(join(entry, 'share/upa.txt'), 'utf8').trim()).toBe('upa from upstream');
     expect(existsSync(join(entry, 'info/repodata_record.json'))).toBe(true);
 
-    const before = packageDownloads();
-    const second = ws.nx(['run', 'upc:build-recipe']);
+    let second!: ReturnType<Workspace['nx']>;
+    expect(fetchedDuring(() => (second = ws.nx(['run', 'upc:build-recipe'])))).toEqual([0, 0]);
     expectSuccess(second);
     expect(saw(ws, 'upc')).toBe('upa from upstream');
-    expect(packageDownloads()).toBe(before);
     expect(second.output).not.toContain('package cache: added');
   });
 
+  it('conda-build: the first build downloads each upstream package once (conda keeps the files: verified, taken), the next recipe none', () => {
+    const own = join(mkdtempSync(join(E2E_ROOT, 'pkgcache-conda-')), 'pkgs');
+    const ws = consumer('cache-conda-first', condaOnline, own);
+    ws.write('recipes/cfa/meta.yaml', CONDA_USER('cfa'));
+    ws.write('recipes/cfb/meta.yaml', CONDA_USER('cfb'));
+    let first!: ReturnType<Workspace['nx']>;
+    expect(fetchedDuring(() => (first = ws.nx(['run', 'cfa:build-recipe'])))).toEqual([1, 1]);
+    expectSuccess(first);
+    expect(first.output).toMatch(/package cache: added 2 verified package\(s\)/);
+    let second!: ReturnType<Workspace['nx']>;
+    expect(fetchedDuring(() => (second = ws.nx(['run', 'cfb:build-recipe'])))).toEqual([0, 0]);
+    expectSuccess(second);
+    expect(saw(ws, 'cfb')).toBe('upa from upstream');
+  });
+
   it('conda-build links from the same read-only cache: no download', () => {
-    const ws = consumer('cache-conda', {
-      // The conda-build test image is offline by its condarc; this build reads an http channel.
-      targetDefaults: { 'build-recipe': { options: { env: { CONDA_OFFLINE: 'false' } } } },
-    });
-    ws.write(
-      'recipes/upd/meta.yaml',
-      'package:\n  name: upd\n  version: "1.0.0"\nbuild:\n  number: 0\n  noarch: generic\n  script: mkdir -p $PREFIX/share && cp $PREFIX/share/upa.txt $PREFIX/share/upd-saw-upa.txt\nrequirements:\n  host:\n    - upa ==1.0.0\n',
-    );
+    // The conda-build test image is offline by its condarc; this build reads an http channel.
+    const ws = consumer('cache-conda', condaOnline);
+    ws.write('recipes/upd/meta.yaml', CONDA_USER('upd'));
     cachedEntry();
     const before = packageDownloads();
     const result = ws.nx(['run', 'upd:build-recipe']);
@@ -191,7 +256,7 @@ if (!podmanWorks)
     const publisher = createWorkspace('cache-publisher-podman', {
       plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, packageCache: false } }],
     });
-    publisher.write('recipes/upa/recipe.yaml', UPA);
+    publisher.write('recipes/upa/recipe.yaml', UPSTREAM('upa'));
     expectSuccess(publisher.nx(['run', 'upa:build-recipe']));
     const upstream = join(mkdtempSync(join(E2E_ROOT, 'cache-upstream-')), 'channel');
     cpSync(join(publisher.root, 'dist/conda/recipes/upa'), upstream, { recursive: true });

@@ -19,6 +19,12 @@ echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
 # nx-conda passes meta.yaml, not its folder, on purpose (nested old versions).
 export PYTHONWARNINGS="ignore:RECIPE_PATH received is a file\${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
 {{command}}
+# The package cache (README: The package cache): which packages the build's environments held (their
+# conda-meta records), for the host to count their cached entries as used; it takes only names of entries.
+if [ -n "\${NX_CONDA_OWN_CACHE:-}" ]; then
+  croot=\${CONDA_BLD_PATH:-$(dirname "$(dirname "$(command -v conda)")")/conda-bld}
+  find "$croot" -mindepth 4 -maxdepth 4 -path '*/conda-meta/*.json' 2>/dev/null | sed 's#.*/##' >"$NX_CONDA_OWN_CACHE/used-packages.txt" || true
+fi
 conda index "$staging"
 `,
   command(plan: BuildPlan): string[] {
