@@ -30,8 +30,22 @@ import { hasCredential, subdirRecordsOnce, type SubdirRecords, type VerifiableRe
 import { markUsed } from './store';
 import { checkPathsJson, checkTree } from './tree';
 
-/** Extracts a verified package file into an empty folder (a trusted extractor: no recipe code). */
-export type Extractor = (packageFile: string, outDir: string) => Promise<void>;
+/** One verified package file to extract into an empty folder. */
+export interface ExtractJob {
+  file: string;
+  outDir: string;
+}
+
+/**
+ * Extracts verified package files, each into its empty folder (a trusted
+ * extractor: no recipe code), all at once: one container start per fill,
+ * not one per package. A job that fails leaves its folder incomplete (the
+ * checks after it refuse it); a failure of the whole extractor throws.
+ */
+export type Extractor = (jobs: ExtractJob[]) => Promise<void>;
+
+/** Downloads at once in one fill (a builder downloads in parallel too). */
+export const PARALLEL_DOWNLOADS = 6;
 
 export interface FillRequest {
   root: string;
@@ -133,40 +147,97 @@ function isDiskFull(e: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-/** Adds one verified package as an entry; false when another filler put it there first. */
-async function addEntry(request: FillRequest, found: Found, name: string): Promise<boolean> {
+/** A package to add: its record, and its folder in the fill's work folder (the file, then `entry/`). */
+interface Job {
+  name: string;
+  found: Found;
+  dir: string;
+  file?: string;
+}
+
+/** Runs `work` on each item, at most `limit` at once. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Checks an extracted package and renames it into place as an entry; false when another filler put it there first. */
+function placeEntry(request: FillRequest, job: Job): boolean {
+  const { found, name } = job;
+  const entry = join(job.dir, 'entry');
+  const bytes = checkTree(entry, { maxBytes: request.maxExtractedBytes, maxEntries: 1_000_000 });
+  checkPathsJson(entry);
+  writeFileSync(
+    join(entry, 'info', 'repodata_record.json'),
+    JSON.stringify(repodataRecord(found.record.raw, found.base, found.subdir, found.fn), null, 2),
+  );
+  writeFileSync(join(entry, RATTLER_LOCK), rattlerLock(found.record.sha256));
+  const marker: EntryMarker = {
+    fn: found.fn,
+    subdir: found.subdir,
+    size: found.record.size,
+    sha256: found.record.sha256,
+    bytes,
+  };
+  writeFileSync(join(entry, ENTRY_MARKER), JSON.stringify(marker));
+  const channelDir = join(request.root, channelKey(found.base));
+  mkdirSync(channelDir, { recursive: true });
+  writeFileSync(join(channelDir, 'urls.txt'), '', { flag: 'a' });
+  try {
+    renameSync(entry, join(channelDir, name));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw e;
+  }
+  return true;
+}
+
+/**
+ * Adds the jobs' packages: downloads and checks their files (a few at
+ * once), extracts them all with one extractor call, checks each and renames
+ * it into place. Fills `report`; returns false when the disk filled up.
+ */
+async function addEntries(request: FillRequest, jobs: Job[], report: FillReport): Promise<boolean> {
   const work = join(request.root, TEMP_FOLDER, `fill-${randomBytes(8).toString('hex')}`);
   mkdirSync(work, { recursive: true });
+  const skip = (job: Job, e: unknown) => report.skipped.push({ name: job.name, why: (e as Error).message });
+  let diskFull = false;
   try {
-    const file = await verifiedFile(request, found, work);
-    const entry = join(work, 'entry');
-    mkdirSync(entry);
-    await request.extract(file, entry);
-    rmSync(file, { force: true });
-    const bytes = checkTree(entry, { maxBytes: request.maxExtractedBytes, maxEntries: 1_000_000 });
-    checkPathsJson(entry);
-    writeFileSync(
-      join(entry, 'info', 'repodata_record.json'),
-      JSON.stringify(repodataRecord(found.record.raw, found.base, found.subdir, found.fn), null, 2),
-    );
-    writeFileSync(join(entry, RATTLER_LOCK), rattlerLock(found.record.sha256));
-    const marker: EntryMarker = {
-      fn: found.fn,
-      subdir: found.subdir,
-      size: found.record.size,
-      sha256: found.record.sha256,
-      bytes,
-    };
-    writeFileSync(join(entry, ENTRY_MARKER), JSON.stringify(marker));
-    const channelDir = join(request.root, channelKey(found.base));
-    mkdirSync(channelDir, { recursive: true });
-    writeFileSync(join(channelDir, 'urls.txt'), '', { flag: 'a' });
+    jobs.forEach((job, i) => (job.dir = join(work, String(i))));
+    await eachLimited(jobs, PARALLEL_DOWNLOADS, async (job) => {
+      if (diskFull) return;
+      try {
+        mkdirSync(job.dir);
+        job.file = await verifiedFile(request, job.found, job.dir);
+        mkdirSync(join(job.dir, 'entry'));
+      } catch (e) {
+        if (isDiskFull(e)) diskFull = true;
+        else skip(job, e);
+      }
+    });
+    if (diskFull) return false;
+    const verified = jobs.filter((job) => job.file !== undefined);
+    if (verified.length === 0) return true;
     try {
-      renameSync(entry, join(channelDir, name));
+      await request.extract(verified.map((job) => ({ file: job.file as string, outDir: join(job.dir, 'entry') })));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-      throw e;
+      if (isDiskFull(e)) return false;
+      for (const job of verified) skip(job, e);
+      return true;
+    }
+    for (const job of verified) {
+      try {
+        rmSync(job.file as string, { force: true });
+        if (placeEntry(request, job)) report.added.push(job.name);
+        else report.alreadyThere.push(job.name);
+      } catch (e) {
+        if (isDiskFull(e)) return false;
+        skip(job, e);
+      }
     }
     return true;
   } finally {
@@ -180,6 +251,7 @@ export async function fillPackageCache(request: FillRequest): Promise<FillReport
   const bases = request.channels
     .map((c) => channelUrl(c))
     .filter((b) => /^(https?|file):\/\//.test(b) && !hasCredential(b));
+  const jobs: Job[] = [];
   for (const name of [...new Set(request.wanted)].sort()) {
     if (entryName(`${name}.conda`) !== name) continue;
     let found: Found | undefined;
@@ -203,17 +275,17 @@ export async function fillPackageCache(request: FillRequest): Promise<FillReport
       report.skipped.push({ name, why: `larger than ${request.maxPackageBytes} bytes` });
       continue;
     }
+    jobs.push({ name, found, dir: '' });
+  }
+  if (jobs.length > 0) {
     try {
-      if (await addEntry(request, found, name)) report.added.push(name);
-      else report.alreadyThere.push(name);
+      if (!(await addEntries(request, jobs, report))) report.diskFull = true;
     } catch (e) {
-      if (isDiskFull(e)) {
-        report.diskFull = true;
-        return report;
-      }
-      report.skipped.push({ name, why: (e as Error).message });
+      if (!isDiskFull(e)) throw e;
+      report.diskFull = true;
     }
   }
+  report.added.sort();
   return report;
 }
 

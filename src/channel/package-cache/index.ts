@@ -6,7 +6,14 @@ export {
 } from './location';
 export { channelKey, entryName, isEntryName, ENTRY_MARKER, RATTLER_LOCK } from './layout';
 export { hasCredential, type SubdirRecords } from './records';
-export { fillPackageCache, type Extractor, type FillReport, type FillRequest } from './fill';
+export {
+  fillPackageCache,
+  PARALLEL_DOWNLOADS,
+  type ExtractJob,
+  type Extractor,
+  type FillReport,
+  type FillRequest,
+} from './fill';
 export {
   scanCache,
   removeBroken,

@@ -58,18 +58,22 @@ function channel(names = ['dep']): { base: string; bytes: Buffer; dir: string } 
 /** An extractor writing a package with `content` and a paths.json of the original's digest. */
 const extractor =
   (content = CONTENT, extra?: (out: string) => void): Extractor =>
-  async (_file, out) => {
-    mkdirSync(join(out, 'info'));
-    mkdirSync(join(out, 'share'));
-    writeFileSync(join(out, 'share', 'dep.txt'), content);
-    writeFileSync(
-      join(out, 'info', 'paths.json'),
-      JSON.stringify({
-        paths: [{ _path: 'share/dep.txt', path_type: 'hardlink', sha256: sha(CONTENT), size_in_bytes: CONTENT.length }],
-      }),
-    );
-    extra?.(out);
+  async (jobs) => {
+    for (const { outDir } of jobs) extractOne(outDir, content, extra);
   };
+
+function extractOne(out: string, content = CONTENT, extra?: (out: string) => void): void {
+  mkdirSync(join(out, 'info'));
+  mkdirSync(join(out, 'share'));
+  writeFileSync(join(out, 'share', 'dep.txt'), content);
+  writeFileSync(
+    join(out, 'info', 'paths.json'),
+    JSON.stringify({
+      paths: [{ _path: 'share/dep.txt', path_type: 'hardlink', sha256: sha(CONTENT), size_in_bytes: CONTENT.length }],
+    }),
+  );
+  extra?.(out);
+}
 
 function request(base: string, root: string, overrides: Partial<FillRequest> = {}): FillRequest {
   return {
@@ -130,9 +134,9 @@ describe('package cache: fill', () => {
     const report = await fillPackageCache(
       request(base, root, {
         localFiles: new Map([[FN, join(scratch, FN)]]),
-        extract: async (file, out) => {
-          seen.push(readFileSync(file));
-          await extractor()(file, out);
+        extract: async (jobs) => {
+          seen.push(...jobs.map((job) => readFileSync(job.file)));
+          await extractor()(jobs);
         },
       }),
     );
@@ -180,6 +184,27 @@ describe('package cache: fill', () => {
     expect([...a.alreadyThere, ...b.alreadyThere]).toEqual([ENTRY]);
     expect(scanCache(root)).toMatchObject({ broken: [] });
     expect(scanCache(root).entries).toHaveLength(1);
+  });
+
+  it('extracts all the packages of one fill with one extractor call; a package whose extraction failed is left out', async () => {
+    const { base } = channel(['a', 'b', 'c']);
+    const root = newRoot();
+    const calls: number[] = [];
+    const report = await fillPackageCache(
+      request(base, root, {
+        wanted: ['c-1.0-0', 'a-1.0-0', 'b-1.0-0'],
+        extract: async (jobs) => {
+          calls.push(jobs.length);
+          // b's extraction fails: its folder stays empty.
+          for (const job of jobs) if (!job.file.endsWith('b-1.0-0.conda')) extractOne(job.outDir);
+        },
+      }),
+    );
+    expect(calls).toEqual([3]);
+    expect(report.added).toEqual(['a-1.0-0', 'c-1.0-0']);
+    expect(report.skipped).toEqual([{ name: 'b-1.0-0', why: 'no info/paths.json to check the files against' }]);
+    expect(scanCache(root).entries.map((e) => e.name)).toEqual(['a-1.0-0', 'c-1.0-0']);
+    expect(readdirSync(join(root, '.tmp'))).toEqual([]);
   });
 
   it('a full disk stops the fill with diskFull, never a throw', async () => {

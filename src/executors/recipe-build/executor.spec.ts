@@ -193,7 +193,7 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
   };
   /** The trusted extractor's container: writes the package's files and a paths.json that matches them. */
   const extracted = (call: EngineCall) => {
-    const out = mountSource(call, '/out');
+    const out = mountSource(call, '/out/0');
     mkdirSync(join(out, 'info'), { recursive: true });
     mkdirSync(join(out, 'share'), { recursive: true });
     writeFileSync(join(out, 'share', 'dep.txt'), 'dep\n');

@@ -19,6 +19,8 @@ import {
   markUsedEntries,
   removeBroken,
   scanCache,
+  type ExtractJob,
+  type Extractor,
   type FillReport,
   type SubdirRecords,
 } from '../../channel/package-cache';
@@ -137,58 +139,88 @@ export function ownCacheContents(ownCache: string): { wanted: string[]; localFil
 
 const EXTRACTION_FAILED = 'extraction in';
 
-/** Extracts .conda (zip of zstd tars) and .tar.bz2 with the image's python3, tar, zstd and bzip2. */
+/**
+ * Extracts .conda (zip of zstd tars) and .tar.bz2 with the image's python3, tar, zstd and bzip2: each
+ * (package, folder) pair of its arguments, going on past one that fails (exit 3 then).
+ */
 const EXTRACT_SCRIPT = `
 import shutil, subprocess, sys, zipfile
-src, out = sys.argv[1], sys.argv[2]
-tar = ["tar", "-x", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", "-"]
-if src.endswith(".tar.bz2"):
-    sys.exit(subprocess.run(["tar", "-x", "-j", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", src]).returncode)
-with zipfile.ZipFile(src) as z:
-    members = [n for n in z.namelist() if n.endswith(".tar.zst") and "/" not in n]
-    if not members:
-        sys.exit("no .tar.zst member")
-    for name in members:
-        zs = subprocess.Popen(["zstd", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        tr = subprocess.Popen(tar, stdin=zs.stdout)
-        zs.stdout.close()
-        with z.open(name) as f:
-            shutil.copyfileobj(f, zs.stdin)
-        zs.stdin.close()
-        if zs.wait() or tr.wait():
-            sys.exit("could not extract " + name)
+def extract(src, out):
+    tar = ["tar", "-x", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", "-"]
+    if src.endswith(".tar.bz2"):
+        return subprocess.run(["tar", "-x", "-j", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", src]).returncode == 0
+    with zipfile.ZipFile(src) as z:
+        members = [n for n in z.namelist() if n.endswith(".tar.zst") and "/" not in n]
+        if not members:
+            return False
+        for name in members:
+            zs = subprocess.Popen(["zstd", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            tr = subprocess.Popen(tar, stdin=zs.stdout)
+            zs.stdout.close()
+            with z.open(name) as f:
+                shutil.copyfileobj(f, zs.stdin)
+            zs.stdin.close()
+            if zs.wait() or tr.wait():
+                return False
+    return True
+failed = 0
+args = sys.argv[1:]
+for src, out in zip(args[0::2], args[1::2]):
+    try:
+        ok = extract(src, out)
+    except Exception as e:
+        ok = False
+    if not ok:
+        failed += 1
+        print("could not extract " + src, file=sys.stderr)
+sys.exit(3 if failed else 0)
 `;
 
+/** The extraction script's exit code when some packages (not all the run) failed: their checks refuse them. */
+const SOME_FAILED = 3;
+/** Most packages one extraction container takes (two mounts each). */
+const EXTRACT_BATCH = 100;
+
 /**
- * The trusted extractor: a short container of the build's image (its own
- * tools, no recipe code), no network, only the verified package (read-only)
- * and an empty folder, run as the invoking user.
+ * The trusted extractor: short containers of the build's image (its own
+ * tools, no recipe code), no network, only the verified packages
+ * (read-only) and their empty folders, run as the invoking user; one
+ * container for up to EXTRACT_BATCH packages.
  */
-export function containerExtractor(resolved: ResolvedOptions, image: string) {
-  return async (packageFile: string, outDir: string): Promise<void> => {
-    const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
-    const inside = `/in/${basename(packageFile)}`;
-    const result = await runContainer({
-      engine: resolved.engine,
-      image,
-      command: ['python3', '-c', EXTRACT_SCRIPT, inside, '/out'],
-      mounts: [
-        { host: packageFile, container: inside, readOnly: true },
-        { host: outDir, container: '/out' },
-      ],
-      user: `${owner.uid}:${owner.gid}`,
-      network: 'none',
-      labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'package-cache' },
-      namePrefix: 'nx-conda-extract',
-      logPrefix: `[${resolved.projectName}] `,
-      timeoutSeconds: 600,
-      hardening: { pidsLimit: 64 },
-    });
-    if (result.exitCode !== 0 || result.signal || result.timedOut)
-      throw new Error(
-        `${EXTRACTION_FAILED} ${image} failed (exit ${result.exitCode}): ${result.tail.slice(-2).join(' ')}`,
-      );
+export function containerExtractor(resolved: ResolvedOptions, image: string): Extractor {
+  return async (jobs: ExtractJob[]): Promise<void> => {
+    for (let at = 0; at < jobs.length; at += EXTRACT_BATCH)
+      await extractBatch(resolved, image, jobs.slice(at, at + EXTRACT_BATCH));
   };
+}
+
+async function extractBatch(resolved: ResolvedOptions, image: string, jobs: ExtractJob[]): Promise<void> {
+  const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+  const mounts: Mount[] = [];
+  const args: string[] = [];
+  jobs.forEach((job, i) => {
+    const inside = `/in/${i}/${basename(job.file)}`;
+    mounts.push({ host: job.file, container: inside, readOnly: true }, { host: job.outDir, container: `/out/${i}` });
+    args.push(inside, `/out/${i}`);
+  });
+  const result = await runContainer({
+    engine: resolved.engine,
+    image,
+    command: ['python3', '-c', EXTRACT_SCRIPT, ...args],
+    mounts,
+    user: `${owner.uid}:${owner.gid}`,
+    network: 'none',
+    labels: { 'nx-conda.project': resolved.projectName, 'nx-conda.step': 'package-cache' },
+    namePrefix: 'nx-conda-extract',
+    logPrefix: `[${resolved.projectName}] `,
+    timeoutSeconds: 600 + 30 * jobs.length,
+    hardening: { pidsLimit: 64 },
+  });
+  if (result.exitCode === SOME_FAILED && !result.signal && !result.timedOut) return;
+  if (result.exitCode !== 0 || result.signal || result.timedOut)
+    throw new Error(
+      `${EXTRACTION_FAILED} ${image} failed (exit ${result.exitCode}): ${result.tail.slice(-2).join(' ')}`,
+    );
 }
 
 /** Says what a fill added, and why packages were left out when that matters. */
