@@ -65,6 +65,18 @@ function publishUpstream(name: string): string {
     else index.packages[fn] = repodata(upq, 'noarch').packages[fn];
   }
   writeFileSync(join(upstream, 'noarch', 'repodata.json'), JSON.stringify(index));
+  // Like conda-forge's and bioconda's: the run exports of each package, which rattler-build's solve reads
+  // instead of downloading a package for them (README: The package cache).
+  const runExports = (records: Record<string, unknown>) =>
+    Object.fromEntries(Object.keys(records).map((fn) => [fn, { run_exports: {} }]));
+  writeFileSync(
+    join(upstream, 'noarch', 'run_exports.json'),
+    JSON.stringify({
+      info: { subdir: 'noarch' },
+      packages: runExports(index.packages),
+      'packages.conda': runExports(index['packages.conda']),
+    }),
+  );
   // Only repodata.json: a compressed or sharded copy of upa's index alone would hide upq.
   for (const sub of readdirSync(upstream))
     for (const other of existsSync(join(upstream, sub)) && lstatSync(join(upstream, sub)).isDirectory()

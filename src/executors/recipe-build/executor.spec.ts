@@ -231,7 +231,7 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(runs).toHaveLength(3);
     expect(runs[0]).toMatch(/--output-dir \/opt\/nx-conda-pkgs-rw\/solve .* --render-only --with-solve$/);
     expect(runs[0]).toContain('target=/opt/host-conda-bld,readonly');
-    expect(runs[0]).not.toContain('target=/opt/nx-conda-pkgs,');
+    expect(runs[0]).toContain(`source=${cache},target=/opt/nx-conda-pkgs,readonly`);
     expect(runs[1]).toContain('--network=none');
     expect(runs[2]).toMatch(/bash \/opt\/nx-conda\/build\.sh$/);
     // The build sees the channel folder the fill before it made.

@@ -13,13 +13,7 @@ import { entryName, fillPackageCache, type SubdirRecords } from '../../channel/p
 import { foreignEnginePlatform, hostOwnerInContainer, runContainer } from '../../container';
 import { logger } from '../../core/logger';
 import { RecipeBuildError, type ResolvedOptions } from './options';
-import {
-  CONTAINER_OWN_CACHE,
-  CONTAINER_PACKAGE_CACHE,
-  containerExtractor,
-  packageCacheEnv,
-  reportFill,
-} from './package-cache';
+import { CONTAINER_OWN_CACHE, containerExtractor, packageCacheEnv, reportFill } from './package-cache';
 import { CONTAINER_TOOLS, safeName, type PreparedBuild } from './steps';
 
 /** Most bytes of the solve's stdout (its JSON: the rendered recipe and each resolved record). */
@@ -76,7 +70,7 @@ export async function fillBeforeBuild(
   return { prepared: { ...prepared, cacheEnv: packageCacheEnv(settings, resolved.channels) }, solved };
 }
 
-/** Runs the solve: the build's mounts without its script, the staging channel read-only, no read of the cache. */
+/** Runs the solve: the build's mounts without its script, the staging channel read-only. */
 async function solve(
   resolved: ResolvedOptions,
   image: string,
@@ -84,7 +78,7 @@ async function solve(
   command: string[],
 ): Promise<string[]> {
   const mounts = prepared.mounts
-    .filter((m) => m.container !== `${CONTAINER_TOOLS}/build.sh` && m.container !== CONTAINER_PACKAGE_CACHE)
+    .filter((m) => m.container !== `${CONTAINER_TOOLS}/build.sh`)
     .map((m) => (m.container === resolved.containerStaging ? { ...m, readOnly: true } : m));
   // As the invoking user: what it writes in the build's own cache (the repodata cache, which the build reuses) is ours.
   const owner = hostOwnerInContainer(resolved.engine, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
@@ -94,7 +88,12 @@ async function solve(
       image,
       command,
       mounts,
-      env: { ...resolved.env, RATTLER_CACHE_DIR: prepared.cacheEnv.RATTLER_CACHE_DIR },
+      // The read-only entries are linked into its cache first: it reads the run exports of cached packages there.
+      env: {
+        ...resolved.env,
+        RATTLER_CACHE_DIR: prepared.cacheEnv.RATTLER_CACHE_DIR,
+        NX_CONDA_PACKAGE_CACHE_DIRS: prepared.cacheEnv.NX_CONDA_PACKAGE_CACHE_DIRS,
+      },
       user: `${owner.uid}:${owner.gid}`,
       network: resolved.network,
       platform: foreignEnginePlatform(resolved.platform),
