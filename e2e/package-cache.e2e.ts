@@ -172,6 +172,10 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
       ...extra,
     });
   const condaOnline = { targetDefaults: { 'build-recipe': { options: { env: { CONDA_OFFLINE: 'false' } } } } };
+  const verbose = { targetDefaults: { 'build-recipe': { options: { verbose: true } } } };
+  const condaVerbose = {
+    targetDefaults: { 'build-recipe': { options: { env: { CONDA_OFFLINE: 'false' }, verbose: true } } },
+  };
   const saw = (ws: Workspace, name: string) => {
     const out = join(ws.root, 'dist/conda/recipes', name);
     const [file] = channelPackages(out);
@@ -184,7 +188,7 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
   };
 
   it('rattler-build: the first build downloads each upstream package once (the solve before it fills the cache), the next recipe none', () => {
-    const ws = consumer('cache-rattler');
+    const ws = consumer('cache-rattler', verbose);
     ws.write('recipes/upb/recipe.yaml', USER('upb'));
     ws.write('recipes/upc/recipe.yaml', USER('upc'));
     let first!: ReturnType<Workspace['nx']>;
@@ -199,13 +203,15 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
     let second!: ReturnType<Workspace['nx']>;
     expect(fetchedDuring(() => (second = ws.nx(['run', 'upc:build-recipe'])))).toEqual([0, 0]);
     expectSuccess(second);
+    // Its solve named both cached entries: they count as used (README: The package cache).
+    expect(second.output).toContain('package cache: 2 entries used by this build');
     expect(saw(ws, 'upc')).toBe('upa from upstream');
     expect(second.output).not.toContain('package cache: added');
   });
 
   it('conda-build: the first build downloads each upstream package once (conda keeps the files: verified, taken), the next recipe none', () => {
     const own = join(mkdtempSync(join(E2E_ROOT, 'pkgcache-conda-')), 'pkgs');
-    const ws = consumer('cache-conda-first', condaOnline, own);
+    const ws = consumer('cache-conda-first', condaVerbose, own);
     ws.write('recipes/cfa/meta.yaml', CONDA_USER('cfa'));
     ws.write('recipes/cfb/meta.yaml', CONDA_USER('cfb'));
     let first!: ReturnType<Workspace['nx']>;
@@ -215,6 +221,8 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
     let second!: ReturnType<Workspace['nx']>;
     expect(fetchedDuring(() => (second = ws.nx(['run', 'cfb:build-recipe'])))).toEqual([0, 0]);
     expectSuccess(second);
+    // conda linked both from the read-only cache; its install plan names them: they count as used.
+    expect(second.output).toContain('package cache: 2 entries used by this build');
     expect(saw(ws, 'cfb')).toBe('upa from upstream');
   });
 

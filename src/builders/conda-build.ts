@@ -18,13 +18,10 @@ trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OW
 echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
 # nx-conda passes meta.yaml, not its folder, on purpose (nested old versions).
 export PYTHONWARNINGS="ignore:RECIPE_PATH received is a file\${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
-{{command}}
-# The package cache (README: The package cache): which packages the build's environments held (their
-# conda-meta records), for the host to count their cached entries as used; it takes only names of entries.
-if [ -n "\${NX_CONDA_OWN_CACHE:-}" ]; then
-  croot=\${CONDA_BLD_PATH:-$(dirname "$(dirname "$(command -v conda)")")/conda-bld}
-  find "$croot" -mindepth 4 -maxdepth 4 -path '*/conda-meta/*.json' 2>/dev/null | sed 's#.*/##' >"$NX_CONDA_OWN_CACHE/used-packages.txt" || true
-fi
+# The package cache (README: The package cache): the packages conda installs in the build's environments,
+# from the plans it prints ("name: version-build channel"), for the host to count their cached entries as used.
+used=\${NX_CONDA_OWN_CACHE:+$NX_CONDA_OWN_CACHE/used-packages.txt}
+{{command}} | tee >(awk '/will be INSTALLED:/ { on = 1; next } on && NF == 0 && n { on = 0; n = 0 } on && $1 ~ /:$/ && NF >= 2 { n++; print substr($1, 1, length($1) - 1) "-" $2 }' >"\${used:-/dev/null}")
 conda index "$staging"
 `,
   command(plan: BuildPlan): string[] {
