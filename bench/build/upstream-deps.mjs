@@ -35,6 +35,9 @@ for i in range(n):
     r = dict(idx); r.update(size=len(b), md5=hashlib.md5(b).hexdigest(), sha256=hashlib.sha256(b).hexdigest()); recs[fn] = r
 json.dump({"info": {"subdir": "noarch"}, "packages": recs, "packages.conda": {}}, open(out + "/noarch/repodata.json", "w"))
 json.dump({"info": {"subdir": "linux-64"}, "packages": {}, "packages.conda": {}}, open(out + "/linux-64/repodata.json", "w"))
+# Like conda-forge's and bioconda's: run_exports.json, which rattler-build's solve reads instead of downloading packages.
+json.dump({"info": {"subdir": "noarch"}, "packages": {fn: {"run_exports": {}} for fn in recs}, "packages.conda": {}}, open(out + "/noarch/run_exports.json", "w"))
+json.dump({"info": {"subdir": "linux-64"}, "packages": {}, "packages.conda": {}}, open(out + "/linux-64/run_exports.json", "w"))
 os.system("chown -R %d:%d /ch" % (${process.getuid?.() ?? 0}, ${process.getgid?.() ?? 0}))
 `;
   mkdirSync(dir, { recursive: true });
