@@ -10,9 +10,12 @@ export const rattlerBuild: BuilderDefinition = {
 # Written by nx-conda for one rattler-build run; see README.md for the placeholders.
 set -eo pipefail
 staging={{stagingDir}}
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
+# The builder's version only when the build failed: asking for it starts the builder once more,
+# which costs a second under emulation (see README: Several platforms).
+trap 'rc=$?; [ "$rc" = 0 ] || echo "nx-conda: $(rattler-build --version 2>&1) failed in $HOSTNAME (exit $rc)"
+chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
-echo "nx-conda: $(rattler-build --version 2>&1) in $(hostname)"
+echo "nx-conda: building in $HOSTNAME"
 # The package cache (README: The package cache): rattler-build reads one cache folder, so each
 # verified entry of the read-only cache is linked into the build's own one, with its lock.
 if [ -n "\${NX_CONDA_PACKAGE_CACHE_DIRS:-}" ] && [ -n "\${RATTLER_CACHE_DIR:-}" ]; then
