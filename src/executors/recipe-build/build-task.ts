@@ -299,9 +299,11 @@ function printSummary(
   const lines = collected.map(
     ({ subdir, file, size }) => `  ${relative(root, join(resolved.outputDir, subdir, file))}  (${formatSize(size)})`,
   );
-  // File names checked by collection (conda package names: no path, no control character).
+  // File names checked by collection (conda package names: no path, no control character); a few of them.
+  const shown = dropped.slice(0, 5).map((p) => p.file);
+  if (dropped.length > shown.length) shown.push(`${dropped.length - shown.length} more`);
   const left = dropped.length
-    ? `; left out ${dropped.length} noarch package(s) it also made (${dropped.map((p) => p.file).join(', ')}): ` +
+    ? `; left out ${dropped.length} noarch package(s) it also made (${shown.join(', ')}): ` +
       `noarch/ of ${relative(root, resolved.outputDir)} is the ${resolved.primaryPlatform} build's`
     : '';
   logger.info(
