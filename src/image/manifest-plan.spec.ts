@@ -1,5 +1,6 @@
 import {
   archTag,
+  buildWithoutHash,
   manifestGroups,
   parseRegistryManifest,
   platformTag,
@@ -8,45 +9,80 @@ import {
   type PlatformImage,
 } from './manifest-plan';
 
-const img = (platform: string, plainTag: string, subdir = platform): PlatformImage => ({
-  name: 'foo',
-  version: '1.0',
-  build: '0',
-  subdir,
-  file: 'foo-1.0-0.conda',
-  platform,
-  plainTag,
-  tag: platformTag(plainTag, platform, 'linux-64'),
-});
-
 describe('platform tags', () => {
   it('keeps the primary platform plain; another gets -<platform>', () => {
     expect(platformTag('ns/foo:1.0--0', 'linux-64', 'linux-64')).toBe('ns/foo:1.0--0');
-    expect(platformTag('ns/foo:1.0--0', 'linux-aarch64', 'linux-64')).toBe('ns/foo:1.0--0-linux-aarch64');
-    expect(archTag('reg:5000/ns/foo:1.0--0', 'linux-64')).toBe('reg:5000/ns/foo:1.0--0-linux-64');
+    expect(platformTag('ns/foo:1.0--0', 'linux-aarch64', 'linux-64')).toBe('ns/foo:1.0--0-arm64');
+    expect(archTag('reg:5000/ns/foo:1.0--0', 'linux-64')).toBe('reg:5000/ns/foo:1.0--0-amd64');
+    expect(archTag('ns/foo:1.0--0', 'linux-ppc64le')).toBe('ns/foo:1.0--0-ppc64le');
   });
 
   it('refuses a tag the suffix makes longer than an engine takes', () => {
     const long = `ns/foo:${'1'.repeat(120)}--0`;
     expect(() => archTag(long, 'linux-aarch64')).toThrow(/longer than 128 characters/);
+    expect(() => archTag('ns/foo:1.0--0', 'osx-arm64')).toThrow(/cannot be built in a Linux container/);
   });
 });
 
 describe('manifestGroups', () => {
-  it('groups a package of several platforms; leaves primary-only images (noarch, own build strings) alone', () => {
-    const images = [
-      img('linux-aarch64', 'ns/foo:1.0--0'),
-      img('linux-64', 'ns/foo:1.0--0'),
-      img('linux-64', 'ns/foo-data:1.0--0', 'noarch'),
-      img('linux-aarch64', 'ns/bar:1.0--h2_0'),
-      img('linux-64', 'ns/bar:1.0--h1_0'),
-    ];
-    const groups = manifestGroups(images, ['linux-64', 'linux-aarch64']);
-    expect(groups.map((g) => [g.tag, g.images.map((i) => i.platform)])).toEqual([
-      ['ns/foo:1.0--0', ['linux-64', 'linux-aarch64']],
-      ['ns/bar:1.0--h2_0', ['linux-aarch64']],
+  const at = (platform: string, file: string, subdir = platform): PlatformImage => {
+    const [, name, version, build] = /^(.*)-([^-]+)-([^-]+)\.conda$/.exec(file)!;
+    const plainTag = `ns/${name}:${version}--${build}`;
+    return { name, version, build, subdir, file, platform, plainTag, tag: platformTag(plainTag, platform, 'linux-64') };
+  };
+  const PLATFORMS = ['linux-64', 'linux-aarch64'];
+  const shown = (r: ReturnType<typeof manifestGroups>) =>
+    r.groups.map((g) => [g.tag, g.images.map((i) => `${i.platform}:${i.build}`)]);
+
+  it("groups one package of several platforms under the primary platform's tag", () => {
+    const r = manifestGroups(
+      [
+        at('linux-aarch64', 'foo-1.0-0.conda'),
+        at('linux-64', 'foo-1.0-0.conda'),
+        at('linux-64', 'data-1.0-0.conda', 'noarch'),
+      ],
+      PLATFORMS,
+    );
+    expect(shown(r)).toEqual([['ns/foo:1.0--0', ['linux-64:0', 'linux-aarch64:0']]]);
+    expect(r.ambiguous).toEqual([]);
+    expect(manifestGroups([at('linux-64', 'foo-1.0-0.conda')], ['linux-64']).groups).toEqual([]);
+  });
+
+  it("a compiled package's hash differs per platform: still one package (bioconda's bwa-mem2)", () => {
+    const r = manifestGroups(
+      [at('linux-64', 'bwa-mem2-2.2.1-he70b90d_8.conda'), at('linux-aarch64', 'bwa-mem2-2.2.1-h1e84f2d_8.conda')],
+      PLATFORMS,
+    );
+    expect(shown(r)).toEqual([['ns/bwa-mem2:2.2.1--he70b90d_8', ['linux-64:he70b90d_8', 'linux-aarch64:h1e84f2d_8']]]);
+    expect(buildWithoutHash('py38h1e95790_1')).toBe('py38_1');
+    expect(buildWithoutHash('0')).toBe('0');
+    // Variants stay apart: py38 and py39 are two packages.
+    const variants = manifestGroups(
+      [
+        at('linux-64', 'x-1.0-py38h1111111_0.conda'),
+        at('linux-64', 'x-1.0-py39h2222222_0.conda'),
+        at('linux-aarch64', 'x-1.0-py38h3333333_0.conda'),
+        at('linux-aarch64', 'x-1.0-py39h4444444_0.conda'),
+      ],
+      PLATFORMS,
+    );
+    expect(shown(variants).map(([tag]) => tag)).toEqual(['ns/x:1.0--py38h1111111_0', 'ns/x:1.0--py39h2222222_0']);
+  });
+
+  it('an aarch64-only package is a list of one; two of one platform in a group are ambiguous, not listed', () => {
+    expect(shown(manifestGroups([at('linux-aarch64', 'arm-1.0-0.conda')], PLATFORMS))).toEqual([
+      ['ns/arm:1.0--0', ['linux-aarch64:0']],
     ]);
-    expect(manifestGroups([img('linux-64', 'ns/foo:1.0--0')], ['linux-64'])).toEqual([]);
+    const r = manifestGroups(
+      [
+        at('linux-64', 'y-1.0-h1111111_0.conda'),
+        at('linux-64', 'y-1.0-h2222222_0.conda'),
+        at('linux-aarch64', 'y-1.0-h3333333_0.conda'),
+      ],
+      PLATFORMS,
+    );
+    expect(r.groups).toEqual([]);
+    expect(r.ambiguous.map((g) => g.length)).toEqual([3]);
   });
 });
 

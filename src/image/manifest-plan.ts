@@ -5,6 +5,7 @@
  * validated, never trusted). Nothing here touches the engine.
  */
 import { UserError } from '../core/errors';
+import { engineArch } from '../container/platform';
 import type { PackageImage } from './package-plan';
 
 /** A tag a platform suffix would make too long, or a manifest the registry answered that is not one. */
@@ -16,20 +17,21 @@ const MAX_TAG = 128;
 /**
  * The local tag of the image of `platform`: the primary platform's image
  * keeps the plain `<namespace>/<name>:<version>--<build>`; another
- * platform's gets `-<platform>` (as the builder images do), so that both live
- * side by side (the engine keeps one image per tag).
+ * platform's gets its architecture as a suffix (`-arm64`, as Galaxy's mulled
+ * names BioContainers' arm64 images), so that both live side by side (the
+ * engine keeps one image per tag).
  */
 export function platformTag(tag: string, platform: string, primary: string): string {
   return platform === primary ? tag : archTag(tag, platform);
 }
 
-/** `<tag>-<platform>`: the tag of one architecture's image under a multi-architecture tag. */
+/** `<tag>-<arch>` (`-amd64`, `-arm64`): the tag of one architecture's image under a multi-architecture tag. */
 export function archTag(tag: string, platform: string): string {
   const colon = tag.lastIndexOf(':');
-  const suffixed = `${tag}-${platform}`;
+  const suffixed = `${tag}-${engineArch(platform)}`;
   if (suffixed.length - colon - 1 > MAX_TAG)
     throw new ManifestPlanError(
-      `the tag ${tag} with the platform suffix -${platform} is longer than ${MAX_TAG} characters; an image of ${platform} cannot be named after it.`,
+      `the tag ${tag} with the architecture suffix of ${platform} is longer than ${MAX_TAG} characters; its ${platform} image cannot be named after it.`,
     );
   return suffixed;
 }
@@ -38,32 +40,61 @@ export function archTag(tag: string, platform: string): string {
 export interface PlatformImage extends PackageImage {
   /** The conda platform it was built for (its package's subdir, or the primary platform for noarch). */
   platform: string;
-  /** `<namespace>/<name>:<version>--<build>`: the tag of the package on every platform. */
+  /** `<namespace>/<name>:<version>--<build>` of its own package file. */
   plainTag: string;
 }
 
 /** The images of one package on several platforms, pushed under one tag as a manifest list. */
 export interface ManifestGroup {
-  /** The plain tag (without registry), the list's name. */
+  /** The list's tag (without registry): the primary platform's image's plain tag, else the first image's. */
   tag: string;
   /** One per platform, in the order of the platforms. */
   images: PlatformImage[];
 }
 
 /**
- * The packages pushed as a manifest list: every plain tag that an image of
- * another platform than the primary one has (with the primary's image of the
- * same tag, when there is one). An image only the primary platform has (a
- * noarch output, a build string of its own) is pushed as before, without a list.
+ * conda's build string without its hash (`py38h1e95790_1` -> `py38_1`): a
+ * compiled package's hash differs between platforms (bioconda's bwa-mem2
+ * 2.2.1 is `he70b90d_8` on linux-64 and `h1e84f2d_8` on linux-aarch64), and
+ * it is still the same package on both.
  */
-export function manifestGroups(images: PlatformImage[], platforms: string[]): ManifestGroup[] {
+export function buildWithoutHash(build: string): string {
+  return build.replace(/h[0-9a-f]{7}(_[0-9]+)$/, '$1');
+}
+
+/**
+ * The packages pushed as a manifest list: the images of one name, version
+ * and build (up to the hash) on several platforms, one each, at least one of
+ * another platform than the primary one. The list is named after the primary
+ * platform's image (the tag users of a linux-64 image already pull). Images
+ * that are not in such a group (a noarch output, a package the primary
+ * platform alone has) are pushed as before, without a list; so are those
+ * of a group holding two images of one platform (`ambiguous`: no list can
+ * choose between them).
+ */
+export function manifestGroups(
+  images: PlatformImage[],
+  platforms: string[],
+): { groups: ManifestGroup[]; ambiguous: PlatformImage[][] } {
   const primary = platforms[0];
-  const byTag = new Map<string, PlatformImage[]>();
-  for (const image of images) byTag.set(image.plainTag, [...(byTag.get(image.plainTag) ?? []), image]);
+  const byPackage = new Map<string, PlatformImage[]>();
+  for (const image of images) {
+    const key = `${image.name}\0${image.version}\0${buildWithoutHash(image.build)}`;
+    byPackage.set(key, [...(byPackage.get(key) ?? []), image]);
+  }
   const order = (i: PlatformImage) => platforms.indexOf(i.platform);
-  return [...byTag.entries()]
-    .filter(([, group]) => group.some((i) => i.platform !== primary))
-    .map(([tag, group]) => ({ tag, images: [...group].sort((a, b) => order(a) - order(b)) }));
+  const groups: ManifestGroup[] = [];
+  const ambiguous: PlatformImage[][] = [];
+  for (const group of byPackage.values()) {
+    if (!group.some((i) => i.platform !== primary)) continue;
+    if (new Set(group.map((i) => i.platform)).size !== group.length) {
+      ambiguous.push(group);
+      continue;
+    }
+    const sorted = [...group].sort((a, b) => order(a) - order(b));
+    groups.push({ tag: sorted[0].plainTag, images: sorted });
+  }
+  return { groups, ambiguous };
 }
 
 /** One entry of a manifest list, as the registry holds it. */

@@ -6,7 +6,7 @@
 import { NX_CONDA_LABEL } from '../core/defaults';
 import { OWNER_LABELS } from '../container/owner';
 import { UserError } from '../core/errors';
-import { isCondaPlatform } from '../core/platforms';
+import { ENGINE_ARCHES } from '../container/platform';
 import { isPackageName, PACKAGE_NAME_RULE } from '../recipes';
 
 /** A package spec (`name=version--build`) that names no package image. */
@@ -178,7 +178,7 @@ export const UNTESTED_REPOSITORY = 'nx-conda-untested';
 /**
  * Label and tag form: is `ref` a name package-image gave an image (by its
  * labels) in this workspace? `[registry/]<namespace>/<name>:<version>--<build>`
- * (with `-<platform>` for another platform's image) of the package file its label names, or the temporary untested name. An
+ * (with `-<arch>` for another architecture's image) of the package file its label names, or the temporary untested name. An
  * image built FROM one of ours inherits our labels but not this name.
  */
 export function isOurPackageRef(
@@ -196,11 +196,11 @@ export function isOurPackageRef(
   }
   const sha = labels.get(PACKAGE_LABELS.sha256) ?? '';
   const tag = `/${spec.name}:${spec.version}--${spec.build}`;
-  // Another platform's image carries `-<platform>` (manifest-plan.ts platformTag).
-  const platform = ref.includes(`${tag}-`) ? ref.slice(ref.lastIndexOf(`${tag}-`) + tag.length + 1) : '';
+  // Another architecture's image carries `-<arch>` (manifest-plan.ts archTag).
+  const arch = ref.includes(`${tag}-`) ? ref.slice(ref.lastIndexOf(`${tag}-`) + tag.length + 1) : '';
   return (
     ref.endsWith(tag) ||
-    (isCondaPlatform(platform) && ref.endsWith(`${tag}-${platform}`)) ||
+    (ENGINE_ARCHES.includes(arch) && ref.endsWith(`${tag}-${arch}`)) ||
     (sha !== '' && ref === untestedTag(spec.name, sha))
   );
 }

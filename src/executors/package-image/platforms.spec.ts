@@ -90,7 +90,7 @@ describe('package-image on several platforms, against a recorded engine', () => 
       .on(/^manifest inspect --insecure /, { exitCode: 1, stderr: 'no such manifest: 127.0.0.1:5000/x' })
       .on(/^manifest inspect 127/, { stdout: OURS });
     image(TAG, 'linux-64', 'amd64');
-    image(`${TAG}-linux-aarch64`, 'linux-aarch64', 'arm64');
+    image(`${TAG}-arm64`, 'linux-aarch64', 'arm64');
   });
   afterEach(() => {
     out.restore();
@@ -105,27 +105,27 @@ describe('package-image on several platforms, against a recorded engine', () => 
     );
   const registryCalls = () => engine.lines().filter((l) => /^(image (tag|push)|manifest) /.test(l));
 
-  it('keeps each platform image under its own local tag: the primary plain, another with -<platform>', async () => {
+  it('keeps each platform image under its own local tag: the primary plain, another with -<arch>', async () => {
     await expect(run()).resolves.toEqual({ success: true });
     expect(out.info.at(-1)).toContain(`${TAG}  reused (linux-64/foo-1.0-0.tar.bz2 unchanged)`);
-    expect(out.info.at(-1)).toContain(`${TAG}-linux-aarch64  reused (linux-aarch64/foo-1.0-0.tar.bz2 unchanged)`);
+    expect(out.info.at(-1)).toContain(`${TAG}-arm64  reused (linux-aarch64/foo-1.0-0.tar.bz2 unchanged)`);
     expect(registryCalls()).toEqual([]);
   });
 
-  it('pushes each architecture under <tag>-<platform>, then one manifest list under the plain tag (docker, loopback)', async () => {
+  it('pushes each architecture under <tag>-<arch>, then one manifest list under the plain tag (docker, loopback)', async () => {
     await expect(run({ registry: '127.0.0.1:5000' })).resolves.toEqual({ success: true });
     const remote = `127.0.0.1:5000/${TAG}`;
     expect(registryCalls()).toEqual([
-      `image tag ${TAG} ${remote}-linux-64`,
-      `image push ${remote}-linux-64`,
-      `image tag ${TAG}-linux-aarch64 ${remote}-linux-aarch64`,
-      `image push ${remote}-linux-aarch64`,
+      `image tag ${TAG} ${remote}-amd64`,
+      `image push ${remote}-amd64`,
+      `image tag ${TAG}-arm64 ${remote}-arm64`,
+      `image push ${remote}-arm64`,
       // A list left by a stopped run is forgotten; the registry is asked what it holds; the list is made from
       // the pushed images, read back and checked, then pushed. docker's manifest commands talk to the registry
       // from the client (not the daemon): --insecure for a loopback registry.
       `manifest rm ${remote}`,
       `manifest inspect --insecure ${remote}`,
-      `manifest create --insecure ${remote} ${remote}-linux-64 ${remote}-linux-aarch64`,
+      `manifest create --insecure ${remote} ${remote}-amd64 ${remote}-arm64`,
       `manifest inspect ${remote}`,
       `manifest push --purge --insecure ${remote}`,
     ]);
@@ -150,10 +150,10 @@ describe('package-image on several platforms, against a recorded engine', () => 
   });
 
   it('refuses an image of another architecture than its platform, before anything is pushed', async () => {
-    image(`${TAG}-linux-aarch64`, 'linux-aarch64', 'amd64');
+    image(`${TAG}-arm64`, 'linux-aarch64', 'amd64');
     await expect(run({ registry: '127.0.0.1:5000' })).resolves.toEqual({ success: false });
     expect(out.error.join('\n')).toContain(
-      `${TAG}-linux-aarch64 (linux-aarch64/foo-1.0-0.tar.bz2) is linux/amd64, not linux/arm64`,
+      `${TAG}-arm64 (linux-aarch64/foo-1.0-0.tar.bz2) is linux/amd64, not linux/arm64`,
     );
     expect(registryCalls()).toEqual([]);
   });
@@ -162,7 +162,7 @@ describe('package-image on several platforms, against a recorded engine', () => 
     engine.on(/^manifest push /, { exitCode: 1, stderr: 'manifest blob unknown: blob unknown to registry' });
     await expect(run({ registry: '127.0.0.1:5000' })).resolves.toEqual({ success: false });
     const error = out.error.join('\n');
-    expect(error).toContain(`the manifest list 127.0.0.1:5000/${TAG} of 127.0.0.1:5000/${TAG}-linux-64, `);
+    expect(error).toContain(`the manifest list 127.0.0.1:5000/${TAG} of 127.0.0.1:5000/${TAG}-amd64, `);
     expect(error).toContain('manifest blob unknown');
     expect(error).toMatch(
       /per-architecture images are in the registry; check that 127\.0\.0\.1:5000 accepts manifest lists/,
@@ -175,8 +175,8 @@ describe('package-image on several platforms, against a recorded engine', () => 
     expect(registryCalls().filter((l) => l.startsWith('manifest'))).toEqual([
       `manifest rm ${remote}`,
       `manifest create ${remote}`,
-      `manifest add --tls-verify=false ${remote} docker://${remote}-linux-64`,
-      `manifest add --tls-verify=false ${remote} docker://${remote}-linux-aarch64`,
+      `manifest add --tls-verify=false ${remote} docker://${remote}-amd64`,
+      `manifest add --tls-verify=false ${remote} docker://${remote}-arm64`,
       `manifest push --all --rm --tls-verify=false ${remote} docker://${remote}`,
     ]);
   });

@@ -8,8 +8,8 @@
  * here is never moved (pulled over or retagged) without `force`.
  *
  * Several platforms (`platforms`): the images of one package on several
- * platforms are pushed each under `<tag>-<platform>`, then one manifest list
- * under the plain tag names them (manifest.ts).
+ * platforms are pushed each under `<tag>-<arch>` (`-amd64`, `-arm64`), then
+ * one manifest list under the primary platform's plain tag names them (manifest.ts).
  */
 import { logger } from '../../core/logger';
 import { EngineError, imageId, imageLabels, inspectImage, pullImage, pushImage, tagImage } from '../../container';
@@ -26,10 +26,14 @@ export async function pushAll(
   images: PlatformImage[],
   workspace: string,
 ): Promise<string[]> {
-  const groups = manifestGroups(images, o.platforms);
-  const listed = new Set(groups.map((g) => g.tag));
-  const remoteOf = (i: PlatformImage) =>
-    `${o.registry}/${listed.has(i.plainTag) ? archTag(i.plainTag, i.platform) : i.tag}`;
+  const { groups, ambiguous } = manifestGroups(images, o.platforms);
+  for (const group of ambiguous)
+    logger.warn(
+      `nx-conda: ${group.map((i) => `${i.subdir}/${i.file}`).join(', ')} are one package on two platforms twice: ` +
+        'no manifest list can choose between them; each image is pushed under its own tag only.',
+    );
+  const listed = new Set(groups.flatMap((g) => g.images));
+  const remoteOf = (i: PlatformImage) => `${o.registry}/${listed.has(i) ? archTag(i.plainTag, i.platform) : i.tag}`;
   // An image of the wrong architecture would be pushed under another's name: checked before anything is pushed.
   if (groups.length) await checkArchitectures(o, groups);
   const { lines, inRegistry } = await pushTested(o, images, workspace, remoteOf);
