@@ -12,9 +12,18 @@
  * one manifest list under the primary platform's plain tag names them (manifest.ts).
  */
 import { logger } from '../../core/logger';
-import { EngineError, imageId, imageLabels, inspectImage, pullImage, pushImage, tagImage } from '../../container';
+import {
+  EngineError,
+  foreignEnginePlatform,
+  imageId,
+  imageLabels,
+  inspectImage,
+  pullImage,
+  pushImage,
+  tagImage,
+} from '../../container';
 import { PackageImageError, tagHeldError, type ResolvedPackageImageOptions } from './options';
-import { foreignHolder, PACKAGE_LABELS, type PackageImage } from '../../image/package-plan';
+import { foreignHolder, PACKAGE_LABELS } from '../../image/package-plan';
 import { archTag, manifestGroups, type PlatformImage } from '../../image/manifest-plan';
 import { checkArchitectures, pushManifestList } from './manifest';
 
@@ -42,11 +51,11 @@ export async function pushAll(
 }
 
 /** Pushes each tested image as `remoteOf` names it; says what happened, and which names the registry now holds. */
-export async function pushTested<I extends PackageImage>(
+async function pushTested(
   o: ResolvedPackageImageOptions,
-  images: I[],
+  images: PlatformImage[],
   workspace: string,
-  remoteOf: (image: I) => string = (image) => `${o.registry}/${image.tag}`,
+  remoteOf: (image: PlatformImage) => string,
 ): Promise<{ lines: string[]; inRegistry: Set<string> }> {
   const lines: string[] = [];
   const inRegistry = new Set<string>();
@@ -65,7 +74,8 @@ export async function pushTested<I extends PackageImage>(
     if (held && holder && !o.force) throw tagHeldError(o, remote, held.id, holder);
     let there: string | undefined;
     try {
-      await pullImage(o.engine, remote, tls);
+      // Another architecture's image is asked for as such (podman picks the host's from a list otherwise).
+      await pullImage(o.engine, remote, { ...tls, platform: foreignEnginePlatform(image.platform) });
       there = await imageId(o.engine, remote);
     } catch (e) {
       if (!(e instanceof EngineError) || !NOT_IN_REGISTRY.test(e.message)) throw e;
