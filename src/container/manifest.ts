@@ -6,8 +6,9 @@
  * registry (the images must be pushed first) and fills each entry's platform
  * from the image's configuration; `docker manifest push --purge` pushes the
  * list and forgets the local copy. These commands talk to the registry from
- * the client, not through the daemon, so the daemon's insecure-registries do
- * not apply: they get `--insecure` for a loopback registry or with
+ * the client, not through the daemon, and the client reaches a registry
+ * without TLS only with `--insecure`, loopback included (unlike the daemon;
+ * checked with docker 28.2): they get it for a loopback registry or with
  * insecureRegistry (as podman gets --tls-verify=false, see tlsFlags).
  *
  * podman: `podman manifest create` (a local list), `podman manifest add`

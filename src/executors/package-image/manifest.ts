@@ -97,8 +97,12 @@ export async function pushManifestList(
   } catch (e) {
     await forgetManifestList(o.engine, list).catch(() => undefined);
     if (!(e instanceof EngineError)) throw e;
+    // docker manifest answers `no such manifest` for a registry it cannot reach as well (TLS, network).
+    const unreached = /no such manifest/i.test(e.message)
+      ? ` (docker manifest says so also for a registry it cannot reach: one without TLS needs insecureRegistry)`
+      : '';
     throw new PackageImageError(
-      `the manifest list ${list} of ${members.join(', ')} could not be made or pushed: ${e.message}. ` +
+      `the manifest list ${list} of ${members.join(', ')} could not be made or pushed: ${e.message}${unreached}. ` +
         `The per-architecture images are in the registry; check that ${o.registry} accepts manifest lists ` +
         `(a Docker distribution or OCI registry) and that you are logged in (${o.engine} login ${list.split('/')[0]}), then run again.`,
     );
