@@ -105,6 +105,9 @@ async function registryGet(host: string, path: string, accept: string[]): Promis
     expect(result.output).toContain(`${remote}-amd64  pushed`);
     expect(result.output).toContain(`${remote}-arm64  pushed`);
     expect(result.output).toContain(`${remote}  manifest list pushed (linux/amd64, linux/arm64)`);
+    // Each image was tested in itself (the arm64 one emulated) before it got its tag.
+    expect(result.output).toContain(`${TAG}  built, 1 test step(s) passed`);
+    expect(result.output).toContain(`${TAG}-arm64  built, 1 test step(s) passed`);
 
     // Here: the primary platform's image under the plain tag, the arm64 one beside it; each tested in itself.
     expect(arch(TAG)).toBe('linux/amd64');
