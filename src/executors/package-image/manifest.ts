@@ -97,9 +97,9 @@ export async function pushManifestList(
   } catch (e) {
     await forgetManifestList(o.engine, list).catch(() => undefined);
     if (!(e instanceof EngineError)) throw e;
-    // docker manifest answers `no such manifest` for a registry it cannot reach as well (TLS, network).
+    // docker manifest answers `no such manifest` when TLS fails too (checked with docker 28.2).
     const unreached = /no such manifest/i.test(e.message)
-      ? ` (docker manifest says so also for a registry it cannot reach: one without TLS needs insecureRegistry)`
+      ? ` (docker manifest says so also when TLS fails: a registry without TLS needs insecureRegistry)`
       : '';
     throw new PackageImageError(
       `the manifest list ${list} of ${members.join(', ')} could not be made or pushed: ${e.message}${unreached}. ` +
