@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fakePackageScript } from './utils/fake-package';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import { startServer, type TestServer } from './utils/server';
 import {
@@ -38,26 +39,7 @@ trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null ||
 if [ -f "$recipe/hold" ]; then echo "holding"; sleep 600; fi
 name=$(sed -n 's/^  name: //p' "$recipe/recipe.yaml" | head -n 1)
 number=$(sed -n 's/^  number: //p' "$recipe/recipe.yaml" | head -n 1)
-python3 - "$staging" "$name" "$number" <<'PY'
-import sys, json, tarfile, io, hashlib, os
-staging, name, number = sys.argv[1], sys.argv[2], int(sys.argv[3])
-fn = "%s-1.0-%d.tar.bz2" % (name, number)
-d = os.path.join(staging, "noarch")
-os.makedirs(d, exist_ok=True)
-index = {"name": name, "version": "1.0", "build": str(number), "build_number": number, "depends": [], "subdir": "noarch", "noarch": "generic"}
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w:bz2") as t:
-    data = json.dumps(index).encode()
-    info = tarfile.TarInfo("info/index.json"); info.size = len(data); t.addfile(info, io.BytesIO(data))
-raw = buf.getvalue()
-with open(os.path.join(d, fn), "wb") as f: f.write(raw)
-path = os.path.join(d, "repodata.json")
-rd = json.load(open(path)) if os.path.exists(path) else {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": {}, "removed": [], "repodata_version": 1}
-rd["packages"][fn] = dict(index, sha256=hashlib.sha256(raw).hexdigest(), md5=hashlib.md5(raw).hexdigest(), size=len(raw))
-with open(path + ".tmp", "w") as f: json.dump(rd, f)
-os.replace(path + ".tmp", path)
-PY
-echo "built $name build $number in the container"
+${fakePackageScript('"$name"', '"$number"')}echo "built $name build $number in the container"
 `;
 
 const pad = (i: number) => String(i).padStart(2, '0');

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages } from './utils/conda-package';
+import { fakePackageScript } from './utils/fake-package';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
 import {
   createWorkspace,
@@ -29,26 +30,7 @@ recipe={{recipeDir}}
 trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" 2>/dev/null || true' EXIT
 if [ -f "$recipe/before.sh" ]; then . "$recipe/before.sh"; fi
 name=$(sed -n 's/^  name: //p' "$recipe/recipe.yaml" | head -n 1)
-python3 - "$staging" "$name" <<'PY'
-import sys, json, tarfile, io, hashlib, os
-staging, name = sys.argv[1], sys.argv[2]
-fn = name + "-1.0-0.tar.bz2"
-d = os.path.join(staging, "noarch")
-os.makedirs(d, exist_ok=True)
-index = {"name": name, "version": "1.0", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch", "noarch": "generic"}
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w:bz2") as t:
-    data = json.dumps(index).encode()
-    info = tarfile.TarInfo("info/index.json"); info.size = len(data); t.addfile(info, io.BytesIO(data))
-raw = buf.getvalue()
-with open(os.path.join(d, fn), "wb") as f: f.write(raw)
-path = os.path.join(d, "repodata.json")
-rd = json.load(open(path)) if os.path.exists(path) else {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": {}, "removed": [], "repodata_version": 1}
-rd["packages"][fn] = dict(index, sha256=hashlib.sha256(raw).hexdigest(), md5=hashlib.md5(raw).hexdigest(), size=len(raw))
-with open(path + ".tmp", "w") as f: json.dump(rd, f)
-os.replace(path + ".tmp", path)
-PY
-echo "built $name in the container"
+${fakePackageScript('"$name"')}echo "built $name in the container"
 `;
 
 const recipeYaml = (name: string, run: string[] = []) =>

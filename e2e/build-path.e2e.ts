@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelPackages, readPackageMember, repodata } from './utils/conda-package';
@@ -8,6 +7,7 @@ import {
   createWorkspace,
   docker,
   expectSuccess,
+  startNx,
   workspaceContainers,
   type Workspace,
 } from './utils/workspace';
@@ -226,26 +226,7 @@ describe('core build path (conda-build test image, real engine)', () => {
   it('removes the container when the task is cancelled', async () => {
     // SIGTERM to Nx alone, as a CI runner cancelling a job sends it: the engine
     // client gets no signal of its own, so only nx-conda can remove the container.
-    const child = spawn(
-      process.execPath,
-      [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), 'run', 'slow:build-recipe', '--skip-nx-cache'],
-      {
-        cwd: ws.root,
-        env: {
-          ...process.env,
-          NX_DAEMON: 'false',
-          NX_NO_CLOUD: 'true',
-          NX_TUI: 'false',
-          CI: 'true',
-          ...batchEnv(false),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited } = startNx(ws, ['run', 'slow:build-recipe', '--skip-nx-cache'], batchEnv(false));
     const deadline = Date.now() + 120_000;
     while (!labelled().includes('nx-conda-slow') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     expect(labelled()).toContain('nx-conda-slow');

@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2E_ROOT, TEST_IMAGES } from './utils/paths';
-import { batchEnv, createWorkspace, explain, workspaceContainers, type NxResult } from './utils/workspace';
+import { createWorkspace, explain, startNx, workspaceContainers, type NxResult } from './utils/workspace';
 
 /**
  * Issue 30, point 6: the engine's socket is not ours. A socket that forwards
@@ -37,7 +37,7 @@ describe("the engine's socket is not ours (issue 30, point 6)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('permission denied: one line naming the engine and the socket, and what to do; no stack, no container', () => {
+  it('permission denied: one line naming the engine and the socket, and what to do; no stack, no container', async () => {
     const ws = createWorkspace('engine-socket', {
       plugins: [{ plugin: 'nx-conda', options: { images: { 'rattler-build': TEST_IMAGES.rattlerBuild } } }],
     });
@@ -45,37 +45,14 @@ describe("the engine's socket is not ours (issue 30, point 6)", () => {
       'recipes/ra/recipe.yaml',
       'package:\n  name: ra\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n  script:\n    - true\n',
     );
-    const run = spawnSync(
+    // Without the capabilities that let root open any socket: the socket is then another user's to this run.
+    const run = startNx(ws, ['run', 'ra:build-recipe'], { DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` }, [
       'setpriv',
-      [
-        '--bounding-set',
-        '-dac_override,-dac_read_search',
-        process.execPath,
-        join(ws.root, 'node_modules/nx/dist/bin/nx.js'),
-        'run',
-        'ra:build-recipe',
-      ],
-      {
-        cwd: ws.root,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          NX_DAEMON: 'false',
-          NX_NO_CLOUD: 'true',
-          NX_TUI: 'false',
-          CI: 'true',
-          FORCE_COLOR: '0',
-          ...batchEnv(ws.batch),
-          DOCKER_HOST: `unix://${join(dir, 'docker.sock')}`,
-        },
-      },
-    );
-    const result: NxResult = {
-      code: run.status ?? 1,
-      stdout: run.stdout,
-      stderr: run.stderr,
-      output: `${run.stdout}\n${run.stderr}`,
-    };
+      '--bounding-set',
+      '-dac_override,-dac_read_search',
+    ]);
+    const code = await run.exited;
+    const result: NxResult = { code: code ?? 1, stdout: run.output(), stderr: '', output: run.output() };
     if (!/belongs to another user or group/.test(result.output)) throw new Error(explain(result));
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { channelPackages, repodata } from './utils/conda-package';
+import { fakePackageScript } from './utils/fake-package';
 import { TEST_IMAGES } from './utils/paths';
 import {
   createWorkspace,
@@ -40,35 +41,13 @@ if [ -f "$recipe/after.sh" ]; then . "$recipe/after.sh"; fi
 true
 `;
 
-/** Makes noarch/<name>-1.0-0.tar.bz2 and its record in the staging channel's index. */
-const FAKE = (name: string) => `python3 - "$staging" ${name} <<'PY'
-import sys, json, tarfile, io, hashlib, os
-staging, name = sys.argv[1], sys.argv[2]
-fn = name + "-1.0-0.tar.bz2"
-d = os.path.join(staging, "noarch")
-os.makedirs(d, exist_ok=True)
-index = {"name": name, "version": "1.0", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch", "noarch": "generic"}
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w:bz2") as t:
-    data = json.dumps(index).encode()
-    info = tarfile.TarInfo("info/index.json"); info.size = len(data); t.addfile(info, io.BytesIO(data))
-raw = buf.getvalue()
-with open(os.path.join(d, fn), "wb") as f: f.write(raw)
-path = os.path.join(d, "repodata.json")
-rd = json.load(open(path)) if os.path.exists(path) else {"info": {"subdir": "noarch"}, "packages": {}, "packages.conda": {}, "removed": [], "repodata_version": 1}
-rd["packages"][fn] = dict(index, sha256=hashlib.sha256(raw).hexdigest(), md5=hashlib.md5(raw).hexdigest(), size=len(raw))
-with open(path + ".tmp", "w") as f: json.dump(rd, f)
-os.replace(path + ".tmp", path)
-PY
-`;
-
 const recipeYaml = (name: string, run: string[] = []) =>
   `package:\n  name: ${name}\n  version: "1.0"\n\nbuild:\n  number: 0\n  noarch: generic\n  script:\n    - mkdir -p $PREFIX/share\n    - echo ${name} > $PREFIX/share/${name}.txt\n` +
   (run.length ? `\nrequirements:\n  run:\n${run.map((r) => `    - ${r}\n`).join('')}` : '');
 
 function fakeRecipe(ws: Workspace, name: string, run: string[] = []): void {
   ws.write(`recipes/${name}/recipe.yaml`, recipeYaml(name, run));
-  ws.write(`recipes/${name}/fake.sh`, FAKE(name));
+  ws.write(`recipes/${name}/fake.sh`, fakePackageScript(name));
 }
 
 function setUp(name: string, buildOptions: object = {}): Workspace {

@@ -116,6 +116,36 @@ requirements:
 
 const IMAGES = { 'rattler-build': TEST_IMAGES.rattlerBuild, 'conda-build': TEST_IMAGES.condaBuild };
 
+/** What each suite builds against: upa and upq, built by a workspace of its own, served over HTTP on loopback. */
+interface Upstream {
+  server: TestServer;
+  /** noarch/upa-1.0.0-<hash>_0.conda */
+  upaFile: string;
+  /** Both package files, noarch/upa-... and noarch/upq-... */
+  files: string[];
+  /** An empty package cache folder, the suite's own. */
+  cache: string;
+}
+
+async function serveUpstream(tag: string): Promise<Upstream> {
+  const upstream = publishUpstream(`cache-publisher${tag}`);
+  const files = channelPackages(upstream);
+  const upaFile = files.find((f) => f.startsWith('noarch/upa-')) as string;
+  const server = await startServer('static', upstream);
+  return { server, upaFile, files, cache: join(mkdtempSync(join(E2E_ROOT, `pkgcache${tag}-`)), 'pkgs') };
+}
+
+/** How many times upa's package file was downloaded from the upstream channel. */
+const downloadsOf = (server: TestServer, upaFile: string) =>
+  server.requests().filter((l) => l.startsWith(`GET /${upaFile} 200`)).length;
+
+/** What recipe `name` saw of upa: the file it copied into its package. */
+function saw(ws: Workspace, name: string): string {
+  const out = join(ws.root, 'dist/conda/recipes', name);
+  const [file] = channelPackages(out);
+  return readPackageMember(join(out, file), `share/${name}-saw-upa.txt`).trim();
+}
+
 /** Every file and link of a folder, with its sha256 or target: what must not change. */
 function treeDigest(dir: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -140,23 +170,19 @@ function treeDigest(dir: string): Map<string, string> {
 
 describe('package cache (real builders, upstream HTTP channel on loopback)', () => {
   let server: TestServer;
-  let upaFile: string; // noarch/upa-1.0.0-<hash>_0.conda
+  let upaFile: string;
   let cache: string;
 
   let upstreamFiles: string[]; // noarch/upa-..., noarch/upq-...
 
   beforeAll(async () => {
-    const upstream = publishUpstream('cache-publisher');
-    upstreamFiles = channelPackages(upstream);
+    ({ server, upaFile, cache, files: upstreamFiles } = await serveUpstream(''));
     expect(upstreamFiles).toHaveLength(2);
-    upaFile = upstreamFiles.find((f) => f.startsWith('noarch/upa-'))!;
-    server = await startServer('static', upstream);
-    cache = join(mkdtempSync(join(E2E_ROOT, 'pkgcache-')), 'pkgs');
   });
   afterAll(async () => server?.stop());
 
   const entryName = () => upaFile.split('/')[1].replace(/\.conda$/, '');
-  const packageDownloads = () => server.requests().filter((l) => l.startsWith(`GET /${upaFile} 200`)).length;
+  const packageDownloads = () => downloadsOf(server, upaFile);
   /** How many times the server sent each upstream package file so far. */
   const fetches = () =>
     upstreamFiles.map((file) => server.requests().filter((l) => l.startsWith(`GET /${file} 200`)).length);
@@ -175,11 +201,6 @@ describe('package cache (real builders, upstream HTTP channel on loopback)', () 
   const verbose = { targetDefaults: { 'build-recipe': { options: { verbose: true } } } };
   const condaVerbose = {
     targetDefaults: { 'build-recipe': { options: { env: { CONDA_OFFLINE: 'false' }, verbose: true } } },
-  };
-  const saw = (ws: Workspace, name: string) => {
-    const out = join(ws.root, 'dist/conda/recipes', name);
-    const [file] = channelPackages(out);
-    return readPackageMember(join(out, file), `share/${name}-saw-upa.txt`).trim();
   };
   const cachedEntry = () => {
     const keys = existsSync(cache) ? readdirSync(cache).filter((k) => /^[0-9a-f]{16}$/.test(k)) : [];
@@ -273,16 +294,7 @@ if (!podmanWorks)
   let cache: string;
 
   beforeAll(async () => {
-    const publisher = createWorkspace('cache-publisher-podman', {
-      plugins: [{ plugin: 'nx-conda', options: { images: IMAGES, packageCache: false } }],
-    });
-    publisher.write('recipes/upa/recipe.yaml', UPSTREAM('upa'));
-    expectSuccess(publisher.nx(['run', 'upa:build-recipe']));
-    const upstream = join(mkdtempSync(join(E2E_ROOT, 'cache-upstream-')), 'channel');
-    cpSync(join(publisher.root, 'dist/conda/recipes/upa'), upstream, { recursive: true });
-    [upaFile] = channelPackages(upstream);
-    server = await startServer('static', upstream);
-    cache = join(mkdtempSync(join(E2E_ROOT, 'pkgcache-podman-')), 'pkgs');
+    ({ server, upaFile, cache } = await serveUpstream('-podman'));
   });
   afterAll(async () => server?.stop());
 
@@ -304,7 +316,7 @@ if (!podmanWorks)
       'recipes/pb/meta.yaml',
       condaRecipe('pb', '(touch /opt/nx-conda-pkgs/x 2>/dev/null && echo WROTE-THE-"CACHE" || true) && '),
     );
-    const downloads = () => server.requests().filter((l) => l.startsWith(`GET /${upaFile} 200`)).length;
+    const downloads = () => downloadsOf(server, upaFile);
     const first = ws.nx(['run', 'pa:build-recipe']);
     expectSuccess(first);
     expect(first.output).toContain('package cache: added 1 verified package(s)');
@@ -315,8 +327,6 @@ if (!podmanWorks)
     expect(second.output).not.toContain('WROTE-THE-CACHE');
     expect(downloads()).toBe(1);
     expect(treeDigest(cache)).toEqual(digest);
-    const out = join(ws.root, 'dist/conda/recipes/pb');
-    const [file] = channelPackages(out);
-    expect(readPackageMember(join(out, file), 'share/pb-saw-upa.txt').trim()).toBe('upa from upstream');
+    expect(saw(ws, 'pb')).toBe('upa from upstream');
   });
 });

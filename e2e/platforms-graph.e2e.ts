@@ -1,9 +1,15 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelPackages } from './utils/conda-package';
+import { TEST_IMAGES } from './utils/paths';
 import { createWorkspace, expectSuccess, type Workspace } from './utils/workspace';
 
 /**
- * Several platforms, the graph only (no container runs): which platform
- * targets real Nx shows, and the tasks `nx affected -t build-recipe-linux-aarch64`
- * makes from them, with bioconda's t1k case (samtools on x86_64 only).
+ * Several platforms, the graph: which platform targets real Nx shows, and
+ * the tasks `nx affected -t build-recipe-linux-aarch64` makes from them, with
+ * bioconda's t1k case (samtools on x86_64 only). Then one native platform
+ * build (linux-64 as the other platform of an aarch64 workspace, so that no
+ * emulation is needed): what it owns of the output folder.
  */
 /** A task dependency as `--graph=stdout` writes it (Nx 24: `{ id }`). */
 type TaskRef = string | { id: string };
@@ -101,5 +107,53 @@ describe('several platforms: targets and task graph', () => {
       tasks: { dependencies: Record<string, TaskRef[]> };
     };
     expect(ids(p.tasks.dependencies['t1k:build-recipe'])).toContain('samtools:build-recipe');
+  });
+});
+
+describe("a platform build owns only its platform's subdir of the output folder (issue 27)", () => {
+  it('build-recipe-linux-64 of an aarch64 workspace: its package in linux-64/, the noarch output left to build-recipe', () => {
+    const ws = createWorkspace('platform-owner', {
+      plugins: [
+        {
+          plugin: 'nx-conda',
+          options: {
+            platform: 'linux-aarch64',
+            platforms: ['linux-aarch64', 'linux-64'],
+            images: { 'rattler-build': TEST_IMAGES.rattlerBuild },
+            packageCache: false,
+          },
+        },
+      ],
+    });
+    ws.write(
+      'recipes/split/recipe.yaml',
+      [
+        'recipe:\n  name: split\n  version: "1.0"\n\nbuild:\n  number: 0\n',
+        'outputs:',
+        '  - package:\n      name: split-lib\n    build:\n      script:\n        - mkdir -p $PREFIX/share && uname -m > $PREFIX/share/split-lib.txt',
+        '  - package:\n      name: split-data\n    build:\n      noarch: generic\n      script:\n        - mkdir -p $PREFIX/share && echo data > $PREFIX/share/split-data.txt',
+        '\nextra:\n  additional-platforms:\n    - linux-64\n',
+      ].join('\n'),
+    );
+    // noarch/ as the primary build (linux-aarch64) left it, in the same output folder.
+    const out = join(ws.root, 'dist/conda/recipes/split');
+    mkdirSync(join(out, 'noarch'), { recursive: true });
+    writeFileSync(join(out, 'noarch', 'split-data-1.0-h0_0.conda'), 'made by build-recipe');
+    writeFileSync(join(out, 'noarch', 'repodata.json'), '{"info":{"subdir":"noarch"},"packages":{}}');
+    const primaryNoarch = () =>
+      Object.fromEntries(
+        readdirSync(join(out, 'noarch')).map((f) => [f, readFileSync(join(out, 'noarch', f), 'utf8')]),
+      );
+    const before = primaryNoarch();
+
+    const result = ws.nx(['run', 'split:build-recipe-linux-64']);
+    expectSuccess(result);
+    expect(result.output).toMatch(
+      /nx-conda: built 1 package\(s\) for split with rattler-build in [0-9.]+ s \(image [^)]+\); left out 1 noarch package\(s\) it also made \(split-data-1\.0-[^)]+\): noarch\/ of dist\/conda\/recipes\/split is the linux-aarch64 build's/,
+    );
+    expect(channelPackages(out).filter((p) => p.startsWith('linux-64/'))).toEqual([
+      expect.stringMatching(/^linux-64\/split-lib-1\.0-/),
+    ]);
+    expect(primaryNoarch()).toEqual(before);
   });
 });

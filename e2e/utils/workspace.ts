@@ -161,10 +161,16 @@ export interface Background {
 /**
  * `nx ...` in the background, in its own process group (as a CI job runs it,
  * so a test can signal the whole group with `process.kill(-pid, ...)`), with
- * its output captured.
+ * its output captured. `prefix`: a command that runs Nx (`setpriv ...`).
  */
-export function startNx(ws: Workspace, args: string[], env: Record<string, string> = {}): Background {
-  const child = spawn(process.execPath, [join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+export function startNx(
+  ws: Workspace,
+  args: string[],
+  env: Record<string, string> = {},
+  prefix: readonly string[] = [],
+): Background {
+  const [command, ...rest] = [...prefix, process.execPath, join(ws.root, 'node_modules/nx/dist/bin/nx.js'), ...args];
+  const child = spawn(command, rest, {
     cwd: ws.root,
     env: {
       ...process.env,

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildCommand, renderBuildScript, shellQuote, solveCommand, solvedPackageFiles, type BuildPlan } from './index';
 
 const plan = (overrides: Partial<BuildPlan> = {}): BuildPlan => ({
@@ -182,8 +186,43 @@ describe('build script', () => {
     expect(script).toContain('staging=/opt/host-conda-bld\n');
     expect(script).toContain('conda index "$staging"');
     expect(script).toContain(
-      `trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT`,
+      `chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT`,
     );
+  });
+
+  // Run by bash with the builders stubbed: each stub logs its arguments, and the build fails when BUILD_FAILS is set.
+  describe.each(['conda-build', 'rattler-build'] as const)('the default %s script, run', (builder) => {
+    const runScript = (fails: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), 'nx-conda-script-'));
+      const stub = `#!/bin/sh\necho "$0 $*" >> ${dir}/calls\ncase "$1" in build) [ -z "$BUILD_FAILS" ];; --version) echo "\${0##*/} 9.9";; esac\n`;
+      for (const tool of ['conda', 'rattler-build']) writeFileSync(join(dir, tool), stub, { mode: 0o755 });
+      const script = renderBuildScript(plan({ builder, recipeFile: '/opt/recipe/recipe.yaml', stagingDir: dir }));
+      const run = spawnSync('bash', ['-c', script], {
+        encoding: 'utf8',
+        env: {
+          PATH: `${dir}:/usr/bin:/bin`,
+          HOSTNAME: 'box',
+          NX_CONDA_HOST_UID: '0',
+          NX_CONDA_HOST_GID: '0',
+          ...(fails ? { BUILD_FAILS: '1' } : {}),
+        },
+      });
+      const calls = readFileSync(join(dir, 'calls'), 'utf8');
+      rmSync(dir, { recursive: true, force: true });
+      return { run, calls };
+    };
+
+    it('asks for the builder version only when the build failed (it costs a builder start)', () => {
+      const ok = runScript(false);
+      expect(ok.run.status).toBe(0);
+      expect(ok.calls).not.toContain('--version');
+      expect(ok.run.stdout).toContain('nx-conda: building in box');
+
+      const failed = runScript(true);
+      expect(failed.run.status).toBe(1);
+      expect(failed.calls).toContain('--version');
+      expect(failed.run.stdout).toMatch(/^nx-conda: (conda|rattler-build) 9\.9 failed in box \(exit 1\)$/m);
+    });
   });
 
   it('quotes every path it writes into the script', () => {

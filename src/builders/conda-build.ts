@@ -13,9 +13,11 @@ set -eo pipefail
 staging={{stagingDir}}
 # Hand everything the build wrote in the staging channel back to the invoking user,
 # on success and on failure alike.
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
+# conda's version only when the build failed (asking for it starts Python once more: a second under emulation).
+trap 'rc=$?; [ "$rc" = 0 ] || echo "nx-conda: $(conda --version 2>&1) failed in $HOSTNAME (exit $rc)"
+chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
-echo "nx-conda: $(conda --version 2>&1) in $(hostname)"
+echo "nx-conda: building in $HOSTNAME"
 # nx-conda passes meta.yaml, not its folder, on purpose (nested old versions).
 export PYTHONWARNINGS="ignore:RECIPE_PATH received is a file\${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
 # The package cache (README: The package cache): the packages conda installs in the build's environments,

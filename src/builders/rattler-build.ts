@@ -28,9 +28,12 @@ export const rattlerBuild: BuilderDefinition = {
 # Written by nx-conda for one rattler-build run; see README.md for the placeholders.
 set -eo pipefail
 staging={{stagingDir}}
-trap 'chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
+# The builder's version only when the build failed: asking for it starts the builder once more,
+# which costs a second under emulation (see README: Several platforms).
+trap 'rc=$?; [ "$rc" = 0 ] || echo "nx-conda: $(rattler-build --version 2>&1) failed in $HOSTNAME (exit $rc)"
+chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
-echo "nx-conda: $(rattler-build --version 2>&1) in $(hostname)"
+echo "nx-conda: building in $HOSTNAME"
 # The package cache: the read-only entries, linked into the build's own cache (README: The package cache).
 ${LINK_CACHE_ENTRIES}{{command}}
 `,

@@ -16,7 +16,7 @@ describe('output folders', () => {
     const out = join(root, 'dist', 'foo');
     const fsync = jest.spyOn(jest.requireActual<typeof import('node:fs')>('node:fs'), 'fsyncSync');
     try {
-      replaceWithEmptyChannel(out, 'linux-64');
+      replaceWithEmptyChannel(out, ['noarch', 'linux-64']);
       expect(fsync).not.toHaveBeenCalled();
       expect(readdirSync(out).sort()).toEqual(['linux-64', 'noarch']);
       expect(index(out, 'linux-64')).toEqual(emptyRepodata('linux-64'));

@@ -68,23 +68,32 @@ export function replaceOutputSubdirs(
   }
 }
 
-/** The subdirs of a project's output folder that its build owns (and Nx caches): `noarch` and the target platform's. */
-export function ownedSubdirs(platform: string): string[] {
-  return platform === 'noarch' ? ['noarch'] : ['noarch', platform];
+/**
+ * The subdirs of a project's output folder that a build for `platform` owns
+ * (replaces, and Nx caches): `noarch` and the platform's. A build for
+ * another platform than the workspace's `primary` one (`build-recipe-<P>`)
+ * shares the output folder with the primary `build-recipe`, which owns
+ * `noarch/` (the graph's outputs and the noarch dependencies' edges say so):
+ * it owns its platform's subdir only.
+ */
+export function ownedSubdirs(platform: string, primary = platform): string[] {
+  if (platform === 'noarch') return ['noarch'];
+  return platform === primary ? ['noarch', platform] : [platform];
 }
 
 /**
- * Makes `outputDir` an empty channel for `platform`: its owned subdirs are
- * replaced (see replaceOutputSubdirs) by empty, indexed ones; anything else
- * in the folder is left alone. For a build that is skipped, not run.
+ * Makes `outputDir` an empty channel in the `owned` subdirs (see
+ * ownedSubdirs): each is replaced (see replaceOutputSubdirs) by an empty,
+ * indexed one; anything else in the folder is left alone. For a build that
+ * is skipped, not run.
  * Without fsync: an empty index holds nothing to lose, and a skipExisting
  * run writes one per skipped task (two fsyncs each were 0.6 s of a
  * 440-task batch).
  */
-export function replaceWithEmptyChannel(outputDir: string, platform: string): void {
+export function replaceWithEmptyChannel(outputDir: string, owned: readonly string[]): void {
   replaceOutputSubdirs(
     outputDir,
-    ownedSubdirs(platform).map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] })),
+    owned.map((subdir) => ({ subdir, index: emptyRepodata(subdir), files: [] })),
     { sync: false },
   );
 }

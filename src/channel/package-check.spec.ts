@@ -42,7 +42,10 @@ function built(
   index['packages.conda'][file] = typeof record === 'function' ? record(base) : { ...base, ...record };
   writeRepodata(join(staging, 'linux-64'), index);
   const out = join(mkdtempSync(join(tmpdir(), 'nx-conda-bounds-out-')), 'dist');
-  return { collect: (limits = dataLimits({})) => collectNewPackages(staging, before, out, 'linux-64', limits), out };
+  return {
+    collect: (limits = dataLimits({})) => collectNewPackages(staging, before, out, ['noarch', 'linux-64'], limits),
+    out,
+  };
 }
 
 describe('what a build leaves is bounded and checked before it is taken', () => {

@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { replaceWithEmptyChannel } from './output';
+import { ownedSubdirs, replaceWithEmptyChannel } from './output';
 import { writeFileAtomic } from './safe-fs';
 
 /**
@@ -19,12 +19,16 @@ export interface SkipRecord {
 }
 
 /**
- * Replaces the owned subdirs of `outputDir` with empty indexed ones and
- * records the skip (through a temporary file, so a killed run never leaves
- * half a record).
+ * Replaces the `owned` subdirs of `outputDir` (see ownedSubdirs) with empty
+ * indexed ones and records the skip (through a temporary file, so a killed
+ * run never leaves half a record).
  */
-export function writeSkipRecord(outputDir: string, record: SkipRecord): void {
-  replaceWithEmptyChannel(outputDir, record.platform);
+export function writeSkipRecord(
+  outputDir: string,
+  record: SkipRecord,
+  owned: readonly string[] = ownedSubdirs(record.platform),
+): void {
+  replaceWithEmptyChannel(outputDir, owned);
   writeFileAtomic(join(outputDir, record.platform, SKIP_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 

@@ -86,7 +86,7 @@ describe('properties of collecting from a hostile staging channel', () => {
           const out = join(root, 'out');
           let taken: { subdir: string; file: string }[] = [];
           try {
-            taken = collectNewPackages(staging, before, out, 'linux-64').packages;
+            taken = collectNewPackages(staging, before, out, ['noarch', 'linux-64']).packages;
           } catch (e) {
             if (!(e instanceof UserError)) throw e;
             return;

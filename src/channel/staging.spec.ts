@@ -154,7 +154,7 @@ describe('collectNewPackages', () => {
     mkdirSync(join(out, '1.2', 'noarch'), { recursive: true });
     writeFileSync(join(out, '1.2', 'noarch', 'nested-1.2-0.tar.bz2'), 'nested');
 
-    const collected = collectNewPackages(staging, before, out, 'linux-64');
+    const collected = collectNewPackages(staging, before, out, ['noarch', 'linux-64']);
 
     expect(collected.packages.map((p) => `${p.subdir}/${p.file}`).sort()).toEqual([
       'linux-64/new-1-0.conda',
@@ -193,9 +193,44 @@ describe('collectNewPackages', () => {
     writeRepodata(join(staging, 'linux-64'), index);
     const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
 
-    collectNewPackages(staging, before, out, 'linux-64');
+    collectNewPackages(staging, before, out, ['noarch', 'linux-64']);
 
     expect(repodata(out, 'linux-64').packages['same-1-0.tar.bz2']).toMatchObject({ sha256: sha('newer'), size: 5 });
+  });
+
+  it('a platform build (owning its subdir only) drops its new noarch packages and never touches noarch/ (issue 27)', () => {
+    const staging = channel({ 'noarch/dep-1-0.tar.bz2': 'D' }, { noarch: { 'dep-1-0.tar.bz2': {} } });
+    const before = snapshotChannel(staging);
+    mkdirSync(join(staging, 'linux-aarch64'));
+    writeFileSync(join(staging, 'linux-aarch64', 'lib-1-0.conda'), 'L');
+    writeFileSync(join(staging, 'noarch', 'data-1-0.conda'), 'not indexed: never read');
+    const index = emptyRepodata('linux-aarch64');
+    index['packages.conda']['lib-1-0.conda'] = { name: 'lib', version: '1', build: '0' };
+    writeRepodata(join(staging, 'linux-aarch64'), index);
+    // The primary build's noarch/ in the same output folder.
+    const out = channel({ 'noarch/data-1-0.conda': 'primary' }, { noarch: { 'data-1-0.conda': {} } });
+    const primaryIndex = readFileSync(join(out, 'noarch', 'repodata.json'), 'utf8');
+
+    const collected = collectNewPackages(staging, before, out, ['linux-aarch64']);
+
+    expect(collected.packages.map((p) => `${p.subdir}/${p.file}`)).toEqual(['linux-aarch64/lib-1-0.conda']);
+    expect(collected.dropped).toEqual([{ subdir: 'noarch', file: 'data-1-0.conda' }]);
+    expect(readdirSync(join(out, 'noarch')).sort()).toEqual(['data-1-0.conda', 'repodata.json']);
+    expect(readFileSync(join(out, 'noarch', 'data-1-0.conda'), 'utf8')).toBe('primary');
+    expect(readFileSync(join(out, 'noarch', 'repodata.json'), 'utf8')).toBe(primaryIndex);
+    expect(Object.keys(repodata(out, 'linux-aarch64')['packages.conda'])).toEqual(['lib-1-0.conda']);
+
+    // Only noarch packages made: an empty channel of its platform, noarch/ still the primary build's.
+    const onlyNoarch = channel({});
+    const empty = snapshotChannel(onlyNoarch);
+    mkdirSync(join(onlyNoarch, 'noarch'));
+    writeFileSync(join(onlyNoarch, 'noarch', 'data-1-0.conda'), 'again');
+    expect(collectNewPackages(onlyNoarch, empty, out, ['linux-aarch64'])).toMatchObject({
+      packages: [],
+      dropped: [{ subdir: 'noarch', file: 'data-1-0.conda' }],
+    });
+    expect(readdirSync(join(out, 'linux-aarch64'))).toEqual(['repodata.json']);
+    expect(readFileSync(join(out, 'noarch', 'data-1-0.conda'), 'utf8')).toBe('primary');
   });
 
   it('refuses a package for a subdir the build does not own', () => {
@@ -203,9 +238,9 @@ describe('collectNewPackages', () => {
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'osx-arm64'));
     writeFileSync(join(staging, 'osx-arm64', 'x-1-0.conda'), 'X');
-    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(
-      /osx-arm64\/x-1-0.conda, for subdir osx-arm64, but this build is for noarch and linux-64/,
-    );
+    expect(() =>
+      collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), ['noarch', 'linux-64']),
+    ).toThrow(/osx-arm64\/x-1-0.conda, for subdir osx-arm64, but this build is for noarch and linux-64/);
   });
 
   it('fails, naming the file, when the build did not index its package', () => {
@@ -213,9 +248,9 @@ describe('collectNewPackages', () => {
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'linux-64'));
     writeFileSync(join(staging, 'linux-64', 'x-1-0.tar.bz2'), 'X');
-    expect(() => collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), 'linux-64')).toThrow(
-      /linux-64\/x-1-0.tar.bz2.*no record/,
-    );
+    expect(() =>
+      collectNewPackages(staging, before, mkdtempSync(join(tmpdir(), 'o-')), ['noarch', 'linux-64']),
+    ).toThrow(/linux-64\/x-1-0.tar.bz2.*no record/);
   });
 });
 
@@ -268,7 +303,7 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     indexed(staging, 'noarch', 'foo-1.0-0.tar.bz2');
     const out = previousOutput();
 
-    expect(() => collectNewPackages(staging, before, out, 'linux-64')).toThrow(
+    expect(() => collectNewPackages(staging, before, out, ['noarch', 'linux-64'])).toThrow(
       /noarch\/foo-1.0-0.tar.bz2": a symbolic link, not a regular file/,
     );
     expect(readdirSync(join(staging, 'noarch'))).toEqual(['repodata.json']);
@@ -281,7 +316,9 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'linux-64'), { recursive: true });
     execFileSync('mkfifo', [join(staging, 'linux-64', 'pipe-1-0.conda')]);
-    expect(() => collectNewPackages(staging, before, previousOutput(), 'linux-64')).toThrow(/pipe-1-0.conda": a FIFO/);
+    expect(() => collectNewPackages(staging, before, previousOutput(), ['noarch', 'linux-64'])).toThrow(
+      /pipe-1-0.conda": a FIFO/,
+    );
   });
 
   it('refuses a folder and an odd name posing as packages; ignores package names outside the known subdirs', () => {
@@ -289,16 +326,17 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     const before = snapshotChannel(staging);
     mkdirSync(join(staging, 'noarch', 'dir-1-0.conda'), { recursive: true });
     writeFileSync(join(staging, 'noarch', 'bad name\n-1-0.conda'), 'X');
-    expect(() => collectNewPackages(staging, before, previousOutput(), 'noarch')).toThrow(
+    expect(() => collectNewPackages(staging, before, previousOutput(), ['noarch'])).toThrow(
       /bad name\\n-1-0.conda": not a conda package file name[\s\S]*dir-1-0.conda": a folder/,
     );
 
     writeFileSync(join(staging, 'stray-1-0.conda'), 'S');
     mkdirSync(join(staging, 'evil'));
     writeFileSync(join(staging, 'evil', 'e-1-0.conda'), 'E');
-    expect(collectNewPackages(staging, before, previousOutput(), 'noarch')).toEqual({
+    expect(collectNewPackages(staging, before, previousOutput(), ['noarch'])).toEqual({
       packages: [],
       ignored: [join(staging, 'evil', 'e-1-0.conda'), join(staging, 'stray-1-0.conda')],
+      dropped: [],
     });
   });
 
@@ -327,7 +365,7 @@ describe('the staging channel is data, never a path to follow (issue 9)', () => 
     mkdirSync(join(staging, 'noarch'), { recursive: true });
     symlinkSync(secret, join(staging, 'noarch', 'repodata.json'));
     symlinkSync(mkdtempSync(join(tmpdir(), 'nx-conda-host-dir-')), join(staging, 'linux-64'));
-    expect(() => collectNewPackages(staging, before, previousOutput(), 'linux-64')).toThrow(
+    expect(() => collectNewPackages(staging, before, previousOutput(), ['noarch', 'linux-64'])).toThrow(
       /linux-64": a symbolic link named like a channel subdir[\s\S]*noarch\/repodata.json": a symbolic link/,
     );
     expect(readdirSync(staging).sort()).toEqual(['noarch']);
@@ -385,7 +423,7 @@ describe('atomic replacement of a project output (issue 9)', () => {
     const out = mkdtempSync(join(tmpdir(), 'nx-conda-out-'));
     mkdirSync(join(out, 'noarch'));
     writeFileSync(join(out, 'noarch', 'old-1-0.conda'), 'O');
-    collectNewPackages(staging, before, out, 'noarch');
+    collectNewPackages(staging, before, out, ['noarch']);
     expect(readdirSync(out)).toEqual(['noarch']);
     expect(readdirSync(join(out, 'noarch'))).toEqual(['new-2-0.conda', 'repodata.json']);
   });

@@ -1,6 +1,6 @@
 import { rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { ownedSubdirs, replaceOutputSubdirs } from './output';
+import { replaceOutputSubdirs } from './output';
 import {
   emptyRepodata,
   findRecord,
@@ -172,18 +172,23 @@ export interface CollectResult {
   packages: CollectedPackage[];
   /** Package-like files outside the known subdirs, which were not taken. */
   ignored: string[];
+  /** New noarch packages of a build that does not own noarch/ (see ownedSubdirs): not taken. */
+  dropped: ChannelPackage[];
 }
 
 /**
  * Moves the packages a build added to (or rewrote in) `stagingDir` into
  * `outputDir`, keeping each in the subdir the build put it in, and writes
  * `outputDir` as an indexed channel holding exactly those packages. A build
- * owns only the `noarch` and `platform` subdirs of its output folder: those
- * are replaced, atomically per subdir (see replaceOutputSubdirs), anything
- * else there (such as the output folder of a recipe nested in this one's
- * folder) is left alone. The records are those of the staging channel's
- * index, which the build refreshed after building, so a package rebuilt
- * under the same file name never keeps a stale sha256 or size.
+ * owns only the `owned` subdirs of its output folder (see ownedSubdirs):
+ * those are replaced, atomically per subdir (see replaceOutputSubdirs),
+ * anything else there (such as the output folder of a recipe nested in this
+ * one's folder, or noarch/ for a build that does not own it) is left alone.
+ * A new noarch package of a build that does not own noarch/ is dropped
+ * (never read, never copied): the primary build makes it. The records are
+ * those of the staging channel's index, which the build refreshed after
+ * building, so a package rebuilt under the same file name never keeps a
+ * stale sha256 or size.
  *
  * Anything named like a package that is not a regular file with a package
  * name is refused (and removed from staging): the whole collection fails
@@ -193,10 +198,9 @@ export function collectNewPackages(
   stagingDir: string,
   before: ChannelSnapshot,
   outputDir: string,
-  platform: string,
+  owned: readonly string[],
   limits: DataLimits = DEFAULT_DATA_LIMITS,
 ): CollectResult {
-  const owned = ownedSubdirs(platform);
   const scan = scanChannel(stagingDir);
   if (scan.refused.length) {
     for (const { path } of scan.refused) rmSync(path, { recursive: true, force: true });
@@ -218,10 +222,15 @@ export function collectNewPackages(
   };
 
   const collected: CollectedPackage[] = [];
+  const dropped: ChannelPackage[] = [];
   const outputIndexes = new Map(owned.map((subdir) => [subdir, emptyRepodata(subdir)]));
   for (const { subdir, file, stat } of fresh) {
     const key = `${subdir}/${file}`;
     const outIndex = outputIndexes.get(subdir);
+    if (!outIndex && subdir === 'noarch') {
+      dropped.push({ subdir, file });
+      continue;
+    }
     if (!outIndex) {
       throw new MissingRecordError(
         `The build made ${key}, for subdir ${subdir}, but this build is for ${owned.join(' and ')}. ` +
@@ -242,7 +251,8 @@ export function collectNewPackages(
     outIndex[repodataKey(file)][file] = checkedRecord(record, `${key} (made by this build)`, file, subdir, facts);
     collected.push({ subdir, file, size: stat.size });
   }
-  if (collected.length === 0) return { packages: collected, ignored: scan.ignored };
+  // Nothing new: the output folder stays as it was, and the caller says so. Only dropped ones: empty owned subdirs.
+  if (collected.length === 0 && dropped.length === 0) return { packages: collected, ignored: scan.ignored, dropped };
 
   replaceOutputSubdirs(
     outputDir,
@@ -254,7 +264,7 @@ export function collectNewPackages(
         .map(({ file }) => ({ file, from: join(stagingDir, subdir, file) })),
     })),
   );
-  return { packages: collected, ignored: scan.ignored };
+  return { packages: collected, ignored: scan.ignored, dropped };
 }
 
 /** Where a shared staging channel's control files live: beside it, never inside the folder a container can write. */

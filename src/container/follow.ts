@@ -33,8 +33,9 @@ export const FOLLOW_SCRIPT = [
   'exec 3<&0 </dev/null',
   '"$@" 3<&- &',
   'build=$!',
-  // EOF on the client's stdin: end this shell, so that init and the whole container end.
-  '(cat <&3 >/dev/null; kill -TERM $$) &',
+  // EOF on the client's stdin: end this shell, so that init and the whole container end. The shell's own
+  // `read`, not cat: a fork costs nothing, an exec of another binary about 30 ms under qemu emulation.
+  '(while read -r line; do :; done <&3; kill -TERM $$) &',
   'exec 3<&-',
   'wait "$build"',
 ].join('\n');

@@ -45,6 +45,14 @@ export {
   BINFMT_MISC,
   type EmulationProbe,
 } from './platform';
+export {
+  forgetManifestList,
+  localManifestList,
+  manifestListArgv,
+  registryManifest,
+  runManifestStep,
+  type ManifestListOptions,
+} from './manifest';
 export { hardeningArgs, validateRunArgs, isEngineSocketPath, HardeningError, type Hardening } from './hardening';
 export { maskArgs, masker, MASK } from './secrets';
 export { engineEnvironment } from './engine-env';

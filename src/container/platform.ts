@@ -28,6 +28,16 @@ const NATIVE_SUBDIR = new Map([
 
 export const BINFMT_MISC = '/proc/sys/fs/binfmt_misc';
 
+/** The engine's architecture names of the Linux platforms nx-conda builds (amd64, arm64, ...). */
+export const ENGINE_ARCHES: readonly string[] = [...LINUX_PLATFORMS.values()].map((p) => p.engine.split('/')[1]);
+
+/** The engine's architecture of a Linux conda subdir (linux-aarch64 -> arm64); throws as enginePlatform does. */
+export function engineArch(subdir: string): string {
+  const platform = enginePlatform(subdir);
+  if (!platform) throw new PlatformError('noarch has no architecture of its own');
+  return platform.split('/')[1];
+}
+
 /** The conda subdir of this host's own containers (linux-64 on x86_64, linux-aarch64 on arm64). */
 export function nativeSubdir(arch: string = process.arch): string {
   return NATIVE_SUBDIR.get(arch) ?? 'linux-64';

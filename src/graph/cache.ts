@@ -86,30 +86,37 @@ export interface LoadStats {
   inThread?: number;
 }
 
-/** One call's view of the caches: each file's cached entry, and how to record what was loaded. */
-interface LoadRun {
-  cachedOf(file: string): { entry?: CacheEntry; inMemory: boolean };
-  finish(loaded: ReadonlyMap<string, Loaded>, cachedEntries: ReadonlyMap<string, CacheEntry | undefined>): LoadStats;
-}
+type LoadResult = { outcomes: Map<string, ParseOutcome>; stats: LoadStats };
 
-function openRun(workspaceRoot: string, files: readonly string[], registrationKey: string): LoadRun {
+/**
+ * One load of `files`, in the two steps both entry points share: each
+ * file's cached entry is looked up (memory, then disk) when the load starts;
+ * `finish` loads here every file not loaded yet (`loaded`: those a thread
+ * read), then records what was loaded in the caches.
+ */
+function startLoad(workspaceRoot: string, files: readonly string[], platform: string, registrationKey: string) {
+  const now = Date.now();
   const cachePath = cacheFilePath(workspaceRoot, registrationKey);
   const memoryKey = `${workspaceRoot}\0${registrationKey}`;
   const memory = memories.get(memoryKey) ?? new Map<string, CacheEntry>();
   let disk: DiskCache | undefined;
   const fromMemory = new Set<string>();
+  const cachedEntries = new Map<string, CacheEntry | undefined>();
+  for (const file of files) {
+    const inMemory = memory.get(file);
+    if (inMemory) fromMemory.add(file);
+    else disk ??= openDiskCache(cachePath);
+    cachedEntries.set(file, inMemory ?? disk!.get(file));
+  }
+  const loadHere = (file: string) => loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now);
   return {
-    cachedOf(file) {
-      const inMemory = memory.get(file);
-      if (inMemory) {
-        fromMemory.add(file);
-        return { entry: inMemory, inMemory: true };
-      }
-      disk ??= openDiskCache(cachePath);
-      return { entry: disk.get(file), inMemory: false };
-    },
-    finish(loaded, cachedEntries) {
+    now,
+    loadHere,
+    uncached: () => files.filter((f) => cachedEntries.get(f) === undefined),
+    finish(loaded: Map<string, Loaded>, inThread?: number): LoadResult {
+      for (const file of files) if (!loaded.has(file)) loaded.set(file, loadHere(file));
       const stats: LoadStats = { files: files.length, parsed: 0, fromMemory: 0, fromDisk: 0, hashed: 0 };
+      if (inThread !== undefined) stats.inThread = inThread;
       const used = new Map<string, CacheEntry>();
       let diskDirty = false;
       for (const file of files) {
@@ -129,13 +136,9 @@ function openRun(workspaceRoot: string, files: readonly string[], registrationKe
         disk ??= openDiskCache(cachePath);
         disk.write(Object.fromEntries(used));
       }
-      return stats;
+      return { outcomes: new Map(files.map((f) => [f, loaded.get(f)!.outcome])), stats };
     },
   };
-}
-
-function outcomesOf(files: readonly string[], loaded: ReadonlyMap<string, Loaded>): Map<string, ParseOutcome> {
-  return new Map(files.map((f) => [f, loaded.get(f)!.outcome]));
 }
 
 /**
@@ -149,17 +152,8 @@ export function loadRecipes(
   files: readonly string[],
   platform: string,
   registrationKey: string = platform,
-): { outcomes: Map<string, ParseOutcome>; stats: LoadStats } {
-  const run = openRun(workspaceRoot, files, registrationKey);
-  const now = Date.now();
-  const loaded = new Map<string, Loaded>();
-  const cachedEntries = new Map<string, CacheEntry | undefined>();
-  for (const file of files) {
-    const { entry } = run.cachedOf(file);
-    cachedEntries.set(file, entry);
-    loaded.set(file, loadOne(workspaceRoot, file, entry, platform, now));
-  }
-  return { outcomes: outcomesOf(files, loaded), stats: run.finish(loaded, cachedEntries) };
+): LoadResult {
+  return startLoad(workspaceRoot, files, platform, registrationKey).finish(new Map());
 }
 
 /**
@@ -172,19 +166,10 @@ export async function loadRecipesInParallel(
   files: readonly string[],
   platform: string,
   registrationKey: string = platform,
-): Promise<{ outcomes: Map<string, ParseOutcome>; stats: LoadStats }> {
-  const run = openRun(workspaceRoot, files, registrationKey);
-  const now = Date.now();
-  const cachedEntries = new Map<string, CacheEntry | undefined>();
-  for (const file of files) cachedEntries.set(file, run.cachedOf(file).entry);
-  const uncached = files.filter((f) => cachedEntries.get(f) === undefined);
-  const { loaded, inThread } = await loadInThreads(workspaceRoot, uncached, platform, now, (file) =>
-    loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now),
-  );
-  for (const file of files) {
-    if (!loaded.has(file)) loaded.set(file, loadOne(workspaceRoot, file, cachedEntries.get(file), platform, now));
-  }
-  return { outcomes: outcomesOf(files, loaded), stats: { ...run.finish(loaded, cachedEntries), inThread } };
+): Promise<LoadResult> {
+  const load = startLoad(workspaceRoot, files, platform, registrationKey);
+  const { loaded, inThread } = await loadInThreads(workspaceRoot, load.uncached(), platform, load.now, load.loadHere);
+  return load.finish(loaded, inThread);
 }
 
 /** For tests: forget the in-memory results. */

@@ -231,6 +231,18 @@ describe('several platforms in the graph', () => {
     },
   );
 
+  it('package-image: images of every platform the recipe is built for, after those builds; one platform: as before', async () => {
+    const projects = await nodes({ ...AARCH, packageImageTargetName: 'package-image' });
+    expect(projects.htslib.targets!['package-image']).toMatchObject({
+      dependsOn: ['build-recipe', T],
+      options: { imageProject: 'builder-image', platforms: ['linux-64', 'linux-aarch64'] },
+    });
+    for (const name of ['x86only', 'pynoarch']) {
+      expect(projects[name].targets!['package-image'].dependsOn).toEqual(['build-recipe']);
+      expect(projects[name].targets!['package-image'].options).toEqual({ imageProject: 'builder-image' });
+    }
+  });
+
   it('keeps the options of the primary target on the platform target, with its platform', async () => {
     const projects = await nodes({ ...AARCH, outputRoot: 'out', engine: 'podman' });
     expect(projects.htslib.targets![T].options).toEqual({

@@ -192,7 +192,12 @@ export function recipeProject(
     // Built for another platform: the lint reads its dependencies' recipes (additional_platform_requirement).
     if (plan?.targets.length) targets[opts.lintTargetName].inputs!.push('^default');
   }
-  if (opts.packageImageTargetName) targets[opts.packageImageTargetName] = packageImageTarget(buildOptions, opts);
+  if (opts.packageImageTargetName)
+    targets[opts.packageImageTargetName] = packageImageTarget(
+      buildOptions,
+      opts,
+      (plan?.targets ?? []).map((t) => t.platform),
+    );
   if (opts.purgeTargetName) targets[opts.purgeTargetName] = purgeTarget(projectName, buildOptions, opts);
   // bump-recipe finds the recipe in the project root itself; never cached (the upstream changes).
   if (opts.bumpTargetName) targets[opts.bumpTargetName] = { executor: EXECUTORS.bumpRecipe };
@@ -231,9 +236,14 @@ function lintTarget(root: string, opts: NormalizedOptions, workspace: WorkspaceS
 /**
  * package-image: one tested image per package the build made. Not cached:
  * the image lives in the engine, and the executor itself skips a package
- * whose image (by the package file's sha256) is there.
+ * whose image (by the package file's sha256) is there. A recipe built for
+ * other platforms too gets their images (`platforms`, after their builds).
  */
-function packageImageTarget(buildOptions: Record<string, unknown>, opts: NormalizedOptions): TargetConfiguration {
+function packageImageTarget(
+  buildOptions: Record<string, unknown>,
+  opts: NormalizedOptions,
+  otherPlatforms: string[],
+): TargetConfiguration {
   const options: Record<string, unknown> = {};
   for (const key of ['outputPath', 'platform'] as const) if (buildOptions[key]) options[key] = buildOptions[key];
   // The installer needs conda: a conda-build image when the workspace names one.
@@ -243,10 +253,11 @@ function packageImageTarget(buildOptions: Record<string, unknown>, opts: Normali
   for (const key of ['engine', 'registry', 'packageBaseImage', 'namespace'] as const)
     if (opts[key]) options[key] = opts[key];
   if (opts.channels.length) options.channels = [...opts.channels];
+  if (otherPlatforms.length) options.platforms = [opts.platform, ...otherPlatforms];
   return {
     executor: EXECUTORS.packageImage,
     cache: false,
-    dependsOn: [opts.buildTargetName],
+    dependsOn: [opts.buildTargetName, ...otherPlatforms.map((p) => `${opts.buildTargetName}-${p}`)],
     ...(Object.keys(options).length ? { options } : {}),
     metadata: { description: `Build and test an image of each package ${opts.buildTargetName} made` },
   };

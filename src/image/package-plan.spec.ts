@@ -41,6 +41,10 @@ describe('labels: ours, up to date', () => {
     expect(isOurPackageRef('localhost:5000/biocontainers/hello:1.0--0', labels, WS)).toBe(true);
     expect(isOurPackageRef(untestedTag('hello', 'ab'.repeat(32)), labels, WS)).toBe(true);
     expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, WS, 'hello')).toBe(true);
+    // Another platform's image, here and under its registry name.
+    expect(isOurPackageRef('biocontainers/hello:1.0--0-arm64', labels, WS)).toBe(true);
+    expect(isOurPackageRef('localhost:5000/biocontainers/hello:1.0--0-amd64', labels, WS)).toBe(true);
+    expect(isOurPackageRef('biocontainers/hello:1.0--0-derived', labels, WS)).toBe(false);
     // Another project, another workspace, an image built FROM ours under another tag, no labels.
     expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, WS, 'other')).toBe(false);
     expect(isOurPackageRef('biocontainers/hello:1.0--0', labels, 'fedcba9876543210')).toBe(false);

@@ -6,6 +6,7 @@
 import { NX_CONDA_LABEL } from '../core/defaults';
 import { OWNER_LABELS } from '../container/owner';
 import { UserError } from '../core/errors';
+import { ENGINE_ARCHES } from '../container/platform';
 import { isPackageName, PACKAGE_NAME_RULE } from '../recipes';
 
 /** A package spec (`name=version--build`) that names no package image. */
@@ -177,7 +178,7 @@ export const UNTESTED_REPOSITORY = 'nx-conda-untested';
 /**
  * Label and tag form: is `ref` a name package-image gave an image (by its
  * labels) in this workspace? `[registry/]<namespace>/<name>:<version>--<build>`
- * of the package file its label names, or the temporary untested name. An
+ * (with `-<arch>` for another architecture's image) of the package file its label names, or the temporary untested name. An
  * image built FROM one of ours inherits our labels but not this name.
  */
 export function isOurPackageRef(
@@ -194,8 +195,13 @@ export function isOurPackageRef(
     return false;
   }
   const sha = labels.get(PACKAGE_LABELS.sha256) ?? '';
+  const tag = `/${spec.name}:${spec.version}--${spec.build}`;
+  // Another architecture's image carries `-<arch>` (manifest-plan.ts archTag).
+  const arch = ref.includes(`${tag}-`) ? ref.slice(ref.lastIndexOf(`${tag}-`) + tag.length + 1) : '';
   return (
-    ref.endsWith(`/${spec.name}:${spec.version}--${spec.build}`) || (sha !== '' && ref === untestedTag(spec.name, sha))
+    ref.endsWith(tag) ||
+    (ENGINE_ARCHES.includes(arch) && ref.endsWith(`${tag}-${arch}`)) ||
+    (sha !== '' && ref === untestedTag(spec.name, sha))
   );
 }
 

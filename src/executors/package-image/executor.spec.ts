@@ -65,6 +65,21 @@ describe('package-image executor, against a recorded engine', () => {
     engine.run(() => packageImageExecutor({ image: INSTALLER, ...options }, executorContext(ws.root, 'foo', graph)));
   const runs = () => engine.calls.filter((c) => c.args[0] === 'run');
   const moves = () => engine.lines().filter((l) => /^image (tag|rm) /.test(l));
+  /** The engine's lookup of the tag with its labels. */
+  const inspectTag = new RegExp(
+    `^image inspect --format \\{\\{\\.Id\\}\\} \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`,
+  );
+  /** What that lookup answers for foo's image made by package-image in this workspace. */
+  const ours = (tests = 'passed') =>
+    'sha256:1 ' +
+    JSON.stringify({
+      'nx-conda': 'package',
+      'nx-conda.workspace': workspaceId(ws.root),
+      'nx-conda.project': 'foo',
+      'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
+      'nx-conda.package-sha256': SHA,
+      'nx-conda.tests': tests,
+    });
 
   it('builds the image under an untested name, tests it with no network, then gives it its tag; the build context is removed', async () => {
     const dockerfiles: string[] = [];
@@ -245,18 +260,7 @@ describe('package-image executor, against a recorded engine', () => {
   });
 
   it('reuses an image whose labels name the same package file, workspace and passed tests: no build, no container', async () => {
-    engine.on(new RegExp(`^image inspect --format \\{\\{\\.Id\\}\\} \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`), {
-      stdout:
-        'sha256:1 ' +
-        JSON.stringify({
-          'nx-conda': 'package',
-          'nx-conda.workspace': workspaceId(ws.root),
-          'nx-conda.project': 'foo',
-          'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
-          'nx-conda.package-sha256': SHA,
-          'nx-conda.tests': 'passed',
-        }),
-    });
+    engine.on(inspectTag, { stdout: ours() });
     await expect(run()).resolves.toEqual({ success: true });
     // One engine call: no engine check (`version`) before it, no container, no build.
     expect(engine.lines()).toEqual([`image inspect --format {{.Id}} {{json .Config.Labels}} ${TAG}`]);
@@ -307,9 +311,6 @@ describe('package-image executor, against a recorded engine', () => {
 
   // Issue 31, point 1: a tag package-image did not make is never moved, replaced or removed.
   const FOREIGN = `sha256:${'f'.repeat(64)}`;
-  const inspectTag = new RegExp(
-    `^image inspect --format \\{\\{\\.Id\\}\\} \\{\\{json \\.Config\\.Labels\\}\\} ${TAG}$`,
-  );
 
   it.each([[{}], [{ skipTests: true }]])(
     'refuses a tag held by an image nx-conda did not make, naming the tag and the holder (%j): no build, nothing moved',
@@ -365,16 +366,6 @@ describe('package-image executor, against a recorded engine', () => {
 
   // Issue 31, point 2: pushes verify TLS unless the registry is on loopback or insecureRegistry says otherwise.
   describe('push', () => {
-    const ours = (tests = 'passed') =>
-      'sha256:1 ' +
-      JSON.stringify({
-        'nx-conda': 'package',
-        'nx-conda.workspace': workspaceId(ws.root),
-        'nx-conda.project': 'foo',
-        'nx-conda.package-file': 'foo-1.0-0.tar.bz2',
-        'nx-conda.package-sha256': SHA,
-        'nx-conda.tests': tests,
-      });
     beforeEach(() => {
       engine
         .on(inspectTag, { stdout: ours() })

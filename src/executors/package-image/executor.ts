@@ -5,9 +5,11 @@ import { join, relative } from 'node:path';
 import { goLive, logger } from '../../core/logger';
 import { listChannelPackages } from '../../channel/staging';
 import { ownedSubdirs } from '../../channel/output';
-import { checkEngine, inspectImage, workspaceId } from '../../container';
+import { assertCanRun, checkEngine, inspectImage, workspaceId } from '../../container';
+import { platformTag, type PlatformImage } from '../../image/manifest-plan';
 import { runExecutor } from '../run-executor';
 import {
+  forPlatform,
   PackageImageError,
   resolvePackageImageOptions,
   tagHeldError,
@@ -54,14 +56,13 @@ export const NO_PACKAGE = 'with no package';
 export async function packageImageTask(options: PackageImageExecutorSchema, context: ExecutorContext): Promise<string> {
   const started = Date.now();
   const o = resolvePackageImageOptions(options, context);
-  const packages = listChannelPackages(o.outputDir).filter((p) => ownedSubdirs(o.platform).includes(p.subdir));
-  if (packages.length === 0) {
+  const images = platformImagesOf(o, context.root);
+  if (images.length === 0) {
     logger.info(
-      `nx-conda: ${relative(context.root, o.outputDir)} holds no package for ${o.platform} or noarch (a skipped build?): no image to make.`,
+      `nx-conda: ${relative(context.root, o.outputDir)} holds no package for ${o.platforms.join(', ')} or noarch (a skipped build?): no image to make.`,
     );
     return NO_PACKAGE;
   }
-  const images = packages.map(({ subdir, file }) => checkedImage(o, subdir, file));
   refuseSharedTags(images);
   const workspace = workspaceId(context.root);
   const found = await lookUp(o, workspace, images);
@@ -71,17 +72,23 @@ export async function packageImageTask(options: PackageImageExecutorSchema, cont
   const todo = found.filter((f) => !f.reused);
   for (const f of found)
     if (f.reused) summary.push(`  ${f.image.tag}  reused (${f.image.subdir}/${f.image.file} unchanged)`);
+  // Another architecture runs emulated: without a handler, fail at once saying what to install.
+  for (const platform of o.platforms) if (todo.some((f) => f.image.platform === platform)) assertCanRun(platform);
   // Image builds, tests and pushes take long: in a batch, their output streams live.
   if (todo.length > 0 || o.registry) goLive();
   if (todo.length > 0) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when an image is made (see above)
     const { makeImages } = require('./make-image') as typeof import('./make-image');
-    summary.push(...(await makeImages(o, context, workspace, todo)));
+    // One build context per platform: its channel holds that platform's packages and noarch.
+    for (const platform of o.platforms) {
+      const mine = todo.filter((f) => f.image.platform === platform);
+      if (mine.length) summary.push(...(await makeImages(forPlatform(o, platform), context, workspace, mine)));
+    }
   }
   if (o.registry) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only with a registry
-    const { pushTested } = require('./push') as typeof import('./push');
-    summary.push(...(await pushTested(o, images, workspace)));
+    const { pushAll } = require('./push') as typeof import('./push');
+    summary.push(...(await pushAll(o, images, workspace)));
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   logger.info(
@@ -92,7 +99,7 @@ export async function packageImageTask(options: PackageImageExecutorSchema, cont
 
 /** A package file, its sha256, the image that has its tag now (if any) and whether that image will do. */
 export interface Found {
-  image: PackageImage;
+  image: PlatformImage;
   sha256: string;
   /** Id of the image that has the tag now. */
   previous?: string;
@@ -106,7 +113,7 @@ export interface Found {
  * No engine check first: a lookup that fails asks the engine why (checkEngine
  * says what to do), so a working engine costs one call per tag.
  */
-async function lookUp(o: ResolvedPackageImageOptions, workspace: string, images: PackageImage[]): Promise<Found[]> {
+async function lookUp(o: ResolvedPackageImageOptions, workspace: string, images: PlatformImage[]): Promise<Found[]> {
   try {
     return await Promise.all(
       images.map(async (image) => {
@@ -142,9 +149,41 @@ function refuseSharedTags(images: PackageImage[]): void {
   );
 }
 
-function checkedImage(o: ResolvedPackageImageOptions, subdir: string, file: string): PackageImage {
+/**
+ * The images to make: for the primary platform, one per package file of its
+ * subdir and noarch/ (as before platforms existed); for each other platform
+ * of `platforms`, one per package file of its subdir, tagged with the
+ * platform (platformTag). With several platforms, each must have packages.
+ */
+function platformImagesOf(o: ResolvedPackageImageOptions, root: string): PlatformImage[] {
+  const [primary] = o.platforms;
+  const packages = listChannelPackages(o.outputDir);
+  const images: PlatformImage[] = [];
+  const without: string[] = [];
+  for (const platform of o.platforms) {
+    const subdirs = platform === primary ? ownedSubdirs(platform) : [platform];
+    const mine = packages.filter((p) => subdirs.includes(p.subdir));
+    if (mine.length === 0) without.push(platform);
+    images.push(...mine.map(({ subdir, file }) => checkedImage(o, subdir, file, platform)));
+  }
+  if (images.length > 0 && without.length > 0) {
+    const folder = relative(root, o.outputDir);
+    throw new PackageImageError(
+      `${without.map((p) => `${folder}/${p}`).join(' and ')} ${without.length === 1 ? 'holds' : 'hold'} no package, ` +
+        `but ${o.projectName} gets images for ${o.platforms.join(', ')} (platforms): build ${without
+          .map((p) => `nx run ${o.projectName}:build-recipe${p === primary ? '' : `-${p}`}`)
+          .join(
+            ' and ',
+          )} first (a build skipped by skipExisting leaves no package), or leave ${without.join(', ')} out of platforms.`,
+    );
+  }
+  return images;
+}
+
+function checkedImage(o: ResolvedPackageImageOptions, subdir: string, file: string, platform: string): PlatformImage {
   try {
-    return packageImageOf(o.namespace, subdir, file);
+    const image = packageImageOf(o.namespace, subdir, file);
+    return { ...image, platform, plainTag: image.tag, tag: platformTag(image.tag, platform, o.platforms[0]) };
   } catch (e) {
     throw new PackageImageError(`${subdir}/${file} cannot name an image: ${(e as Error).message}`);
   }

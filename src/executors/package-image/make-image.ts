@@ -12,8 +12,10 @@ import { assembleStagingChannel, dependencyOutputs } from '../../channel';
 import {
   buildImage,
   currentRun,
+  foreignEnginePlatform,
   imageId,
   imageLabels,
+  imagePlatform,
   inspectImage,
   listImages,
   masker,
@@ -62,6 +64,8 @@ export async function makeImages(
 ): Promise<string[]> {
   const summary: string[] = [];
   const installer = await installerImage(o, context);
+  await assertArchitecture(o, installer, 'installer image', 'platformImages');
+  await assertArchitecture(o, o.baseImage, 'base image', 'platformBaseImages');
   const contextDir = mkdtempSync(join(tmpdir(), 'nx-conda-package-image-'));
   try {
     assembleChannel(o, context, join(contextDir, 'channel'));
@@ -85,6 +89,31 @@ async function installerImage(o: ResolvedPackageImageOptions, context: ExecutorC
       `Builder image ${tag} is not in ${o.engine}: build it with \`nx run ${project}:${target}\`.`,
     );
   return tag;
+}
+
+/**
+ * For another architecture than the host's, the installer and base images
+ * must be of it, here: a missing one would be pulled for that platform under
+ * the same tag, taking it from the host's images (the engine keeps one image
+ * per tag), and one of the host's would make an image that lies about its
+ * architecture. Native builds run as before, unchecked.
+ */
+async function assertArchitecture(
+  o: ResolvedPackageImageOptions,
+  image: string,
+  what: string,
+  option: string,
+): Promise<void> {
+  const wanted = foreignEnginePlatform(o.platform);
+  if (!wanted) return;
+  const actual = await imagePlatform(o.engine, image);
+  if (actual === wanted || (actual !== undefined && actual.startsWith(`${wanted}/`))) return;
+  throw new PackageImageError(
+    `the ${what} ${image} of the ${o.platform} images is ${actual === undefined ? `not in ${o.engine}` : actual}, ` +
+      `and they need one of ${wanted} here. Pull or build a ${wanted} image under a tag of its own ` +
+      `(e.g. ${o.engine} pull --platform ${wanted} <image> && ${o.engine} tag <image> <image>-${wanted.split('/')[1]}) ` +
+      `and name it in ${option}: { "${o.platform}": "<that tag>" }.`,
+  );
 }
 
 /** The project's own packages and its dependencies' (as a build sees them), as one channel in the build context. */
@@ -140,6 +169,7 @@ async function makeImage(
       dockerfile,
       tags: [buildTag],
       network: o.network,
+      platform: foreignEnginePlatform(o.platform),
       labelledByDockerfile: true,
       // force: solved and installed again, not taken from the engine's layer cache.
       noCache: o.force,
@@ -209,6 +239,7 @@ async function readTests(
       },
     ],
     network: 'none',
+    platform: foreignEnginePlatform(o.platform),
     labels: {
       'nx-conda.project': o.projectName,
       'nx-conda.step': 'read-tests',
@@ -256,6 +287,7 @@ async function runTests(
       command: ['bash', `${CONTAINER_TESTS}/run.sh`],
       mounts: [{ host: tests.dir, container: CONTAINER_TESTS, readOnly: true }],
       network: 'none',
+      platform: foreignEnginePlatform(o.platform),
       labels: { 'nx-conda.project': o.projectName, 'nx-conda.step': 'test', ...ownerLabels(root, currentRun(), []) },
       namePrefix: `nx-conda-${o.projectName.replace(/[^A-Za-z0-9_.-]/g, '_')}-test`,
       logPrefix: `[${o.projectName}] `,

@@ -8,6 +8,8 @@ import { SUBDIR_PATTERN } from '../../channel/repodata';
 import { normalizeChannels } from '../../channel/upstream';
 import type { EngineName } from '../../core/defaults';
 import { OptionError, UserError } from '../../core/errors';
+import { isCondaPlatform, shownValue } from '../../core/platforms';
+import { enginePlatform } from '../../container/platform';
 import { withSchemaDefaults } from '../../core/schema-defaults';
 import schemaJson from './schema.json';
 import type { PackageImageExecutorSchema } from './schema';
@@ -32,7 +34,14 @@ export function tagHeldError(
 export interface ResolvedPackageImageOptions {
   projectName: string;
   outputDir: string;
+  /** The platform of this image set: the primary one, or one of `platforms` (see forPlatform). */
   platform: string;
+  /** Every platform that gets images, the primary (`platform`) first; one platform: as before platforms existed. */
+  platforms: string[];
+  /** Installer image of a platform other than the primary one, when given (else: see forPlatform). */
+  platformImages: Map<string, string>;
+  /** Base image of a platform other than the primary one, when given (else packageBaseImage). */
+  platformBaseImages: Map<string, string>;
   installer: { kind: 'ref'; ref: string } | { kind: 'project'; project: string; target: string };
   baseImage: string;
   namespace: string;
@@ -79,6 +88,9 @@ export function resolvePackageImageOptions(
       'platform',
       `platform ${JSON.stringify(o.platform)} is not a conda subdir: use noarch or <os>-<arch> (linux-64, osx-arm64, ...).`,
     );
+  const platforms = platformsOf(o.platform, o.platforms);
+  const platformImages = imagesByPlatform(o.platformImages, 'platformImages', platforms);
+  const platformBaseImages = imagesByPlatform(o.platformBaseImages, 'platformBaseImages', platforms);
   if (!IMAGE_REPOSITORY.test(o.namespace))
     throw new OptionError(
       'namespace',
@@ -127,6 +139,9 @@ export function resolvePackageImageOptions(
     projectName,
     outputDir,
     platform: o.platform,
+    platforms,
+    platformImages,
+    platformBaseImages,
     installer,
     baseImage,
     namespace: o.namespace,
@@ -142,4 +157,61 @@ export function resolvePackageImageOptions(
     engine: o.engine,
     verbose: o.verbose ?? context.isVerbose ?? false,
   };
+}
+
+/** `platform` first, then the other platforms of `platforms` (each a conda platform a Linux container builds). */
+function platformsOf(primary: string, given: unknown): string[] {
+  if (given === undefined) return [primary];
+  if (!Array.isArray(given))
+    throw new OptionError('platforms', `platforms must be a list of conda platforms, got ${shownValue(given)}.`);
+  const all = [primary];
+  for (const value of given) {
+    if (!isCondaPlatform(value) || value === 'noarch')
+      throw new OptionError(
+        'platforms',
+        `platforms holds ${shownValue(value)}, which is not a conda platform (linux-64, linux-aarch64, ...).`,
+      );
+    try {
+      enginePlatform(value);
+    } catch (e) {
+      throw new OptionError('platforms', `platforms: ${(e as Error).message}`);
+    }
+    if (!all.includes(value)) all.push(value);
+  }
+  return all;
+}
+
+/** A map from a platform of `platforms` (not the primary one) to an image reference, checked. */
+function imagesByPlatform(given: unknown, option: string, platforms: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (given === undefined) return out;
+  if (!given || typeof given !== 'object' || Array.isArray(given))
+    throw new OptionError(option, `${option} must map a platform to an image, got ${shownValue(given)}.`);
+  for (const [platform, image] of Object.entries(given)) {
+    if (!platforms.slice(1).includes(platform))
+      throw new OptionError(
+        option,
+        `${option} names ${shownValue(platform)}, which is not one of the other platforms (${platforms.slice(1).join(', ') || 'none: set platforms'}).`,
+      );
+    out.set(platform, validateImageRef(image, `${option}.${platform}`));
+  }
+  return out;
+}
+
+/**
+ * The options of one platform's images: its installer (given in
+ * platformImages; else the image project's `<imageTarget>-<platform>`
+ * target, as init makes it; else the same image, whose architecture
+ * make-image checks) and its base image (platformBaseImages, else
+ * packageBaseImage, checked the same way).
+ */
+export function forPlatform(o: ResolvedPackageImageOptions, platform: string): ResolvedPackageImageOptions {
+  if (platform === o.platforms[0]) return o;
+  const given = o.platformImages.get(platform);
+  const installer = given
+    ? ({ kind: 'ref', ref: given } as const)
+    : o.installer.kind === 'project'
+      ? ({ kind: 'project', project: o.installer.project, target: `${o.installer.target}-${platform}` } as const)
+      : o.installer;
+  return { ...o, platform, installer, baseImage: o.platformBaseImages.get(platform) ?? o.baseImage };
 }

@@ -5,6 +5,12 @@ export interface PackageImageExecutorSchema {
   outputPath?: string;
   /** The conda subdir the packages were built for. Default linux-64. */
   platform?: string;
+  /** More platforms (conda subdirs) whose packages get images too, each arch's beside the others; with registry, one tag for all (a manifest list). */
+  platforms?: string[];
+  /** Installer image of another platform (e.g. { "linux-aarch64": "builder:arm64" }); default: imageProject's `<imageTarget>-<platform>`, else image. */
+  platformImages?: Record<string, string>;
+  /** Base image of another platform; default packageBaseImage (which must then be that platform's image here). */
+  platformBaseImages?: Record<string, string>;
   /** Installer image (conda on PATH). Empty: the builder image of imageProject. */
   image?: string;
   /** Project whose docker-image target made the builder image. */

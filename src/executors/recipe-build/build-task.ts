@@ -9,14 +9,7 @@ import { namingFullDisk } from '../../core/disk-full';
 import type { ExecutorContext } from '@nx/devkit';
 import { goLive, logger } from '../../core/logger';
 import { join, relative } from 'node:path';
-import {
-  recoverOutput,
-  withDirectoryLock,
-  withOutputLock,
-  writeSkipRecord,
-  type CollectedPackage,
-  type LookupOptions,
-} from '../../channel';
+import { recoverOutput, withDirectoryLock, withOutputLock, writeSkipRecord, type LookupOptions } from '../../channel';
 import { workspaceSecret } from '../../channel/secret';
 import {
   checkEngine,
@@ -41,6 +34,7 @@ import { assertNoSkippedDependency, skipForPlatform } from './skip';
 import {
   assembleStaging,
   collectPackages,
+  type CollectedBuild,
   makeBuildDirs,
   ownFolders,
   removeBuildDirs,
@@ -120,7 +114,7 @@ export async function buildRecipeTask(
   const resolved = resolveOptions(options, context);
   const skip = skipForPlatform(resolved, context.root);
   if (skip) {
-    writeSkipRecord(resolved.outputDir, skip);
+    writeSkipRecord(resolved.outputDir, skip, resolved.ownedSubdirs);
     logger.info(
       `nx-conda: skipped ${resolved.projectName} for ${resolved.platform}: ${skip.recipe} says build: skip there. ` +
         `No container was run; ${relative(context.root, resolved.outputDir)} holds an empty channel.`,
@@ -150,7 +144,7 @@ export async function buildRecipeTask(
   const holder = `project ${resolved.projectName} of ${context.root}`;
   const lockOptions = { holder, timeoutSeconds: resolved.lockTimeoutSeconds };
   // Always the project's own lock first, then the shared staging channel's: one order, no deadlock.
-  const collected = await withOutputLock(
+  const built = await withOutputLock(
     resolved.outputDir,
     () =>
       resolved.sharedStagingDir
@@ -170,7 +164,7 @@ export async function buildRecipeTask(
         logger.info(`nx-conda: waiting for ${other}, which builds ${resolved.projectName} into the same output folder`),
     },
   );
-  printSummary(resolved, image, collected, context.root, started);
+  printSummary(resolved, image, built, context.root, started);
   if (!resolved.keepImage && resolved.image.kind === 'project') session.imagesToRemove.set(image, resolved);
   return BUILT;
 }
@@ -253,7 +247,7 @@ async function buildInStaging(
   image: string,
   context: ExecutorContext,
   session: BuildSession,
-): Promise<CollectedPackage[]> {
+): Promise<CollectedBuild> {
   const stagingShown = relative(context.root, resolved.sharedStagingDir ?? resolved.stagingRoot) || '.';
   const stagingOption = resolved.sharedStagingDir ? 'sharedStagingDir' : 'stagingRoot';
   const dirs = namingFullDisk(
@@ -302,7 +296,7 @@ function formatSize(bytes: number): string {
 function printSummary(
   resolved: ResolvedOptions,
   image: string,
-  collected: CollectedPackage[],
+  { collected, dropped }: CollectedBuild,
   root: string,
   started: number,
 ): void {
@@ -310,7 +304,14 @@ function printSummary(
   const lines = collected.map(
     ({ subdir, file, size }) => `  ${relative(root, join(resolved.outputDir, subdir, file))}  (${formatSize(size)})`,
   );
+  // File names checked by collection (conda package names: no path, no control character); a few of them.
+  const shown = dropped.slice(0, 5).map((p) => p.file);
+  if (dropped.length > shown.length) shown.push(`${dropped.length - shown.length} more`);
+  const left = dropped.length
+    ? `; left out ${dropped.length} noarch package(s) it also made (${shown.join(', ')}): ` +
+      `noarch/ of ${relative(root, resolved.outputDir)} is the ${resolved.primaryPlatform} build's`
+    : '';
   logger.info(
-    `nx-conda: built ${collected.length} package(s) for ${resolved.projectName} with ${resolved.builder} in ${seconds} s (image ${image}):\n${lines.join('\n')}`,
+    `nx-conda: built ${collected.length} package(s) for ${resolved.projectName} with ${resolved.builder} in ${seconds} s (image ${image})${left}:\n${lines.join('\n')}`,
   );
 }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { channelKey } from '../../channel/package-cache';
-import { workspaceId } from '../../container';
+import { nativeSubdir, workspaceId } from '../../container';
 import { FakeEngine, type EngineCall } from '../../container/fake-engine.test';
 import { captureOutput, executorContext, tempWorkspace } from '../executor-spec.test';
 import { buildRecipeTask, endBuildSession, newBuildSession } from './build-task';
@@ -473,5 +473,119 @@ describe('buildRecipeTask in a batch session (the batch executor runs each task 
         true,
       );
     expect(out.info.at(-1)).toBe(`nx-conda: removed builder image ${tag} (keepImage: false)`);
+  });
+});
+
+describe('a platform build (build-recipe-<P>) owns only <P>/ of the output folder (issue 27)', () => {
+  // The platform build is this host's own and the primary platform the other one: no emulator needed here.
+  const PLATFORM = nativeSubdir();
+  const PRIMARY = PLATFORM === 'linux-64' ? 'linux-aarch64' : 'linux-64';
+  const MULTI = `${RECIPE}outputs:\n  - name: foo\n  - name: foo-data\n    build:\n      noarch: generic\n`;
+  let ws: ReturnType<typeof tempWorkspace>;
+  let out: ReturnType<typeof captureOutput>;
+  let engine: FakeEngine;
+  let output: string;
+  /** The primary build's noarch/ as it left it: file names and contents. */
+  let primaryNoarch: Record<string, string>;
+  const noarchNow = () =>
+    Object.fromEntries(
+      readdirSync(join(output, 'noarch')).map((f) => [f, readFileSync(join(output, 'noarch', f), 'utf8')]),
+    );
+  beforeEach(() => {
+    ws = tempWorkspace('recipe-platform');
+    out = captureOutput();
+    mkdirSync(join(ws.root, 'recipes', 'foo'), { recursive: true });
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'meta.yaml'), MULTI);
+    output = join(ws.root, 'dist', 'conda', 'recipes', 'foo');
+    mkdirSync(join(output, 'noarch'), { recursive: true });
+    writeFileSync(join(output, 'noarch', 'foo-data-1.0-0.tar.bz2'), 'made by the primary build');
+    writeFileSync(
+      join(output, 'noarch', 'repodata.json'),
+      JSON.stringify({ info: { subdir: 'noarch' }, packages: { 'foo-data-1.0-0.tar.bz2': { name: 'foo-data' } } }),
+    );
+    primaryNoarch = noarchNow();
+    engine = new FakeEngine().on(/^version /, { stdout: '27.0.0' });
+  });
+  afterEach(() => {
+    out.restore();
+    ws.remove();
+  });
+  const run = (options: RecipeBuildExecutorSchema = {}) => {
+    const graph: ProjectGraph = {
+      nodes: { foo: { name: 'foo', type: 'lib', data: { root: 'recipes/foo', targets: {} } } },
+      dependencies: { foo: [] },
+    };
+    const context = executorContext(ws.root, 'foo', graph, `build-recipe-${PLATFORM}`);
+    context.nxJsonConfiguration = {
+      plugins: [{ plugin: 'nx-conda', options: { platform: PRIMARY, platforms: [PRIMARY, PLATFORM] } }],
+    };
+    return engine.run(() =>
+      recipeBuildExecutor(
+        { builder: 'conda-build', image: IMAGE, packageCache: 'false', platform: PLATFORM, ...options },
+        context,
+      ),
+    );
+  };
+
+  it('takes its platform package, leaves out the noarch one it also made (saying so), and never rewrites noarch/', async () => {
+    engine.on(/^run /, (call) => {
+      const staging = mountSource(call, '/opt/host-conda-bld');
+      for (const [subdir, file] of [
+        [PLATFORM, 'foo-1.0-0.tar.bz2'],
+        ['noarch', 'foo-data-1.0-0.tar.bz2'],
+      ]) {
+        mkdirSync(join(staging, subdir), { recursive: true });
+        writeFileSync(join(staging, subdir, file), `built on ${PLATFORM}`);
+        const name = file.replace(/-1\.0-0\.tar\.bz2$/, '');
+        writeFileSync(
+          join(staging, subdir, 'repodata.json'),
+          JSON.stringify({ info: { subdir }, packages: { [file]: { name, version: '1.0', build: '0', subdir } } }),
+        );
+      }
+      return {};
+    });
+    await expect(run()).resolves.toEqual({ success: true });
+    expect(readFileSync(join(output, PLATFORM, 'foo-1.0-0.tar.bz2'), 'utf8')).toBe(`built on ${PLATFORM}`);
+    expect(noarchNow()).toEqual(primaryNoarch);
+    expect(out.info.at(-1)).toMatch(
+      new RegExp(
+        `^nx-conda: built 1 package\\(s\\) for foo with conda-build in [0-9.]+ s \\(image [^)]+\\); ` +
+          `left out 1 noarch package\\(s\\) it also made \\(foo-data-1\\.0-0\\.tar\\.bz2\\): ` +
+          `noarch/ of dist/conda/recipes/foo is the ${PRIMARY} build's:\\n  dist/conda/recipes/foo/${PLATFORM}/foo-1\\.0-0\\.tar\\.bz2 `,
+      ),
+    );
+  });
+
+  it('skipped there (build: skip): an empty channel and the skip record in <P>/ only, noarch/ untouched', async () => {
+    writeFileSync(
+      join(ws.root, 'recipes', 'foo', 'meta.yaml'),
+      MULTI.replace('  number: 0\n', '  number: 0\n  skip: true  # [linux]\n'),
+    );
+    await expect(run()).resolves.toEqual({ success: true });
+    expect(engine.calls).toEqual([]);
+    expect(readdirSync(join(output, PLATFORM)).sort()).toEqual(['.nx-conda-skipped.json', 'repodata.json']);
+    expect(noarchNow()).toEqual(primaryNoarch);
+  });
+
+  it('skipped by skipExisting: an empty channel in <P>/ only, noarch/ untouched', async () => {
+    const upstream = join(ws.root, 'upstream');
+    for (const subdir of [PLATFORM, 'noarch']) {
+      mkdirSync(join(upstream, subdir), { recursive: true });
+      const file = subdir === 'noarch' ? 'foo-data-1.0-0.tar.bz2' : 'foo-1.0-0.tar.bz2';
+      writeFileSync(
+        join(upstream, subdir, 'repodata.json'),
+        JSON.stringify({
+          info: { subdir },
+          packages: { [file]: { name: file.replace(/-1\.0-0\.tar\.bz2$/, ''), version: '1.0', build_number: 0 } },
+        }),
+      );
+    }
+    await expect(run({ skipExisting: true, channels: [pathToFileURL(upstream).href] })).resolves.toEqual({
+      success: true,
+    });
+    expect(engine.calls).toEqual([]);
+    expect(out.info.at(-1)).toMatch(/^nx-conda: skipped foo: .*\(skipExisting\)$/);
+    expect(readdirSync(join(output, PLATFORM))).toEqual(['repodata.json']);
+    expect(noarchNow()).toEqual(primaryNoarch);
   });
 });

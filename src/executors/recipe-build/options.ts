@@ -14,17 +14,15 @@ import type { RecipeBuildExecutorSchema } from './schema';
 import { registrationFor } from '../../graph/registration';
 import { RECIPE_FILE_NAMES } from '../../core/formats';
 import { existsSync } from 'node:fs';
+import { ownedSubdirs } from '../../channel/output';
 import { join } from 'node:path';
 
-/** The settings of the plugin registration that infers this project, when the options leave them unset. */
+/**
+ * The settings of the plugin registration that infers this project, for the
+ * options that leave them unset, and its primary platform (always looked up:
+ * it decides whether this build owns noarch/ of its output folder).
+ */
 function pluginSettings(given: RecipeBuildExecutorSchema, context: ExecutorContext): PluginSettings {
-  if (
-    given.channels !== undefined &&
-    given.skipExisting !== undefined &&
-    given.packageCache !== undefined &&
-    given.packageCacheMegabytes !== undefined
-  )
-    return {};
   const root = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.root : undefined;
   if (root === undefined) return {};
   const dir = given.recipeDir || root;
@@ -38,6 +36,7 @@ function pluginSettings(given: RecipeBuildExecutorSchema, context: ExecutorConte
         skipExisting: registration.skipExisting,
         packageCache: registration.packageCache,
         packageCacheMegabytes: registration.packageCacheMegabytes,
+        primaryPlatform: registration.platform,
       }
     : {};
 }
@@ -57,6 +56,14 @@ export interface ResolvedOptions {
   image: ImageChoice;
   engine: EngineName;
   platform: string;
+  /**
+   * The workspace's primary platform (the plugin registration's `platform`;
+   * without a registration, this build's own). A build for another platform
+   * (`build-recipe-<P>`) shares the output folder with the primary build.
+   */
+  primaryPlatform: string;
+  /** The subdirs of the output folder this build replaces (see ownedSubdirs): never noarch/ unless it is the primary build. */
+  ownedSubdirs: string[];
   buildArgs: string[];
   /** Upstream channels, after the staging channel, in priority order. */
   channels: string[];
@@ -98,10 +105,14 @@ export function resolveOptions(
 ): ResolvedOptions {
   // Every default comes from schema.json, but those of channels and skipExisting, which are the plugin
   // registration's: the plugin does not copy them into each project (graph/targets.ts).
-  const options = withRecipeBuildDefaults(given, pluginSettings(given, context));
+  const settings = pluginSettings(given, context);
+  const options = withRecipeBuildDefaults(given, settings);
   const recipe = resolveRecipe(options, context);
+  const primaryPlatform = settings.primaryPlatform ?? recipe.platform;
   return {
     ...recipe,
+    primaryPlatform,
+    ownedSubdirs: ownedSubdirs(recipe.platform, primaryPlatform),
     ...resolveStaging(options, context, recipe.projectRoot),
     ...resolveContainer(options, environment, context),
     ...resolveChannels(options),

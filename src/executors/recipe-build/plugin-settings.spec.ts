@@ -44,6 +44,25 @@ describe('recipe-build settings from the workspace, not from each project', () =
     expect(resolveOptions({}, context({}), {})).toMatchObject({ channels: [], skipExisting: false });
   });
 
+  it("owns noarch/ of the output folder only on the registration's primary platform (issue 27)", () => {
+    const platforms = { plugins: [{ plugin: 'nx-conda', options: { platforms: ['linux-64', 'linux-aarch64'] } }] };
+    expect(resolveOptions({ platform: 'linux-aarch64' }, context(platforms), {})).toMatchObject({
+      primaryPlatform: 'linux-64',
+      ownedSubdirs: ['linux-aarch64'],
+    });
+    expect(resolveOptions({}, context(platforms), {}).ownedSubdirs).toEqual(['noarch', 'linux-64']);
+    // Every option given, as targetDefaults may: the registration is still read.
+    const given = { channels: [], skipExisting: false, packageCache: false, packageCacheMegabytes: 1 };
+    expect(resolveOptions({ ...given, platform: 'linux-aarch64' }, context(platforms), {}).ownedSubdirs).toEqual([
+      'linux-aarch64',
+    ]);
+    // Not inferred by a registration: the build is its own primary one, as before.
+    expect(resolveOptions({ platform: 'linux-aarch64' }, context({}), {}).ownedSubdirs).toEqual([
+      'noarch',
+      'linux-aarch64',
+    ]);
+  });
+
   it('lets an option of the target win over the registration', () => {
     expect(resolveOptions({ channels: ['mine'], skipExisting: false }, context(registration), {})).toMatchObject({
       channels: ['mine'],

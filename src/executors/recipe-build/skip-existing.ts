@@ -59,13 +59,17 @@ export async function skipIfPublished(
     );
     return false;
   }
-  await withOutputLock(resolved.outputDir, async () => replaceWithEmptyChannel(resolved.outputDir, resolved.platform), {
-    what: `the output folder of ${resolved.projectName}`,
-    holder: `project ${resolved.projectName} (skipExisting)`,
-    timeoutSeconds: resolved.lockTimeoutSeconds,
-    onWait: (other) => logger.info(`nx-conda: skipExisting: waiting for ${other}, which uses the same output folder`),
-    secret: workspaceSecret(root),
-  });
+  await withOutputLock(
+    resolved.outputDir,
+    async () => replaceWithEmptyChannel(resolved.outputDir, resolved.ownedSubdirs),
+    {
+      what: `the output folder of ${resolved.projectName}`,
+      holder: `project ${resolved.projectName} (skipExisting)`,
+      timeoutSeconds: resolved.lockTimeoutSeconds,
+      onWait: (other) => logger.info(`nx-conda: skipExisting: waiting for ${other}, which uses the same output folder`),
+      secret: workspaceSecret(root),
+    },
+  );
   const where = [...new Set(lookup.found.map((f) => maskCredentials(`${f.channel}`)))].join(', ');
   logger.info(
     `nx-conda: skipped ${resolved.projectName}: ${lookup.found.map((f) => `${describePackage(f.pkg)} in ${f.subdir}`).join(', ')} already in ${where} (skipExisting)`,

@@ -62,6 +62,8 @@ function workspace(): { root: string; graph: ProjectGraph; resolved: ResolvedOpt
     hardening: {},
     engine: 'docker',
     platform: 'linux-64',
+    primaryPlatform: 'linux-64',
+    ownedSubdirs: ['noarch', 'linux-64'],
     channels: [],
     skipExisting: false,
     buildArgs: ['--channel', 'https://user:token@example.invalid/c'],
@@ -186,7 +188,10 @@ describe('the steps of a recipe build', () => {
     index['packages.conda']['b-1-0.conda'] = { name: 'b', version: '1', build: '0' };
     writeRepodata(join(staging, 'linux-64'), index);
 
-    expect(collectPackages(resolved, staging, before)).toEqual([{ subdir: 'linux-64', file: 'b-1-0.conda', size: 1 }]);
+    expect(collectPackages(resolved, staging, before)).toEqual({
+      collected: [{ subdir: 'linux-64', file: 'b-1-0.conda', size: 1 }],
+      dropped: [],
+    });
     expect(readFileSync(join(resolved.outputDir, 'linux-64/b-1-0.conda'), 'utf8')).toBe('B');
     // The dependency's package stays out of this project's output.
     expect(existsSync(join(resolved.outputDir, 'noarch/a-1-0.conda'))).toBe(false);

@@ -17,6 +17,7 @@ import {
   removeOwnedPackages,
   snapshotChannel,
   type AssembleResult,
+  type ChannelPackage,
   type ChannelSnapshot,
   type CollectedPackage,
 } from '../../channel';
@@ -342,32 +343,36 @@ async function handBackStaging(
   }
 }
 
+/** What a build left for this project: the packages taken, and the noarch ones left to the primary build. */
+export interface CollectedBuild {
+  collected: CollectedPackage[];
+  /** New noarch packages of a build that does not own noarch/ (a platform build): not taken. */
+  dropped: ChannelPackage[];
+}
+
 /**
  * Step 4: moves the packages the build added to the staging channel into
- * the project's output folder (and, in a shared staging channel, records
- * them as this project's). A build that made no package fails.
+ * the project's output folder, in the subdirs this build owns (and, in a
+ * shared staging channel, records them as this project's). A build that
+ * made no package fails; a platform build that made only noarch packages
+ * (left to the primary build) ends with an empty channel of its platform.
  */
-export function collectPackages(
-  resolved: ResolvedOptions,
-  staging: string,
-  before: ChannelSnapshot,
-): CollectedPackage[] {
-  const { packages: collected, ignored } = collectNewPackages(
-    staging,
-    before,
-    resolved.outputDir,
-    resolved.platform,
-    resolved.limits,
-  );
+export function collectPackages(resolved: ResolvedOptions, staging: string, before: ChannelSnapshot): CollectedBuild {
+  const {
+    packages: collected,
+    ignored,
+    dropped,
+  } = collectNewPackages(staging, before, resolved.outputDir, resolved.ownedSubdirs, resolved.limits);
   for (const file of ignored)
     logger.warn(
       `nx-conda: not taken from the staging channel (outside its known subdirs): ${JSON.stringify(relative(staging, file))}`,
     );
-  if (collected.length === 0) {
+  if (collected.length === 0 && dropped.length === 0) {
     throw new RecipeBuildError(
       `the ${resolved.builder} run for ${resolved.projectName} succeeded but left no new package in the staging channel.`,
     );
   }
-  if (resolved.sharedStagingDir) recordOwnedPackages(staging, resolved.projectName, collected);
-  return collected;
+  // The dropped ones too: they stay in the shared channel, and the project's next build removes them first.
+  if (resolved.sharedStagingDir) recordOwnedPackages(staging, resolved.projectName, [...collected, ...dropped]);
+  return { collected, dropped };
 }

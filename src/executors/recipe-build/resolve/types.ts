@@ -18,6 +18,8 @@ export interface PluginSettings {
   skipExisting?: boolean;
   packageCache?: string | boolean;
   packageCacheMegabytes?: number;
+  /** The registration's primary platform (its `platform`): a build for another one leaves noarch/ to it. */
+  primaryPlatform?: string;
 }
 
 /** `fromPlugin`: the plugin registration's settings, for those the options leave unset. */
