@@ -1,24 +1,6 @@
 import type { BuilderDefinition, BuildPlan } from './types';
 
 /**
- * The package cache (README: The package cache): rattler-build reads one cache folder, so each verified
- * entry of the read-only cache is linked into the build's own one, with its lock. The solve before the
- * build does the same, so that it reads the run exports of cached packages there instead of downloading them.
- */
-const LINK_CACHE_ENTRIES = `if [ -n "\${NX_CONDA_PACKAGE_CACHE_DIRS:-}" ] && [ -n "\${RATTLER_CACHE_DIR:-}" ]; then
-  mkdir -p "$RATTLER_CACHE_DIR/pkgs"
-  for entry in $NX_CONDA_PACKAGE_CACHE_DIRS; do
-    for pkg in "$entry"/*/; do
-      pkg=\${pkg%/}
-      name=\${pkg##*/}
-      [ -f "$pkg/.nx-conda-rattler.lock" ] && [ ! -e "$RATTLER_CACHE_DIR/pkgs/$name" ] || continue
-      ln -s "$pkg" "$RATTLER_CACHE_DIR/pkgs/$name" && cp "$pkg/.nx-conda-rattler.lock" "$RATTLER_CACHE_DIR/pkgs/$name.lock"
-    done
-  done
-fi
-`;
-
-/**
  * rattler-build: build into the staging channel (--output-dir), which it
  * indexes by itself after packaging, with the staging channel as the first
  * channel the solver sees.
@@ -34,17 +16,16 @@ trap 'rc=$?; [ "$rc" = 0 ] || echo "nx-conda: $(rattler-build --version 2>&1) fa
 chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
 echo "nx-conda: building in $HOSTNAME"
-# The package cache: the read-only entries, linked into the build's own cache (README: The package cache).
-${LINK_CACHE_ENTRIES}{{command}}
+{{command}}
 `,
   command(plan: BuildPlan): string[] {
     return buildWords(plan, plan.stagingDir);
   },
   // rattler-build keeps no package files (it streams and extracts): the host downloads what this solve names
   // into the package cache before the build, which then finds every package there (README: The package cache).
+  // The verified entries are linked into its cache by the host first (it reads the cached packages' run exports).
   solveCommand(plan: BuildPlan, outputDir: string): string[] {
-    const script = `set -eo pipefail\n${LINK_CACHE_ENTRIES}exec "$@"\n`;
-    return ['bash', '-c', script, 'nx-conda-solve', ...buildWords(plan, outputDir), '--render-only', '--with-solve'];
+    return [...buildWords(plan, outputDir), '--render-only', '--with-solve'];
   },
 };
 

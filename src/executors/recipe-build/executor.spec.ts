@@ -14,6 +14,8 @@ import type { RecipeBuildExecutorSchema } from './schema';
 
 const IMAGE = 'nx-conda-e2e/conda-build:latest';
 const RECIPE = 'package:\n  name: foo\n  version: "1.0"\nbuild:\n  number: 0\n';
+/** A recipe with an upstream requirement (one without any gets no solve before its build). */
+const RECIPE_WITH_DEPS = `${RECIPE}requirements:\n  host:\n    - dep\n`;
 
 /** The host folder mounted at `target` in a recorded `run`. */
 function mountSource(call: EngineCall, target: string): string {
@@ -213,7 +215,7 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
   ]);
 
   it('rattler-build with the package cache: solves first, the host fills the cache, then the build finds it there', async () => {
-    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE);
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE_WITH_DEPS);
     const base = upstreamChannel();
     const cache = join(ws.root, 'pkgcache');
     let buildEnv: Record<string, string> | undefined;
@@ -241,7 +243,7 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
   });
 
   it('rattler-build: a failed solve is a line of output, and the build goes on without it', async () => {
-    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE);
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), RECIPE_WITH_DEPS);
     const base = upstreamChannel();
     engine
       .on(/ --render-only --with-solve$/, { exitCode: 1, stderr: 'error: cannot solve' })
@@ -250,6 +252,19 @@ describe('recipe-build executor (one task), against a recorded engine', () => {
     expect(result).toEqual({ success: true });
     expect(engine.calls.filter((c) => c.args[0] === 'run')).toHaveLength(2);
     expect(out.info.join('\n')).toContain('the solve before the build did not succeed (exit 1)');
+  });
+
+  it('rattler-build: a recipe without requirements has nothing to download, and no solve', async () => {
+    writeFileSync(join(ws.root, 'recipes', 'foo', 'recipe.yaml'), 'package:\n  name: foo\n  version: "1.0"\n');
+    engine.on(/^run /, (call) => (buildPackage(mountSource(call, '/opt/host-conda-bld')), {}));
+    const result = await run({
+      builder: 'rattler-build',
+      channels: [upstreamChannel()],
+      packageCache: join(ws.root, 'pkgcache'),
+    });
+    expect(result).toEqual({ success: true });
+    expect(engine.calls.filter((c) => c.args[0] === 'run')).toHaveLength(1);
+    expect(engine.lines().join('\n')).not.toContain('--render-only');
   });
 
   it('rattler-build without the package cache runs no solve', async () => {

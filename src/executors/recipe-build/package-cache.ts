@@ -5,7 +5,7 @@
  * succeeded, the fill with what the build downloaded from its upstream
  * channels, verified, then the size limit.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { logger } from '../../core/logger';
 import { lstatOrUndefined } from '../../core/atomic-write';
@@ -17,6 +17,7 @@ import {
   hasCredential,
   isEntryName,
   markUsedEntries,
+  RATTLER_LOCK,
   removeBroken,
   scanCache,
   type ExtractJob,
@@ -78,6 +79,7 @@ export function packageCacheView(resolved: ResolvedOptions, ownCache: string): C
   }
   mkdirSync(join(ownCache, 'conda'), { recursive: true });
   mkdirSync(join(ownCache, 'rattler'), { recursive: true });
+  if (resolved.builder === 'rattler-build') linkRattlerEntries(settings, resolved.channels, ownCache);
   return {
     mounts: [
       { host: settings.root, container: CONTAINER_PACKAGE_CACHE, readOnly: true },
@@ -102,6 +104,38 @@ export function packageCacheEnv(settings: PackageCacheSettings, channels: string
     NX_CONDA_PACKAGE_CACHE_DIRS: readOnly.join(' '),
     NX_CONDA_OWN_CACHE: CONTAINER_OWN_CACHE,
   };
+}
+
+/**
+ * rattler-build reads one cache folder, its own: each verified entry of the
+ * build's channels in the read-only cache gets a link there (to where the
+ * container sees it) and a copy of its lock, which carries the sha256
+ * rattler checks. Done here, not by the build script: a cache of thousands
+ * of entries would cost the script two processes each (30 ms apiece under
+ * emulation). The first channel's entry wins, as the channel order says.
+ * Called again after a fill before the build (new entries).
+ */
+export function linkRattlerEntries(settings: PackageCacheSettings, channels: string[], ownCache: string): void {
+  const pkgs = join(ownCache, 'rattler', 'pkgs');
+  mkdirSync(pkgs, { recursive: true });
+  for (const key of channelFolders(settings, channels)) {
+    let names: string[];
+    try {
+      names = readdirSync(join(settings.root, key)).slice(0, MAX_NAMES);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const lock = join(settings.root, key, name, RATTLER_LOCK);
+      if (!isEntryName(name) || !lstatOrUndefined(lock)?.isFile() || lstatOrUndefined(join(pkgs, name))) continue;
+      try {
+        symlinkSync(`${CONTAINER_PACKAGE_CACHE}/${key}/${name}`, join(pkgs, name));
+        copyFileSync(lock, join(pkgs, `${name}.lock`));
+      } catch (e) {
+        logger.warn(`nx-conda: package cache: ${name} not offered to the build: ${(e as Error).message}`);
+      }
+    }
+  }
 }
 
 /** Most names read from one folder of a build's own cache. */

@@ -6,14 +6,20 @@
  * package in the cache and downloads each one once per machine, not twice
  * (once by the builder, once by the host's fill after it).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { solveCommand, solvedPackageFiles } from '../../builders';
 import { entryName, fillPackageCache, type SubdirRecords } from '../../channel/package-cache';
 import { foreignEnginePlatform, hostOwnerInContainer, runContainer } from '../../container';
 import { logger } from '../../core/logger';
 import { RecipeBuildError, type ResolvedOptions } from './options';
-import { CONTAINER_OWN_CACHE, containerExtractor, packageCacheEnv, reportFill } from './package-cache';
+import {
+  CONTAINER_OWN_CACHE,
+  containerExtractor,
+  linkRattlerEntries,
+  packageCacheEnv,
+  reportFill,
+} from './package-cache';
 import { CONTAINER_TOOLS, safeName, type PreparedBuild } from './steps';
 
 /** Most bytes of the solve's stdout (its JSON: the rendered recipe and each resolved record). */
@@ -46,6 +52,7 @@ export async function fillBeforeBuild(
   const settings = resolved.packageCache;
   // No cache, or the cache could not be used (no environment was given to the container).
   if (!settings || !prepared.cacheEnv.RATTLER_CACHE_DIR) return { prepared, solved: [] };
+  if (!namesRequirements(join(resolved.recipeDir, resolved.recipeFile))) return { prepared, solved: [] };
   const command = solveCommand(prepared.plan, `${CONTAINER_OWN_CACHE}/solve`);
   if (!command) return { prepared, solved: [] };
   mkdirSync(join(ownCache, 'solve'), { recursive: true });
@@ -67,7 +74,22 @@ export async function fillBeforeBuild(
   } catch (e) {
     logger.warn(`nx-conda: package cache ${settings.root} not filled before the build: ${(e as Error).message}`);
   }
+  linkRattlerEntries(settings, resolved.channels, ownCache);
   return { prepared: { ...prepared, cacheEnv: packageCacheEnv(settings, resolved.channels) }, solved };
+}
+
+/**
+ * Whether the recipe has any requirements (anywhere: top level, outputs,
+ * cache, tests). One without any has nothing to download, and its solve
+ * would cost a container start and a builder start for nothing (a second
+ * under emulation). A text test: reading the recipe would cost more.
+ */
+function namesRequirements(recipeFile: string): boolean {
+  try {
+    return /\brequirements\s*:/.test(readFileSync(recipeFile, 'utf8'));
+  } catch {
+    return true; // the build reads it too, and says better what is wrong
+  }
 }
 
 /** Runs the solve: the build's mounts without its script, the staging channel read-only. */
