@@ -328,7 +328,7 @@ export function markdown(m, results, order) {
         `- \`${k}\`: ${Object.entries(r.extra)
           .map(
             ([n, v]) =>
-              `${n} ${typeof v === 'object' ? fmt(v, r.unit) : /[Rr]atio/.test(n) ? `${v}×` : `${v} ${r.unit}`}`,
+              `${n} ${typeof v === 'string' ? v : typeof v === 'object' ? fmt(v, r.unit) : /[Rr]atio/.test(n) ? `${v}×` : `${v} ${r.unit}`}`,
           )
           .join('; ')}`,
       );

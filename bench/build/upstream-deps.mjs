@@ -13,11 +13,21 @@ import { IMAGES, ROOT, Workspace, log, num, sh, stats } from './runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Makes the channel with the base image's python3: real .tar.bz2 packages of random (incompressible) data. */
-function makeChannel(dir, deps, mb) {
+/**
+ * Makes the channel with the base image's python3 and zstd: real packages of random (incompressible) data,
+ * .conda (a zip of two zstd tars, what conda-forge and bioconda publish) or .tar.bz2 (the old format, whose
+ * bzip2 makes extraction the slow part of a fill).
+ */
+function makeChannel(dir, deps, mb, format) {
   const script = `
-import bz2, hashlib, io, json, os, tarfile
-out, n, mb = "/ch", ${deps}, ${mb}
+import bz2, hashlib, io, json, os, subprocess, tarfile, zipfile
+out, n, mb, fmt = "/ch", ${deps}, ${mb}, "${format}"
+def tar_bytes(members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for p, b in members.items():
+            ti = tarfile.TarInfo(p); ti.size = len(b); ti.mode = 0o644; t.addfile(ti, io.BytesIO(b))
+    return subprocess.run(["zstd", "-q", "-1", "-c"], input=buf.getvalue(), stdout=subprocess.PIPE, check=True).stdout
 os.makedirs(out + "/noarch", exist_ok=True); os.makedirs(out + "/linux-64", exist_ok=True)
 recs = {}
 for i in range(n):
@@ -27,16 +37,27 @@ for i in range(n):
     idx = {"name": name, "version": "1.0", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch", "noarch": "generic", "license": "MIT", "timestamp": 1700000000000}
     paths = {"paths_version": 1, "paths": [{"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(b).hexdigest(), "size_in_bytes": len(b)} for p, b in files.items()]}
     members = dict(files); members["info/index.json"] = json.dumps(idx).encode(); members["info/paths.json"] = json.dumps(paths).encode(); members["info/files"] = ("\\n".join(files) + "\\n").encode()
-    fn = "%s-1.0-0.tar.bz2" % name
-    with tarfile.open(out + "/noarch/" + fn, "w:bz2", compresslevel=1) as t:
-        for p, b in members.items():
-            ti = tarfile.TarInfo(p); ti.size = len(b); ti.mode = 0o644; t.addfile(ti, io.BytesIO(b))
+    fn = "%s-1.0-0.%s" % (name, fmt)
+    if fmt == "conda":
+        stem = fn[:-len(".conda")]
+        info = {k: v for k, v in members.items() if k.startswith("info/")}
+        pkg = {k: v for k, v in members.items() if not k.startswith("info/")}
+        with zipfile.ZipFile(out + "/noarch/" + fn, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
+            z.writestr("info-%s.tar.zst" % stem, tar_bytes(info))
+            z.writestr("pkg-%s.tar.zst" % stem, tar_bytes(pkg))
+    else:
+        with tarfile.open(out + "/noarch/" + fn, "w:bz2", compresslevel=1) as t:
+            for p, b in members.items():
+                ti = tarfile.TarInfo(p); ti.size = len(b); ti.mode = 0o644; t.addfile(ti, io.BytesIO(b))
     b = open(out + "/noarch/" + fn, "rb").read()
     r = dict(idx); r.update(size=len(b), md5=hashlib.md5(b).hexdigest(), sha256=hashlib.sha256(b).hexdigest()); recs[fn] = r
-json.dump({"info": {"subdir": "noarch"}, "packages": recs, "packages.conda": {}}, open(out + "/noarch/repodata.json", "w"))
+key = "packages.conda" if fmt == "conda" else "packages"
+other = "packages" if fmt == "conda" else "packages.conda"
+json.dump({"info": {"subdir": "noarch"}, key: recs, other: {}}, open(out + "/noarch/repodata.json", "w"))
 json.dump({"info": {"subdir": "linux-64"}, "packages": {}, "packages.conda": {}}, open(out + "/linux-64/repodata.json", "w"))
 # Like conda-forge's and bioconda's: run_exports.json, which rattler-build's solve reads instead of downloading packages.
-json.dump({"info": {"subdir": "noarch"}, "packages": {fn: {"run_exports": {}} for fn in recs}, "packages.conda": {}}, open(out + "/noarch/run_exports.json", "w"))
+json.dump({"info": {"subdir": "noarch"}, key: {fn: {"run_exports": {}} for fn in recs}, other: {}}, open(out + "/noarch/run_exports.json", "w"))
 json.dump({"info": {"subdir": "linux-64"}, "packages": {}, "packages.conda": {}}, open(out + "/linux-64/run_exports.json", "w"))
 os.system("chown -R %d:%d /ch" % (${process.getuid?.() ?? 0}, ${process.getgid?.() ?? 0}))
 `;
@@ -79,7 +100,7 @@ function packageBytes(logFile, from) {
     lines: lines.length,
     bytes: lines
       .slice(from)
-      .filter((l) => l.includes('.tar.bz2'))
+      .filter((l) => /\.(conda|tar\.bz2) /.test(l))
       .reduce((sum, l) => sum + Number(l.split(' ')[1]), 0),
   };
 }
@@ -92,16 +113,18 @@ export default {
   name: 'upstream-deps',
   figures: ['upstream-deps'],
   optIn: true,
-  env: 'BENCH_DEPS=32 BENCH_DEP_MB=10 BENCH_MBPS=50 BENCH_UPSTREAM_RUNS=1',
+  env: 'BENCH_DEPS=32 BENCH_DEP_MB=10 BENCH_MBPS=50 BENCH_UPSTREAM_RUNS=1 BENCH_PACKAGE_FORMAT=conda (or tar.bz2: figures upstream-deps-*-tar-bz2)',
   run({ tpl, results }) {
     const deps = num('BENCH_DEPS', 30, 32);
     const mb = num('BENCH_DEP_MB', 1, 10);
     const rate = num('BENCH_MBPS', 50, 50) * 1024 * 1024;
     const runs = num('BENCH_UPSTREAM_RUNS', 1, 1);
+    const format = process.env.BENCH_PACKAGE_FORMAT === 'tar.bz2' ? 'tar.bz2' : 'conda';
+    const suffix = format === 'conda' ? '' : '-tar-bz2';
     const channel = join(ROOT, 'upstream-deps', 'channel');
     rmSync(join(ROOT, 'upstream-deps'), { recursive: true, force: true });
-    log(`upstream-deps: making ${deps} packages of ${mb} MB...`);
-    makeChannel(channel, deps, mb);
+    log(`upstream-deps: making ${deps} .${format} packages of ${mb} MB...`);
+    makeChannel(channel, deps, mb, format);
     const server = startServer(channel, rate);
     const logFile = `${channel}.log`;
     const ws = new Workspace('upstream-deps', tpl);
@@ -133,9 +156,12 @@ export default {
       server.stop();
     }
     const base = stats(none);
-    const extra = { deps, depMegabytes: mb, megabytesPerSecond: rate / 1024 / 1024, bytesServed: bytes };
-    results.figure('upstream-deps-first', {
-      what: `first build with an empty package cache, ${deps} upstream packages of ${mb} MB at ${rate / 1048576} MB/s (rattler-build)`,
+    const mbOf = (list) => list.map((b) => (b / 1048576).toFixed(1)).join(', ');
+    const extra = {
+      packageMegabytesServed: `without the cache ${mbOf(bytes.none)}, first ${mbOf(bytes.first)}, second ${mbOf(bytes.second)}`,
+    };
+    results.figure(`upstream-deps-first${suffix}`, {
+      what: `first build with an empty package cache, ${deps} upstream .${format} packages of ${mb} MB through a ${rate / 1048576} MB/s link (rattler-build)`,
       unit: 's',
       value: stats(first),
       baseline: base,
@@ -143,8 +169,8 @@ export default {
       goal: '≤ 1.05×',
       extra,
     });
-    results.figure('upstream-deps-second', {
-      what: 'a second recipe needing the same packages, cache filled (package bytes served: extra.bytesServed.second)',
+    results.figure(`upstream-deps-second${suffix}`, {
+      what: 'a second recipe needing the same packages, cache filled',
       unit: 's',
       value: stats(second),
       baseline: base,

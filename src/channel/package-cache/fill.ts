@@ -198,51 +198,87 @@ function placeEntry(request: FillRequest, job: Job): boolean {
 
 /**
  * Adds the jobs' packages: downloads and checks their files (a few at
- * once), extracts them all with one extractor call, checks each and renames
- * it into place. Fills `report`; returns false when the disk filled up.
+ * once) and, while the others download, extracts those already there with
+ * one extractor call per batch (a call takes whatever finished meanwhile),
+ * checks each and renames it into place. So the fill takes about as long
+ * as its downloads, as a builder's own streaming download and extraction
+ * does. Fills `report`; returns false when the disk filled up.
  */
 async function addEntries(request: FillRequest, jobs: Job[], report: FillReport): Promise<boolean> {
   const work = join(request.root, TEMP_FOLDER, `fill-${randomBytes(8).toString('hex')}`);
   mkdirSync(work, { recursive: true });
   const skip = (job: Job, e: unknown) => report.skipped.push({ name: job.name, why: (e as Error).message });
   let diskFull = false;
+  const downloaded: Job[] = [];
+  let downloading = true;
+  let wake: (() => void) | undefined;
+  const woken = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const extracting = (async () => {
+    while (!diskFull) {
+      if (downloaded.length === 0) {
+        if (!downloading) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (!(await extractAndPlace(request, downloaded.splice(0), report, skip))) diskFull = true;
+    }
+  })();
   try {
     jobs.forEach((job, i) => (job.dir = join(work, String(i))));
-    await eachLimited(jobs, PARALLEL_DOWNLOADS, async (job) => {
-      if (diskFull) return;
-      try {
-        mkdirSync(job.dir);
-        job.file = await verifiedFile(request, job.found, job.dir);
-        mkdirSync(join(job.dir, 'entry'));
-      } catch (e) {
-        if (isDiskFull(e)) diskFull = true;
-        else skip(job, e);
-      }
-    });
-    if (diskFull) return false;
-    const verified = jobs.filter((job) => job.file !== undefined);
-    if (verified.length === 0) return true;
     try {
-      await request.extract(verified.map((job) => ({ file: job.file as string, outDir: join(job.dir, 'entry') })));
-    } catch (e) {
-      if (isDiskFull(e)) return false;
-      for (const job of verified) skip(job, e);
-      return true;
+      await eachLimited(jobs, PARALLEL_DOWNLOADS, async (job) => {
+        if (diskFull) return;
+        try {
+          mkdirSync(job.dir);
+          job.file = await verifiedFile(request, job.found, job.dir);
+          mkdirSync(join(job.dir, 'entry'));
+          downloaded.push(job);
+          woken();
+        } catch (e) {
+          if (isDiskFull(e)) diskFull = true;
+          else skip(job, e);
+        }
+      });
+    } finally {
+      downloading = false;
+      woken();
+      await extracting;
     }
-    for (const job of verified) {
-      try {
-        rmSync(job.file as string, { force: true });
-        if (placeEntry(request, job)) report.added.push(job.name);
-        else report.alreadyThere.push(job.name);
-      } catch (e) {
-        if (isDiskFull(e)) return false;
-        skip(job, e);
-      }
-    }
-    return true;
+    return !diskFull;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Extracts a batch of verified files, checks each entry and renames it into place; false when the disk is full. */
+async function extractAndPlace(
+  request: FillRequest,
+  batch: Job[],
+  report: FillReport,
+  skip: (job: Job, e: unknown) => void,
+): Promise<boolean> {
+  try {
+    await request.extract(batch.map((job) => ({ file: job.file as string, outDir: join(job.dir, 'entry') })));
+  } catch (e) {
+    if (isDiskFull(e)) return false;
+    for (const job of batch) skip(job, e);
+    return true;
+  }
+  for (const job of batch) {
+    try {
+      rmSync(job.file as string, { force: true });
+      if (placeEntry(request, job)) report.added.push(job.name);
+      else report.alreadyThere.push(job.name);
+    } catch (e) {
+      if (isDiskFull(e)) return false;
+      skip(job, e);
+    }
+  }
+  return true;
 }
 
 /** Fills the cache with what the build needed from its upstream channels; never throws for one package. */

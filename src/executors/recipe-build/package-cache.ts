@@ -175,10 +175,10 @@ const EXTRACTION_FAILED = 'extraction in';
 
 /**
  * Extracts .conda (zip of zstd tars) and .tar.bz2 with the image's python3, tar, zstd and bzip2: each
- * (package, folder) pair of its arguments, going on past one that fails (exit 3 then).
+ * (package, folder) pair of its arguments, one per core at a time, going on past one that fails (exit 3 then).
  */
 const EXTRACT_SCRIPT = `
-import shutil, subprocess, sys, zipfile
+import concurrent.futures, os, shutil, subprocess, sys, zipfile
 def extract(src, out):
     tar = ["tar", "-x", "--no-same-owner", "--no-same-permissions", "-C", out, "-f", "-"]
     if src.endswith(".tar.bz2"):
@@ -197,13 +197,18 @@ def extract(src, out):
             if zs.wait() or tr.wait():
                 return False
     return True
-failed = 0
-args = sys.argv[1:]
-for src, out in zip(args[0::2], args[1::2]):
+def job(pair):
     try:
-        ok = extract(src, out)
-    except Exception as e:
-        ok = False
+        return extract(*pair)
+    except Exception:
+        return False
+args = sys.argv[1:]
+pairs = list(zip(args[0::2], args[1::2]))
+# One package per core at a time: decompression (bzip2 above all) is the slow part, and the work is in tar and zstd.
+with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
+    results = list(pool.map(job, pairs))
+failed = 0
+for (src, out), ok in zip(pairs, results):
     if not ok:
         failed += 1
         print("could not extract " + src, file=sys.stderr)
