@@ -212,7 +212,7 @@ describe('build script', () => {
       const ok = runScript(false);
       expect(ok.run.status).toBe(0);
       expect(ok.calls).not.toContain('--version');
-      expect(ok.run.stdout).toContain('nx-conda: building in box');
+      expect(ok.run.stdout).toContain('nx-conda: build container box');
 
       const failed = runScript(true);
       expect(failed.run.status).toBe(1);

@@ -17,7 +17,7 @@ staging={{stagingDir}}
 trap 'rc=$?; [ "$rc" = 0 ] || echo "nx-conda: $(conda --version 2>&1) failed in $HOSTNAME (exit $rc)"
 chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
-echo "nx-conda: building in $HOSTNAME"
+echo "nx-conda: build container $HOSTNAME"
 # nx-conda passes meta.yaml, not its folder, on purpose (nested old versions).
 export PYTHONWARNINGS="ignore:RECIPE_PATH received is a file\${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
 # The package cache (README: The package cache): the packages conda installs in the build's environments,

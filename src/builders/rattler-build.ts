@@ -15,7 +15,7 @@ staging={{stagingDir}}
 trap 'rc=$?; [ "$rc" = 0 ] || echo "nx-conda: $(rattler-build --version 2>&1) failed in $HOSTNAME (exit $rc)"
 chown -R "$NX_CONDA_HOST_UID:$NX_CONDA_HOST_GID" "$staging" \${NX_CONDA_OWN_CACHE:+"$NX_CONDA_OWN_CACHE"} 2>/dev/null || true' EXIT
 
-echo "nx-conda: building in $HOSTNAME"
+echo "nx-conda: build container $HOSTNAME"
 {{command}}
 `,
   command(plan: BuildPlan): string[] {
